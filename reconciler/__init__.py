@@ -1,0 +1,5 @@
+"""ADSync Reconciler: declarative V2 endpoint settings for Entra Connect Sync servers."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

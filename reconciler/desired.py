@@ -1,0 +1,73 @@
+"""The desired state of one server (DESIGN §3), as an immutable value.
+
+Built only from documents that passed schema and semantic checks (`reconciler.statefiles`), so
+nothing here re-validates; `to_document` is its exact inverse, used by `export` and the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler import facts
+
+API_VERSION = "reconciler/v1"
+KIND = "SyncServer"
+SCHEMA_MODELINE = "# yaml-language-server: $schema={}\n"
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    name: str
+    cloud: str
+    export_api_version: int
+    import_api_version: int
+    group_member_limit: int
+    rule_precedence: int | None
+    sync_cycle_enabled: bool
+    rule_name: str = facts.DEFAULT_MANAGED_RULE_NAME
+    connector_name: str | None = None
+    max_limit_increase: int | None = None
+    allow_group_deletion: bool = False
+
+    def needs_clone(self, standard_limit: int) -> bool:
+        """A managed clone is wanted exactly when the limit differs from the standard rule's."""
+        return self.group_member_limit != standard_limit
+
+
+def from_document(data: dict[str, Any]) -> DesiredState:
+    spec = data["spec"]
+    return DesiredState(
+        name=data["metadata"]["name"],
+        cloud=spec["cloud"],
+        export_api_version=spec["apiVersions"]["export"],
+        import_api_version=spec["apiVersions"]["import"],
+        group_member_limit=spec["groupMemberLimit"],
+        rule_precedence=spec.get("rulePrecedence"),
+        sync_cycle_enabled=spec["scheduler"]["syncCycleEnabled"],
+        rule_name=spec.get("ruleName", facts.DEFAULT_MANAGED_RULE_NAME),
+        connector_name=spec.get("connectorName"),
+        max_limit_increase=spec.get("rollout", {}).get("maxLimitIncrease"),
+        allow_group_deletion=spec.get("safety", {}).get("allowGroupDeletion", False),
+    )
+
+
+def to_document(state: DesiredState) -> dict[str, Any]:
+    """The state as a document in the key order of the examples; defaults are left out."""
+    spec: dict[str, Any] = {
+        "cloud": state.cloud,
+        "apiVersions": {"export": state.export_api_version, "import": state.import_api_version},
+        "groupMemberLimit": state.group_member_limit,
+    }
+    if state.rule_precedence is not None:
+        spec["rulePrecedence"] = state.rule_precedence
+    spec["scheduler"] = {"syncCycleEnabled": state.sync_cycle_enabled}
+    if state.rule_name != facts.DEFAULT_MANAGED_RULE_NAME:
+        spec["ruleName"] = state.rule_name
+    if state.connector_name is not None:
+        spec["connectorName"] = state.connector_name
+    if state.max_limit_increase is not None:
+        spec["rollout"] = {"maxLimitIncrease": state.max_limit_increase}
+    if state.allow_group_deletion:
+        spec["safety"] = {"allowGroupDeletion": True}
+    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": state.name}, "spec": spec}

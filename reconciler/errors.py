@@ -1,0 +1,51 @@
+"""User-facing problems and the exit codes every command shares (DESIGN §5).
+
+A *problem* is something the user can fix (bad input, a refused plan, a server that said no).
+It is reported as one line and never as a traceback. Anything else is a bug and may crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, located where we know where."""
+
+    file: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}" if where else self.message
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file, self.line or 0, self.column or 0, self.message)
+
+
+class UserError(Exception):
+    """Raised for anything the user can fix; carries every problem found, not just the first."""
+
+    def __init__(self, problems: Iterable[Problem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("", None, None, problems)]
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def problem(message: str, file: str = "") -> UserError:
+    """A single unlocated problem, for errors that belong to no file."""
+    return UserError([Problem(file, None, None, message)])

@@ -1,0 +1,43 @@
+"""Facts of the product that do not depend on the server's version, each with its source.
+
+Version-dependent behaviour lives in `reconciler.versions`; this module is what stays true on
+every build. Sources (DESIGN §2): Microsoft's "Azure AD Connect sync V2 endpoint API" page
+(2020 and 2023 revisions, "V2 page" below) and the real 1.1.130.0 export in shared/fixtures.
+"""
+
+from __future__ import annotations
+
+# V2 page, "Group membership limits": V1 syncs at most 50,000 members per group.
+V1_MEMBER_LIMIT = 50_000
+# V2 page: V2 syncs groups of up to 250,000 members.
+V2_MEMBER_LIMIT = 250_000
+# V2 page: 15,000 members where the tenant has no verified DNS domain.
+UNVERIFIED_DOMAIN_MEMBER_LIMIT = 15_000
+
+# V2 page, "Prerequisites": the custom rule's precedence is in 1-99 (lower number wins).
+CUSTOM_PRECEDENCE_MIN = 1
+CUSTOM_PRECEDENCE_MAX = 99
+
+# V2 page: available in Azure Commercial, US Government and 21Vianet; not in Azure Germany.
+CLOUDS = ("AzureCommercial", "AzureUSGovernment", "AzureChina21Vianet", "AzureGermany")
+CLOUDS_WITHOUT_V2 = frozenset({"AzureGermany"})
+
+# Real export (Connectors/Connector_{B891884F-...}.xml): the Azure AD connector's fixed identifier.
+AAD_CONNECTOR_ID = "b891884f-051e-4a83-95af-2544101c9083"
+
+# Real export: the standard rule that carries the limit. Documentation prose writes an en dash.
+GROUP_JOIN_RULE_NAME = "Out to AAD - Group Join"
+GROUP_JOIN_RULE_NAME_PROSE = "Out to AAD \u2013 Group Join"
+GROUP_JOIN_IMMUTABLE_TAG_PREFIX = "Microsoft.OuttoAADGroupJoin."
+
+# DESIGN §3: the default name of the clone the reconciler manages.
+DEFAULT_MANAGED_RULE_NAME = "Out to AAD - Group Join (member limit)"
+
+# The AAD connector's export-type: set by Set-ADSyncAADConnectorExportApiVersion
+# (AADConnector.psm1): 2 for the V1 endpoint, 5 for V2.
+EXPORT_TYPE_FOR_API_VERSION = {1: 2, 2: 5}
+
+
+def is_group_join_name(name: str) -> bool:
+    """True for the standard rule's name in either spelling (ASCII hyphen or en dash)."""
+    return name.replace("\u2013", "-").strip() == GROUP_JOIN_RULE_NAME

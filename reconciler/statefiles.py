@@ -1,0 +1,94 @@
+"""Finding and loading state files: YAML, then schema, then semantic rules, for every file.
+
+Every problem of every file is collected before anything is reported, so a user fixes a whole
+repository in one pass. Nothing here talks to a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler import desired, schemas, semantics, yamlsource
+from reconciler.desired import DesiredState
+from reconciler.errors import Problem, UserError
+
+STATE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class StateFile:
+    path: str
+    state: DesiredState
+
+
+def discover(arguments: Iterable[str]) -> tuple[list[Path], list[Problem]]:
+    """The state files named, folders expanded (recursively, sorted, hidden entries skipped)."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for arg in arguments:
+        path = Path(arg)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in STATE_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                problems.append(Problem(arg, None, None, "folder holds no state files (*.yaml, *.yml)"))
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            problems.append(Problem(arg, None, None, "no such file or folder"))
+    unique = list(dict.fromkeys(files))
+    return unique, problems
+
+
+def load_one(path: Path) -> tuple[StateFile | None, list[Problem]]:
+    display = str(path)
+    try:
+        doc = yamlsource.load(path, display)
+    except UserError as exc:
+        return None, list(exc.problems)
+    problems = schemas.check(doc, schemas.DESIRED_STATE) + semantics.check(doc)
+    if problems:
+        return None, problems
+    return StateFile(display, desired.from_document(doc.data)), []
+
+
+def _duplicate_names(loaded: Sequence[StateFile]) -> list[Problem]:
+    # Two files for one server would fight over its simulator, journal and settings.
+    first: dict[str, str] = {}
+    problems = []
+    for item in loaded:
+        if item.state.name in first:
+            problems.append(
+                Problem(
+                    item.path,
+                    None,
+                    None,
+                    f"metadata.name '{item.state.name}' is also declared in {first[item.state.name]}",
+                )
+            )
+        else:
+            first[item.state.name] = item.path
+    return problems
+
+
+def load_all(arguments: Iterable[str]) -> list[StateFile]:
+    """Every state file named, loaded; raises UserError with every problem of every file."""
+    paths, problems = discover(arguments)
+    loaded: list[StateFile] = []
+    for path in paths:
+        item, found = load_one(path)
+        problems.extend(found)
+        if item is not None:
+            loaded.append(item)
+    problems.extend(_duplicate_names(loaded))
+    if problems:
+        raise UserError(sorted(problems, key=Problem.sort_key))
+    return loaded

@@ -1,0 +1,186 @@
+"""The version behaviour table: every way Entra Connect Sync behaves differently by build.
+
+Nothing else in the package compares version numbers; it asks this table. Each row holds the
+builds it applies to and where the fact comes from (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import total_ordering
+from typing import Any
+
+from reconciler.errors import UserError
+
+_VERSION = re.compile(r"^\d{1,5}(\.\d{1,9}){1,3}$")
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Version:
+    """A four-part product build number such as 1.6.2.4."""
+
+    parts: tuple[int, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        if not isinstance(text, str) or not _VERSION.match(text.strip()):
+            raise UserError(f"not a product version: {text!r} (expected e.g. 2.4.18.0)")
+        parts = tuple(int(p) for p in text.strip().split("."))
+        return cls(parts + (0,) * (4 - len(parts)))
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.parts < other.parts
+
+    def __str__(self) -> str:
+        return ".".join(str(p) for p in self.parts)
+
+    @property
+    def minor_line(self) -> tuple[int, int]:
+        return self.parts[0], self.parts[1]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One fact: `key` has `value` on builds in [since, until)."""
+
+    key: str
+    since: Version
+    until: Version | None
+    value: Any
+    source: str
+
+    def applies_to(self, version: Version) -> bool:
+        return self.since <= version and (self.until is None or version < self.until)
+
+
+def _v(text: str) -> Version:
+    return Version.parse(text)
+
+
+_ZERO = _v("0.0.0.0")
+_V1_5_30 = _v("1.5.30.0")
+_V1_6_2_4 = _v("1.6.2.4")
+_V2_0_3_0 = _v("2.0.3.0")
+
+TABLE: tuple[Behaviour, ...] = (
+    Behaviour(
+        "v2_supported",
+        _ZERO,
+        _V1_5_30,
+        False,
+        "V2 endpoint page, prerequisites: V2 needs Azure AD Connect 1.5.30.0 or later",
+    ),
+    Behaviour(
+        "v2_supported",
+        _V1_5_30,
+        None,
+        True,
+        "V2 endpoint page, prerequisites: V2 needs Azure AD Connect 1.5.30.0 or later",
+    ),
+    Behaviour(
+        "default_api_version",
+        _ZERO,
+        _V1_6_2_4,
+        1,
+        "version history 1.6.2.4: V2 becomes the default; before it an absent registry value means V1",
+    ),
+    Behaviour(
+        "default_api_version",
+        _V1_6_2_4,
+        None,
+        2,
+        "version history 1.6.2.4: V2 endpoint is the default when the registry value is absent",
+    ),
+    Behaviour(
+        "standard_member_limit",
+        _ZERO,
+        _V2_0_3_0,
+        50_000,
+        "real 1.1.130.0 export: Out to AAD - Group Join flows member only up to 50000",
+    ),
+    Behaviour(
+        "standard_member_limit",
+        _V2_0_3_0,
+        None,
+        250_000,
+        "version history 2.0.3.0: V2 used and the default group limit raised to 250,000",
+    ),
+    Behaviour(
+        "group_writeup_member_limit_rule",
+        _ZERO,
+        _V1_6_2_4,
+        False,
+        "version history 1.6.2.4: 'Out to AAD - Group Writeup Member Limit' rule added",
+    ),
+    Behaviour(
+        "group_writeup_member_limit_rule",
+        _V1_6_2_4,
+        None,
+        True,
+        "version history 1.6.2.4: 'Out to AAD - Group Writeup Member Limit' rule added",
+    ),
+    Behaviour(
+        "upgrade_resets_member_limit",
+        _v("1.6.0.0"),
+        _v("1.7.0.0"),
+        True,
+        "V2 endpoint page, known issue: upgrading to a 1.6 build resets the group membership limit to 50k",
+    ),
+    Behaviour("upgrade_resets_member_limit", _ZERO, _v("1.6.0.0"), False, "no such known issue outside 1.6"),
+    Behaviour("upgrade_resets_member_limit", _v("1.7.0.0"), None, False, "no such known issue outside 1.6"),
+    Behaviour(
+        "upgrade_keeps_endpoint_settings",
+        _ZERO,
+        None,
+        False,
+        "V2 endpoint page: endpoint settings are not preserved through an in-place upgrade",
+    ),
+    Behaviour(
+        "upgrade_sets_full_sync_overrides",
+        _ZERO,
+        None,
+        True,
+        "scheduler reference: an upgrade records full import and full sync connector overrides",
+    ),
+)
+
+# A current 2.x build, used for a new simulated server when no version is given.
+CURRENT_VERSION = "2.4.18.0"
+
+
+def lookup(key: str, version: Version | str) -> Any:
+    """The value of behaviour `key` on `version`."""
+    v = Version.parse(version) if isinstance(version, str) else version
+    for row in TABLE:
+        if row.key == key and row.applies_to(v):
+            return row.value
+    raise KeyError(f"version table has no row for {key} at {v}")
+
+
+def values_of(key: str) -> frozenset[Any]:
+    """Every value `key` takes on some build (e.g. every standard member limit)."""
+    return frozenset(row.value for row in TABLE if row.key == key)
+
+
+def supports_v2(version: Version | str) -> bool:
+    return bool(lookup("v2_supported", version))
+
+
+def default_api_version(version: Version | str) -> int:
+    return int(lookup("default_api_version", version))
+
+
+def standard_member_limit(version: Version | str) -> int:
+    return int(lookup("standard_member_limit", version))
+
+
+def upgrade_resets_member_limit(target: Version | str) -> bool:
+    return bool(lookup("upgrade_resets_member_limit", target))
+
+
+def minimum_v2_version() -> Version:
+    return min(row.since for row in TABLE if row.key == "v2_supported" and row.value)

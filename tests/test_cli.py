@@ -1,0 +1,117 @@
+"""Acceptance tests: the `reconciler` command over example and case files, in-process."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler import __version__
+from tests.support import CASES, STATES, Run
+
+VALID = sorted((CASES / "valid").glob("*.yaml"))
+INVALID = sorted((CASES / "invalid").glob("*.yaml"))
+
+
+def test_cases_exist() -> None:
+    assert len(VALID) >= 5
+    assert len(INVALID) >= 20
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_valid_case(run: Run, path: Path) -> None:
+    result = run("validate", str(path))
+    assert result.code == 0, result.err
+    assert result.err == ""
+    assert result.out == "1 state file valid\n"
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_invalid_case_gives_its_exact_messages(run: Run, path: Path) -> None:
+    expected = path.with_suffix(".expected").read_text(encoding="utf-8").replace("{file}", str(path))
+    result = run("validate", str(path))
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err == expected
+    assert "Traceback" not in result.err
+
+
+def test_every_invalid_case_has_expectations() -> None:
+    for path in INVALID:
+        expected = path.with_suffix(".expected")
+        assert expected.is_file(), f"{path.name} has no .expected file"
+        assert expected.read_text(encoding="utf-8").strip(), f"{expected.name} is empty"
+
+
+def test_example_states_are_valid(run: Run) -> None:
+    result = run("validate", str(STATES))
+    assert result.code == 0, result.err
+    assert result.out == f"{len(list(STATES.glob('*.yaml')))} state files valid\n"
+
+
+def test_example_states_start_with_the_schema_modeline() -> None:
+    for path in STATES.glob("*.yaml"):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../schemas/desired-state.schema.json", path
+
+
+def test_all_files_all_problems_in_one_run(run: Run) -> None:
+    picked = [CASES / "invalid" / n for n in ("many-problems.yaml", "duplicate-key.yaml", "empty.yaml")]
+    result = run("validate", str(CASES / "valid"), *map(str, picked))
+    assert result.code == 1
+    assert len(result.err_lines) == 6 + 1 + 1
+    files_reported = [line.split(":")[0] for line in result.err_lines]
+    assert files_reported == sorted(files_reported)
+
+
+def test_duplicate_key_names_the_second_key_line(run: Run) -> None:
+    result = run("validate", str(CASES / "invalid" / "duplicate-key.yaml"))
+    assert ":12:3: duplicate key 'rulePrecedence' (first defined at line 11)" in result.err
+
+
+def test_missing_path_is_a_user_error(run: Run, tmp_path: Path) -> None:
+    result = run("validate", str(tmp_path / "nope.yaml"))
+    assert result.code == 1
+    assert result.err == f"{tmp_path / 'nope.yaml'}: no such file or folder\n"
+
+
+def test_usage_error_exits_1_not_2(run: Run) -> None:
+    result = run("validate")
+    assert result.code == 1
+    assert "the following arguments are required: STATE" in result.err
+    assert run("frobnicate").code == 1
+
+
+def test_version(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run("--version")
+    assert exc.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+SCRIPT = shutil.which("reconciler", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.skipif(SCRIPT is None, reason="console script not installed next to this Python")
+def test_installed_console_script_from_another_folder(tmp_path: Path) -> None:
+    # The schemas must be found from wherever the tool runs, not just the source tree.
+    assert SCRIPT is not None
+    proc = subprocess.run([SCRIPT, "validate", str(STATES)], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith("state files valid\n")
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", str(CASES / "invalid" / "empty.yaml")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.endswith("file is empty; expected a mapping\n")
+    assert "Traceback" not in proc.stderr

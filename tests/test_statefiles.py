@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler import statefiles
+from reconciler.errors import UserError
+from tests.support import CASES, STATES
+
+
+def copy(src: Path, dst: Path, name: str | None = None) -> Path:
+    text = src.read_text(encoding="utf-8")
+    if name:
+        text = text.replace("name: v2-100k", f"name: {name}")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(text, encoding="utf-8")
+    return dst
+
+
+def test_folders_are_searched_recursively_in_order_skipping_hidden(tmp_path: Path) -> None:
+    src = CASES / "valid" / "v2-100k.yaml"
+    copy(src, tmp_path / "b" / "two.yml", "two")
+    copy(src, tmp_path / "a.yaml", "one")
+    copy(src, tmp_path / ".git" / "x.yaml", "hidden")
+    (tmp_path / "notes.txt").write_text("not a state")
+    files, problems = statefiles.discover([str(tmp_path)])
+    assert problems == []
+    assert [p.relative_to(tmp_path).as_posix() for p in files] == ["a.yaml", "b/two.yml"]
+
+
+def test_a_file_named_twice_is_loaded_once() -> None:
+    one = str(STATES / "contoso-aadc01.yaml")
+    assert len(statefiles.load_all([one, one])) == 1
+
+
+def test_empty_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as exc:
+        statefiles.load_all([str(tmp_path)])
+    assert str(exc.value) == f"{tmp_path}: folder holds no state files (*.yaml, *.yml)"
+
+
+def test_two_files_for_one_server_are_refused(tmp_path: Path) -> None:
+    src = CASES / "valid" / "v2-100k.yaml"
+    copy(src, tmp_path / "a.yaml", "same")
+    copy(src, tmp_path / "b.yaml", "same")
+    with pytest.raises(UserError) as exc:
+        statefiles.load_all([str(tmp_path)])
+    assert str(exc.value) == f"{tmp_path / 'b.yaml'}: metadata.name 'same' is also declared in {tmp_path / 'a.yaml'}"
+
+
+def test_valid_files_load_into_states() -> None:
+    loaded = statefiles.load_all([str(STATES)])
+    assert sorted(f.state.name for f in loaded) == [
+        "contoso-aadc01",
+        "contoso-aadc02",
+        "fabrikam-aadc01",
+        "tailspin-aadc01",
+    ]

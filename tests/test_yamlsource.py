@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler import yamlsource
+from reconciler.errors import UserError
+from reconciler.yamlsource import Position
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(UserError) as exc:
+        yamlsource.parse(text, "f.yaml")
+    return [str(p) for p in exc.value.problems]
+
+
+def test_positions_of_keys_and_values() -> None:
+    doc = yamlsource.parse("a:\n  b: [1, 2]\n  c: x\n", "f.yaml")
+    assert doc.data == {"a": {"b": [1, 2], "c": "x"}}
+    assert doc.keys[("a", "b")] == Position(2, 3)
+    assert doc.values[("a", "b")] == Position(2, 6)
+    assert doc.values[("a", "b", 1)] == Position(2, 10)
+    assert doc.values[("a", "c")] == Position(3, 6)
+
+
+def test_locate_falls_back_to_nearest_ancestor() -> None:
+    doc = yamlsource.parse("a:\n  b: 1\n", "f.yaml")
+    assert doc.locate(("a", "missing", "deeper")) == Position(1, 1)
+
+
+def test_every_duplicate_key_reported_at_the_second_occurrence() -> None:
+    assert problems_of("a: 1\nb:\n  c: 1\n  c: 2\na: 3\n") == [
+        "f.yaml:4:3: duplicate key 'c' (first defined at line 3)",
+        "f.yaml:5:1: duplicate key 'a' (first defined at line 1)",
+    ]
+
+
+@pytest.mark.parametrize("word", ["yes", "no", "on", "off", "y", "n"])
+def test_yaml_1_1_booleans_stay_strings(word: str) -> None:
+    assert yamlsource.parse(f"a: {word}\n", "f.yaml").data == {"a": word}
+
+
+@pytest.mark.parametrize(("text", "value"), [("true", True), ("False", False), ("TRUE", True)])
+def test_core_schema_booleans(text: str, value: bool) -> None:
+    assert yamlsource.parse(f"a: {text}\n", "f.yaml").data == {"a": value}
+
+
+def test_dates_stay_strings_and_ints_parse() -> None:
+    assert yamlsource.parse("d: 2026-11-21\ni: 100_000\nn: null\n", "f.yaml").data == {
+        "d": "2026-11-21",
+        "i": 100000,
+        "n": None,
+    }
+
+
+def test_alias_bomb_is_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
+    with pytest.raises(UserError) as exc:
+        yamlsource.parse("\n".join(lines) + "\n", "f.yaml")
+    assert "alias bomb" in str(exc.value)
+
+
+def test_non_string_keys_are_refused() -> None:
+    assert problems_of("1: a\n") == ["f.yaml:1:1: YAML: keys must be strings"]
+
+
+def test_file_over_one_mebibyte(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("a: " + "x" * (1024 * 1024) + "\n")
+    with pytest.raises(UserError) as exc:
+        yamlsource.load(big)
+    assert str(exc.value) == f"{big}: file is {1024 * 1024 + 4} bytes; state files are limited to 1 MiB"
+
+
+def test_scalar_document(tmp_path: Path) -> None:
+    assert problems_of("just text\n") == ["f.yaml:1:1: the document must be a mapping, not a str scalar"]
+
+
+def test_directory_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as exc:
+        yamlsource.load(tmp_path)
+    assert str(exc.value).endswith("is a directory, not a file")
+
+
+def test_dump_keeps_key_order_and_round_trips() -> None:
+    data = {"z": 1, "a": {"y": True, "b": None}, "s": "Out to AAD \u2013 Group Join"}
+    text = yamlsource.dump(data, header="# h\n")
+    assert text.startswith("# h\nz: 1\na:\n")
+    assert yamlsource.parse(text, "f.yaml").data == data
