@@ -1,6 +1,7 @@
 """The package is layered: a module imports only from layers below its own.
 
-Read top to bottom this is the pipeline: facts, sources, the desired state, commands, the CLI.
+Read top to bottom this is the pipeline: facts; sources and models; desired and observed state;
+what is in force on a server; the servers (simulator, targets); commands; the CLI.
 A new module must be placed in a layer here, or this test fails.
 """
 
@@ -15,10 +16,12 @@ PACKAGE = Path(reconciler.__file__).parent
 
 LAYERS: list[set[str]] = [
     {"errors", "facts"},
-    {"versions", "yamlsource"},
+    {"versions", "yamlsource", "jsonmodel", "expressions"},
     {"schemas", "desired"},
-    {"semantics"},
-    {"statefiles"},
+    {"semantics", "observed"},
+    {"statefiles", "rules", "server"},
+    {"effective"},
+    {"simulator", "targets"},
     {"commands"},
     {"cli"},
     {"__main__"},

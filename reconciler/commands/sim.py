@@ -1,0 +1,86 @@
+"""`reconciler sim …`: create and drive the embedded simulated server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from reconciler import facts, observed, targets, versions
+from reconciler.errors import EXIT_OK, UserError
+from reconciler.simulator import SimulatedServer, defaults
+
+
+def _server(target: str | None, name: str | None) -> SimulatedServer:
+    return SimulatedServer(targets.parse(target).path_for(name))
+
+
+def sim_init(target: str | None, name: str | None, version: str | None, source: str | None, force: bool) -> int:
+    where = targets.parse(target)
+    if source is not None and version is not None:
+        raise UserError("sim init: --from makes an exact twin; --version cannot be combined with it")
+    if source is not None:
+        path = Path(source)
+        if path.is_dir():
+            raise UserError(f"{source}: reading configuration export folders arrives with the export target")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{source}: cannot read: {exc.strerror}") from None
+        state = defaults.twin(observed.loads(text, source), name)
+    else:
+        server_name = name or (where.file.stem if where.file is not None else None)
+        if not server_name:
+            raise UserError("sim init: name the server with --name (or use --target sim:FILE.json)")
+        state = defaults.new_server(server_name, version or versions.CURRENT_VERSION)
+    server = SimulatedServer(where.path_for(state.server.name))
+    server.create(state, replace=force)
+    print(f"{server.path}: simulated server {state.server.name} ({state.server.version}) created")
+    return EXIT_OK
+
+
+def sim_show(target: str | None, name: str | None) -> int:
+    sys.stdout.write(observed.dumps(_server(target, name).observe()))
+    return EXIT_OK
+
+
+def sim_upgrade(target: str | None, name: str | None, to: str) -> int:
+    server = _server(target, name)
+    before = server.observe().server.version
+    after = server.upgrade(to)
+    known_issue = (
+        f"; the group member limit is back to {facts.V1_MEMBER_LIMIT} (known issue of 1.6 builds)"
+        if versions.upgrade_resets_member_limit(after.server.version)
+        else ""
+    )
+    print(
+        f"{after.server.name}: upgraded in place from {before} to {after.server.version}: endpoint settings "
+        f"reset to the build's defaults, standard rules replaced, full import and full sync pending{known_issue}"
+    )
+    return EXIT_OK
+
+
+def sim_cycle(target: str | None, name: str | None, full: bool) -> int:
+    server = _server(target, name)
+    before = {g.name for g in server.observe().groups or () if g.provisioned}
+    after = server.run_cycle(full)
+    cycle = after.last_sync_cycle
+    assert cycle is not None
+    groups = after.groups or ()
+    provisioned = sum(1 for g in groups if g.provisioned)
+    errors = (
+        ", ".join(
+            f"{e.type} x{e.count}" + ("" if not e.informational else " (informational)") for e in cycle.export_errors
+        )
+        or "none"
+    )
+    deleted = sorted(before - {g.name for g in groups if g.provisioned})
+    print(
+        f"{after.server.name}: {cycle.kind} sync cycle {cycle.result}: {provisioned} of {len(groups)} groups "
+        f"provisioned; deleted: {', '.join(deleted) or 'none'}; errors: {errors}"
+    )
+    return EXIT_OK
+
+
+def sim_set(target: str | None, name: str | None, assignments: list[str]) -> int:
+    _server(target, name).assign(assignments)
+    return EXIT_OK

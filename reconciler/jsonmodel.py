@@ -1,0 +1,85 @@
+"""Frozen dataclasses to and from JSON, with the JSON property name beside each field.
+
+Conversion trusts its input: documents are checked against their JSON Schema first, so this
+module only reshapes. A per-class plan is computed once, because the observed state of a
+large tenant holds a hundred thousand groups.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def prop(json_name: str, *, optional: bool = False, **kwargs: Any) -> Any:
+    """A dataclass field stored under `json_name`; an `optional` one is left out of JSON when None."""
+    return dataclasses.field(metadata={"json": json_name, "optional": optional}, **kwargs)
+
+
+def _converters(hint: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """(from JSON, to JSON) for one field's type."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(inner) == 1:
+            load, dump = _converters(inner[0])
+            return (lambda v: None if v is None else load(v)), (lambda v: None if v is None else dump(v))
+        return _identity, _identity
+    if origin is tuple:
+        load, dump = _converters(typing.get_args(hint)[0])
+        if load is _identity:
+            return tuple, list
+        return (lambda v: tuple(load(x) for x in v)), (lambda v: [dump(x) for x in v])
+    if dataclasses.is_dataclass(hint):
+        cls = typing.cast(type, hint)
+        return (lambda v: from_json(cls, v)), to_json
+    return _identity, _identity
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+_Plan = tuple[tuple[str, str, Callable[[Any], Any], Callable[[Any], Any], Any, bool], ...]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    if cls in _PLANS:
+        return _PLANS[cls]
+    hints = typing.get_type_hints(cls)
+    plan = []
+    for f in dataclasses.fields(cls):
+        load, dump = _converters(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else dataclasses.MISSING
+        optional = bool(f.metadata.get("optional", False))
+        plan.append((f.name, f.metadata.get("json", f.name), load, dump, default, optional))
+    _PLANS[cls] = tuple(plan)
+    return _PLANS[cls]
+
+
+def from_json(cls: type[T], data: dict[str, Any]) -> T:
+    kwargs = {}
+    for name, key, load, _dump, default, _optional in _plan(cls):
+        if key in data:
+            kwargs[name] = load(data[key])
+        elif default is not dataclasses.MISSING:
+            kwargs[name] = default
+        else:
+            kwargs[name] = None
+    return cls(**kwargs)
+
+
+def to_json(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, key, _load, dump, _default, optional in _plan(type(obj)):
+        value = getattr(obj, name)
+        if value is None and optional:
+            continue
+        out[key] = dump(value)
+    return out

@@ -1,0 +1,221 @@
+"""The observed state of a server (DESIGN §4): one immutable model whatever the source.
+
+Every reader (simulator, snapshot, export, live server) produces an `ObservedState`; the JSON
+form is the snapshot format and the simulator's file, checked by
+`schemas/observed-state.schema.json`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler import facts, jsonmodel, schemas
+from reconciler.errors import UserError
+from reconciler.jsonmodel import prop
+
+SCHEMA_VERSION = 1
+# Real status strings of a run profile (Synchronization Service Manager).
+INFORMATIONAL_ERRORS = frozenset({"dn-attributes-failure"})  # V2 page: event 6949, informational only
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    name: str = prop("name")
+    version: str = prop("version")
+    cloud: str = prop("cloud")
+    tenant_has_verified_domain: bool | None = prop("tenantHasVerifiedDomain")
+
+
+@dataclass(frozen=True)
+class Registry:
+    export_api_version: int | None = prop("AadConnectorExportApiVersion")
+    import_api_version: int | None = prop("AadConnectorImportApiVersion")
+
+
+@dataclass(frozen=True)
+class AadConnector:
+    identifier: str = prop("Identifier")
+    name: str = prop("Name")
+    export_type: int = prop("ExportType")
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    sync_cycle_enabled: bool | None = prop("SyncCycleEnabled")
+    sync_cycle_in_progress: bool | None = prop("SyncCycleInProgress")
+    staging_mode_enabled: bool | None = prop("StagingModeEnabled")
+    scheduler_suspended: bool | None = prop("SchedulerSuspended")
+    maintenance_enabled: bool | None = prop("MaintenanceEnabled")
+    next_sync_cycle_policy_type: str | None = prop("NextSyncCyclePolicyType")
+    allowed_sync_cycle_interval: str | None = prop("AllowedSyncCycleInterval")
+    currently_effective_sync_cycle_interval: str | None = prop("CurrentlyEffectiveSyncCycleInterval")
+    customized_sync_cycle_interval: str | None = prop("CustomizedSyncCycleInterval")
+
+
+@dataclass(frozen=True)
+class ConnectorOverride:
+    connector_name: str = prop("ConnectorName")
+    full_import_required: bool = prop("FullImportRequired")
+    full_sync_required: bool = prop("FullSyncRequired")
+
+
+@dataclass(frozen=True)
+class ScopeCondition:
+    attribute: str = prop("Attribute")
+    comparison_operator: str = prop("ComparisonOperator")
+    comparison_value: str = prop("ComparisonValue")
+
+
+@dataclass(frozen=True)
+class ScopeConditionGroup:
+    conditions: tuple[ScopeCondition, ...] = prop("ScopeConditionList")
+
+
+@dataclass(frozen=True)
+class JoinCondition:
+    cs_attribute: str = prop("CSAttribute")
+    mv_attribute: str = prop("MVAttribute")
+    case_sensitive: bool = prop("CaseSensitive")
+
+
+@dataclass(frozen=True)
+class JoinConditionGroup:
+    conditions: tuple[JoinCondition, ...] = prop("JoinConditionList")
+
+
+@dataclass(frozen=True)
+class AttributeFlowMapping:
+    source: tuple[str, ...] = prop("Source")
+    destination: str = prop("Destination")
+    flow_type: str = prop("FlowType")
+    expression: str | None = prop("Expression")
+    value_merge_type: str = prop("ValueMergeType", default="Update")
+    execute_once: bool = prop("ExecuteOnce", default=False)
+
+
+@dataclass(frozen=True)
+class SyncRule:
+    identifier: str = prop("Identifier")
+    name: str = prop("Name")
+    version: int = prop("Version")
+    direction: str = prop("Direction")
+    precedence: int = prop("Precedence")
+    disabled: bool = prop("Disabled")
+    immutable_tag: str | None = prop("ImmutableTag")
+    is_standard_rule: bool = prop("IsStandardRule")
+    connector: str = prop("Connector")
+    source_object_type: str = prop("SourceObjectType")
+    target_object_type: str = prop("TargetObjectType")
+    link_type: str = prop("LinkType")
+    scope_filter: tuple[ScopeConditionGroup, ...] = prop("ScopeFilter")
+    join_filter: tuple[JoinConditionGroup, ...] = prop("JoinFilter")
+    attribute_flow_mappings: tuple[AttributeFlowMapping, ...] = prop("AttributeFlowMappings")
+
+    @property
+    def is_standard(self) -> bool:
+        # Standard rules carry a Microsoft.* immutable tag (DESIGN §2); either marker counts.
+        return self.is_standard_rule or (self.immutable_tag or "").startswith("Microsoft.")
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str = prop("name")
+    member_count: int = prop("memberCount")
+    provisioned: bool = prop("provisioned")
+
+
+@dataclass(frozen=True)
+class ExportError:
+    type: str = prop("type")
+    count: int = prop("count")
+    message: str | None = prop("message", optional=True, default=None)
+
+    @property
+    def informational(self) -> bool:
+        return self.type in INFORMATIONAL_ERRORS
+
+
+@dataclass(frozen=True)
+class SyncCycleResult:
+    result: str = prop("result")
+    export_errors: tuple[ExportError, ...] = prop("exportErrors")
+    kind: str | None = prop("kind", optional=True, default=None)
+
+    @property
+    def has_real_errors(self) -> bool:
+        return any(not e.informational for e in self.export_errors)
+
+
+@dataclass(frozen=True)
+class ObservedState:
+    collected_at: str = prop("collectedAt")
+    server: ServerInfo = prop("server")
+    registry: Registry = prop("registry")
+    aad_connector: AadConnector = prop("aadConnector")
+    scheduler: Scheduler = prop("scheduler")
+    connector_overrides: tuple[ConnectorOverride, ...] = prop("connectorOverrides")
+    sync_rules: tuple[SyncRule, ...] = prop("syncRules")
+    groups: tuple[Group, ...] | None = prop("groups", optional=True, default=None)
+    last_sync_cycle: SyncCycleResult | None = prop("lastSyncCycle", optional=True, default=None)
+    unobserved: tuple[str, ...] | None = prop("unobserved", optional=True, default=None)
+    schema_version: int = prop("schemaVersion", default=SCHEMA_VERSION)
+
+    def rule(self, identifier: str) -> SyncRule | None:
+        wanted = identifier.strip("{}").lower()
+        return next((r for r in self.sync_rules if r.identifier.lower() == wanted), None)
+
+    def rules_named(self, name: str) -> list[SyncRule]:
+        return [r for r in self.sync_rules if r.name == name]
+
+    def override_for(self, connector_name: str) -> ConnectorOverride | None:
+        return next((o for o in self.connector_overrides if o.connector_name == connector_name), None)
+
+    def replace(self, **changes: Any) -> ObservedState:
+        return dataclasses.replace(self, **changes)
+
+
+def to_json(state: ObservedState) -> dict[str, Any]:
+    data = jsonmodel.to_json(state)
+    # schemaVersion first, as in the examples; dicts keep insertion order.
+    return {"schemaVersion": data.pop("schemaVersion"), **data}
+
+
+def dumps(state: ObservedState) -> str:
+    return json.dumps(to_json(state), indent=2, ensure_ascii=False) + "\n"
+
+
+def from_json(data: Any, source: str) -> ObservedState:
+    """Check `data` against the observed-state schema and build the model; UserError lists every problem."""
+    problems = schemas.check_data(data, schemas.OBSERVED_STATE, source)
+    if problems:
+        raise UserError(problems)
+    return jsonmodel.from_json(ObservedState, data)
+
+
+def loads(text: str, source: str) -> ObservedState:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    return from_json(data, source)
+
+
+def digest(state: ObservedState) -> str:
+    """A stable fingerprint of what was observed (collection time excluded)."""
+    data = to_json(state)
+    data.pop("collectedAt", None)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def aad_connector_name(state: ObservedState, wanted: str | None) -> str:
+    """The AAD connector's name: the configured one, or the one with the fixed identifier."""
+    if wanted is not None:
+        return wanted
+    if state.aad_connector.identifier.lower() == facts.AAD_CONNECTOR_ID:
+        return state.aad_connector.name
+    raise UserError(f"{state.server.name}: no Azure AD connector with identifier {facts.AAD_CONNECTOR_ID}")

@@ -1,0 +1,80 @@
+"""The embedded simulated ADSync server: the default target and the test bed (DESIGN §7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from reconciler import observed
+from reconciler.observed import ObservedState, SyncRule
+from reconciler.server import Refused
+from reconciler.simulator import assign, cycle, defaults, operations, upgrade
+from reconciler.simulator.store import SimFile
+
+
+class SimulatedServer:
+    """A simulated server in a file; every operation is one locked read-change-write."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = SimFile(path)
+
+    @property
+    def path(self) -> Path:
+        return self.file.path
+
+    @property
+    def name(self) -> str:
+        return self.file.read().server.name
+
+    def _update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
+        return self.file.update(change)
+
+    def observe(self) -> ObservedState:
+        with self.file.locked():
+            return self.file.read().replace(collected_at=defaults.now())
+
+    def set_sync_cycle_enabled(self, enabled: bool) -> None:
+        self._update(lambda s: operations.set_sync_cycle_enabled(s, enabled))
+
+    def set_export_api_version(self, version: int) -> None:
+        self._update(lambda s: operations.set_api_version(s, "export", version))
+
+    def set_import_api_version(self, version: int) -> None:
+        self._update(lambda s: operations.set_api_version(s, "import", version))
+
+    def add_rule(self, rule: SyncRule) -> None:
+        self._update(lambda s: operations.add_rule(s, rule))
+
+    def remove_rule(self, identifier: str) -> None:
+        self._update(lambda s: operations.remove_rule(s, identifier))
+
+    def set_rule_disabled(self, identifier: str, disabled: bool) -> None:
+        self._update(lambda s: operations.set_rule_disabled(s, identifier, disabled))
+
+    def set_connector_override(self, connector_name: str, full_sync_required: bool) -> None:
+        self._update(lambda s: operations.set_connector_override(s, connector_name, full_sync_required))
+
+    # What only a simulator can be asked to do.
+
+    def run_cycle(self, full: bool) -> ObservedState:
+        return self._update(lambda s: cycle.run_cycle(s, full))
+
+    def upgrade(self, to: str) -> ObservedState:
+        return self._update(lambda s: upgrade.upgrade(s, to))
+
+    def assign(self, assignments: list[str]) -> ObservedState:
+        parsed = [assign.parse(a) for a in assignments]
+
+        def change(state: ObservedState) -> ObservedState:
+            data = observed.to_json(state)
+            for path, value in parsed:
+                assign.apply(data, path, value)
+            return observed.from_json(data, f"sim set {' '.join(assignments)}")
+
+        return self._update(change)
+
+    def create(self, state: ObservedState, *, replace: bool) -> None:
+        with self.file.locked():
+            if self.file.exists() and not replace:
+                raise Refused(f"{self.path}: a simulated server exists already; --force replaces it")
+            self.file.write(state)

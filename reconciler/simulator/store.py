@@ -1,0 +1,96 @@
+"""The simulator's file: one JSON document per server, in the observed-state format.
+
+Written atomically (temporary file in the same folder, fsync, rename) so a crash leaves either
+the old or the new state, never half of one, and locked for every read-modify-write so two
+processes cannot lose each other's changes. A file that does not parse or validate is reported
+and left exactly as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from reconciler import observed
+from reconciler.errors import Problem, UserError
+from reconciler.observed import ObservedState
+
+LOCK_TIMEOUT_SECONDS = 30.0
+
+
+class SimFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._lock:
+                yield
+        except Timeout:
+            raise UserError(
+                f"{self.path}: locked by another process for more than {LOCK_TIMEOUT_SECONDS:.0f} s"
+            ) from None
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def read(self) -> ObservedState:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UserError(
+                f"{self.path}: no simulated server here; create one with `reconciler sim init --target sim:{self.path}`"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{self.path}: cannot read the simulated server: {exc}") from None
+        try:
+            return observed.loads(text, str(self.path))
+        except UserError as exc:
+            damaged = Problem(
+                "",
+                None,
+                None,
+                f"{self.path}: the simulator file is damaged; fix or remove it (it is never overwritten)",
+            )
+            raise UserError([*exc.problems, damaged]) from None
+
+    def write(self, state: ObservedState) -> None:
+        data = observed.dumps(state)
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        _fsync_folder(self.path.parent)
+
+    def update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
+        """Read, change and write back under the lock; nothing is written if `change` raises."""
+        with self.locked():
+            state = change(self.read())
+            self.write(state)
+            return state
+
+
+def _fsync_folder(folder: Path) -> None:
+    # The rename itself is durable only once the folder is flushed (POSIX; Windows has no such call).
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

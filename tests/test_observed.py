@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from reconciler import observed, schemas
+from reconciler.errors import UserError
+from reconciler.simulator import defaults
+from tests.support import ROOT
+
+# DESIGN §4's example, verbatim.
+DESIGN_EXAMPLE: dict[str, Any] = {
+    "schemaVersion": 1,
+    "collectedAt": "2026-11-21T09:00:00Z",
+    "server": {"name": "contoso-aadc01", "version": "1.6.2.4", "cloud": "AzureCommercial",
+               "tenantHasVerifiedDomain": True},
+    "registry": {"AadConnectorExportApiVersion": 2, "AadConnectorImportApiVersion": None},
+    "aadConnector": {"Identifier": "b891884f-051e-4a83-95af-2544101c9083",
+                     "Name": "contoso.onmicrosoft.com - AAD", "ExportType": 5},
+    "scheduler": {"SyncCycleEnabled": True, "SyncCycleInProgress": False, "StagingModeEnabled": False,
+                  "SchedulerSuspended": False, "MaintenanceEnabled": True,
+                  "NextSyncCyclePolicyType": "Delta", "AllowedSyncCycleInterval": "00:30:00",
+                  "CurrentlyEffectiveSyncCycleInterval": "00:30:00", "CustomizedSyncCycleInterval": None},
+    "connectorOverrides": [{"ConnectorName": "contoso.onmicrosoft.com - AAD",
+                            "FullImportRequired": False, "FullSyncRequired": False}],
+    "syncRules": [
+        {"Identifier": "039dcc3a-1513-4c08-b296-0973691e644a", "Name": "Out to AAD - Group Join",
+         "Version": 1, "Direction": "Outbound", "Precedence": 139, "Disabled": False,
+         "ImmutableTag": "Microsoft.OuttoAADGroupJoin.006", "IsStandardRule": True,
+         "Connector": "b891884f-051e-4a83-95af-2544101c9083", "SourceObjectType": "group",
+         "TargetObjectType": "group", "LinkType": "Provision",
+         "ScopeFilter": [{"ScopeConditionList": [
+             {"Attribute": "memberCount", "ComparisonOperator": "LESSTHAN", "ComparisonValue": "50000"}]}],
+         "JoinFilter": [],
+         "AttributeFlowMappings": [
+             {"Source": ["member"], "Destination": "member", "FlowType": "Expression",
+              "Expression": "IIF(([memberCount]> 50000),Error(\"Maximum Group member count exceeded\"),IgnoreThisFlow)",
+              "ValueMergeType": "Update", "ExecuteOnce": False}]}
+    ],
+    "groups": [{"name": "All Staff", "memberCount": 120000, "provisioned": False}],
+    "lastSyncCycle": {"result": "success", "exportErrors": [{"type": "dn-attributes-failure", "count": 12}]},
+}  # fmt: skip
+
+
+def test_schema_is_valid_and_closed() -> None:
+    schema = json.loads((ROOT / "schemas" / schemas.OBSERVED_STATE).read_text())
+    Draft202012Validator.check_schema(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "object":
+                assert node.get("additionalProperties") is False
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+
+
+def test_design_example_validates_and_round_trips() -> None:
+    state = observed.from_json(copy.deepcopy(DESIGN_EXAMPLE), "example")
+    assert state.registry.import_api_version is None
+    assert state.sync_rules[0].is_standard
+    assert state.last_sync_cycle is not None and not state.last_sync_cycle.has_real_errors
+    assert observed.to_json(state) == DESIGN_EXAMPLE
+
+
+def test_every_problem_is_reported_by_path() -> None:
+    data = copy.deepcopy(DESIGN_EXAMPLE)
+    data["registry"]["AadConnectorExportApiVersion"] = 3
+    data["syncRules"][0]["Direction"] = "Sideways"
+    data["groups"][0]["memberCount"] = "many"
+    data["groups"].append({"name": "", "memberCount": -1, "provisioned": True, "extra": 1})
+    del data["scheduler"]
+    with pytest.raises(UserError) as exc:
+        observed.from_json(data, "snap.json")
+    assert sorted(str(p) for p in exc.value.problems) == sorted(
+        [
+            "snap.json: (document): missing required key 'scheduler'",
+            "snap.json: registry.AadConnectorExportApiVersion: expected one of 1, 2, None, got integer 3",
+            "snap.json: syncRules[0].Direction: expected one of Inbound, Outbound, got string 'Sideways'",
+            "snap.json: groups[0].memberCount: expected an integer, got string 'many'",
+            "snap.json: groups[1].name: must not be empty",
+            "snap.json: groups[1].memberCount: -1 is below the minimum 0",
+            "snap.json: groups[1].extra: unknown key 'extra' (allowed: memberCount, name, provisioned)",
+        ]
+    )
+
+
+GROUP_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=3), st.floats(0, 1))
+GROUP_ITEMS = st.one_of(
+    st.dictionaries(st.sampled_from(["name", "memberCount", "provisioned", "other"]), GROUP_VALUES),
+    GROUP_VALUES,
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@given(GROUP_ITEMS)
+def test_fast_group_check_agrees_with_jsonschema(item: Any) -> None:
+    data = copy.deepcopy(DESIGN_EXAMPLE)
+    data["groups"] = [item]
+    fast = schemas.check_data(data, schemas.OBSERVED_STATE, "x")
+    full = list(schemas.StrictValidator(schemas.schema(schemas.OBSERVED_STATE)).iter_errors(data))
+    assert bool(fast) == bool(full), (fast, [e.message for e in full])
+
+
+def test_digest_ignores_collection_time_only() -> None:
+    state = defaults.new_server("s")
+    later = state.replace(collected_at="2030-01-01T00:00:00Z")
+    assert observed.digest(state) == observed.digest(later)
+    assert observed.digest(state) != observed.digest(state.replace(groups=()))
+    assert observed.digest(state).startswith("sha256:")
+
+
+def test_not_json_is_located() -> None:
+    with pytest.raises(UserError, match=r"^snap.json:1:2: not valid JSON"):
+        observed.loads("{,}", "snap.json")
