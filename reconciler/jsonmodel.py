@@ -8,6 +8,7 @@ large tenant holds a hundred thousand groups.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -47,6 +48,7 @@ def _identity(value: Any) -> Any:
 
 _Plan = tuple[tuple[str, str, Callable[[Any], Any], Callable[[Any], Any], Any, bool], ...]
 _PLANS: dict[type, _Plan] = {}
+_FLAT: dict[type, Callable[[dict[str, Any]], Any]] = {}
 
 
 def _plan(cls: type) -> _Plan:
@@ -60,12 +62,18 @@ def _plan(cls: type) -> _Plan:
         optional = bool(f.metadata.get("optional", False))
         plan.append((f.name, f.metadata.get("json", f.name), load, dump, default, optional))
     _PLANS[cls] = tuple(plan)
+    if all(load is _identity and default is dataclasses.MISSING for _n, _k, load, _d, default, _o in plan):
+        _FLAT[cls] = operator.itemgetter(*(key for _n, key, *_rest in plan))
     return _PLANS[cls]
 
 
 def from_json(cls: type[T], data: dict[str, Any]) -> T:
+    plan = _plan(cls)
+    if cls in _FLAT:
+        # Records of plain required values (100,000 groups): positional, no per-field work.
+        return cls(*_FLAT[cls](data))
     kwargs = {}
-    for name, key, load, _dump, default, _optional in _plan(cls):
+    for name, key, load, _dump, default, _optional in plan:
         if key in data:
             kwargs[name] = load(data[key])
         elif default is not dataclasses.MISSING:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,8 +185,21 @@ def to_json(state: ObservedState) -> dict[str, Any]:
     return {"schemaVersion": data.pop("schemaVersion"), **data}
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def dumps(state: ObservedState) -> str:
-    return json.dumps(to_json(state), indent=2, ensure_ascii=False) + "\n"
+    """Indented JSON, except one line per group: json's C encoder only runs without indent,
+    and a tenant's 100,000 groups indented take 1.7 s to write instead of 0.1 s."""
+    data = to_json(state)
+    groups = data.get("groups")
+    if not groups:
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    placeholder = f"groups-{uuid.uuid4().hex}"
+    data["groups"] = placeholder
+    lines = ",\n    ".join(map(_COMPACT, groups))
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return text.replace(json.dumps(placeholder), f"[\n    {lines}\n  ]", 1) + "\n"
 
 
 def from_json(data: Any, source: str) -> ObservedState:

@@ -58,8 +58,10 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     relaxed = dict(schema(name))
     fast = _FAST_ARRAYS.get(name, ())
     if fast:
+        # Without `items` jsonschema does not even walk the array.
         relaxed["properties"] = {
-            key: ({**value, "items": {}} if key in fast else value) for key, value in relaxed["properties"].items()
+            key: ({k: v for k, v in value.items() if k != "items"} if key in fast else value)
+            for key, value in relaxed["properties"].items()
         }
     return StrictValidator(relaxed)  # type: ignore[no-any-return]
 
@@ -166,8 +168,29 @@ def _flat_checker(name: str, array: str) -> _FlatCheck:
         fields[key] = (_PY_TYPES[sub["type"]], sub["type"], sub.get("minimum"), sub.get("minLength"))
     required = tuple(item.get("required", ()))
     allowed = sorted(fields)
+    every_key_required = set(required) == set(fields)
+
+    def valid(value: Any) -> bool:
+        # The common case, all good, decided without building a single message.
+        if type(value) is not dict or (every_key_required and len(value) != len(fields)):
+            return False
+        for key, (is_type, _name, minimum, min_length) in fields.items():
+            if key not in value:
+                if key in required:
+                    return False
+                continue
+            v = value[key]
+            if (
+                not is_type(v)
+                or (minimum is not None and v < minimum)
+                or (min_length is not None and len(v) < min_length)
+            ):
+                return False
+        return every_key_required or set(value) <= fields.keys()
 
     def check_item(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str, bool]]:
+        if valid(value):
+            return
         where = dotted(path)
         if not isinstance(value, dict):
             yield path, f"{where}: expected a mapping, got {_describe(value)}", False

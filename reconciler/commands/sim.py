@@ -9,6 +9,8 @@ from reconciler import facts, observed, targets, versions
 from reconciler.errors import EXIT_OK, UserError
 from reconciler.simulator import SimulatedServer, defaults
 
+SHOW_DELETED = 10
+
 
 def _server(target: str | None, name: str | None) -> SimulatedServer:
     return SimulatedServer(targets.parse(target).path_for(name))
@@ -60,9 +62,8 @@ def sim_upgrade(target: str | None, name: str | None, to: str) -> int:
 
 
 def sim_cycle(target: str | None, name: str | None, full: bool) -> int:
-    server = _server(target, name)
-    before = {g.name for g in server.observe().groups or () if g.provisioned}
-    after = server.run_cycle(full)
+    previous, after = _server(target, name).run_cycle(full)
+    before = {g.name for g in previous.groups or () if g.provisioned}
     cycle = after.last_sync_cycle
     assert cycle is not None
     groups = after.groups or ()
@@ -74,9 +75,12 @@ def sim_cycle(target: str | None, name: str | None, full: bool) -> int:
         or "none"
     )
     deleted = sorted(before - {g.name for g in groups if g.provisioned})
+    shown = ", ".join(deleted[:SHOW_DELETED]) + (
+        f" and {len(deleted) - SHOW_DELETED} more" if len(deleted) > SHOW_DELETED else ""
+    )
     print(
         f"{after.server.name}: {cycle.kind} sync cycle {cycle.result}: {provisioned} of {len(groups)} groups "
-        f"provisioned; deleted: {', '.join(deleted) or 'none'}; errors: {errors}"
+        f"provisioned; deleted: {shown or 'none'}; errors: {errors}"
     )
     return EXIT_OK
 

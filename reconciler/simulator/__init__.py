@@ -56,8 +56,16 @@ class SimulatedServer:
 
     # What only a simulator can be asked to do.
 
-    def run_cycle(self, full: bool) -> ObservedState:
-        return self._update(lambda s: cycle.run_cycle(s, full))
+    def run_cycle(self, full: bool) -> tuple[ObservedState, ObservedState]:
+        """(before, after) of one sync cycle."""
+        seen: list[ObservedState] = []
+
+        def change(state: ObservedState) -> ObservedState:
+            seen.append(state)
+            return cycle.run_cycle(state, full)
+
+        after = self._update(change)
+        return seen[0], after
 
     def upgrade(self, to: str) -> ObservedState:
         return self._update(lambda s: upgrade.upgrade(s, to))
