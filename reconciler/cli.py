@@ -6,13 +6,18 @@ This is the only place where exceptions become exit codes and messages (DESIGN Â
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from reconciler import __version__, versions
-from reconciler.commands import sim
+from reconciler import __version__, runs, targets, versions
+from reconciler.commands import apply, plan, sim
 from reconciler.commands.validate import validate
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError
+from reconciler.executor import DEFAULT_WAIT_TIMEOUT as DEFAULT_WAIT
+from reconciler.reporters import REPORTERS
+
+WAIT_ENV = "RECONCILER_WAIT_TIMEOUT"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +34,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check state files (or folders of them) against schema and rules")
     p.add_argument("paths", nargs="+", metavar="STATE", help="state file or folder")
+
+    server = _Parser(add_help=False)
+    server.add_argument("states", nargs="+", metavar="STATE", help="state file or folder")
+    server.add_argument("--target", help=f"where the servers are: {targets.KNOWN} (default sim; env {targets.ENV_VAR})")
+    server.add_argument(
+        "--allow-group-deletion", action="store_true", help="allow plans that delete provisioned groups"
+    )
+    waiting = _Parser(add_help=False)
+    waiting.add_argument(
+        "--wait-timeout", type=float, metavar="SECONDS",
+        help=f"wait at most this long for a running sync cycle (env {WAIT_ENV}, default {DEFAULT_WAIT:g})",
+    )  # fmt: skip
+
+    p = sub.add_parser("plan", parents=[server], help="observe, diff and print the ordered actions")
+    p.add_argument("--output", choices=sorted(REPORTERS), default="text", help="text (default), json or markdown")
+    p.add_argument("--out", metavar="PLAN.json", help="save the plan for `apply --plan`")
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
+    p = sub.add_parser("apply", parents=[server, waiting], help="plan (or take a saved plan) and carry it out")
+    p.add_argument("--plan", dest="plan_file", metavar="PLAN.json", help="a plan saved with `plan --out`")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = sub.add_parser("reconcile", parents=[server, waiting], help="plan and apply in one, optionally again and again")
+    p.add_argument("--watch", type=float, metavar="SECONDS", help="repeat every SECONDS until stopped (Ctrl-C)")
 
     sim = sub.add_parser("sim", help="manage the embedded simulated server")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND", parser_class=_Parser)
@@ -49,9 +76,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _wait_timeout(given: float | None) -> float:
+    if given is None:
+        raw = os.environ.get(WAIT_ENV)
+        if not raw:
+            return DEFAULT_WAIT
+        try:
+            given = float(raw)
+        except ValueError:
+            raise UserError(f"{WAIT_ENV}={raw!r} is not a number of seconds") from None
+    if given < 0:
+        raise UserError(f"the wait timeout must not be negative, got {given:g}")
+    return given
+
+
+def _options(args: argparse.Namespace) -> runs.RunOptions:
+    return runs.RunOptions(
+        target=targets.parse(args.target),
+        allow_group_deletion=args.allow_group_deletion,
+        wait_timeout=_wait_timeout(getattr(args, "wait_timeout", None)),
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "validate":
         return validate(args.paths)
+    if args.command == "plan":
+        return plan.plan(args.states, _options(args), args.output, args.out, args.detailed_exitcode)
+    if args.command == "apply":
+        return apply.apply(args.states, _options(args), args.plan_file, args.yes)
+    if args.command == "reconcile":
+        if args.watch is not None and args.watch <= 0:
+            raise UserError("--watch takes a positive number of seconds")
+        return apply.reconcile(args.states, _options(args), args.watch)
     if args.command == "sim":
         target, name = args.target, args.name
         if args.sim_command == "init":
@@ -67,7 +124,15 @@ def _run(args: argparse.Namespace) -> int:
     raise AssertionError(f"unhandled command {args.command}")
 
 
+def _utf8_streams() -> None:
+    # Plans name rules and groups in any language; a Windows pipe would otherwise use a code page.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and not stream.isatty():
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _utf8_streams()
     try:
         args = build_parser().parse_args(argv)
         return _run(args)

@@ -22,6 +22,7 @@ from reconciler.yamlsource import Document, JsonPath
 
 DESIRED_STATE = "desired-state.schema.json"
 OBSERVED_STATE = "observed-state.schema.json"
+PLAN = "plan.schema.json"
 
 # Top-level arrays whose items a compiled checker validates instead of jsonschema: the observed
 # state of a large tenant holds 100,000 groups, which jsonschema takes 2.5 s to walk.

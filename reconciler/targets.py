@@ -10,7 +10,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler import versions
+from reconciler.desired import DesiredState
 from reconciler.errors import UserError
+from reconciler.simulator import SimulatedServer, defaults
 
 ENV_VAR = "RECONCILER_TARGET"
 DEFAULT = "sim"
@@ -35,6 +38,18 @@ class SimTarget:
 
 
 Target = SimTarget
+
+
+def open_server(target: Target, desired: DesiredState) -> SimulatedServer:
+    """The server a state file is planned against; a simulated one is created on first use."""
+    server = SimulatedServer(target.path_for(desired.name))
+    if not server.file.exists():
+        server.create(defaults.new_server(desired.name, versions.CURRENT_VERSION, desired.cloud), replace=False)
+    return server
+
+
+def describe(target: Target, desired: DesiredState) -> str:
+    return f"sim:{target.path_for(desired.name)}"
 
 
 def parse(text: str | None) -> Target:

@@ -1,7 +1,8 @@
 """The package is layered: a module imports only from layers below its own.
 
-Read top to bottom this is the pipeline: facts; sources and models; desired and observed state;
-what is in force on a server; the servers (simulator, targets); commands; the CLI.
+Read top to bottom this is the pipeline: facts; sources and models; desired and observed state and
+the plan's shape; what is in force on a server; its managed settings and the simulator; planning,
+applying and the targets; one server's run and the reports; commands; the CLI.
 A new module must be placed in a layer here, or this test fails.
 """
 
@@ -16,12 +17,14 @@ PACKAGE = Path(reconciler.__file__).parent
 
 LAYERS: list[set[str]] = [
     {"errors", "facts"},
-    {"versions", "yamlsource", "jsonmodel", "expressions"},
+    {"versions", "yamlsource", "jsonmodel", "expressions", "diff"},
     {"schemas", "desired"},
-    {"semantics", "observed"},
-    {"statefiles", "rules", "server"},
+    {"semantics", "observed", "plan"},
+    {"statefiles", "rules", "server", "journal"},
     {"effective"},
-    {"simulator", "targets"},
+    {"projection", "simulator"},
+    {"planner", "executor", "targets"},
+    {"runs", "reporters"},
     {"commands"},
     {"cli"},
     {"__main__"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timezone
 
-from reconciler import effective, facts, versions
+from reconciler import facts, versions
 from reconciler.observed import (
     AadConnector,
     ConnectorOverride,
@@ -16,6 +16,7 @@ from reconciler.observed import (
     ServerInfo,
 )
 from reconciler.server import Refused
+from reconciler.simulator import cycle
 from reconciler.simulator.standard_rules import standard_rules
 
 # A tenant's spread: mostly small groups, one exactly at the V1 limit, a few between 50k and 250k.
@@ -72,10 +73,8 @@ def new_server(name: str, version: str = versions.CURRENT_VERSION, cloud: str = 
 
 
 def with_groups_synced(state: ObservedState) -> ObservedState:
-    """Groups provisioned as the server's own limit allows, as after its first sync cycle."""
-    limit = effective.member_limit(state)
-    groups = tuple(dataclasses.replace(g, provisioned=g.member_count <= limit) for g in state.groups or ())
-    return state.replace(groups=groups)
+    """Groups provisioned as the server's own limit allows: the state after its first full sync cycle."""
+    return cycle.run_cycle(state, full=True)
 
 
 def twin(observed: ObservedState, name: str | None = None) -> ObservedState:

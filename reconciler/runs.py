@@ -1,0 +1,126 @@
+"""One server's run: observe, plan, and (for apply) carry the plan out under the server's lock.
+
+The commands call these per state file and report; the stages themselves live in `planner`
+(what to do) and `executor` (doing it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from reconciler import desired, observed, plan, planner, targets
+from reconciler.errors import UserError
+from reconciler.executor import Executor, Outcome, Settings
+from reconciler.journal import Journal
+from reconciler.plan import Plan
+from reconciler.statefiles import StateFile
+
+STATE_DIR = Path(".reconciler")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    target: targets.Target
+    allow_group_deletion: bool = False
+    wait_timeout: float = 1800.0
+    poll_interval: float = 2.0
+    state_dir: Path = STATE_DIR
+
+
+@dataclass
+class Applied:
+    plan: Plan
+    notes: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    confirmed: bool = True
+
+
+def desired_digest(state_file: StateFile) -> str:
+    return plan.digest_of(desired.to_document(state_file.state))
+
+
+def plan_one(state_file: StateFile, options: RunOptions) -> Plan:
+    server = targets.open_server(options.target, state_file.state)
+    return planner.make_plan(
+        state_file.state,
+        server.observe(),
+        desired_digest(state_file),
+        planner.Options(allow_group_deletion=options.allow_group_deletion),
+    )
+
+
+@contextlib.contextmanager
+def server_lock(name: str, options: RunOptions) -> Iterator[None]:
+    """One apply per server at a time; a second one waits up to the wait timeout, then gives up."""
+    folder = options.state_dir / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(str(folder / f"{name}.lock"), timeout=options.wait_timeout):
+            yield
+    except Timeout:
+        raise UserError(
+            f"{name}: another apply held the server for more than {options.wait_timeout:g} s; nothing was changed"
+        ) from None
+
+
+def _check_saved(saved: Plan, state_file: StateFile, current_digest: str) -> None:
+    name = state_file.state.name
+    if saved.server != name:
+        raise UserError(f"{name}: the saved plan is for server '{saved.server}'")
+    if saved.desired_digest != desired_digest(state_file):
+        raise UserError(f"{name}: the saved plan was made from a different desired state; plan again")
+    if saved.observed_digest != current_digest:
+        raise UserError(f"{name}: the server changed since the saved plan was made; plan again (nothing was changed)")
+
+
+def apply_one(
+    state_file: StateFile,
+    options: RunOptions,
+    confirm: Callable[[Plan], bool],
+    saved: Plan | None = None,
+    show: Callable[[Plan, list[str]], None] = lambda _p, _n: None,
+) -> Applied:
+    """Plan (or take the saved plan) and carry it out, holding the server's lock throughout."""
+    name = state_file.state.name
+    server = targets.open_server(options.target, state_file.state)
+    with server_lock(name, options):
+        journal = Journal(name, options.state_dir / "journal")
+        history = journal.history()
+        current = server.observe()
+        notes = []
+        if history.died_with_scheduler_disabled:
+            notes.append(
+                f"run {history.died_with_scheduler_disabled} stopped with the scheduler disabled; this run restores it"
+            )
+        if history.last_applied_version and history.last_applied_version != current.server.version:
+            notes.append(f"drift after upgrade {history.last_applied_version} → {current.server.version}: re-applying")
+        if saved is not None:
+            _check_saved(saved, state_file, observed.digest(current))
+            the_plan = saved
+        else:
+            the_plan = planner.make_plan(
+                state_file.state,
+                current,
+                desired_digest(state_file),
+                planner.Options(allow_group_deletion=options.allow_group_deletion),
+            )
+        show(the_plan, notes)
+        if not the_plan.actions:
+            return Applied(the_plan, notes)
+        if not confirm(the_plan):
+            return Applied(the_plan, notes, confirmed=False)
+        settings = Settings(wait_timeout=options.wait_timeout, poll_interval=options.poll_interval)
+        executor = Executor(server, journal, settings)
+        was_enabled = True if history.died_with_scheduler_disabled else None
+        try:
+            outcomes = executor.run(the_plan, scheduler_was_enabled=was_enabled)
+        except UserError as exc:
+            if executor.restore_error:
+                raise UserError([*exc.problems, *UserError(f"{name}: {executor.restore_error}").problems]) from None
+            raise
+        return Applied(the_plan, notes, outcomes)
