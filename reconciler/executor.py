@@ -188,7 +188,13 @@ class Executor:
             if disabled_by_us and result != "success":
                 self._restore_scheduler()
             last = self._observe_quietly()
-            self.journal.record("run-end", self.run_id, result=result, observedVersion=last or first.server.version)
+            self.journal.record(
+                "run-end",
+                self.run_id,
+                result=result,
+                observedVersion=last.server.version if last else first.server.version,
+                memberLimit=rules.effective_limit(last) if last else None,
+            )
         return outcomes
 
     def _record(self, index: int, action: Action, result: str, **extra: Any) -> None:
@@ -208,8 +214,8 @@ class Executor:
             "action", self.run_id, kind="SetSyncCycleEnabled", params={"enabled": True}, result="done", restore=True
         )
 
-    def _observe_quietly(self) -> str | None:
+    def _observe_quietly(self) -> ObservedState | None:
         try:
-            return self.server.observe().server.version
+            return self.server.observe()
         except (UserError, OSError):
             return None

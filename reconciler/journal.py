@@ -24,6 +24,7 @@ class History:
 
     died_with_scheduler_disabled: str | None  # run id of a run that died after disabling the scheduler
     last_applied_version: str | None  # observed version at the end of the last successful run
+    proven_limit: int | None  # the highest member limit a successful run has left in force
 
 
 class Journal:
@@ -63,6 +64,7 @@ class Journal:
             runs.setdefault(str(entry.get("run")), []).append(entry)
         died: str | None = None
         applied: str | None = None
+        proven: int | None = None
         for run, events in runs.items():  # runs of one server never overlap: apply holds its lock
             end = next((e for e in events if e.get("event") == "run-end"), None)
             if end is None:
@@ -73,7 +75,10 @@ class Journal:
             died = None  # a later run that finished re-planned, and so restored the scheduler
             if end.get("result") == "success":
                 applied = end.get("observedVersion")
-        return History(died, applied)
+                limit = end.get("memberLimit")
+                if isinstance(limit, int) and not isinstance(limit, bool):
+                    proven = max(proven or 0, limit)
+        return History(died, applied, proven)
 
 
 def _scheduler_done(entry: dict[str, Any]) -> bool:

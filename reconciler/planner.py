@@ -42,12 +42,17 @@ _RANK = {
 @dataclass(frozen=True)
 class Options:
     allow_group_deletion: bool = False
+    # The highest limit a successful run left in force (journal): a staged rollout climbs back to
+    # it at once after an upgrade reset it, and steps only beyond it.
+    proven_limit: int | None = None
 
 
-def _target(desired: DesiredState, state: ObservedState, warnings: list[str]) -> Target:
+def _target(desired: DesiredState, state: ObservedState, options: Options, warnings: list[str]) -> Target:
     """The limit this run aims for: the desired one, or one rollout step towards it."""
     standard = projection.standard_limit(state)
     current = rules.effective_limit(state)
+    if current is not None and options.proven_limit is not None:
+        current = max(current, min(options.proven_limit, desired.group_member_limit))
     limit = desired.group_member_limit
     step = desired.max_limit_increase
     if step is not None and current is not None and limit > current:
@@ -78,6 +83,9 @@ def _refusals(desired: DesiredState, state: ObservedState, target: Target) -> li
         reasons.append(f"the target holds server '{server.name}', not '{desired.name}'")
     if server.cloud != desired.cloud:
         reasons.append(f"the state declares cloud {desired.cloud}, the server reports {server.cloud}")
+    connector = state.aad_connector.name
+    if desired.connector_name is not None and desired.connector_name != connector:
+        reasons.append(f"the state names AAD connector '{desired.connector_name}', the server's is '{connector}'")
     wants_v2 = 2 in (desired.export_api_version, desired.import_api_version)
     if wants_v2 and not versions.supports_v2(server.version):
         reasons.append(
@@ -134,7 +142,8 @@ def _clone_refusals(desired: DesiredState, state: ObservedState, target: Target)
         if rule.identifier not in ours and rule.precedence == precedence
     )
     reasons.extend(_overriding_rules(state, desired, precedence, skip=set()))
-    if not ours and rules.standard_group_join(state) is None:
+    # A clone is (re)created from the standard rule: when there is none yet, or duplicates are replaced.
+    if len(ours) != 1 and rules.standard_group_join(state) is None:
         reasons.append(f"no standard '{facts.GROUP_JOIN_RULE_NAME}' rule to clone (an upgrade or repair restores it)")
     return reasons
 
@@ -185,14 +194,18 @@ class _Graph:
         standard = rules.standard_group_join(self.state)
         placed: list[int] = []  # the clone carries the new limit once these are done
         removed: list[int] = []
-        if clone_seen is not None and (clone_wanted is None or clone_seen["copies"] > 1):
-            why = "no clone is needed at the standard limit" if clone_wanted is None else "duplicate managed rules"
-            removed.append(self.add("RemoveSyncRule", {"name": name}, why, before))
+        if clone_seen is not None and clone_wanted is None:
+            removed.append(
+                self.add("RemoveSyncRule", {"name": name}, "no clone is needed at the standard limit", before)
+            )
         if clone_wanted is not None:
             params = {"name": name, "precedence": clone_wanted["precedence"], "limit": clone_wanted["limit"]}
             if clone_seen is None or clone_seen["copies"] > 1:
                 assert standard is not None
+                # Creating replaces every rule of that name, so duplicates left by a dead run go too.
                 reason = f"carry the member limit {target.limit} in a clone of the standard rule"
+                if clone_seen is not None:
+                    reason = f"replace {clone_seen['copies']} duplicate managed rules with one carrying {target.limit}"
                 placed.append(
                     self.add("CreateSyncRule", {**params, "clonedFrom": standard.name}, reason, [*before, *removed])
                 )
@@ -272,7 +285,7 @@ def _impact(state: ObservedState, desired: DesiredState, target: Target) -> Impa
 
 def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, options: Options = Options()) -> Plan:
     warnings: list[str] = []
-    target = _target(desired, state, warnings)
+    target = _target(desired, state, options, warnings)
     reasons = _refusals(desired, state, target)
     if reasons:
         raise UserError([Problem("", None, None, f"{desired.name}: plan refused: {r}") for r in reasons])

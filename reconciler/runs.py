@@ -16,7 +16,7 @@ from filelock import FileLock, Timeout
 from reconciler import desired, observed, plan, planner, targets
 from reconciler.errors import UserError
 from reconciler.executor import Executor, Outcome, Settings
-from reconciler.journal import Journal
+from reconciler.journal import History, Journal
 from reconciler.plan import Plan
 from reconciler.statefiles import StateFile
 
@@ -44,13 +44,19 @@ def desired_digest(state_file: StateFile) -> str:
     return plan.digest_of(desired.to_document(state_file.state))
 
 
+def _journal(name: str, options: RunOptions) -> Journal:
+    return Journal(name, options.state_dir / "journal")
+
+
+def _planner_options(options: RunOptions, history: History) -> planner.Options:
+    return planner.Options(allow_group_deletion=options.allow_group_deletion, proven_limit=history.proven_limit)
+
+
 def plan_one(state_file: StateFile, options: RunOptions) -> Plan:
     server = targets.open_server(options.target, state_file.state)
+    history = _journal(state_file.state.name, options).history()
     return planner.make_plan(
-        state_file.state,
-        server.observe(),
-        desired_digest(state_file),
-        planner.Options(allow_group_deletion=options.allow_group_deletion),
+        state_file.state, server.observe(), desired_digest(state_file), _planner_options(options, history)
     )
 
 
@@ -89,7 +95,7 @@ def apply_one(
     name = state_file.state.name
     server = targets.open_server(options.target, state_file.state)
     with server_lock(name, options):
-        journal = Journal(name, options.state_dir / "journal")
+        journal = _journal(name, options)
         history = journal.history()
         current = server.observe()
         notes = []
@@ -104,10 +110,7 @@ def apply_one(
             the_plan = saved
         else:
             the_plan = planner.make_plan(
-                state_file.state,
-                current,
-                desired_digest(state_file),
-                planner.Options(allow_group_deletion=options.allow_group_deletion),
+                state_file.state, current, desired_digest(state_file), _planner_options(options, history)
             )
         show(the_plan, notes)
         if not the_plan.actions:

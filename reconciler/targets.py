@@ -44,7 +44,8 @@ def open_server(target: Target, desired: DesiredState) -> SimulatedServer:
     """The server a state file is planned against; a simulated one is created on first use."""
     server = SimulatedServer(target.path_for(desired.name))
     if not server.file.exists():
-        server.create(defaults.new_server(desired.name, versions.CURRENT_VERSION, desired.cloud), replace=False)
+        state = defaults.new_server(desired.name, versions.CURRENT_VERSION, desired.cloud, desired.connector_name)
+        server.create(state, replace=False)
     return server
 
 

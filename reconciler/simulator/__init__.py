@@ -12,26 +12,18 @@ from reconciler.simulator import assign, cycle, defaults, operations, upgrade
 from reconciler.simulator.store import SimFile
 
 
-class SimulatedServer:
-    """A simulated server in a file; every operation is one locked read-change-write."""
+class _Simulated:
+    """The server operations, each a change applied through `_update`."""
 
-    def __init__(self, path: Path) -> None:
-        self.file = SimFile(path)
+    def _update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
+        raise NotImplementedError
 
-    @property
-    def path(self) -> Path:
-        return self.file.path
+    def observe(self) -> ObservedState:
+        raise NotImplementedError
 
     @property
     def name(self) -> str:
-        return self.file.read().server.name
-
-    def _update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
-        return self.file.update(change)
-
-    def observe(self) -> ObservedState:
-        with self.file.locked():
-            return self.file.read().replace(collected_at=defaults.now())
+        return self.observe().server.name
 
     def set_sync_cycle_enabled(self, enabled: bool) -> None:
         self._update(lambda s: operations.set_sync_cycle_enabled(s, enabled))
@@ -70,6 +62,24 @@ class SimulatedServer:
     def upgrade(self, to: str) -> ObservedState:
         return self._update(lambda s: upgrade.upgrade(s, to))
 
+
+class SimulatedServer(_Simulated):
+    """A simulated server in a file; every operation is one locked read-change-write."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = SimFile(path)
+
+    @property
+    def path(self) -> Path:
+        return self.file.path
+
+    def _update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
+        return self.file.update(change)
+
+    def observe(self) -> ObservedState:
+        with self.file.locked():
+            return self.file.read().replace(collected_at=defaults.now())
+
     def assign(self, assignments: list[str]) -> ObservedState:
         parsed = [assign.parse(a) for a in assignments]
 
@@ -86,3 +96,17 @@ class SimulatedServer:
             if self.file.exists() and not replace:
                 raise Refused(f"{self.path}: a simulated server exists already; --force replaces it")
             self.file.write(state)
+
+
+class InMemoryServer(_Simulated):
+    """The same simulated server without its file: for property tests and benchmarks of many servers."""
+
+    def __init__(self, state: ObservedState) -> None:
+        self.state = state
+
+    def _update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
+        self.state = change(self.state)
+        return self.state
+
+    def observe(self) -> ObservedState:
+        return self.state

@@ -27,6 +27,7 @@ DEFAULT_GROUPS: tuple[tuple[str, int], ...] = (
     ("Engineering", 18_500),
     ("Contractors", 49_999),
     ("All Managers", 50_000),
+    ("All Faculty", 75_000),
     ("All Staff", 120_000),
     ("All Students", 180_000),
     ("Alumni", 240_000),
@@ -49,13 +50,18 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def new_server(name: str, version: str = versions.CURRENT_VERSION, cloud: str = "AzureCommercial") -> ObservedState:
+def new_server(
+    name: str,
+    version: str = versions.CURRENT_VERSION,
+    cloud: str = "AzureCommercial",
+    connector_name: str | None = None,
+) -> ObservedState:
     """A freshly installed server of `version`, synced once: registry values absent, scheduler idle."""
     versions.Version.parse(version)
     if cloud not in facts.CLOUDS:
         raise Refused(f"unknown cloud {cloud!r} (one of {', '.join(facts.CLOUDS)})")
     default = versions.default_api_version(version)
-    connector_name = f"{DEFAULT_TENANT_DOMAIN} - AAD"
+    connector_name = connector_name or f"{DEFAULT_TENANT_DOMAIN} - AAD"
     state = ObservedState(
         collected_at=now(),
         server=ServerInfo(name, str(versions.Version.parse(version)), cloud, True),

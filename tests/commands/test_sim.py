@@ -53,12 +53,12 @@ def test_upgrade_and_cycles_report_what_happened(run: Run, tmp_path: Path) -> No
     )
     assert run("sim", "set", "--target", target, "groups.6.provisioned=true").code == 0
     delta = run("sim", "cycle", "--target", target)
-    # The upgrade left FullSyncRequired set, so the scheduler runs a full cycle: All Staff is deleted.
-    assert delta.out == ("a: full sync cycle success: 6 of 9 groups provisioned; deleted: All Staff; errors: none\n")
+    # The upgrade left FullSyncRequired set, so the scheduler runs a full cycle: All Faculty is deleted.
+    assert delta.out == ("a: full sync cycle success: 6 of 10 groups provisioned; deleted: All Faculty; errors: none\n")
     run("sim", "set", "--target", target, "groups.6.provisioned=true")
     delta = run("sim", "cycle", "--target", target)
     assert delta.out == (
-        "a: delta sync cycle completed-sync-errors: 7 of 9 groups provisioned; deleted: none; "
+        "a: delta sync cycle completed-sync-errors: 7 of 10 groups provisioned; deleted: none; "
         "errors: sync-rule-error-function-triggered x1\n"
     )
 

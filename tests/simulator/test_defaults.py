@@ -30,7 +30,12 @@ def test_pre_1_6_build_is_v1_with_50k() -> None:
     assert state.aad_connector.export_type == 2
     assert effective.api_versions(state) == (1, 1)
     assert rules.effective_limit(state) == 50000
-    assert {g.name for g in state.groups or () if not g.provisioned} == {"All Staff", "All Students", "Alumni"}
+    assert {g.name for g in state.groups or () if not g.provisioned} == {
+        "All Faculty",
+        "All Staff",
+        "All Students",
+        "Alumni",
+    }
     assert len(state.sync_rules) == 62
 
 

@@ -1,0 +1,242 @@
+"""`reconciler plan`, `apply` and `reconcile` as users and CI pipelines run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reconciler import rules, schemas
+from reconciler.simulator import SimulatedServer
+from tests.support import STATES, Run
+
+CONTOSO = str(STATES / "contoso-aadc01.yaml")
+FABRIKAM = str(STATES / "fabrikam-aadc01-v1.yaml")
+TAILSPIN = str(STATES / "tailspin-aadc01-usgov.yaml")
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RECONCILER_TARGET", raising=False)
+    monkeypatch.delenv("RECONCILER_WAIT_TIMEOUT", raising=False)
+
+
+def sim(name: str) -> SimulatedServer:
+    return SimulatedServer(Path(".reconciler") / "sim" / f"{name}.json")
+
+
+def init(run: Run, name: str, version: str) -> None:
+    assert run("sim", "init", "--name", name, "--version", version).code == 0
+
+
+def test_plan_creates_the_simulator_on_first_use(run: Run) -> None:
+    result = run("plan", FABRIKAM)
+    assert Path(".reconciler/sim/fabrikam-aadc01.json").is_file()
+    # A new server is a current 2.x build, whose standard rule carries 250,000: keeping V1 at
+    # 50,000 there takes a clone, and the example (written for a 1.x server) names no precedence.
+    assert result.code == 1
+    assert result.err == (
+        "fabrikam-aadc01: plan refused: rulePrecedence is needed: groupMemberLimit 50000 differs from the "
+        "standard rule's 250000 on this server, so a managed clone carries it\n"
+    )
+    assert sim("fabrikam-aadc01").observe().server.version == "2.4.18.0"
+
+
+def test_v1_server_at_its_defaults_is_in_sync(run: Run) -> None:
+    init(run, "fabrikam-aadc01", "1.5.30.0")
+    result = run("plan", FABRIKAM, "--detailed-exitcode")
+    assert result.code == 0, result.err
+    assert "No changes" in result.out
+
+
+def test_plan_refusal_lists_the_groups_and_exits_1(run: Run) -> None:
+    result = run("plan", TAILSPIN)
+    assert result.code == 1
+    assert result.err_lines == [
+        "tailspin-aadc01: plan refused: it would delete 3 provisioned group(s) on the next full sync: "
+        "All Staff, All Students, Alumni; allow with safety.allowGroupDeletion: true or --allow-group-deletion"
+    ]
+    assert sim("tailspin-aadc01").observe().aad_connector.name == "tailspin.onmicrosoft.us - AAD"
+    allowed = run("plan", TAILSPIN, "--allow-group-deletion")
+    assert allowed.code == 0
+    assert "Deletes 3 group(s): All Staff, All Students, Alumni" in allowed.out
+
+
+def test_detailed_exitcode(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    assert run("plan", CONTOSO, "--detailed-exitcode").code == 2
+    assert run("reconcile", CONTOSO).code == 0
+    run("reconcile", CONTOSO)  # the second rollout step: 75,000 then 100,000
+    result = run("plan", CONTOSO, "--detailed-exitcode")
+    assert (result.code, result.out) == (
+        0,
+        "contoso-aadc01 (version 1.6.2.4)\n  No changes: the server matches its desired state.\n",
+    )
+
+
+def test_json_output_is_the_documented_plan(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    result = run("plan", CONTOSO, "--output", "json", "--out", "plan.json")
+    assert result.code == 0
+    document = json.loads(result.out)
+    assert json.loads(Path("plan.json").read_text()) == document
+    assert schemas.check_data(document, schemas.PLAN, "plan") == []
+    assert document["formatVersion"] == 1 and document["server"] == "contoso-aadc01"
+    assert document["observedVersion"] == "1.6.2.4"
+    assert [a["kind"] for a in document["actions"]] == [
+        "WaitForSyncIdle", "SetSyncCycleEnabled", "CreateSyncRule", "DisableSyncRule", "SetSyncCycleEnabled"
+    ]  # fmt: skip
+    assert document["actions"][2]["params"] == {
+        "name": "Out to AAD - Group Join (member limit)", "precedence": 90, "limit": 75000,
+        "clonedFrom": "Out to AAD - Group Join",
+    }  # fmt: skip
+    assert {"path": "groupMemberLimit", "observed": 50000, "desired": 75000} in document["changes"]
+    assert document["impact"] == {"groupsToProvision": ["All Faculty"], "groupsToDelete": []}
+    assert all(a["reason"] for a in document["actions"])
+
+
+def test_markdown_output(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    result = run("plan", CONTOSO, "--output", "markdown")
+    assert result.out.startswith(
+        "### `contoso-aadc01`: 5 action(s)\n\nObserved version 1.6.2.4.\n\n| setting | observed | desired |"
+    )
+    assert "| `groupMemberLimit` | 50000 | 75000 |" in result.out
+    assert '3. `CreateSyncRule(name="Out to AAD - Group Join (member limit)"' in result.out
+    assert "**Provisions:** All Faculty" in result.out
+
+
+def test_saved_plan_is_applied_and_refused_once_stale(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    assert run("plan", CONTOSO, "--out", "plan.json").code == 0
+    run("sim", "set", "--name", "contoso-aadc01", "groups.0.memberCount=90")
+    stale = run("apply", CONTOSO, "--plan", "plan.json", "--yes")
+    assert stale.code == 1
+    assert (
+        stale.err
+        == "contoso-aadc01: the server changed since the saved plan was made; plan again (nothing was changed)\n"
+    )
+    assert run("plan", CONTOSO, "--out", "plan.json").code == 0
+    fresh = run("apply", CONTOSO, "--plan", "plan.json", "--yes")
+    assert fresh.code == 0, fresh.err
+    assert fresh.out.endswith("contoso-aadc01: applied 5 action(s)\n")
+
+
+def test_saved_plan_for_another_desired_state_is_refused(run: Run, tmp_path: Path) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    run("plan", CONTOSO, "--out", "plan.json")
+    edited = tmp_path / "contoso.yaml"
+    edited.write_text(Path(CONTOSO).read_text().replace("rulePrecedence: 90", "rulePrecedence: 80"))
+    result = run("apply", str(edited), "--plan", "plan.json", "--yes")
+    assert result.err == "contoso-aadc01: the saved plan was made from a different desired state; plan again\n"
+
+
+def test_apply_needs_yes_when_not_interactive(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    before = sim("contoso-aadc01").path.read_bytes()
+    result = run("apply", CONTOSO)
+    assert result.code == 1
+    assert result.err == "contoso-aadc01: apply changes a server; confirm with --yes when not run interactively\n"
+    assert sim("contoso-aadc01").path.read_bytes() == before
+
+
+def test_busy_server_times_out_and_nothing_changes(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    run("sim", "set", "--name", "contoso-aadc01", "scheduler.SyncCycleInProgress=true")
+    before = sim("contoso-aadc01").path.read_bytes()
+    monkeypatch.setenv("RECONCILER_WAIT_TIMEOUT", "0")
+    result = run("apply", CONTOSO, "--yes")
+    assert result.code == 1
+    assert result.err == (
+        "contoso-aadc01: a sync cycle was still running after 0 s (--wait-timeout); "
+        "stopped before changing anything further\n"
+    )
+    assert sim("contoso-aadc01").path.read_bytes() == before
+    monkeypatch.setenv("RECONCILER_WAIT_TIMEOUT", "soon")
+    assert run("apply", CONTOSO, "--yes").err == "RECONCILER_WAIT_TIMEOUT='soon' is not a number of seconds\n"
+
+
+def test_drift_after_upgrade_is_named_and_re_applied(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.5.30.0")
+    run("reconcile", CONTOSO)
+    run("reconcile", CONTOSO)
+    run("sim", "upgrade", "--name", "contoso-aadc01", "--to", "1.6.4.0")
+    result = run("reconcile", CONTOSO)
+    assert result.code == 0
+    assert result.out.startswith("contoso-aadc01: drift after upgrade 1.5.30.0 → 1.6.4.0: re-applying\n")
+    # The rollout climbs back to the limit already proven on this server at once, not in steps.
+    assert "~ managedRule.limit: 50000 → 100000" in result.out
+    assert run("plan", CONTOSO, "--detailed-exitcode").code == 0
+
+
+def test_one_failing_server_does_not_stop_the_others(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    result = run("reconcile", TAILSPIN, CONTOSO)
+    assert result.code == 1
+    assert "contoso-aadc01: applied 5 action(s)" in result.out
+    assert result.err.startswith("tailspin-aadc01: plan refused: it would delete")
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("RECONCILER_TARGET", None)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return env
+
+
+def test_two_applies_at_once_both_end_cleanly(run: Run, tmp_path: Path) -> None:
+    init(run, "contoso-aadc01", "1.5.30.0")
+    no_rollout = tmp_path / "contoso.yaml"
+    no_rollout.write_text(Path(CONTOSO).read_text().split("  rollout:")[0])
+    argv = [sys.executable, "-m", "reconciler", "apply", str(no_rollout), "--yes"]
+    procs = [
+        subprocess.Popen(
+            argv, cwd=tmp_path, env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    results = [(p.wait(60), *p.communicate()) for p in procs]
+    assert [code for code, _, _ in results] == [0, 0], results
+    lasts = sorted(out.splitlines()[-1] for _, out, _ in results)
+    assert lasts == ["  No changes: the server matches its desired state.", "contoso-aadc01: applied 7 action(s)"]
+    journal = (tmp_path / ".reconciler" / "journal" / "contoso-aadc01.jsonl").read_text().splitlines()
+    runs_seen = {json.loads(line)["run"] for line in journal}  # every line whole
+    assert len(runs_seen) == 1  # the second found nothing left to do
+    state = sim("contoso-aadc01").observe()
+    assert state.scheduler.sync_cycle_enabled is True
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+def test_reconcile_watch_heals_an_upgrade_and_stops_on_ctrl_c(run: Run, tmp_path: Path) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "reconcile", CONTOSO, "--watch", "0.2"],
+        cwd=tmp_path, env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    server = sim("contoso-aadc01")
+
+    def wait_for(condition: object, seconds: float = 30) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if condition():  # type: ignore[operator]
+                return
+            time.sleep(0.1)
+        proc.kill()
+        raise AssertionError(proc.communicate())
+
+    wait_for(lambda: rules.effective_limit(server.observe()) == 100000)
+    server.upgrade("1.6.4.0")  # the 1.6 known issue: back to 50,000
+    wait_for(lambda: rules.effective_limit(server.observe()) == 100000)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.endswith("reconcile: stopped\n")
+    assert "drift after upgrade 1.6.2.4 → 1.6.4.0: re-applying" in out
+    assert server.observe().scheduler.sync_cycle_enabled is True

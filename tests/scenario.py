@@ -1,0 +1,45 @@
+"""Helpers for scenario and property tests: plan and apply against an in-memory simulated server."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from reconciler import desired, plan, planner
+from reconciler.desired import DesiredState
+from reconciler.executor import Executor, Outcome, Settings
+from reconciler.journal import Journal
+from reconciler.plan import Plan
+from reconciler.simulator import InMemoryServer, defaults
+
+
+def state(name: str = "srv1", **changes: object) -> DesiredState:
+    base = DesiredState(
+        name=name,
+        cloud="AzureCommercial",
+        export_api_version=2,
+        import_api_version=2,
+        group_member_limit=100000,
+        rule_precedence=90,
+        sync_cycle_enabled=True,
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def server(version: str = "1.6.2.4", name: str = "srv1") -> InMemoryServer:
+    return InMemoryServer(defaults.new_server(name, version))
+
+
+def make_plan(srv: InMemoryServer, want: DesiredState, allow: bool = False) -> Plan:
+    digest = plan.digest_of(desired.to_document(want))
+    return planner.make_plan(want, srv.observe(), digest, planner.Options(allow_group_deletion=allow))
+
+
+def apply(srv: InMemoryServer, want: DesiredState, folder: Path, allow: bool = False) -> tuple[Plan, list[Outcome]]:
+    the_plan = make_plan(srv, want, allow)
+    executor = Executor(srv, Journal(want.name, folder), Settings(wait_timeout=0, poll_interval=0))
+    return the_plan, executor.run(the_plan)
+
+
+def kinds(the_plan: Plan) -> list[str]:
+    return [a.describe() for a in the_plan.actions]

@@ -1,0 +1,177 @@
+"""Apply under faults: an action failing, or the process killed, at every action boundary."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler import rules, runs, targets
+from reconciler.errors import UserError
+from reconciler.executor import Executor, Settings
+from reconciler.journal import Journal
+from reconciler.server import Refused
+from reconciler.simulator import InMemoryServer, SimulatedServer, defaults
+from reconciler.statefiles import StateFile
+from tests.scenario import apply, make_plan, state
+
+MUTATIONS = (
+    "set_sync_cycle_enabled",
+    "set_export_api_version",
+    "set_import_api_version",
+    "add_rule",
+    "remove_rule",
+    "set_rule_disabled",
+    "set_connector_override",
+)
+LONGEST = state()  # on a 1.5.30.0 server: off, export, import, create, disable, on
+
+
+class Faulty:
+    """The real simulator, with one fault injected at the k-th change (counting from 0)."""
+
+    def __init__(self, inner: Any, fail_at: int, fault: Any) -> None:
+        self.inner, self.fail_at, self.fault, self.calls = inner, fail_at, fault, 0
+
+    def __getattr__(self, attr: str) -> Any:
+        target = getattr(self.inner, attr)
+        if attr not in MUTATIONS:
+            return target
+
+        def call(*args: Any) -> Any:
+            self.calls += 1
+            if self.calls == self.fail_at + 1:  # once: the server works again afterwards
+                self.fault()
+            return target(*args)
+
+        return call
+
+
+def _refuse() -> None:
+    raise Refused("srv1: injected failure")
+
+
+def test_a_scheduler_that_cannot_be_restored_is_reported(tmp_path: Path) -> None:
+    class Broken(Faulty):
+        def set_sync_cycle_enabled(self, enabled: bool) -> None:
+            if not enabled:
+                self.inner.set_sync_cycle_enabled(False)
+                return
+            raise Refused("srv1: the scheduler service does not answer")
+
+    server = InMemoryServer(defaults.new_server("srv1", "1.5.30.0"))
+    executor = Executor(Broken(server, 1, _refuse), Journal("srv1", tmp_path), Settings(wait_timeout=0))
+    with pytest.raises(UserError):
+        executor.run(make_plan(server, LONGEST))
+    assert executor.restore_error == (
+        "the scheduler could not be restored and is still disabled: srv1: the scheduler service does not answer"
+    )
+
+
+def test_the_longest_plan_has_six_changes() -> None:
+    p = make_plan(InMemoryServer(defaults.new_server("srv1", "1.5.30.0")), LONGEST)
+    assert len(p.actions) == 7
+
+
+@pytest.mark.parametrize("fail_at", range(6))
+def test_an_action_failing_restores_the_scheduler_and_the_next_run_converges(tmp_path: Path, fail_at: int) -> None:
+    server = InMemoryServer(defaults.new_server("srv1", "1.5.30.0"))
+    p = make_plan(server, LONGEST)
+    executor = Executor(Faulty(server, fail_at, _refuse), Journal("srv1", tmp_path), Settings(wait_timeout=0))
+    with pytest.raises(UserError, match="injected failure"):
+        executor.run(p)
+    assert server.state.scheduler.sync_cycle_enabled is True
+    apply(server, LONGEST, tmp_path)
+    assert make_plan(server, LONGEST).actions == ()
+    assert len(rules.managed_clones(server.state, LONGEST.rule_name)) == 1
+    assert rules.effective_limit(server.state) == 100000
+
+
+def _die() -> None:
+    os._exit(9)  # like a kill: no finally, no cleanup
+
+
+def _apply_and_die(sim: str, state_dir: str, fail_at: int) -> None:
+    os.chdir(state_dir)
+    server = SimulatedServer(Path(sim))
+    p = make_plan(InMemoryServer(server.observe()), LONGEST)
+    Executor(Faulty(server, fail_at, _die), Journal("srv1", Path(state_dir) / "journal"), Settings(wait_timeout=0)).run(
+        p
+    )
+
+
+@pytest.mark.parametrize("kill_at", range(6))
+def test_a_killed_run_is_healed_by_the_next_reconcile(tmp_path: Path, kill_at: int) -> None:
+    sim = tmp_path / "srv1.json"
+    SimulatedServer(sim).create(defaults.new_server("srv1", "1.5.30.0"), replace=False)
+    child = multiprocessing.get_context("spawn").Process(target=_apply_and_die, args=(str(sim), str(tmp_path), kill_at))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 9
+    killed = SimulatedServer(sim).observe()
+    assert killed.scheduler.sync_cycle_enabled is (kill_at == 0)  # the kill left it off after the first change
+
+    options = runs.RunOptions(target=targets.SimTarget(file=sim), wait_timeout=0, state_dir=tmp_path)
+    applied = runs.apply_one(StateFile("srv1.yaml", LONGEST), options, confirm=lambda _p: True)
+    if kill_at > 0:
+        assert any("stopped with the scheduler disabled; this run restores it" in n for n in applied.notes)
+    healed = SimulatedServer(sim).observe()
+    assert healed.scheduler.sync_cycle_enabled is True
+    assert len(rules.managed_clones(healed, LONGEST.rule_name)) == 1
+    assert rules.effective_limit(healed) == 100000
+    again = runs.apply_one(StateFile("srv1.yaml", LONGEST), options, confirm=lambda _p: True)
+    assert again.plan.actions == () and again.notes == []
+    for line in (tmp_path / "journal" / "srv1.jsonl").read_text().splitlines():
+        assert json.loads(line)["server"] == "srv1"
+
+
+def test_waiting_for_idle_is_bounded_and_changes_nothing(tmp_path: Path) -> None:
+    server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
+    p = make_plan(server, state())
+    server.state = server.state.replace(
+        scheduler=server.state.scheduler.__class__(
+            **{**server.state.scheduler.__dict__, "sync_cycle_in_progress": True}
+        )
+    )
+    before = server.state
+    clock = iter(range(0, 1000, 10))
+    settings = Settings(wait_timeout=30, poll_interval=10, sleep=lambda _s: None, clock=lambda: float(next(clock)))
+    with pytest.raises(UserError, match=r"a sync cycle was still running after 30 s \(--wait-timeout\)"):
+        Executor(server, Journal("srv1", tmp_path), settings).run(p)
+    assert server.state == before
+
+
+def test_waiting_ends_when_the_cycle_does(tmp_path: Path) -> None:
+    server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
+    p = make_plan(server, state())
+    busy = server.state.replace(
+        scheduler=server.state.scheduler.__class__(
+            **{**server.state.scheduler.__dict__, "sync_cycle_in_progress": True}
+        )
+    )
+    idle = server.state
+    server.state = busy
+    polls: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        polls.append(seconds)
+        if len(polls) == 3:
+            server.state = idle  # the cycle finishes
+
+    Executor(server, Journal("srv1", tmp_path), Settings(wait_timeout=60, poll_interval=2, sleep=sleep)).run(p)
+    assert polls == [2, 2, 2]
+    assert rules.effective_limit(server.state) == 100000
+
+
+def test_journal_records_every_action(tmp_path: Path) -> None:
+    server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
+    apply(server, state(), tmp_path)
+    entries = [json.loads(line) for line in (tmp_path / "srv1.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in entries] == ["run-start"] + ["action"] * 5 + ["run-end"]
+    assert entries[-1]["result"] == "success" and entries[-1]["observedVersion"] == "1.6.2.4"
+    assert {e["run"] for e in entries} == {entries[0]["run"]}
+    assert entries[0]["planDigest"].startswith("sha256:")

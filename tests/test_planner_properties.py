@@ -1,0 +1,167 @@
+"""Invariants of DESIGN §6 over generated servers and desired states (hypothesis)."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from reconciler import facts, rules
+from reconciler.desired import DesiredState
+from reconciler.errors import UserError
+from reconciler.executor import Executor, Settings
+from reconciler.journal import Journal
+from reconciler.observed import ConnectorOverride, ExportError, ObservedState, Registry, SyncCycleResult
+from reconciler.plan import Plan
+from reconciler.simulator import InMemoryServer, defaults
+from tests.scenario import apply, make_plan
+
+VERSIONS = ["1.5.30.0", "1.6.2.4", "2.0.3.0", "2.4.18.0"]
+CLONE = facts.DEFAULT_MANAGED_RULE_NAME
+
+
+@st.composite
+def servers(draw: st.DrawFn) -> InMemoryServer:
+    state = defaults.new_server("srv1", draw(st.sampled_from(VERSIONS)))
+    export = draw(st.sampled_from([None, 1, 2]))
+    import_ = draw(st.sampled_from([None, 1, 2]))
+    export_type = state.aad_connector.export_type
+    if export is not None:
+        export_type = facts.EXPORT_TYPE_FOR_API_VERSION[export]
+    if draw(st.booleans()):  # sometimes registry and connector disagree
+        export_type = draw(st.sampled_from([2, 5]))
+    state = state.replace(
+        registry=Registry(export, import_),
+        aad_connector=dataclasses.replace(state.aad_connector, export_type=export_type),
+    )
+    standard = rules.standard_group_join(state)
+    assert standard is not None
+    rule_list = [r for r in state.sync_rules if r is not standard]
+    fate = draw(st.sampled_from(["enabled", "disabled", "deleted"]))
+    if fate != "deleted":
+        rule_list.append(dataclasses.replace(standard, disabled=fate == "disabled"))
+    for copy in range(draw(st.integers(0, 2))):
+        clone = rules.make_clone(standard, server="srv1", name=CLONE, precedence=draw(st.integers(1, 99)),
+                                 limit=draw(st.integers(1, 250000)))  # fmt: skip
+        clone = dataclasses.replace(clone, identifier=f"{clone.identifier[:-1]}{copy}", disabled=draw(st.booleans()))
+        if draw(st.booleans()):  # the two places disagree
+            scope = tuple(
+                dataclasses.replace(g, conditions=tuple(
+                    dataclasses.replace(c, comparison_value="12345") if c.attribute == "memberCount" else c
+                    for c in g.conditions))
+                for g in clone.scope_filter
+            )  # fmt: skip
+            clone = dataclasses.replace(clone, scope_filter=scope)
+        rule_list.append(clone)
+    groups = tuple(dataclasses.replace(g, provisioned=draw(st.booleans())) for g in state.groups or ())
+    cycle = draw(st.sampled_from([None, (), (ExportError("dn-attributes-failure", 4),), (ExportError("x", 1),)]))
+    state = state.replace(
+        sync_rules=tuple(rule_list),
+        groups=groups,
+        scheduler=dataclasses.replace(state.scheduler, sync_cycle_enabled=draw(st.booleans())),
+        connector_overrides=tuple(
+            ConnectorOverride(o.connector_name, o.full_import_required, draw(st.booleans()))
+            for o in state.connector_overrides
+        ),
+        last_sync_cycle=None if cycle is None else SyncCycleResult("success", cycle, "delta"),
+    )
+    return InMemoryServer(state)
+
+
+@st.composite
+def desired_states(draw: st.DrawFn, rollout: bool = False) -> DesiredState:
+    export, import_ = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    top = facts.V2_MEMBER_LIMIT if (export, import_) == (2, 2) else facts.V1_MEMBER_LIMIT
+    limit = draw(st.sampled_from([50000, 250000, 15000]).filter(lambda x: x <= top) | st.integers(1, top))
+    return DesiredState(
+        name="srv1", cloud="AzureCommercial", export_api_version=export, import_api_version=import_,
+        group_member_limit=limit, rule_precedence=draw(st.integers(1, 99)), sync_cycle_enabled=draw(st.booleans()),
+        max_limit_increase=draw(st.none() | st.integers(1, 100000)) if rollout else None,
+        allow_group_deletion=True,
+    )  # fmt: skip
+
+
+def plan_or_skip(server: InMemoryServer, want: DesiredState) -> Plan:
+    try:
+        return make_plan(server, want)
+    except UserError:
+        assume(False)
+        raise
+
+
+def check_invariants(p: Plan, before: ObservedState, want: DesiredState) -> None:
+    kinds = [a.kind for a in p.actions]
+    # 1. No actions exactly when nothing differs.
+    assert bool(p.actions) == bool(p.changes)
+    if not p.actions:
+        return
+    # 2. Wait, scheduler off (unless already off), ..., scheduler as desired last.
+    assert kinds[0] == "WaitForSyncIdle"
+    if before.scheduler.sync_cycle_enabled is not False:
+        assert p.actions[1].kind == "SetSyncCycleEnabled" and p.actions[1].params == {"enabled": False}
+    assert p.actions[-1].kind == "SetSyncCycleEnabled"
+    assert p.actions[-1].params == {"enabled": want.sync_cycle_enabled}
+    assert kinds.count("WaitForSyncIdle") == 1
+    index = {a.kind: i for i, a in reversed(list(enumerate(p.actions)))}  # first index of each kind
+    last_version = max(
+        (i for i, k in enumerate(kinds) if k in ("SetExportApiVersion", "SetImportApiVersion")), default=-1
+    )
+    rule_kinds = ("CreateSyncRule", "UpdateSyncRule", "RemoveSyncRule", "DisableSyncRule", "EnableSyncRule")
+    first_rule = min((i for i, k in enumerate(kinds) if k in rule_kinds), default=len(kinds))
+    # 3 and 4. API versions reach their value before any rule changes.
+    assert last_version < first_rule
+    standard = rules.standard_group_join(before)
+    for i, action in enumerate(p.actions):
+        if action.kind == "DisableSyncRule" and standard is not None and action.params["name"] == standard.name:
+            placed = [
+                j for j, k in enumerate(kinds) if k in ("CreateSyncRule", "UpdateSyncRule", "EnableSyncRule") and j < i
+            ]
+            clone_steps = [j for j, a in enumerate(p.actions) if a.kind in ("CreateSyncRule", "UpdateSyncRule")]
+            assert all(j in placed for j in clone_steps), "the clone is placed before the standard rule is disabled"
+        if action.kind == "EnableSyncRule" and standard is not None and action.params["name"] == standard.name:
+            assert all(j < i for j, k in enumerate(kinds) if k == "RemoveSyncRule")
+    # 5. The override comes after the rule change, only for an increase of an existing clone.
+    if "SetConnectorOverride" in index:
+        assert p.actions[index["SetConnectorOverride"]].params["fullSyncRequired"] is False
+        assert "UpdateSyncRule" in index and index["UpdateSyncRule"] < index["SetConnectorOverride"]
+        assert "CreateSyncRule" not in index and "DisableSyncRule" not in index
+        clones = rules.managed_clones(before, want.rule_name)
+        assert len(clones) == 1
+        assert (rules.rule_limit(clones[0]).flow or 0) < p.actions[index["UpdateSyncRule"]].params["limit"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(servers(), desired_states())
+def test_every_plan_obeys_the_ordering_invariants_and_converges(server: InMemoryServer, want: DesiredState) -> None:
+    before = server.observe()
+    p = plan_or_skip(server, want)
+    check_invariants(p, before, want)
+    with tempfile.TemporaryDirectory() as folder:
+        apply(server, want, Path(folder), allow=True)
+        once = server.observe()
+        # 6. Convergence: planning again finds nothing to do ...
+        again = make_plan(server, want, allow=True)
+        assert again.actions == () and again.changes == (), [a.describe() for a in again.actions]
+        assert once.scheduler.sync_cycle_enabled is want.sync_cycle_enabled
+        assert len(rules.managed_clones(once, want.rule_name)) <= 1
+        # ... and carrying the same plan out a second time ends where the first did: only the
+        # scheduler's own off-and-on around the (now empty) change is done again.
+        outcomes = Executor(server, Journal("srv1", Path(folder)), Settings(wait_timeout=0)).run(p)
+        redone = {o.action.kind for o in outcomes if o.result == "done"}
+        assert redone <= {"WaitForSyncIdle", "SetSyncCycleEnabled"}
+        assert server.observe() == once
+
+
+@settings(max_examples=100, deadline=None)
+@given(servers(), desired_states(rollout=True))
+def test_rollout_plans_obey_the_invariants_and_never_overshoot(server: InMemoryServer, want: DesiredState) -> None:
+    before = server.observe()
+    p = plan_or_skip(server, want)
+    check_invariants(p, before, want)
+    current = rules.effective_limit(before)
+    for change in p.changes:
+        if change.path == "groupMemberLimit" and want.max_limit_increase and current and change.desired > current:
+            assert change.desired - current <= want.max_limit_increase
