@@ -11,13 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from reconciler import __version__, runs, targets, versions
-from reconciler.commands import apply, plan, sim
-from reconciler.commands.validate import validate
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError
-from reconciler.executor import DEFAULT_WAIT_TIMEOUT as DEFAULT_WAIT
 from reconciler.reporters import REPORTERS
+from reconciler.server import DEFAULT_WAIT_TIMEOUT
 
 WAIT_ENV = "RECONCILER_WAIT_TIMEOUT"
+DEFAULT_WAIT = DEFAULT_WAIT_TIMEOUT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,17 +98,28 @@ def _options(args: argparse.Namespace) -> runs.RunOptions:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Each command imports what it needs only when it runs: start-up time is most of a plan's time.
     if args.command == "validate":
+        from reconciler.commands.validate import validate
+
         return validate(args.paths)
     if args.command == "plan":
+        from reconciler.commands import plan
+
         return plan.plan(args.states, _options(args), args.output, args.out, args.detailed_exitcode)
     if args.command == "apply":
+        from reconciler.commands import apply
+
         return apply.apply(args.states, _options(args), args.plan_file, args.yes)
     if args.command == "reconcile":
+        from reconciler.commands import apply
+
         if args.watch is not None and args.watch <= 0:
             raise UserError("--watch takes a positive number of seconds")
         return apply.reconcile(args.states, _options(args), args.watch)
     if args.command == "sim":
+        from reconciler.commands import sim
+
         target, name = args.target, args.name
         if args.sim_command == "init":
             return sim.sim_init(target, name, args.product_version, args.source, args.force)

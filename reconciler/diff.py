@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 _OPS = {
     "values_changed": "change",
     "type_changes": "change",
@@ -31,6 +29,10 @@ def _plain(value: Any) -> Any:
 
 
 def diff(observed: dict[str, Any], desired: dict[str, Any]) -> tuple[DiffItem, ...]:
+    if observed == desired:
+        return ()  # the common case in CI, decided without loading deepdiff (a third of start-up)
+    from deepdiff import DeepDiff
+
     # threshold_to_diff_deeper=0: always report the setting that changed, never its whole parent.
     result = DeepDiff(observed, desired, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
     items = []

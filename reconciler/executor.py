@@ -22,9 +22,7 @@ from reconciler.errors import UserError
 from reconciler.journal import Journal
 from reconciler.observed import ObservedState, SyncRule
 from reconciler.plan import Action, Plan
-from reconciler.server import Refused, Server
-
-DEFAULT_WAIT_TIMEOUT = 1800.0
+from reconciler.server import DEFAULT_WAIT_TIMEOUT, Refused, Server
 
 
 @dataclass(frozen=True)

@@ -84,10 +84,36 @@ def from_json(cls: type[T], data: dict[str, Any]) -> T:
 
 
 def to_json(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, key, _load, dump, _default, optional in _plan(type(obj)):
-        value = getattr(obj, name)
-        if value is None and optional:
-            continue
-        out[key] = dump(value)
-    return out
+    cls = type(obj)
+    dumper = _DUMPERS.get(cls) or _make_dumper(cls)
+    return dumper(obj)
+
+
+_DUMPERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
+
+
+def _make_dumper(cls: type) -> Callable[[Any], dict[str, Any]]:
+    plan = _plan(cls)
+    keys = tuple(key for _n, key, *_rest in plan)
+    getter = operator.attrgetter(*(name for name, *_rest in plan))
+    dumps = tuple(dump for _n, _k, _l, dump, _d, _o in plan)
+    optional = {key for _n, key, _l, _d, _df, opt in plan if opt}
+
+    if not optional and all(d is _identity for d in dumps):
+        # Records of plain values (every group, scope condition, flow): one zip, no per-field calls.
+        def plain(obj: Any) -> dict[str, Any]:
+            return dict(zip(keys, getter(obj), strict=True))
+
+        _DUMPERS[cls] = plain
+        return plain
+
+    def general(obj: Any) -> dict[str, Any]:
+        values = getter(obj) if len(keys) > 1 else (getter(obj),)
+        return {
+            key: dump(value)
+            for key, dump, value in zip(keys, dumps, values, strict=True)
+            if value is not None or key not in optional
+        }
+
+    _DUMPERS[cls] = general
+    return general

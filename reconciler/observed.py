@@ -8,6 +8,7 @@ form is the snapshot format and the simulator's file, checked by
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import uuid
@@ -218,12 +219,25 @@ def loads(text: str, source: str) -> ObservedState:
     return from_json(data, source)
 
 
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@functools.lru_cache(maxsize=8192)
+def _rule_bytes(rule: SyncRule) -> bytes:
+    # A fleet's servers carry the same standard rules: each distinct rule is serialised once.
+    return _canonical(jsonmodel.to_json(rule))
+
+
 def digest(state: ObservedState) -> str:
     """A stable fingerprint of what was observed (collection time excluded)."""
-    data = to_json(state)
-    data.pop("collectedAt", None)
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    rest = to_json(state.replace(sync_rules=()))
+    rest.pop("collectedAt", None)
+    hasher = hashlib.sha256(_canonical(rest))
+    for rule in state.sync_rules:
+        hasher.update(b"\n")
+        hasher.update(_rule_bytes(rule))
+    return "sha256:" + hasher.hexdigest()
 
 
 def aad_connector_name(state: ObservedState, wanted: str | None) -> str:

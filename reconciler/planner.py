@@ -47,10 +47,12 @@ class Options:
     proven_limit: int | None = None
 
 
-def _target(desired: DesiredState, state: ObservedState, options: Options, warnings: list[str]) -> Target:
+def _target(
+    desired: DesiredState, state: ObservedState, found: rules.Survey, options: Options, warnings: list[str]
+) -> Target:
     """The limit this run aims for: the desired one, or one rollout step towards it."""
-    standard = projection.standard_limit(state)
-    current = rules.effective_limit(state)
+    standard = projection.standard_limit(state, found)
+    current = found.effective_limit
     if current is not None and options.proven_limit is not None:
         current = max(current, min(options.proven_limit, desired.group_member_limit))
     limit = desired.group_member_limit
@@ -76,7 +78,7 @@ def _target(desired: DesiredState, state: ObservedState, options: Options, warni
     return Target(limit=limit, standard_limit=standard, needs_clone=limit != standard)
 
 
-def _refusals(desired: DesiredState, state: ObservedState, target: Target) -> list[str]:
+def _refusals(desired: DesiredState, state: ObservedState, target: Target, found: rules.Survey) -> list[str]:
     reasons = []
     server = state.server
     if server.name != desired.name:
@@ -99,35 +101,30 @@ def _refusals(desired: DesiredState, state: ObservedState, target: Target) -> li
             "without a verified domain can sync"
         )
     if target.needs_clone:
-        reasons.extend(_clone_refusals(desired, state, target))
+        reasons.extend(_clone_refusals(desired, state, target, found))
     else:
-        standard = rules.standard_group_join(state)
+        standard = found.standard
         if standard is None:
             reasons.append(
                 f"no standard '{facts.GROUP_JOIN_RULE_NAME}' rule to carry the limit {target.limit} "
                 "(an upgrade or repair restores it)"
             )
         else:
-            reasons.extend(_overriding_rules(state, desired, standard.precedence, skip={standard.identifier}))
+            reasons.extend(_overriding_rules(found, standard.precedence))
     return reasons
 
 
-def _overriding_rules(state: ObservedState, desired: DesiredState, precedence: int, skip: set[str]) -> list[str]:
+def _overriding_rules(found: rules.Survey, precedence: int) -> list[str]:
     """Other enabled rules that flow member ahead of the one meant to carry the limit."""
-    ours = {r.identifier for r in rules.managed_clones(state, desired.rule_name)}
     return [
         f"sync rule '{rule.name}' at precedence {rule.precedence} flows member ahead of the rule meant to carry "
         f"the limit (precedence {precedence}), so that limit would not apply"
-        for rule in state.sync_rules
-        if rule.identifier not in skip | ours
-        and rule.precedence < precedence
-        and not rule.disabled
-        and rules.is_outbound_group_rule(rule)
-        and rules.flows_member(rule)
+        for rule in found.competitors
+        if rule.precedence < precedence
     ]
 
 
-def _clone_refusals(desired: DesiredState, state: ObservedState, target: Target) -> list[str]:
+def _clone_refusals(desired: DesiredState, state: ObservedState, target: Target, found: rules.Survey) -> list[str]:
     reasons: list[str] = []
     precedence = desired.rule_precedence
     if precedence is None:
@@ -135,15 +132,16 @@ def _clone_refusals(desired: DesiredState, state: ObservedState, target: Target)
             f"rulePrecedence is needed: groupMemberLimit {target.limit} differs from the standard rule's "
             f"{target.standard_limit} on this server, so a managed clone carries it"
         ]
-    ours = {r.identifier for r in rules.managed_clones(state, desired.rule_name)}
+    ours = {r.identifier for r in found.clones}
     reasons.extend(
         f"precedence {precedence} is already used by sync rule '{rule.name}'"
         for rule in state.sync_rules
         if rule.identifier not in ours and rule.precedence == precedence
     )
-    reasons.extend(_overriding_rules(state, desired, precedence, skip=set()))
+    # The standard rule needs no check here: the plan disables it.
+    reasons.extend(_overriding_rules(found, precedence))
     # A clone is (re)created from the standard rule: when there is none yet, or duplicates are replaced.
-    if len(ours) != 1 and rules.standard_group_join(state) is None:
+    if len(ours) != 1 and found.standard is None:
         reasons.append(f"no standard '{facts.GROUP_JOIN_RULE_NAME}' rule to clone (an upgrade or repair restores it)")
     return reasons
 
@@ -151,8 +149,14 @@ def _clone_refusals(desired: DesiredState, state: ObservedState, target: Target)
 class _Graph:
     """Collects the needed actions, each with the indexes of the actions that must come before it."""
 
-    def __init__(self, desired: DesiredState, state: ObservedState, views: tuple[dict[str, Any], dict[str, Any]]):
-        self.desired, self.state = desired, state
+    def __init__(
+        self,
+        desired: DesiredState,
+        state: ObservedState,
+        views: tuple[dict[str, Any], dict[str, Any]],
+        found: rules.Survey,
+    ):
+        self.desired, self.state, self.found = desired, state, found
         self.seen, self.wanted = views
         self.actions: list[tuple[Action, set[int]]] = []
 
@@ -191,7 +195,7 @@ class _Graph:
     def rule_changes(self, target: Target, before: list[int]) -> list[int]:
         name = self.desired.rule_name
         clone_seen, clone_wanted = self.seen["managedRule"], self.wanted["managedRule"]
-        standard = rules.standard_group_join(self.state)
+        standard = self.found.standard
         placed: list[int] = []  # the clone carries the new limit once these are done
         removed: list[int] = []
         if clone_seen is not None and clone_wanted is None:
@@ -285,16 +289,17 @@ def _impact(state: ObservedState, desired: DesiredState, target: Target) -> Impa
 
 def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, options: Options = Options()) -> Plan:
     warnings: list[str] = []
-    target = _target(desired, state, options, warnings)
-    reasons = _refusals(desired, state, target)
+    found = rules.survey(state, desired.rule_name)
+    target = _target(desired, state, found, options, warnings)
+    reasons = _refusals(desired, state, target, found)
     if reasons:
         raise UserError([Problem("", None, None, f"{desired.name}: plan refused: {r}") for r in reasons])
 
     for setting in projection.unobserved(state):
         warnings.append(f"{setting} was not observed by this source; nothing is planned for it")
-    views = (projection.observed_view(state, desired), projection.desired_view(state, desired, target))
+    views = (projection.observed_view(state, found), projection.desired_view(state, desired, target, found))
     changes: tuple[DiffItem, ...] = diff(*views)
-    actions = _order(_Graph(desired, state, views).build(target)) if changes else ()
+    actions = _order(_Graph(desired, state, views, found).build(target)) if changes else ()
 
     impact = _impact(state, desired, target) if changes else Impact()
     if state.groups is None and changes:

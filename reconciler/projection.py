@@ -20,7 +20,7 @@ from typing import Any
 
 from reconciler import effective, facts, rules, versions
 from reconciler.desired import DesiredState
-from reconciler.observed import ObservedState, SyncRule
+from reconciler.observed import ObservedState
 
 # Which observed-state paths each managed setting is read from (for sources that miss some).
 SOURCES: dict[str, tuple[str, ...]] = {
@@ -60,11 +60,11 @@ def _export_version(state: ObservedState) -> int | str:
     return export
 
 
-def _clone_view(clones: list[SyncRule]) -> dict[str, Any] | None:
-    if not clones:
+def _clone_view(found: rules.Survey) -> dict[str, Any] | None:
+    if not found.clones:
         return None
-    first = clones[0]
-    limit = rules.rule_limit(first)
+    first = found.clones[0]
+    limit = found.limit_of(first)
     scope: int | str | None = None
     if limit.scope:
         scope = limit.scope[0] if len(set(limit.scope)) == 1 else f"inconsistent: {sorted(set(limit.scope))}"
@@ -73,26 +73,26 @@ def _clone_view(clones: list[SyncRule]) -> dict[str, Any] | None:
         "limit": limit.flow,
         "scopeLimit": scope,
         "enabled": not first.disabled,
-        "copies": len(clones),
+        "copies": len(found.clones),
     }
 
 
-def observed_view(state: ObservedState, desired: DesiredState) -> dict[str, Any]:
-    standard = rules.standard_group_join(state)
+def observed_view(state: ObservedState, found: rules.Survey) -> dict[str, Any]:
+    standard = found.standard
     view: dict[str, Any] = {
         "apiVersions": {"export": _export_version(state), "import": effective.api_versions(state)[1]},
-        "groupMemberLimit": rules.effective_limit(state),
+        "groupMemberLimit": found.effective_limit,
         "scheduler": {"syncCycleEnabled": state.scheduler.sync_cycle_enabled},
         "standardRule": {"enabled": None if standard is None else not standard.disabled},
-        "managedRule": _clone_view(rules.managed_clones(state, desired.rule_name)),
+        "managedRule": _clone_view(found),
     }
     return _drop(view, unobserved(state))
 
 
-def desired_view(state: ObservedState, desired: DesiredState, target: Target) -> dict[str, Any]:
+def desired_view(state: ObservedState, desired: DesiredState, target: Target, found: rules.Survey) -> dict[str, Any]:
     clone: dict[str, Any] | None = None
     if target.needs_clone:
-        observed_clone = _clone_view(rules.managed_clones(state, desired.rule_name))
+        observed_clone = _clone_view(found)
         has_scope = observed_clone is None or observed_clone["scopeLimit"] is not None
         clone = {
             "precedence": desired.rule_precedence,
@@ -118,8 +118,7 @@ def desired_view(state: ObservedState, desired: DesiredState, target: Target) ->
     return _drop(view, unobserved(state))
 
 
-def standard_limit(state: ObservedState) -> int:
+def standard_limit(state: ObservedState, found: rules.Survey) -> int:
     """The limit the standard rule carries: its own member flow, or the version table's when it is missing."""
-    standard = rules.standard_group_join(state)
-    flow = None if standard is None else rules.rule_limit(standard).flow
+    flow = None if found.standard is None else found.limit_of(found.standard).flow
     return flow if flow is not None else versions.standard_member_limit(state.server.version)

@@ -9,6 +9,7 @@ lowest precedence number that flows `member`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from dataclasses import dataclass
 
@@ -68,8 +69,11 @@ def managed_clones(state: ObservedState, name: str) -> list[SyncRule]:
     return [r for r in state.sync_rules if r.name == name and not r.is_standard]
 
 
+@functools.lru_cache(maxsize=4096)
 def rule_limit(rule: SyncRule) -> RuleLimit:
-    """The limit a rule carries; UserError naming the rule when it cannot be understood."""
+    """The limit a rule carries; UserError naming the rule when it cannot be understood.
+
+    Cached by the (immutable) rule: a fleet's servers mostly carry the same rules."""
     flows = [m for m in rule.attribute_flow_mappings if m.destination == MEMBER_ATTRIBUTE]
     flow: int | None = None
     try:
@@ -145,3 +149,31 @@ def make_clone(standard: SyncRule, *, server: str, name: str, precedence: int, l
         is_standard_rule=False,
     )
     return with_limit(clone, limit)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """One pass over a server's rules: everything planning asks about them, each limit parsed once."""
+
+    standard: SyncRule | None
+    clones: tuple[SyncRule, ...]
+    winner: SyncRule | None  # the rule whose limit is in force
+    limits: dict[str, RuleLimit]  # by identifier, for the standard rule, the clones and the winner
+    competitors: tuple[SyncRule, ...]  # other enabled outbound group rules that flow member
+
+    @property
+    def effective_limit(self) -> int | None:
+        return None if self.winner is None else self.limits[self.winner.identifier].flow
+
+    def limit_of(self, rule: SyncRule) -> RuleLimit:
+        return self.limits[rule.identifier]
+
+
+def survey(state: ObservedState, clone_name: str) -> Survey:
+    standard = standard_group_join(state)
+    clones = tuple(managed_clones(state, clone_name))
+    candidates = [r for r in state.sync_rules if not r.disabled and is_outbound_group_rule(r) and flows_member(r)]
+    winner = min(candidates, key=lambda r: r.precedence, default=None)
+    parsed = {r.identifier: rule_limit(r) for r in (standard, *clones, winner) if r is not None}
+    mine = {r.identifier for r in clones} | ({standard.identifier} if standard else set())
+    return Survey(standard, clones, winner, parsed, tuple(r for r in candidates if r.identifier not in mine))

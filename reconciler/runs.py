@@ -7,18 +7,21 @@ The commands call these per state file and report; the stages themselves live in
 from __future__ import annotations
 
 import contextlib
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from reconciler import desired, observed, plan, planner, targets
 from reconciler.errors import UserError
-from reconciler.executor import Executor, Outcome, Settings
 from reconciler.journal import History, Journal
+from reconciler.locking import FileLock, LockTimeout
 from reconciler.plan import Plan
+from reconciler.server import DEFAULT_WAIT_TIMEOUT
 from reconciler.statefiles import StateFile
+
+if typing.TYPE_CHECKING:
+    from reconciler import executor
 
 STATE_DIR = Path(".reconciler")
 
@@ -27,7 +30,7 @@ STATE_DIR = Path(".reconciler")
 class RunOptions:
     target: targets.Target
     allow_group_deletion: bool = False
-    wait_timeout: float = 1800.0
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     poll_interval: float = 2.0
     state_dir: Path = STATE_DIR
 
@@ -36,7 +39,7 @@ class RunOptions:
 class Applied:
     plan: Plan
     notes: list[str] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[executor.Outcome] = field(default_factory=list)
     confirmed: bool = True
 
 
@@ -66,9 +69,9 @@ def server_lock(name: str, options: RunOptions) -> Iterator[None]:
     folder = options.state_dir / "locks"
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with FileLock(str(folder / f"{name}.lock"), timeout=options.wait_timeout):
+        with FileLock(folder / f"{name}.lock", timeout=options.wait_timeout):
             yield
-    except Timeout:
+    except LockTimeout:
         raise UserError(
             f"{name}: another apply held the server for more than {options.wait_timeout:g} s; nothing was changed"
         ) from None
@@ -117,13 +120,16 @@ def apply_one(
             return Applied(the_plan, notes)
         if not confirm(the_plan):
             return Applied(the_plan, notes, confirmed=False)
+        # Imported here: `plan`, the command CI runs on every pull request, never needs it.
+        from reconciler.executor import Executor, Settings
+
         settings = Settings(wait_timeout=options.wait_timeout, poll_interval=options.poll_interval)
-        executor = Executor(server, journal, settings)
+        runner = Executor(server, journal, settings)
         was_enabled = True if history.died_with_scheduler_disabled else None
         try:
-            outcomes = executor.run(the_plan, scheduler_was_enabled=was_enabled)
+            outcomes = runner.run(the_plan, scheduler_was_enabled=was_enabled)
         except UserError as exc:
-            if executor.restore_error:
-                raise UserError([*exc.problems, *UserError(f"{name}: {executor.restore_error}").problems]) from None
+            if runner.restore_error:
+                raise UserError([*exc.problems, *UserError(f"{name}: {runner.restore_error}").problems]) from None
             raise
         return Applied(the_plan, notes, outcomes)

@@ -10,6 +10,9 @@ from typing import Protocol
 from reconciler.errors import UserError
 from reconciler.observed import ObservedState, SyncRule
 
+# DESIGN §5: WaitForSyncIdle waits at most this long by default (RECONCILER_WAIT_TIMEOUT).
+DEFAULT_WAIT_TIMEOUT = 1800.0
+
 
 class Refused(UserError):
     """The server said no (busy, unsupported, a rule it will not take); nothing was changed."""

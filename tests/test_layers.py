@@ -17,7 +17,7 @@ PACKAGE = Path(reconciler.__file__).parent
 
 LAYERS: list[set[str]] = [
     {"errors", "facts"},
-    {"versions", "yamlsource", "jsonmodel", "expressions", "diff"},
+    {"versions", "yamlsource", "jsonmodel", "expressions", "diff", "locking"},
     {"schemas", "desired"},
     {"semantics", "observed", "plan"},
     {"statefiles", "rules", "server", "journal"},

@@ -14,10 +14,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from reconciler import observed
 from reconciler.errors import Problem, UserError
+from reconciler.locking import FileLock, LockTimeout
 from reconciler.observed import ObservedState
 
 LOCK_TIMEOUT_SECONDS = 30.0
@@ -26,7 +25,7 @@ LOCK_TIMEOUT_SECONDS = 30.0
 class SimFile:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
+        self._lock = FileLock(Path(str(path) + ".lock"), timeout=LOCK_TIMEOUT_SECONDS)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -34,7 +33,7 @@ class SimFile:
         try:
             with self._lock:
                 yield
-        except Timeout:
+        except LockTimeout:
             raise UserError(
                 f"{self.path}: locked by another process for more than {LOCK_TIMEOUT_SECONDS:.0f} s"
             ) from None

@@ -1,0 +1,69 @@
+"""Whole-process time of one `reconciler plan`, beside `python -c "import yaml, jsonschema, deepdiff"`.
+
+    python benchmarks/plan_process.py [--runs 15]
+
+Goal (issue 4): at most 1.5 times the import-only baseline, measured side by side on the same
+machine. Runs are interleaved (baseline, in-sync plan, drift plan, ...) so that machine noise
+hits all three alike. The in-sync server has its desired state applied; the drifted one is a
+fresh 1.6.2.4 server that needs a clone. POSIX only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine, reconciler_command, time_process
+
+STATE = Path(__file__).resolve().parent.parent / "states" / "tailspin-aadc01-usgov.yaml"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    cli = reconciler_command()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        synced, drifted = Path(folder) / "synced.json", Path(folder) / "drifted.json"
+        for path in (synced, drifted):
+            init = [*cli, "sim", "init", "--name", "tailspin-aadc01", "--version", "1.6.2.4", "--target", f"sim:{path}"]
+            subprocess.run(init, check=True, capture_output=True)
+            subprocess.run([*cli, "sim", "set", "--target", f"sim:{path}", "server.cloud=AzureUSGovernment",
+                            "aadConnector.Name=tailspin.onmicrosoft.us - AAD"], check=True)  # fmt: skip
+        apply = [*cli, "apply", str(STATE), "--yes", "--target", f"sim:{synced}"]
+        subprocess.run(apply, check=True, capture_output=True)
+        commands = {
+            "baseline: python -c 'import yaml, jsonschema, deepdiff'": (
+                [sys.executable, "-c", "import yaml, jsonschema, deepdiff"], (0,)),
+            "reconciler plan, server in sync": ([*cli, "plan", str(STATE), "--target", f"sim:{synced}"], (0,)),
+            "reconciler plan, server drifted": ([*cli, "plan", str(STATE), "--target", f"sim:{drifted}"], (0,)),
+        }  # fmt: skip
+        seconds: dict[str, list[float]] = {label: [] for label in commands}
+        peak: dict[str, float] = dict.fromkeys(commands, 0.0)
+        for _ in range(args.runs):
+            for label, (argv, expect) in commands.items():
+                timing = time_process(argv, 1, expect)
+                seconds[label] += timing.seconds
+                peak[label] = max(peak[label], timing.peak_rss_mb)
+        base = statistics.median(next(iter(seconds.values())))
+        print(f"machine: {machine()}; {args.runs} interleaved runs each")
+        for label, values in seconds.items():
+            median = statistics.median(values)
+            print(
+                f"{label}: median {median:.3f} s (min {min(values):.3f}, max {max(values):.3f}); "
+                f"{median / base:.2f}x baseline; peak RSS {peak[label]:.0f} MB"
+            )
+        print("goal: plan <= 1.5x baseline")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
