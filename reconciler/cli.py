@@ -156,3 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (e.g. `| head`); nothing more to say to it.
         return EXIT_ERROR
+    except OSError as exc:
+        # The machine said no (permissions, a full disk, a path that is a folder): the user's to fix.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR

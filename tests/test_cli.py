@@ -115,3 +115,14 @@ def test_python_dash_m(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.endswith("file is empty; expected a mapping\n")
     assert "Traceback" not in proc.stderr
+
+
+def test_an_unwritable_working_folder_is_one_line_not_a_traceback(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".reconciler").write_text("a file where the folder should be")
+    monkeypatch.chdir(tmp_path)
+    result = run("sim", "init", "--name", "x1")
+    assert result.code == 1
+    assert len(result.err_lines) == 1 and "Traceback" not in result.err
+    assert ".reconciler" in result.err
