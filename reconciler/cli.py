@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reconcile", parents=[server, waiting], help="plan and apply in one, optionally again and again")
     p.add_argument("--watch", type=float, metavar="SECONDS", help="repeat every SECONDS until stopped (Ctrl-C)")
 
+    sub.add_parser(
+        "collector-script", help="print the PowerShell script that writes a server's observed state (snapshot)"
+    )
+
     sim = sub.add_parser("sim", help="manage the embedded simulated server")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND", parser_class=_Parser)
     common = _Parser(add_help=False)
@@ -117,6 +121,10 @@ def _run(args: argparse.Namespace) -> int:
         if args.watch is not None and args.watch <= 0:
             raise UserError("--watch takes a positive number of seconds")
         return apply.reconcile(args.states, _options(args), args.watch)
+    if args.command == "collector-script":
+        from reconciler.commands import scripts
+
+        return scripts.print_script(scripts.COLLECTOR)
     if args.command == "sim":
         from reconciler.commands import sim
 

@@ -41,3 +41,19 @@ EXPORT_TYPE_FOR_API_VERSION = {1: 2, 2: 5}
 def is_group_join_name(name: str) -> bool:
     """True for the standard rule's name in either spelling (ASCII hyphen or en dash)."""
     return name.replace("\u2013", "-").strip() == GROUP_JOIN_RULE_NAME
+
+
+# Microsoft's national cloud deployments: the sign-in authority of each cloud, as the AAD
+# connector's configuration names it (`adal-authority` in an export).
+AUTHORITY_HOST_CLOUDS = {
+    "login.windows.net": "AzureCommercial",
+    "login.microsoftonline.com": "AzureCommercial",
+    "login.microsoftonline.us": "AzureUSGovernment",
+    "login.chinacloudapi.cn": "AzureChina21Vianet",
+    "login.partner.microsoftonline.cn": "AzureChina21Vianet",
+    "login.microsoftonline.de": "AzureGermany",
+}
+
+# Get-ADSyncServerConfiguration export: the global parameter that holds the product version.
+VERSION_PARAMETER = "Microsoft.Synchronize.ServerConfigurationVersion"
+STAGING_PARAMETER = "Microsoft.Synchronize.StagingMode"

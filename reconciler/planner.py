@@ -83,7 +83,9 @@ def _refusals(desired: DesiredState, state: ObservedState, target: Target, found
     server = state.server
     if server.name != desired.name:
         reasons.append(f"the target holds server '{server.name}', not '{desired.name}'")
-    if server.cloud != desired.cloud:
+    # A source that could not see the cloud (an export without a sign-in authority) is taken at the state's word.
+    cloud = desired.cloud if "server.cloud" in (state.unobserved or ()) else server.cloud
+    if cloud != desired.cloud:
         reasons.append(f"the state declares cloud {desired.cloud}, the server reports {server.cloud}")
     connector = state.aad_connector.name
     if desired.connector_name is not None and desired.connector_name != connector:
@@ -93,8 +95,8 @@ def _refusals(desired: DesiredState, state: ObservedState, target: Target, found
         reasons.append(
             f"the V2 endpoint needs version {versions.minimum_v2_version()} or later; the server runs {server.version}"
         )
-    if wants_v2 and server.cloud in facts.CLOUDS_WITHOUT_V2:
-        reasons.append(f"the V2 endpoint is not available in the {server.cloud} cloud")
+    if wants_v2 and cloud in facts.CLOUDS_WITHOUT_V2:
+        reasons.append(f"the V2 endpoint is not available in the {cloud} cloud")
     if server.tenant_has_verified_domain is False and target.limit > facts.UNVERIFIED_DOMAIN_MEMBER_LIMIT:
         reasons.append(
             f"groupMemberLimit {target.limit} is above {facts.UNVERIFIED_DOMAIN_MEMBER_LIMIT}, the most a tenant "
@@ -166,7 +168,9 @@ class _Graph:
 
     def build(self, target: Target) -> list[tuple[Action, set[int]]]:
         sched_seen = self.seen["scheduler"].get("syncCycleEnabled")
-        sched_wanted = self.wanted["scheduler"].get("syncCycleEnabled")
+        # The desired value even where the source could not see the scheduler: whatever turns it off
+        # for the change must turn it back on.
+        sched_wanted = self.desired.sync_cycle_enabled
         wait = self.add("WaitForSyncIdle", {}, "settings change only while no sync cycle runs")
         start = [wait]
         if sched_seen is not False:
@@ -176,7 +180,7 @@ class _Graph:
         versions_set = self.api_versions(start)
         changes = versions_set + self.rule_changes(target, [*start, *versions_set])
         # With nothing else to do, turning the scheduler off at the start is already the whole change.
-        if sched_wanted is not None and (changes or sched_wanted is True or len(start) == 1):
+        if changes or sched_wanted or len(start) == 1:
             verb = "restore" if sched_seen else "set"
             self.add(
                 "SetSyncCycleEnabled", {"enabled": sched_wanted}, f"{verb} the scheduler as desired", [*start, *changes]

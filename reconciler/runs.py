@@ -96,6 +96,11 @@ def apply_one(
 ) -> Applied:
     """Plan (or take the saved plan) and carry it out, holding the server's lock throughout."""
     name = state_file.state.name
+    if not options.target.writable:
+        raise UserError(
+            f"{name}: {options.target.label(name)} is read-only: plan with --output powershell and run the "
+            "script on the server, or apply through the powershell or winrm:// target"
+        )
     server = targets.open_server(options.target, state_file.state)
     with server_lock(name, options):
         journal = _journal(name, options)

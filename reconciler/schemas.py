@@ -17,6 +17,7 @@ import jsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from reconciler import fastschema
 from reconciler.errors import Problem
 from reconciler.yamlsource import Document, JsonPath
 
@@ -169,29 +170,8 @@ def _flat_checker(name: str, array: str) -> _FlatCheck:
         fields[key] = (_PY_TYPES[sub["type"]], sub["type"], sub.get("minimum"), sub.get("minLength"))
     required = tuple(item.get("required", ()))
     allowed = sorted(fields)
-    every_key_required = set(required) == set(fields)
-
-    def valid(value: Any) -> bool:
-        # The common case, all good, decided without building a single message.
-        if type(value) is not dict or (every_key_required and len(value) != len(fields)):
-            return False
-        for key, (is_type, _name, minimum, min_length) in fields.items():
-            if key not in value:
-                if key in required:
-                    return False
-                continue
-            v = value[key]
-            if (
-                not is_type(v)
-                or (minimum is not None and v < minimum)
-                or (min_length is not None and len(v) < min_length)
-            ):
-                return False
-        return every_key_required or set(value) <= fields.keys()
 
     def check_item(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str, bool]]:
-        if valid(value):
-            return
         where = dotted(path)
         if not isinstance(value, dict):
             yield path, f"{where}: expected a mapping, got {_describe(value)}", False
@@ -216,7 +196,14 @@ def _flat_checker(name: str, array: str) -> _FlatCheck:
     return check_item
 
 
+@cache
+def _fast_check(name: str) -> fastschema.Check:
+    return fastschema.compile_schema(schema(name))
+
+
 def _errors(data: Any, name: str) -> Iterator[tuple[JsonPath, str, bool]]:
+    if _fast_check(name)(data):
+        return  # valid: the usual case, decided without jsonschema's walk
     errors = list(validator(name).iter_errors(data))
     # A value of the wrong type also fails its enum or range; the type error says it all.
     mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}

@@ -1,7 +1,11 @@
 """Where a command observes and changes a server: `--target` or RECONCILER_TARGET (DESIGN §4).
 
-Only the simulator targets exist so far: `sim` (`.reconciler/sim/<name>.json`), `sim:FILE.json`
-and `sim:DIR/` (one file per server in DIR).
+    sim | sim:FILE.json | sim:DIR/        the embedded simulator (default .reconciler/sim/<name>.json)
+    snapshot:FILE.json | snapshot:DIR/    observed state written by the collector script (read-only)
+    export:DIR                            a Get-ADSyncServerConfiguration export folder (read-only)
+
+A folder target maps each state file's metadata.name to DIR/<name>.json, so one run covers a
+fleet. Read-only targets plan (and write PowerShell); applying to them is refused.
 """
 
 from __future__ import annotations
@@ -10,47 +14,119 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import versions
+from reconciler import configexport, observed, versions
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
+from reconciler.observed import ObservedState, SyncRule
+from reconciler.server import Refused, Server
 from reconciler.simulator import SimulatedServer, defaults
 
 ENV_VAR = "RECONCILER_TARGET"
 DEFAULT = "sim"
 DEFAULT_SIM_FOLDER = Path(".reconciler") / "sim"
-KNOWN = "sim, sim:FILE.json or sim:DIR/"
+KNOWN = "sim, sim:FILE.json, sim:DIR/, snapshot:FILE.json, snapshot:DIR/ or export:DIR"
 
 
 @dataclass(frozen=True)
-class SimTarget:
-    """A simulated server file, or a folder of them named after each server."""
+class FileTarget:
+    """Observed-state JSON files: one file, or a folder of them named after each server."""
 
+    kind: str  # sim | snapshot
     file: Path | None = None
     folder: Path | None = None
+
+    @property
+    def writable(self) -> bool:
+        return self.kind == "sim"
 
     def path_for(self, name: str | None) -> Path:
         if self.file is not None:
             return self.file
         assert self.folder is not None
         if not name:
-            raise UserError(f"the target is a folder of simulated servers ({self.folder}); name one with --name")
+            raise UserError(f"the target is a folder of servers ({self.folder}); name one with --name")
         return self.folder / f"{name}.json"
 
+    def label(self, name: str) -> str:
+        return f"{self.kind}:{self.path_for(name)}"
 
-Target = SimTarget
+
+@dataclass(frozen=True)
+class ExportTarget:
+    folder: Path
+    writable = False
+
+    def label(self, _name: str) -> str:
+        return f"export:{self.folder}"
 
 
-def open_server(target: Target, desired: DesiredState) -> SimulatedServer:
+Target = FileTarget | ExportTarget
+
+
+class ReadOnlyServer:
+    """A server known from a file: it can be observed, and refuses every change."""
+
+    def __init__(self, state: ObservedState, label: str) -> None:
+        self._state = state
+        self._label = label
+
+    @property
+    def name(self) -> str:
+        return self._state.server.name
+
+    def observe(self) -> ObservedState:
+        return self._state
+
+    def _refuse(self) -> None:
+        raise Refused(
+            f"{self._label} is read-only: plan with --output powershell and run the script on the server, "
+            "or use the powershell or winrm:// target"
+        )
+
+    def set_sync_cycle_enabled(self, enabled: bool) -> None:
+        self._refuse()
+
+    def set_export_api_version(self, version: int) -> None:
+        self._refuse()
+
+    def set_import_api_version(self, version: int) -> None:
+        self._refuse()
+
+    def add_rule(self, rule: SyncRule) -> None:
+        self._refuse()
+
+    def remove_rule(self, identifier: str) -> None:
+        self._refuse()
+
+    def set_rule_disabled(self, identifier: str, disabled: bool) -> None:
+        self._refuse()
+
+    def set_connector_override(self, connector_name: str, full_sync_required: bool) -> None:
+        self._refuse()
+
+
+def read_snapshot(path: Path) -> ObservedState:
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # PowerShell 5.1's Out-File -Encoding utf8 writes a BOM
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such snapshot (run the collector script on the server)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read the snapshot: {exc}") from None
+    return observed.loads(text, str(path))
+
+
+def open_server(target: Target, desired: DesiredState) -> Server:
     """The server a state file is planned against; a simulated one is created on first use."""
-    server = SimulatedServer(target.path_for(desired.name))
+    if isinstance(target, ExportTarget):
+        return ReadOnlyServer(configexport.read(target.folder, desired.name), target.label(desired.name))
+    path = target.path_for(desired.name)
+    if target.kind == "snapshot":
+        return ReadOnlyServer(read_snapshot(path), target.label(desired.name))
+    server = SimulatedServer(path)
     if not server.file.exists():
         state = defaults.new_server(desired.name, versions.CURRENT_VERSION, desired.cloud, desired.connector_name)
         server.create(state, replace=False)
     return server
-
-
-def describe(target: Target, desired: DesiredState) -> str:
-    return f"sim:{target.path_for(desired.name)}"
 
 
 def parse(text: str | None) -> Target:
@@ -58,12 +134,24 @@ def parse(text: str | None) -> Target:
     spec = text if text is not None else os.environ.get(ENV_VAR) or DEFAULT
     kind, sep, rest = spec.partition(":")
     if kind == "sim" and not sep:
-        return SimTarget(folder=DEFAULT_SIM_FOLDER)
-    if kind == "sim":
-        if not rest:
-            raise UserError("target sim: needs a path: sim:FILE.json or sim:DIR/")
+        return FileTarget("sim", folder=DEFAULT_SIM_FOLDER)
+    if kind in ("sim", "snapshot", "export") and not rest:
+        raise UserError(f"target {kind}: needs a path, e.g. {kind}:{'DIR' if kind == 'export' else 'FILE.json'}")
+    if kind == "export":
+        return ExportTarget(Path(rest))
+    if kind in ("sim", "snapshot"):
         path = Path(rest)
         if rest.endswith(("/", "\\")) or path.is_dir():
-            return SimTarget(folder=path)
-        return SimTarget(file=path)
+            return FileTarget(kind, folder=path)
+        return FileTarget(kind, file=path)
     raise UserError(f"unknown target {spec!r}: this version supports {KNOWN}")
+
+
+def sim_path(text: str | None, name: str | None) -> Path:
+    """The simulator file a `sim …` command works on."""
+    target = parse(text)
+    if not isinstance(target, FileTarget) or target.kind != "sim":
+        raise UserError(
+            f"sim commands work on simulated servers: --target sim, sim:FILE.json or sim:DIR/, not {text!r}"
+        )
+    return target.path_for(name)

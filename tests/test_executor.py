@@ -115,7 +115,7 @@ def test_a_killed_run_is_healed_by_the_next_reconcile(tmp_path: Path, kill_at: i
     killed = SimulatedServer(sim).observe()
     assert killed.scheduler.sync_cycle_enabled is (kill_at == 0)  # the kill left it off after the first change
 
-    options = runs.RunOptions(target=targets.SimTarget(file=sim), wait_timeout=0, state_dir=tmp_path)
+    options = runs.RunOptions(target=targets.FileTarget("sim", file=sim), wait_timeout=0, state_dir=tmp_path)
     applied = runs.apply_one(StateFile("srv1.yaml", LONGEST), options, confirm=lambda _p: True)
     if kill_at > 0:
         assert any("stopped with the scheduler disabled; this run restores it" in n for n in applied.notes)

@@ -17,10 +17,10 @@ PACKAGE = Path(reconciler.__file__).parent
 
 LAYERS: list[set[str]] = [
     {"errors", "facts"},
-    {"versions", "yamlsource", "jsonmodel", "expressions", "diff", "locking"},
+    {"versions", "yamlsource", "jsonmodel", "expressions", "diff", "locking", "fastschema"},
     {"schemas", "desired"},
     {"semantics", "observed", "plan"},
-    {"statefiles", "rules", "server", "journal"},
+    {"statefiles", "rules", "server", "journal", "configexport"},
     {"effective"},
     {"projection", "simulator"},
     {"planner", "executor", "targets"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reconciler import facts, observed, targets, versions
+from reconciler import configexport, facts, observed, targets, versions
 from reconciler.errors import EXIT_OK, UserError
 from reconciler.simulator import SimulatedServer, defaults
 
@@ -13,31 +13,33 @@ SHOW_DELETED = 10
 
 
 def _server(target: str | None, name: str | None) -> SimulatedServer:
-    return SimulatedServer(targets.parse(target).path_for(name))
+    return SimulatedServer(targets.sim_path(target, name))
 
 
 def sim_init(target: str | None, name: str | None, version: str | None, source: str | None, force: bool) -> int:
-    where = targets.parse(target)
     if source is not None and version is not None:
         raise UserError("sim init: --from makes an exact twin; --version cannot be combined with it")
+    default_name = name or _file_stem(target)
     if source is not None:
         path = Path(source)
         if path.is_dir():
-            raise UserError(f"{source}: reading configuration export folders arrives with the export target")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{source}: cannot read: {exc.strerror}") from None
-        state = defaults.twin(observed.loads(text, source), name)
+            # A configuration export: its folder names the server unless --name does.
+            state = defaults.twin(configexport.read(path, default_name or path.resolve().name))
+        else:
+            state = defaults.twin(targets.read_snapshot(path), name)
     else:
-        server_name = name or (where.file.stem if where.file is not None else None)
-        if not server_name:
+        if not default_name:
             raise UserError("sim init: name the server with --name (or use --target sim:FILE.json)")
-        state = defaults.new_server(server_name, version or versions.CURRENT_VERSION)
-    server = SimulatedServer(where.path_for(state.server.name))
+        state = defaults.new_server(default_name, version or versions.CURRENT_VERSION)
+    server = SimulatedServer(targets.sim_path(target, state.server.name))
     server.create(state, replace=force)
     print(f"{server.path}: simulated server {state.server.name} ({state.server.version}) created")
     return EXIT_OK
+
+
+def _file_stem(target: str | None) -> str | None:
+    where = targets.parse(target)
+    return where.file.stem if isinstance(where, targets.FileTarget) and where.file is not None else None
 
 
 def sim_show(target: str | None, name: str | None) -> int:

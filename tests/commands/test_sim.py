@@ -107,7 +107,8 @@ def test_default_target_and_environment(run: Run, tmp_path: Path, monkeypatch: p
     bad = run("sim", "show", "--target", "ftp://x")
     assert (bad.code, bad.err) == (
         1,
-        "unknown target 'ftp://x': this version supports sim, sim:FILE.json or sim:DIR/\n",
+        "unknown target 'ftp://x': this version supports sim, sim:FILE.json, sim:DIR/, snapshot:FILE.json, "
+        "snapshot:DIR/ or export:DIR\n",
     )
 
 

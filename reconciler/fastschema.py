@@ -1,0 +1,144 @@
+"""A JSON Schema, compiled to a yes/no check: the fast path in front of jsonschema.
+
+jsonschema walks a real server's observed state (62 rules, 1,200 flows) in 70 ms and 100,000
+groups in 2.5 s; a fleet of 10,000 snapshots cannot wait for that. Documents are nearly always
+valid, so a compiled check answers "valid" quickly, and only an invalid document goes to
+jsonschema for its located messages. The compiler knows the keywords our schemas use and
+refuses any other, so the two can never silently disagree (tests/test_fastschema.py checks them
+against each other on generated documents).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+Check = Callable[[Any], bool]
+
+_ANNOTATIONS = {"$schema", "$id", "title", "description", "default", "format", "x-hint", "examples"}
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "object": lambda v: type(v) is dict,
+    "array": lambda v: type(v) is list,
+    "string": lambda v: type(v) is str,
+    # An integer is an int, not a bool and not 100000.0 (schemas.StrictValidator agrees).
+    "integer": lambda v: type(v) is int,
+    "number": lambda v: type(v) in (int, float),
+    "boolean": lambda v: type(v) is bool,
+    "null": lambda v: v is None,
+}
+
+
+def _same(a: Any, b: Any) -> bool:
+    # JSON equality: True is not 1, as jsonschema's enum and const hold.
+    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
+
+
+def compile_schema(schema: dict[str, Any]) -> Check:
+    unknown = set(schema) - _ANNOTATIONS - _KEYWORDS.keys()
+    if unknown:
+        raise ValueError(f"fastschema cannot compile keywords {sorted(unknown)}")
+    if schema.get("additionalProperties", False) is not False:
+        raise ValueError("fastschema compiles additionalProperties: false only")
+    made = [_KEYWORDS[key](schema[key], schema) for key in schema if key in _KEYWORDS]
+    if "properties" not in schema and ("required" in schema or "additionalProperties" in schema):
+        made.append(_properties({}, schema))
+    checks = [c for c in made if c is not None]
+    if len(checks) == 1:
+        return checks[0]
+    return lambda value: all(check(value) for check in checks)
+
+
+def _type(types: str | list[str], _schema: dict[str, Any]) -> Check:
+    names = [types] if isinstance(types, str) else types
+    tests = [_TYPES[t] for t in names]
+    return lambda v: any(test(v) for test in tests)
+
+
+def _enum(options: list[Any], _schema: dict[str, Any]) -> Check:
+    return lambda v: any(_same(v, o) for o in options)
+
+
+def _const(value: Any, _schema: dict[str, Any]) -> Check:
+    return lambda v: _same(v, value)
+
+
+def _properties(props: dict[str, Any], schema: dict[str, Any]) -> Check:
+    compiled = {key: compile_schema(sub) for key, sub in props.items()}
+    required = tuple(schema.get("required", ()))
+    closed = schema.get("additionalProperties") is False
+
+    def check(value: Any) -> bool:
+        if type(value) is not dict:
+            return True  # `type` says whether it must be an object
+        for key in required:
+            if key not in value:
+                return False
+        for key, item in value.items():
+            sub = compiled.get(key)
+            if sub is None:
+                if closed:
+                    return False
+            elif not sub(item):
+                return False
+        return True
+
+    return check
+
+
+def _items(item_schema: dict[str, Any], _schema: dict[str, Any]) -> Check:
+    sub = compile_schema(item_schema)
+    return lambda v: type(v) is not list or all(map(sub, v))
+
+
+def _numeric(test: Callable[[Any, Any], bool]) -> Callable[[Any, dict[str, Any]], Check]:
+    def make(bound: Any, _schema: dict[str, Any]) -> Check:
+        return lambda v: type(v) not in (int, float) or test(v, bound)
+
+    return make
+
+
+def _length(test: Callable[[int, int], bool]) -> Callable[[Any, dict[str, Any]], Check]:
+    def make(bound: int, _schema: dict[str, Any]) -> Check:
+        return lambda v: type(v) is not str or test(len(v), bound)
+
+    return make
+
+
+def _pattern(regex: str, _schema: dict[str, Any]) -> Check:
+    compiled = re.compile(regex)
+    return lambda v: type(v) is not str or compiled.search(v) is not None
+
+
+def _unique(flag: bool, _schema: dict[str, Any]) -> Check | None:
+    if not flag:
+        return None
+    return lambda v: type(v) is not list or len({json.dumps(x, sort_keys=True) for x in v}) == len(v)
+
+
+def _one_of(options: list[dict[str, Any]], _schema: dict[str, Any]) -> Check:
+    compiled = [compile_schema(o) for o in options]
+    return lambda v: sum(1 for c in compiled if c(v)) == 1
+
+
+def _handled_elsewhere(_value: Any, _schema: dict[str, Any]) -> None:
+    return None  # `required` and `additionalProperties` are part of `properties`
+
+
+_KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check | None]] = {
+    "type": _type,
+    "enum": _enum,
+    "const": _const,
+    "properties": _properties,
+    "required": _handled_elsewhere,
+    "additionalProperties": _handled_elsewhere,
+    "items": _items,
+    "minimum": _numeric(lambda v, b: v >= b),
+    "maximum": _numeric(lambda v, b: v <= b),
+    "minLength": _length(lambda n, b: n >= b),
+    "maxLength": _length(lambda n, b: n <= b),
+    "pattern": _pattern,
+    "uniqueItems": _unique,
+    "oneOf": _one_of,
+}

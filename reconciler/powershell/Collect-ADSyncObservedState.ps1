@@ -1,0 +1,185 @@
+#Requires -RunAsAdministrator
+<#
+.SYNOPSIS
+    Writes the observed state of this Entra Connect Sync (Azure AD Connect) server as JSON, for
+    `reconciler plan --target snapshot:FILE.json`.
+
+.DESCRIPTION
+    Reads only; changes nothing. Uses Get-ADSyncGlobalSettings, Get-ADSyncScheduler,
+    Get-ADSyncConnector, Get-ADSyncSchedulerConnectorOverride, Get-ADSyncRule and the ADSync
+    registry values, and shapes them as the reconciler's observed-state format
+    (schemas/observed-state.schema.json): enums and TimeSpans as strings, an absent registry value
+    as null. The Azure AD connector's export-type is read from a Get-ADSyncServerConfiguration
+    export to a temporary folder (it lives in the connector's private configuration).
+
+.PARAMETER OutFile
+    Where to write the JSON (UTF-8, no BOM). Prints it when omitted.
+
+.PARAMETER Name
+    The server's name as the state file's metadata.name spells it. Default: this computer's name.
+
+.PARAMETER Cloud
+    The tenant's cloud: AzureCommercial, AzureUSGovernment, AzureChina21Vianet or AzureGermany.
+
+.PARAMETER TenantHasVerifiedDomain
+    Whether the tenant has a verified DNS domain (15,000-member limit without one). Omit if unknown.
+
+.PARAMETER GroupsCsv
+    Optional CSV with columns name,memberCount,provisioned: group sizes for the impact analysis.
+
+.EXAMPLE
+    .\Collect-ADSyncObservedState.ps1 -Name contoso-aadc01 -OutFile .\contoso-aadc01.json
+#>
+[CmdletBinding()]
+param(
+    [string] $OutFile,
+    [string] $Name = $env:COMPUTERNAME.ToLowerInvariant(),
+    [ValidateSet('AzureCommercial', 'AzureUSGovernment', 'AzureChina21Vianet', 'AzureGermany')]
+    [string] $Cloud = 'AzureCommercial',
+    [Nullable[bool]] $TenantHasVerifiedDomain = $null,
+    [string] $GroupsCsv
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+Import-Module ADSync
+
+$AadConnectorId = 'b891884f-051e-4a83-95af-2544101c9083'
+$ParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters'
+
+function Get-RegistryInt([string] $ValueName) {
+    # An absent value means "the build's default" to the product: it is written as null.
+    $item = Get-ItemProperty -LiteralPath $ParametersKey -Name $ValueName -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.$ValueName
+}
+
+function ConvertTo-NullableString($Value) {
+    if ($null -eq $Value) { return $null }
+    return [string] $Value
+}
+
+function Get-AadExportType {
+    $folder = Join-Path ([IO.Path]::GetTempPath()) ('adsync-reconciler-' + [guid]::NewGuid())
+    try {
+        Get-ADSyncServerConfiguration -Path $folder | Out-Null
+        $file = Get-ChildItem -LiteralPath (Join-Path $folder 'Connectors') -Filter "Connector_{$AadConnectorId}.xml" |
+            Select-Object -First 1
+        [xml] $ma = Get-Content -LiteralPath $file.FullName -Raw -Encoding UTF8
+        return [int] $ma.'ma-data'.'private-configuration'.MAConfig.'extension-config'.'export-type'
+    }
+    finally {
+        Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+function ConvertTo-ObservedRule($Rule) {
+    [ordered] @{
+        Identifier            = [string] $Rule.Identifier
+        Name                  = [string] $Rule.Name
+        Version               = [int] $Rule.Version
+        Direction             = [string] $Rule.Direction
+        Precedence            = [int] $Rule.Precedence
+        Disabled              = [bool] $Rule.Disabled
+        ImmutableTag          = ConvertTo-NullableString $Rule.ImmutableTag
+        IsStandardRule        = [bool] $Rule.IsStandardRule
+        Connector             = [string] $Rule.Connector
+        SourceObjectType      = [string] $Rule.SourceObjectType
+        TargetObjectType      = [string] $Rule.TargetObjectType
+        LinkType              = [string] $Rule.LinkType
+        ScopeFilter           = @(foreach ($group in @($Rule.ScopeFilter)) {
+                [ordered] @{ ScopeConditionList = @(foreach ($c in @($group.ScopeConditionList)) {
+                            [ordered] @{
+                                Attribute          = [string] $c.Attribute
+                                ComparisonOperator = [string] $c.ComparisonOperator
+                                ComparisonValue    = [string] $c.ComparisonValue
+                            }
+                        }) }
+            })
+        JoinFilter            = @(foreach ($group in @($Rule.JoinFilter)) {
+                [ordered] @{ JoinConditionList = @(foreach ($c in @($group.JoinConditionList)) {
+                            [ordered] @{
+                                CSAttribute   = [string] $c.CSAttribute
+                                MVAttribute   = [string] $c.MVAttribute
+                                CaseSensitive = [bool] $c.CaseSensitive
+                            }
+                        }) }
+            })
+        AttributeFlowMappings = @(foreach ($m in @($Rule.AttributeFlowMappings)) {
+                [ordered] @{
+                    Source         = @(foreach ($s in @($m.Source)) { [string] $s })
+                    Destination    = [string] $m.Destination
+                    FlowType       = [string] $m.FlowType
+                    Expression     = ConvertTo-NullableString $m.Expression
+                    ValueMergeType = [string] $m.ValueMergeType
+                    ExecuteOnce    = [bool] $m.ExecuteOnce
+                }
+            })
+    }
+}
+
+$settings = Get-ADSyncGlobalSettings
+$version = $settings.Parameters['Microsoft.Synchronize.ServerConfigurationVersion'].Value
+$scheduler = Get-ADSyncScheduler
+$aad = Get-ADSyncConnector -Identifier $AadConnectorId
+
+$overrides = @(foreach ($connector in @(Get-ADSyncConnector)) {
+        $o = Get-ADSyncSchedulerConnectorOverride -ConnectorName $connector.Name
+        [ordered] @{
+            ConnectorName      = [string] $connector.Name
+            FullImportRequired = [bool] $o.FullImportRequired
+            FullSyncRequired   = [bool] $o.FullSyncRequired
+        }
+    })
+
+$state = [ordered] @{
+    schemaVersion      = 1
+    collectedAt        = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+    server             = [ordered] @{
+        name                    = $Name
+        version                 = [string] $version
+        cloud                   = $Cloud
+        tenantHasVerifiedDomain = $TenantHasVerifiedDomain
+    }
+    registry           = [ordered] @{
+        AadConnectorExportApiVersion = Get-RegistryInt 'AadConnectorExportApiVersion'
+        AadConnectorImportApiVersion = Get-RegistryInt 'AadConnectorImportApiVersion'
+    }
+    aadConnector       = [ordered] @{
+        Identifier = [string] $aad.Identifier
+        Name       = [string] $aad.Name
+        ExportType = Get-AadExportType
+    }
+    scheduler          = [ordered] @{
+        SyncCycleEnabled                    = [bool] $scheduler.SyncCycleEnabled
+        SyncCycleInProgress                 = [bool] $scheduler.SyncCycleInProgress
+        StagingModeEnabled                  = [bool] $scheduler.StagingModeEnabled
+        SchedulerSuspended                  = [bool] $scheduler.SchedulerSuspended
+        MaintenanceEnabled                  = [bool] $scheduler.MaintenanceEnabled
+        NextSyncCyclePolicyType             = ConvertTo-NullableString $scheduler.NextSyncCyclePolicyType
+        AllowedSyncCycleInterval            = ConvertTo-NullableString $scheduler.AllowedSyncCycleInterval
+        CurrentlyEffectiveSyncCycleInterval = ConvertTo-NullableString $scheduler.CurrentlyEffectiveSyncCycleInterval
+        CustomizedSyncCycleInterval         = ConvertTo-NullableString $scheduler.CustomizedSyncCycleInterval
+    }
+    connectorOverrides = $overrides
+    syncRules          = @(foreach ($rule in @(Get-ADSyncRule)) { ConvertTo-ObservedRule $rule })
+}
+
+if ($GroupsCsv) {
+    $state.groups = @(foreach ($row in @(Import-Csv -LiteralPath $GroupsCsv)) {
+            [ordered] @{
+                name        = [string] $row.name
+                memberCount = [int] $row.memberCount
+                provisioned = [bool]::Parse($row.provisioned)
+            }
+        })
+}
+
+# -InputObject, not the pipeline: piping would unwrap one-element arrays.
+$json = ConvertTo-Json -InputObject $state -Depth 12
+if ($OutFile) {
+    [IO.File]::WriteAllText($OutFile, $json, [Text.UTF8Encoding]::new($false))
+}
+else {
+    $json
+}

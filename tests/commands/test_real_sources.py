@@ -1,0 +1,129 @@
+"""Planning against real servers' data: a configuration export, a collector snapshot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler import schemas
+from tests.support import FIXTURES, STATES, Run
+
+EXPORT = FIXTURES / "adsync-export-contoso-1.1.130.0"
+SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "collector-sample.json"
+needs_fixture = pytest.mark.skipif(not EXPORT.is_dir(), reason="shared/fixtures is not beside this checkout")
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def state_file(tmp_path: Path, name: str, body: str) -> str:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        f"apiVersion: reconciler/v1\nkind: SyncServer\nmetadata:\n  name: {name}\nspec:\n{body}", encoding="utf-8"
+    )
+    return str(path)
+
+
+V2_100K = """  cloud: AzureCommercial
+  apiVersions: {export: 2, import: 2}
+  groupMemberLimit: 100000
+  rulePrecedence: 90
+  scheduler: {syncCycleEnabled: true}
+"""
+
+
+V1_40K = """  cloud: AzureCommercial
+  apiVersions: {export: 1, import: 1}
+  groupMemberLimit: 40000
+  rulePrecedence: 90
+  scheduler: {syncCycleEnabled: true}
+"""
+
+
+@needs_fixture
+def test_v2_on_the_exported_1_1_build_is_refused(run: Run, tmp_path: Path) -> None:
+    result = run("plan", state_file(tmp_path, "contoso-sync01", V2_100K), "--target", f"export:{EXPORT}")
+    assert result.code == 1
+    assert result.err == (
+        "contoso-sync01: plan refused: the V2 endpoint needs version 1.5.30.0 or later; the server runs 1.1.130.0\n"
+    )
+
+
+@needs_fixture
+def test_plan_against_an_export_plans_nothing_from_what_it_cannot_see(run: Run, tmp_path: Path) -> None:
+    result = run(
+        "plan", state_file(tmp_path, "contoso-sync01", V1_40K), "--target", f"export:{EXPORT}", "--output", "json"
+    )
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert document["observedVersion"] == "1.1.130.0"
+    assert [a["kind"] for a in document["actions"]] == [
+        "WaitForSyncIdle", "SetSyncCycleEnabled", "CreateSyncRule", "DisableSyncRule", "SetSyncCycleEnabled"
+    ]  # fmt: skip
+    assert document["actions"][-1]["params"] == {"enabled": True}
+    assert document["actions"][2]["params"]["clonedFrom"] == "Out to AAD - Group Join"
+    assert "apiVersions.import was not observed by this source; nothing is planned for it" in document["warnings"]
+    assert (
+        "scheduler.syncCycleEnabled was not observed by this source; nothing is planned for it" in document["warnings"]
+    )
+    assert {"path": "groupMemberLimit", "observed": 50000, "desired": 40000} in document["changes"]
+
+
+@needs_fixture
+def test_apply_to_an_export_is_refused(run: Run, tmp_path: Path) -> None:
+    result = run("apply", state_file(tmp_path, "contoso-sync01", V1_40K), "--target", f"export:{EXPORT}", "--yes")
+    assert result.code == 1
+    assert result.err == (
+        f"contoso-sync01: export:{EXPORT} is read-only: plan with --output powershell and run the script on the "
+        "server, or apply through the powershell or winrm:// target\n"
+    )
+
+
+@needs_fixture
+def test_sim_init_from_an_export_makes_a_twin(run: Run, tmp_path: Path) -> None:
+    assert run("sim", "init", "--from", str(EXPORT), "--name", "contoso-sync01").code == 0
+    twin = json.loads(run("sim", "show", "--name", "contoso-sync01").out)
+    assert twin["server"]["version"] == "1.1.130.0" and len(twin["syncRules"]) == 62
+    assert twin["scheduler"]["SyncCycleEnabled"] is True  # unobserved in the export: an idle, enabled one
+    assert "unobserved" not in twin
+    # Rehearse the change on the twin: V2 needs 1.5.30.0, which this build is not.
+    rehearsal = run("plan", state_file(tmp_path, "contoso-sync01", V2_100K))
+    assert rehearsal.code == 1
+    assert "the V2 endpoint needs version 1.5.30.0 or later; the server runs 1.1.130.0" in rehearsal.err
+
+
+def test_the_collector_sample_is_valid_observed_state() -> None:
+    data = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    assert schemas.check_data(data, schemas.OBSERVED_STATE, str(SAMPLE)) == []
+    assert data["registry"]["AadConnectorImportApiVersion"] is None
+
+
+def test_plan_against_a_snapshot_folder(run: Run, tmp_path: Path) -> None:
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    sample = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    (folder / f"{sample['server']['name']}.json").write_text(json.dumps(sample), encoding="utf-8")
+    body = V2_100K.replace("AzureCommercial", sample["server"]["cloud"])
+    result = run("plan", state_file(tmp_path, sample["server"]["name"], body), "--target", f"snapshot:{folder}/")
+    assert result.code == 0, result.err
+    assert "CreateSyncRule" in result.out
+    missing = run("plan", state_file(tmp_path, "absent01", body), "--target", f"snapshot:{folder}/")
+    assert missing.err == f"{folder / 'absent01.json'}: no such snapshot (run the collector script on the server)\n"
+
+
+def test_collector_script_is_printed_and_uses_only_real_cmdlets(run: Run) -> None:
+    result = run("collector-script")
+    assert result.code == 0
+    text = result.out
+    assert text.startswith("#Requires -RunAsAdministrator")
+    for cmdlet in ("Get-ADSyncScheduler", "Get-ADSyncRule", "Get-ADSyncConnector", "Get-ADSyncGlobalSettings",
+                   "Get-ADSyncSchedulerConnectorOverride", "Get-ADSyncServerConfiguration"):  # fmt: skip
+        assert cmdlet in text
+    assert "Set-StrictMode -Version Latest" in text and "$ErrorActionPreference = 'Stop'" in text
+    assert "Set-ADSync" not in text and "Add-ADSync" not in text and "Remove-ADSync" not in text  # reads only
+    assert "'Microsoft.Synchronize.ServerConfigurationVersion'" in text
+    assert "AadConnectorExportApiVersion" in text and "AadConnectorImportApiVersion" in text
