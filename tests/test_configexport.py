@@ -84,7 +84,7 @@ def test_external_entities_are_refused(tmp_path: Path) -> None:
 
 
 def test_not_an_export(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="no GlobalSettings/MV.xml: not a Get-ADSyncServerConfiguration export"):
+    with pytest.raises(UserError, match=r"no GlobalSettings/MV\.xml: not a Get-ADSyncServerConfiguration export"):
         configexport.read(tmp_path, "x")
     with pytest.raises(UserError, match="not a folder"):
         configexport.read(tmp_path / "missing", "x")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import schemas
-from tests.support import FIXTURES, STATES, Run
+from tests.support import FIXTURES, Run
 
 EXPORT = FIXTURES / "adsync-export-contoso-1.1.130.0"
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "collector-sample.json"
