@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
 
     p = sub.add_parser("plan", parents=[server], help="observe, diff and print the ordered actions")
-    p.add_argument("--output", choices=sorted(REPORTERS), default="text", help="text (default), json or markdown")
+    p.add_argument(
+        "--output", choices=sorted(REPORTERS), default="text", help="text (default), json, markdown or powershell"
+    )
     p.add_argument("--out", metavar="PLAN.json", help="save the plan for `apply --plan`")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
     p = sub.add_parser("apply", parents=[server, waiting], help="plan (or take a saved plan) and carry it out")

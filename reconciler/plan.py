@@ -10,6 +10,7 @@ from typing import Any
 from reconciler import schemas
 from reconciler.diff import DiffItem
 from reconciler.errors import UserError
+from reconciler.observed import SyncRule
 
 FORMAT_VERSION = 1
 
@@ -60,6 +61,10 @@ class Plan:
     actions: tuple[Action, ...]
     warnings: tuple[str, ...] = ()
     impact: Impact = Impact()
+    # The exact managed rule CreateSyncRule or UpdateSyncRule writes, as planned from what was
+    # observed: for `--output powershell`. Not part of the JSON plan: apply builds the rule
+    # again from the server as it finds it.
+    managed_rule: SyncRule | None = field(default=None, compare=False)
 
     @property
     def has_changes(self) -> bool:

@@ -7,6 +7,7 @@ server (version, precedence, domains, cloud) refuse the plan with every reason a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from reconciler import effective, facts, observed, projection, rules, versions
 from reconciler.desired import DesiredState
 from reconciler.diff import DiffItem, diff
 from reconciler.errors import Problem, UserError
-from reconciler.observed import ObservedState
+from reconciler.observed import ObservedState, SyncRule
 from reconciler.plan import Action, Impact, Plan
 from reconciler.projection import Target
 
@@ -193,7 +194,9 @@ class _Graph:
         for direction, kind in (("export", "SetExportApiVersion"), ("import", "SetImportApiVersion")):
             have, want = self.seen["apiVersions"].get(direction), self.wanted["apiVersions"].get(direction)
             if want is not None and have != want:
-                steps.append(self.add(kind, {"version": want}, f"{direction} API version {have} → {want}", before))
+                steps.append(
+                    self.add(kind, {"version": want}, f"{direction} API version from {have} to {want}", before)
+                )
         return steps
 
     def rule_changes(self, target: Target, before: list[int]) -> list[int]:
@@ -291,6 +294,21 @@ def _impact(state: ObservedState, desired: DesiredState, target: Target) -> Impa
     return Impact(tuple(provision), tuple(delete))
 
 
+def _managed_rule(
+    desired: DesiredState, state: ObservedState, found: rules.Survey, actions: tuple[Action, ...]
+) -> SyncRule | None:
+    """The clone a Create or Update action writes, built as apply builds it."""
+    for action in actions:
+        p = action.params
+        if action.kind == "CreateSyncRule" and found.standard is not None:
+            return rules.make_clone(
+                found.standard, server=state.server.name, name=p["name"], precedence=p["precedence"], limit=p["limit"]
+            )
+        if action.kind == "UpdateSyncRule" and found.clones:
+            return rules.with_limit(dataclasses.replace(found.clones[0], precedence=p["precedence"]), p["limit"])
+    return None
+
+
 def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, options: Options = Options()) -> Plan:
     warnings: list[str] = []
     found = rules.survey(state, desired.rule_name)
@@ -323,6 +341,7 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
             "scheduler.syncCycleEnabled is false: product auto-upgrades abort while the scheduler is disabled"
         )
     return Plan(
+        managed_rule=_managed_rule(desired, state, found, actions),
         server=desired.name,
         desired_digest=desired_digest,
         observed_digest=observed.digest(state),

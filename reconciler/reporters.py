@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reconciler import plan as plan_model
+from reconciler import psplan
 from reconciler.plan import Plan
 
 
@@ -79,4 +80,9 @@ def markdown(plans: Sequence[Plan]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-REPORTERS: dict[str, Callable[[Sequence[Plan]], str]] = {"text": text, "json": json_report, "markdown": markdown}
+REPORTERS: dict[str, Callable[[Sequence[Plan]], str]] = {
+    "text": text,
+    "json": json_report,
+    "markdown": markdown,
+    "powershell": psplan.report,
+}

@@ -1,0 +1,313 @@
+#Requires -RunAsAdministrator
+<#
+    ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
+    Desired state sha256:de46b820ec4a614c7520ec20184791c5746c646267578b80cda36bf1e82e704c
+    Observed state sha256:fc9f3291560d1784ca3b5ae900c935222a96e2dc2cc5e8379884bb6837226109
+
+    Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
+    the server first, so running the script again changes nothing more. If it stops half-way,
+    the sync scheduler is turned back on.
+
+    Steps:
+      1. WaitForSyncIdle: settings change only while no sync cycle runs
+      2. SetSyncCycleEnabled(enabled=false): no sync cycle may start during the change
+      3. CreateSyncRule(name="Out to AAD - Group Join (member limit)", precedence=90, limit=100000, clonedFrom="Out to AAD - Group Join"): carry the member limit 100000 in a clone of the standard rule
+      4. DisableSyncRule(name="Out to AAD - Group Join"): the managed clone carries the limit instead
+      5. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
+
+    Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows
+    PowerShell 5.1 reads a script without one in the ANSI code page.
+#>
+[CmdletBinding()]
+param([int] $WaitTimeoutSeconds = 1800)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$ParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters'
+Import-Module ADSync
+
+function Wait-ADSyncIdle {
+    # Settings change only while no sync cycle runs (DESIGN: WaitForSyncIdle).
+    $deadline = (Get-Date).AddSeconds($WaitTimeoutSeconds)
+    while ((Get-ADSyncScheduler).SyncCycleInProgress) {
+        if ((Get-Date) -gt $deadline) {
+            throw "A sync cycle was still running after $WaitTimeoutSeconds seconds; nothing further was changed."
+        }
+        Start-Sleep -Seconds 10
+    }
+}
+
+function Get-ManagedRule([string] $Name) {
+    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name -and -not $_.IsStandardRule })
+}
+
+function Get-RuleByName([string] $Name) {
+    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name }) | Select-Object -First 1
+}
+
+function Test-ManagedRule([string] $Name, [int] $Precedence, [string] $MemberExpression, [string] $ScopeLimit) {
+    $found = @(Get-ManagedRule $Name)
+    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence) { return $false }
+    $member = @($found[0].AttributeFlowMappings | Where-Object { $_.Destination -ceq 'member' })
+    if ($member.Count -ne 1 -or $member[0].Expression -cne $MemberExpression) { return $false }
+    foreach ($group in @($found[0].ScopeFilter)) {
+        foreach ($condition in @($group.ScopeConditionList)) {
+            if ($condition.Attribute -ceq 'memberCount' -and $condition.ComparisonValue -cne $ScopeLimit) {
+                return $false
+            }
+        }
+    }
+    return $true
+}
+
+function Get-RegistryApiVersion([string] $ValueName) {
+    $item = Get-ItemProperty -LiteralPath $ParametersKey -Name $ValueName -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.$ValueName
+}
+
+$schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled
+$completed = $false
+try {
+
+    # settings change only while no sync cycle runs
+    Write-Host '[1/5] WaitForSyncIdle'
+    Wait-ADSyncIdle
+
+    # no sync cycle may start during the change
+    Write-Host '[2/5] SetSyncCycleEnabled(enabled=false)'
+    if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $false) {
+        Set-ADSyncScheduler -SyncCycleEnabled $false
+    }
+
+    # carry the member limit 100000 in a clone of the standard rule
+    Write-Host '[3/5] CreateSyncRule(name="Out to AAD - Group Join (member limit)", precedence=90, limit=100000, clonedFrom="Out to AAD - Group Join")'
+    if (-not (Test-ManagedRule -Name 'Out to AAD - Group Join (member limit)' -Precedence 90 -MemberExpression 'IIF(([memberCount]> 100000),Error("Maximum Group member count exceeded"),IgnoreThisFlow)' -ScopeLimit '100000')) {
+        # Add-ADSyncRule cannot change a rule's flows: the managed rule is written anew, same identifier.
+        foreach ($existing in @(Get-ManagedRule 'Out to AAD - Group Join (member limit)')) {
+            Remove-ADSyncRule -Identifier $existing.Identifier
+        }
+        New-ADSyncRule `
+            -Name 'Out to AAD - Group Join (member limit)' `
+            -Identifier '24e9eef7-9322-5313-8e7e-5ab8fb6a1725' `
+            -Description '' `
+            -Direction 'Outbound' `
+            -Precedence 90 `
+            -PrecedenceAfter '00000000-0000-0000-0000-000000000000' `
+            -PrecedenceBefore '00000000-0000-0000-0000-000000000000' `
+            -SourceObjectType 'group' `
+            -TargetObjectType 'group' `
+            -Connector 'b891884f-051e-4a83-95af-2544101c9083' `
+            -LinkType 'Provision' `
+            -SoftDeleteExpiryInterval 0 `
+            -ImmutableTag '' `
+            -OutVariable syncRule
+
+        Add-ADSyncAttributeFlowMapping `
+            -SynchronizationRule $syncRule[0] `
+            -Source @('cn') `
+            -Destination 'commonName' `
+            -FlowType 'Direct' `
+            -ValueMergeType 'Update' `
+            -OutVariable syncRule
+
+        Add-ADSyncAttributeFlowMapping `
+            -SynchronizationRule $syncRule[0] `
+            -Source @('sourceAnchor') `
+            -Destination 'dn' `
+            -FlowType 'Expression' `
+            -ValueMergeType 'Update' `
+            -Expression '"CN={" & ConvertToUTF8Hex([sourceAnchor]) & "}"' `
+            -OutVariable syncRule
+
+        Add-ADSyncAttributeFlowMapping `
+            -SynchronizationRule $syncRule[0] `
+            -Source @('member') `
+            -Destination 'member' `
+            -FlowType 'Expression' `
+            -ValueMergeType 'Update' `
+            -Expression 'IIF(([memberCount]> 100000),Error("Maximum Group member count exceeded"),IgnoreThisFlow)' `
+            -OutVariable syncRule
+
+        Add-ADSyncAttributeFlowMapping `
+            -SynchronizationRule $syncRule[0] `
+            -Source @('objectSid') `
+            -Destination 'onPremiseSecurityIdentifier' `
+            -FlowType 'Direct' `
+            -ValueMergeType 'Update' `
+            -OutVariable syncRule
+
+        Add-ADSyncAttributeFlowMapping `
+            -SynchronizationRule $syncRule[0] `
+            -Source @('cloudSourceAnchor','sourceAnchor') `
+            -Destination 'sourceAnchor' `
+            -FlowType 'Expression' `
+            -ValueMergeType 'Update' `
+            -Expression 'IIF(IsPresent([cloudSourceAnchor]),IIF([cloudSourceAnchor] = [sourceAnchor],[sourceAnchor],Error("SourceAnchor attribute has changed.")),[sourceAnchor])' `
+            -OutVariable syncRule
+
+        Add-ADSyncAttributeFlowMapping `
+            -SynchronizationRule $syncRule[0] `
+            -Source @('securityEnabled') `
+            -Destination 'securityEnabled' `
+            -FlowType 'Direct' `
+            -ValueMergeType 'Update' `
+            -OutVariable syncRule
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
+            -OutVariable condition0
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'sourceAnchor','','ISNOTNULL' `
+            -OutVariable condition1
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'cloudMastered','True','NOTEQUAL' `
+            -OutVariable condition2
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'securityEnabled','True','EQUAL' `
+            -OutVariable condition3
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'cloudAnchor','','ISNOTNULL' `
+            -OutVariable condition4
+
+        Add-ADSyncScopeConditionGroup `
+            -SynchronizationRule $syncRule[0] `
+            -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
+            -OutVariable syncRule
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
+            -OutVariable condition0
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'sourceAnchor','','ISNOTNULL' `
+            -OutVariable condition1
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'cloudMastered','True','NOTEQUAL' `
+            -OutVariable condition2
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'securityEnabled','True','EQUAL' `
+            -OutVariable condition3
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'memberCount','100000','LESSTHAN' `
+            -OutVariable condition4
+
+        Add-ADSyncScopeConditionGroup `
+            -SynchronizationRule $syncRule[0] `
+            -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
+            -OutVariable syncRule
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
+            -OutVariable condition0
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'sourceAnchor','','ISNOTNULL' `
+            -OutVariable condition1
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'cloudMastered','True','NOTEQUAL' `
+            -OutVariable condition2
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'mailEnabled','True','EQUAL' `
+            -OutVariable condition3
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'cloudAnchor','','ISNOTNULL' `
+            -OutVariable condition4
+
+        Add-ADSyncScopeConditionGroup `
+            -SynchronizationRule $syncRule[0] `
+            -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
+            -OutVariable syncRule
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
+            -OutVariable condition0
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'sourceAnchor','','ISNOTNULL' `
+            -OutVariable condition1
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'cloudMastered','True','NOTEQUAL' `
+            -OutVariable condition2
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'mailEnabled','True','EQUAL' `
+            -OutVariable condition3
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
+            -ArgumentList 'memberCount','100000','LESSTHAN' `
+            -OutVariable condition4
+
+        Add-ADSyncScopeConditionGroup `
+            -SynchronizationRule $syncRule[0] `
+            -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
+            -OutVariable syncRule
+
+        New-Object `
+            -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.JoinCondition' `
+            -ArgumentList 'sourceAnchor','sourceAnchor',$false `
+            -OutVariable condition0
+
+        Add-ADSyncJoinConditionGroup `
+            -SynchronizationRule $syncRule[0] `
+            -JoinConditions @($condition0[0]) `
+            -OutVariable syncRule
+
+        Add-ADSyncRule `
+            -SynchronizationRule $syncRule[0]
+    }
+
+    # the managed clone carries the limit instead
+    Write-Host '[4/5] DisableSyncRule(name="Out to AAD - Group Join")'
+    $rule = Get-RuleByName 'Out to AAD - Group Join'
+    if ($null -eq $rule) { throw 'No sync rule named Out to AAD - Group Join' }
+    if ($rule.Disabled -ne $true) {
+        $rule.Disabled = $true
+        $rule | Add-ADSyncRule | Out-Null
+    }
+
+    # restore the scheduler as desired
+    Write-Host '[5/5] SetSyncCycleEnabled(enabled=true)'
+    if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $true) {
+        Set-ADSyncScheduler -SyncCycleEnabled $true
+    }
+
+    $completed = $true
+}
+finally {
+    if (-not $completed -and $schedulerWasEnabled) {
+        Write-Warning 'Stopped before the end: turning the sync scheduler back on.'
+        Set-ADSyncScheduler -SyncCycleEnabled $true
+    }
+}

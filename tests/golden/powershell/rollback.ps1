@@ -1,0 +1,128 @@
+#Requires -RunAsAdministrator
+<#
+    ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
+    Desired state sha256:f8426b53290ec9c22c67a9c0ecebb562eea8e1675b08b793a3e964a6bdd6a783
+    Observed state sha256:423b38df94120bdca71ef504fef7a3fb0d9a0b2a6ed35c734272707feb3cea3e
+
+    Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
+    the server first, so running the script again changes nothing more. If it stops half-way,
+    the sync scheduler is turned back on.
+
+    Steps:
+      1. WaitForSyncIdle: settings change only while no sync cycle runs
+      2. SetSyncCycleEnabled(enabled=false): no sync cycle may start during the change
+      3. SetExportApiVersion(version=1): export API version from 2 to 1
+      4. SetImportApiVersion(version=1): import API version from 2 to 1
+      5. RemoveSyncRule(name="Out to AAD - Group Join (member limit)"): no clone is needed at the standard limit
+      6. EnableSyncRule(name="Out to AAD - Group Join"): the standard rule carries the limit
+      7. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
+
+    Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows
+    PowerShell 5.1 reads a script without one in the ANSI code page.
+#>
+[CmdletBinding()]
+param([int] $WaitTimeoutSeconds = 1800)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$ParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters'
+Import-Module ADSync
+# The install folder (and its drive) is the one the registry names.
+$installPath = (Get-ItemProperty -LiteralPath $ParametersKey -Name Path).Path
+Import-Module (Join-Path $installPath 'Extensions\AADConnector.psm1')
+
+function Wait-ADSyncIdle {
+    # Settings change only while no sync cycle runs (DESIGN: WaitForSyncIdle).
+    $deadline = (Get-Date).AddSeconds($WaitTimeoutSeconds)
+    while ((Get-ADSyncScheduler).SyncCycleInProgress) {
+        if ((Get-Date) -gt $deadline) {
+            throw "A sync cycle was still running after $WaitTimeoutSeconds seconds; nothing further was changed."
+        }
+        Start-Sleep -Seconds 10
+    }
+}
+
+function Get-ManagedRule([string] $Name) {
+    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name -and -not $_.IsStandardRule })
+}
+
+function Get-RuleByName([string] $Name) {
+    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name }) | Select-Object -First 1
+}
+
+function Test-ManagedRule([string] $Name, [int] $Precedence, [string] $MemberExpression, [string] $ScopeLimit) {
+    $found = @(Get-ManagedRule $Name)
+    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence) { return $false }
+    $member = @($found[0].AttributeFlowMappings | Where-Object { $_.Destination -ceq 'member' })
+    if ($member.Count -ne 1 -or $member[0].Expression -cne $MemberExpression) { return $false }
+    foreach ($group in @($found[0].ScopeFilter)) {
+        foreach ($condition in @($group.ScopeConditionList)) {
+            if ($condition.Attribute -ceq 'memberCount' -and $condition.ComparisonValue -cne $ScopeLimit) {
+                return $false
+            }
+        }
+    }
+    return $true
+}
+
+function Get-RegistryApiVersion([string] $ValueName) {
+    $item = Get-ItemProperty -LiteralPath $ParametersKey -Name $ValueName -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.$ValueName
+}
+
+$schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled
+$completed = $false
+try {
+
+    # settings change only while no sync cycle runs
+    Write-Host '[1/7] WaitForSyncIdle'
+    Wait-ADSyncIdle
+
+    # no sync cycle may start during the change
+    Write-Host '[2/7] SetSyncCycleEnabled(enabled=false)'
+    if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $false) {
+        Set-ADSyncScheduler -SyncCycleEnabled $false
+    }
+
+    # export API version from 2 to 1
+    Write-Host '[3/7] SetExportApiVersion(version=1)'
+    if ((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 1) {
+        Set-ADSyncAADConnectorExportApiVersion 1
+    }
+
+    # import API version from 2 to 1
+    Write-Host '[4/7] SetImportApiVersion(version=1)'
+    if ((Get-RegistryApiVersion 'AadConnectorImportApiVersion') -ne 1) {
+        Set-ADSyncAADConnectorImportApiVersion 1
+    }
+
+    # no clone is needed at the standard limit
+    Write-Host '[5/7] RemoveSyncRule(name="Out to AAD - Group Join (member limit)")'
+    foreach ($existing in @(Get-ManagedRule 'Out to AAD - Group Join (member limit)')) {
+        Remove-ADSyncRule -Identifier $existing.Identifier
+    }
+
+    # the standard rule carries the limit
+    Write-Host '[6/7] EnableSyncRule(name="Out to AAD - Group Join")'
+    $rule = Get-RuleByName 'Out to AAD - Group Join'
+    if ($null -eq $rule) { throw 'No sync rule named Out to AAD - Group Join' }
+    if ($rule.Disabled -ne $false) {
+        $rule.Disabled = $false
+        $rule | Add-ADSyncRule | Out-Null
+    }
+
+    # restore the scheduler as desired
+    Write-Host '[7/7] SetSyncCycleEnabled(enabled=true)'
+    if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $true) {
+        Set-ADSyncScheduler -SyncCycleEnabled $true
+    }
+
+    $completed = $true
+}
+finally {
+    if (-not $completed -and $schedulerWasEnabled) {
+        Write-Warning 'Stopped before the end: turning the sync scheduler back on.'
+        Set-ADSyncScheduler -SyncCycleEnabled $true
+    }
+}
