@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reconcile", parents=[server, waiting], help="plan and apply in one, optionally again and again")
     p.add_argument("--watch", type=float, metavar="SECONDS", help="repeat every SECONDS until stopped (Ctrl-C)")
 
+    p = sub.add_parser("export", help="write the desired-state YAML that matches a server now")
+    p.add_argument("--target", help=f"where the server is: {targets.KNOWN} (default sim; env {targets.ENV_VAR})")
+    p.add_argument("--name", help="the server (its file in a folder target; an export's metadata.name)")
+    p.add_argument("--out", metavar="FILE", help="write to FILE (never overwritten) instead of printing")
     sub.add_parser(
         "collector-script", help="print the PowerShell script that writes a server's observed state (snapshot)"
     )
@@ -123,6 +127,10 @@ def _run(args: argparse.Namespace) -> int:
         if args.watch is not None and args.watch <= 0:
             raise UserError("--watch takes a positive number of seconds")
         return apply.reconcile(args.states, _options(args), args.watch)
+    if args.command == "export":
+        from reconciler.commands import export
+
+        return export.export(args.target, args.name, args.out)
     if args.command == "collector-script":
         from reconciler.commands import scripts
 

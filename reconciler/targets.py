@@ -115,6 +115,18 @@ def read_snapshot(path: Path) -> ObservedState:
     return observed.loads(text, str(path))
 
 
+def observe_existing(target: Target, name: str | None) -> ObservedState:
+    """What an existing server looks like (a simulated one is not created for this)."""
+    if isinstance(target, ExportTarget):
+        if not name:
+            raise UserError("an export does not name its server: give --name")
+        return configexport.read(target.folder, name)
+    path = target.path_for(name)
+    if target.kind == "snapshot":
+        return read_snapshot(path)
+    return SimulatedServer(path).observe()
+
+
 def open_server(target: Target, desired: DesiredState) -> Server:
     """The server a state file is planned against; a simulated one is created on first use."""
     if isinstance(target, ExportTarget):

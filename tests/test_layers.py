@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"statefiles", "rules", "server", "journal", "configexport", "psscript", "plan"},
     {"effective"},
     {"projection", "simulator"},
-    {"planner", "executor", "targets"},
+    {"planner", "executor", "targets", "bootstrap"},
     {"psplan"},
     {"runs", "reporters"},
     {"commands"},

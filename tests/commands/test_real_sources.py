@@ -127,3 +127,27 @@ def test_collector_script_is_printed_and_uses_only_real_cmdlets(run: Run) -> Non
     assert "Set-ADSync" not in text and "Add-ADSync" not in text and "Remove-ADSync" not in text  # reads only
     assert "'Microsoft.Synchronize.ServerConfigurationVersion'" in text
     assert "AadConnectorExportApiVersion" in text and "AadConnectorImportApiVersion" in text
+
+
+def test_export_command_writes_a_state_that_plans_empty(run: Run, tmp_path: Path) -> None:
+    assert run("sim", "init", "--name", "lab01", "--version", "1.6.2.4").code == 0
+    out = tmp_path / "lab01.yaml"
+    result = run("export", "--name", "lab01", "--out", str(out))
+    assert (result.code, result.out) == (0, f"{out}: written\n")
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=../schemas/desired-state.schema.json\n")
+    assert run("validate", str(out)).code == 0
+    assert run("plan", str(out), "--detailed-exitcode").code == 0
+    again = run("export", "--name", "lab01", "--out", str(out))
+    assert (again.code, again.err) == (1, f"{out}: exists already; export never overwrites a state file\n")
+
+
+@needs_fixture
+def test_export_of_the_real_export_names_what_it_could_not_see(run: Run) -> None:
+    result = run("export", "--target", f"export:{EXPORT}", "--name", "contoso-sync01")
+    assert result.code == 0
+    assert "# Note: scheduler.syncCycleEnabled was not observed; true is written: review it\n" in result.out
+    assert result.err_lines == [
+        "contoso-sync01: apiVersions.import was not observed; 1 (as export) is written: review it",
+        "contoso-sync01: scheduler.syncCycleEnabled was not observed; true is written: review it",
+    ]

@@ -1,0 +1,31 @@
+"""`reconciler export`: write the desired state that matches a server now."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from reconciler import bootstrap, desired, targets, yamlsource
+from reconciler.errors import EXIT_OK, UserError
+
+# As in the examples: a state file in states/ beside the published schemas/ folder.
+MODELINE = desired.SCHEMA_MODELINE.format("../schemas/desired-state.schema.json")
+
+
+def export(target: str | None, name: str | None, out: str | None) -> int:
+    observed = targets.observe_existing(targets.parse(target), name)
+    result = bootstrap.desired_from(observed)
+    header = MODELINE + f"# Exported by `reconciler export` from {observed.server.name} ({observed.server.version}).\n"
+    header += "".join(f"# Note: {note}\n" for note in result.notes)
+    text = yamlsource.dump(desired.to_document(result.state), header=header)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        path = Path(out)
+        if path.exists():
+            raise UserError(f"{out}: exists already; export never overwrites a state file")
+        path.write_text(text, encoding="utf-8")
+        print(f"{out}: written")
+    for note in result.notes:
+        print(f"{observed.server.name}: {note}", file=sys.stderr)
+    return EXIT_OK
