@@ -3,6 +3,8 @@
     sim | sim:FILE.json | sim:DIR/        the embedded simulator (default .reconciler/sim/<name>.json)
     snapshot:FILE.json | snapshot:DIR/    observed state written by the collector script (read-only)
     export:DIR                            a Get-ADSyncServerConfiguration export folder (read-only)
+    powershell                            this machine, the Entra Connect server itself (reconciler.live)
+    winrm://HOST[:PORT]                   a remote server through WinRM/PSRP (reconciler.live)
 
 A folder target maps each state file's metadata.name to DIR/<name>.json, so one run covers a
 fleet. Read-only targets plan (and write PowerShell); applying to them is refused.
@@ -14,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import configexport, observed, versions
+from reconciler import configexport, live, observed, versions
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
 from reconciler.observed import ObservedState, SyncRule
@@ -24,7 +26,7 @@ from reconciler.simulator import SimulatedServer, defaults
 ENV_VAR = "RECONCILER_TARGET"
 DEFAULT = "sim"
 DEFAULT_SIM_FOLDER = Path(".reconciler") / "sim"
-KNOWN = "sim, sim:FILE.json, sim:DIR/, snapshot:FILE.json, snapshot:DIR/ or export:DIR"
+KNOWN = "sim, sim:FILE.json, sim:DIR/, snapshot:FILE.json, snapshot:DIR/, export:DIR, powershell or winrm://HOST"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,22 @@ class ExportTarget:
         return f"export:{self.folder}"
 
 
-Target = FileTarget | ExportTarget
+@dataclass(frozen=True)
+class LiveTarget:
+    """A real server, changed through PowerShell: locally, or over WinRM when `host` is set."""
+
+    host: str | None = None
+    writable = True
+
+    def label(self, _name: str) -> str:
+        return f"winrm://{self.host}" if self.host else "powershell"
+
+    def server(self, name: str, cloud: str | None) -> live.PowerShellServer:
+        transport: live.Transport = live.WinRM(self.host) if self.host else live.LocalPowerShell()
+        return live.PowerShellServer(transport, name, cloud)
+
+
+Target = FileTarget | ExportTarget | LiveTarget
 
 
 class ReadOnlyServer:
@@ -121,6 +138,10 @@ def observe_existing(target: Target, name: str | None) -> ObservedState:
         if not name:
             raise UserError("an export does not name its server: give --name")
         return configexport.read(target.folder, name)
+    if isinstance(target, LiveTarget):
+        if not name:
+            raise UserError("name the server with --name (its metadata.name)")
+        return target.server(name, None).observe()
     path = target.path_for(name)
     if target.kind == "snapshot":
         return read_snapshot(path)
@@ -131,6 +152,8 @@ def open_server(target: Target, desired: DesiredState) -> Server:
     """The server a state file is planned against; a simulated one is created on first use."""
     if isinstance(target, ExportTarget):
         return ReadOnlyServer(configexport.read(target.folder, desired.name), target.label(desired.name))
+    if isinstance(target, LiveTarget):
+        return target.server(desired.name, desired.cloud)
     path = target.path_for(desired.name)
     if target.kind == "snapshot":
         return ReadOnlyServer(read_snapshot(path), target.label(desired.name))
@@ -147,6 +170,13 @@ def parse(text: str | None) -> Target:
     kind, sep, rest = spec.partition(":")
     if kind == "sim" and not sep:
         return FileTarget("sim", folder=DEFAULT_SIM_FOLDER)
+    if spec == "powershell":
+        return LiveTarget()
+    if kind == "winrm":
+        host = rest.removeprefix("//").rstrip("/")
+        if not rest.startswith("//") or not host:
+            raise UserError(f"target {spec!r}: expected winrm://HOST or winrm://HOST:PORT")
+        return LiveTarget(host)
     if kind in ("sim", "snapshot", "export") and not rest:
         raise UserError(f"target {kind}: needs a path, e.g. {kind}:{'DIR' if kind == 'export' else 'FILE.json'}")
     if kind == "export":
@@ -162,7 +192,7 @@ def parse(text: str | None) -> Target:
 def sim_path(text: str | None, name: str | None) -> Path:
     """The simulator file a `sim …` command works on."""
     target = parse(text)
-    if not isinstance(target, FileTarget) or target.kind != "sim":
+    if not isinstance(target, FileTarget) or target.kind != "sim":  # live servers are never "sim set"
         raise UserError(
             f"sim commands work on simulated servers: --target sim, sim:FILE.json or sim:DIR/, not {text!r}"
         )

@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"schemas", "desired"},
     {"semantics", "observed"},
     {"statefiles", "rules", "server", "journal", "configexport", "psscript", "plan"},
-    {"effective"},
+    {"effective", "live"},
     {"projection", "simulator"},
     {"planner", "executor", "targets", "bootstrap"},
     {"psplan"},

@@ -151,3 +151,29 @@ def test_export_of_the_real_export_names_what_it_could_not_see(run: Run) -> None
         "contoso-sync01: apiVersions.import was not observed; 1 (as export) is written: review it",
         "contoso-sync01: scheduler.syncCycleEnabled was not observed; true is written: review it",
     ]
+
+
+def test_powershell_target_without_powershell_is_one_line(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = run("plan", state_file(tmp_path, "srv1", V2_100K), "--target", "powershell")
+    assert result.code == 1
+    assert result.err_lines == [
+        "the powershell target runs on the Entra Connect server itself, and this machine has no powershell.exe; "
+        "from elsewhere use winrm://HOST, or a snapshot"
+    ]
+
+
+def test_winrm_target_needs_credentials_from_the_environment(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("RECONCILER_WINRM_USERNAME", "RECONCILER_WINRM_PASSWORD", "RECONCILER_WINRM_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+    result = run("plan", state_file(tmp_path, "srv1", V2_100K), "--target", "winrm://aadc01.contoso.com")
+    assert (result.code, result.err) == (
+        1,
+        "winrm://aadc01.contoso.com: set RECONCILER_WINRM_USERNAME and RECONCILER_WINRM_PASSWORD "
+        "(or RECONCILER_WINRM_AUTH=kerberos)\n",
+    )
+    assert run("plan", state_file(tmp_path, "srv1", V2_100K), "--target", "winrm:aadc01").code == 1

@@ -108,7 +108,7 @@ def test_default_target_and_environment(run: Run, tmp_path: Path, monkeypatch: p
     assert (bad.code, bad.err) == (
         1,
         "unknown target 'ftp://x': this version supports sim, sim:FILE.json, sim:DIR/, snapshot:FILE.json, "
-        "snapshot:DIR/ or export:DIR\n",
+        "snapshot:DIR/, export:DIR, powershell or winrm://HOST\n",
     )
 
 
