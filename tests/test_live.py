@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,19 +20,28 @@ from reconciler.observed import ObservedState
 from reconciler.simulator import InMemoryServer, defaults
 from tests.scenario import make_plan, state
 
+
 # What each server operation must send: the cmdlets of DESIGN §2, values quoted.
+def _q(value: str) -> str:
+    return psscript.quote(value)
+
+
+def _b(value: bool) -> str:
+    return psscript.boolean(value)
+
+
+MODULE = "Extensions\\AADConnector.psm1"
 EXPECTED = {
-    "set_sync_cycle_enabled": lambda enabled: [f"Set-ADSyncScheduler -SyncCycleEnabled {psscript.boolean(enabled)}"],
-    "set_export_api_version": lambda v: ["Extensions\\AADConnector.psm1", f"Set-ADSyncAADConnectorExportApiVersion {v}"],
-    "set_import_api_version": lambda v: ["Extensions\\AADConnector.psm1", f"Set-ADSyncAADConnectorImportApiVersion {v}"],
-    "add_rule": lambda rule: ["New-ADSyncRule", f"-Name {psscript.quote(rule.name)}", "Add-ADSyncAttributeFlowMapping",
+    "set_sync_cycle_enabled": lambda enabled: [f"Set-ADSyncScheduler -SyncCycleEnabled {_b(enabled)}"],
+    "set_export_api_version": lambda v: [MODULE, f"Set-ADSyncAADConnectorExportApiVersion {v}"],
+    "set_import_api_version": lambda v: [MODULE, f"Set-ADSyncAADConnectorImportApiVersion {v}"],
+    "add_rule": lambda rule: ["New-ADSyncRule", f"-Name {_q(rule.name)}", "Add-ADSyncAttributeFlowMapping",
                               "Add-ADSyncScopeConditionGroup", "Add-ADSyncRule"],
-    "remove_rule": lambda identifier: [f"Remove-ADSyncRule -Identifier {psscript.quote(identifier)}"],
-    "set_rule_disabled": lambda identifier, disabled: [f"Get-ADSyncRule -Identifier {psscript.quote(identifier)}",
-                                                       f"$rule.Disabled = {psscript.boolean(disabled)}",
-                                                       "$rule | Add-ADSyncRule"],
+    "remove_rule": lambda identifier: [f"Remove-ADSyncRule -Identifier {_q(identifier)}"],
+    "set_rule_disabled": lambda identifier, disabled: [f"Get-ADSyncRule -Identifier {_q(identifier)}",
+                                                       f"$rule.Disabled = {_b(disabled)}", "$rule | Add-ADSyncRule"],
     "set_connector_override": lambda name, value: [
-        f"Set-ADSyncSchedulerConnectorOverride -FullSyncRequired {psscript.boolean(value)} -ConnectorName {psscript.quote(name)}"
+        f"Set-ADSyncSchedulerConnectorOverride -FullSyncRequired {_b(value)} -ConnectorName {_q(name)}"
     ],
 }  # fmt: skip
 
@@ -118,7 +128,7 @@ def test_a_failure_mid_plan_restores_the_scheduler_over_the_transport(tmp_path: 
                         ("observe", json.dumps(restore_state))],
                        fail_at=first_off + 3)  # fmt: skip
     server = live.PowerShellServer(transport, "srv1", "AzureCommercial")
-    with pytest.raises(UserError, match="replay: Access is denied."):
+    with pytest.raises(UserError, match=r"replay: Access is denied\."):
         Executor(server, Journal("srv1", tmp_path), Settings(wait_timeout=0)).run(plan)
     assert "Set-ADSyncScheduler -SyncCycleEnabled $true" in transport.sent[-2]
     assert transport.record == []
@@ -192,7 +202,8 @@ def test_winrm_transport_reports_script_errors() -> None:
     assert transport.label == "winrm://aadc01.contoso.com"
 
     class Streams:
-        error = ["Set-ADSyncScheduler : Sync is in progress."]
+        def __init__(self) -> None:
+            self.error = ["Set-ADSyncScheduler : Sync is in progress."]
 
     class Client:
         def __init__(self, result: tuple[str, Any, bool]) -> None:
