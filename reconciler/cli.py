@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         "collector-script", help="print the PowerShell script that writes a server's observed state (snapshot)"
     )
 
+    sub.add_parser("task-script", help="print the PowerShell script that registers the self-heal scheduled task")
+
     sim = sub.add_parser("sim", help="manage the embedded simulated server")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND", parser_class=_Parser)
     common = _Parser(add_help=False)
@@ -135,6 +137,10 @@ def _run(args: argparse.Namespace) -> int:
         from reconciler.commands import scripts
 
         return scripts.print_script(scripts.COLLECTOR)
+    if args.command == "task-script":
+        from reconciler.commands import scripts
+
+        return scripts.print_script(scripts.SCHEDULED_TASK)
     if args.command == "sim":
         from reconciler.commands import sim
 

@@ -8,6 +8,7 @@ from importlib import resources
 from reconciler.errors import EXIT_OK
 
 COLLECTOR = "Collect-ADSyncObservedState.ps1"
+SCHEDULED_TASK = "Register-ReconcilerTask.ps1"
 
 
 def script_text(name: str) -> str:

@@ -177,3 +177,14 @@ def test_winrm_target_needs_credentials_from_the_environment(
         "(or RECONCILER_WINRM_AUTH=kerberos)\n",
     )
     assert run("plan", state_file(tmp_path, "srv1", V2_100K), "--target", "winrm:aadc01").code == 1
+
+
+def test_task_script_registers_a_reconcile_on_start_up_and_schedule(run: Run) -> None:
+    result = run("task-script")
+    assert result.code == 0
+    text = result.out
+    assert text.startswith("#Requires -RunAsAdministrator")
+    assert "Register-ScheduledTask" in text and "New-ScheduledTaskTrigger -AtStartup" in text
+    assert "-RepetitionInterval (New-TimeSpan -Minutes $EveryMinutes)" in text
+    assert '"reconcile `"$StatePath`" --target powershell"' in text
+    assert "-MultipleInstances IgnoreNew" in text

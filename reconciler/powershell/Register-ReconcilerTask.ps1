@@ -1,0 +1,59 @@
+#Requires -RunAsAdministrator
+<#
+.SYNOPSIS
+    Registers a Windows scheduled task on the Entra Connect Sync server that runs
+    `reconciler reconcile STATE --target powershell` at start-up and on a schedule, so that
+    whatever an in-place upgrade resets is put back without anyone noticing first.
+
+.DESCRIPTION
+    The task runs the reconciler installed on this server (pip install adsync-reconciler) against
+    a state file or folder on this server, e.g. a git checkout of the state repository kept current
+    by your deployment. Each run waits for a running sync cycle, turns the scheduler off around
+    its changes and always turns it back on; its journal is kept in the working directory.
+    The account must be allowed to run the ADSync cmdlets (local Administrators or ADSyncAdmins).
+
+.EXAMPLE
+    .\Register-ReconcilerTask.ps1 -StatePath 'D:\states\contoso-aadc01.yaml' -EveryMinutes 60
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $StatePath,
+    [string] $Reconciler,
+    [ValidateRange(5, 1440)] [int] $EveryMinutes = 60,
+    [string] $TaskName = 'ADSync Reconciler',
+    [string] $WorkingDirectory = (Join-Path $env:ProgramData 'ADSyncReconciler'),
+    [string] $User = 'SYSTEM'
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+if (-not $Reconciler) {
+    $Reconciler = (Get-Command -Name 'reconciler.exe' -CommandType Application).Source
+}
+if (-not (Test-Path -LiteralPath $StatePath)) { throw "No state file or folder at $StatePath" }
+# The task's argument string is split by the Windows command-line rules: a double quote in a
+# path cannot be carried safely, and Windows paths cannot hold one anyway.
+if ($StatePath.Contains('"') -or $WorkingDirectory.Contains('"')) { throw 'Paths must not contain double quotes.' }
+New-Item -ItemType Directory -Force -Path $WorkingDirectory | Out-Null
+
+$action = New-ScheduledTaskAction -Execute $Reconciler -Argument "reconcile `"$StatePath`" --target powershell" `
+    -WorkingDirectory $WorkingDirectory
+$triggers = @(
+    New-ScheduledTaskTrigger -AtStartup
+    New-ScheduledTaskTrigger -Once -At (Get-Date) -RepetitionInterval (New-TimeSpan -Minutes $EveryMinutes)
+)
+if ($User -eq 'SYSTEM') {
+    $principal = New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest
+}
+else {
+    $principal = New-ScheduledTaskPrincipal -UserId $User -LogonType Password -RunLevel Highest
+}
+# One run at a time, and none left running forever: the reconciler's own wait is bounded too.
+$settings = New-ScheduledTaskSettingsSet -MultipleInstances IgnoreNew -StartWhenAvailable `
+    -ExecutionTimeLimit (New-TimeSpan -Hours 2)
+
+Register-ScheduledTask -TaskName $TaskName -Action $action -Trigger $triggers -Principal $principal `
+    -Settings $settings -Force `
+    -Description 'Re-applies the desired Entra Connect Sync V2 endpoint settings (ADSync Reconciler).' | Out-Null
+Write-Host "Registered '$TaskName': at start-up and every $EveryMinutes minutes, in $WorkingDirectory."
