@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from reconciler import __version__, runs, targets, versions
+from reconciler import __version__, fleet, runs, targets, versions
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError
 from reconciler.reporters import REPORTERS
 from reconciler.server import DEFAULT_WAIT_TIMEOUT
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--allow-group-deletion", action="store_true", help="allow plans that delete provisioned groups"
     )
+    server.add_argument("--shard", metavar="K/N", help="only the K-th of N stable slices of the servers (by name)")
     waiting = _Parser(add_help=False)
     waiting.add_argument(
         "--wait-timeout", type=float, metavar="SECONDS",
@@ -52,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="PLAN.json", help="save the plan for `apply --plan`")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
+    waiting.add_argument(
+        "--wave",
+        choices=fleet.WAVES,
+        help="only staging servers, or only active ones (default: staging first, then active)",
+    )
     p = sub.add_parser("apply", parents=[server, waiting], help="plan (or take a saved plan) and carry it out")
     p.add_argument("--plan", dest="plan_file", metavar="PLAN.json", help="a plan saved with `plan --out`")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -118,17 +124,24 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "plan":
         from reconciler.commands import plan
 
-        return plan.plan(args.states, _options(args), args.output, args.out, args.detailed_exitcode)
+        return plan.plan(
+            args.states,
+            _options(args),
+            output=args.output,
+            out=args.out,
+            detailed_exitcode=args.detailed_exitcode,
+            shard=args.shard,
+        )
     if args.command == "apply":
         from reconciler.commands import apply
 
-        return apply.apply(args.states, _options(args), args.plan_file, args.yes)
+        return apply.apply(args.states, _options(args), args.plan_file, args.yes, apply.Wave(args.shard, args.wave))
     if args.command == "reconcile":
         from reconciler.commands import apply
 
         if args.watch is not None and args.watch <= 0:
             raise UserError("--watch takes a positive number of seconds")
-        return apply.reconcile(args.states, _options(args), args.watch)
+        return apply.reconcile(args.states, _options(args), args.watch, apply.Wave(args.shard, args.wave))
     if args.command == "export":
         from reconciler.commands import export
 

@@ -7,10 +7,7 @@ AADConnector module is imported from the install folder the registry names.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from reconciler import __version__
-from reconciler.errors import UserError
 from reconciler.plan import Action, Plan
 from reconciler.psscript import PARAMETERS_KEY, boolean, create_rule, indent, quote
 from reconciler.server import DEFAULT_WAIT_TIMEOUT
@@ -199,10 +196,3 @@ def script(p: Plan) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def report(plans: Sequence[Plan]) -> str:
-    # A script's param() must be its first statement: one server, one script.
-    if len(plans) != 1:
-        raise UserError(f"--output powershell writes one server's script; {len(plans)} state files were given")
-    return script(plans[0])

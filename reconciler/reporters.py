@@ -1,6 +1,9 @@
-"""Plans as people and programs read them: text (a terminal), json (DESIGN §6), markdown (a pull request).
+"""Plans as people and programs read them: text (a terminal), json (DESIGN §6), markdown (a pull
+request or $GITHUB_STEP_SUMMARY), powershell (a script for the server).
 
-Each reporter is a function from plans to text; the CLI picks one by name.
+Each reporter is a function from the run's outcomes (sorted by server) to text; the CLI picks
+one by name. One server gives DESIGN §6's plan document; several give a fleet document with a
+summary and an entry per server, failures included.
 """
 
 from __future__ import annotations
@@ -9,9 +12,14 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from reconciler import fleet, psplan
 from reconciler import plan as plan_model
-from reconciler import psplan
+from reconciler.errors import UserError
+from reconciler.fleet import Outcome
 from reconciler.plan import Plan
+
+# A server's Markdown details longer than this many lines are folded away in a pull request.
+FOLD_AFTER_LINES = 12
 
 
 def _value(value: Any) -> str:
@@ -25,64 +33,118 @@ def _value(value: Any) -> str:
 _SIGN = {"add": "+", "remove": "-", "change": "~"}
 
 
-def text(plans: Sequence[Plan]) -> str:
-    blocks = []
-    for p in plans:
-        lines = [f"{p.server} (version {p.observed_version})"]
-        if not p.actions:
-            lines.append("  No changes: the server matches its desired state.")
-        else:
-            lines.append("  Changes:")
-            lines += [f"    {_SIGN[c.op]} {c.path}: {_value(c.observed)} → {_value(c.desired)}" for c in p.changes]
-            lines.append(f"  Actions, in order ({len(p.actions)}):")
-            lines += [f"    {i}. {a.describe()}: {a.reason}" for i, a in enumerate(p.actions, 1)]
-        impact = p.impact
-        if impact.groups_to_provision:
-            lines.append(
-                f"  Provisions {len(impact.groups_to_provision)} group(s): {', '.join(impact.groups_to_provision)}"
-            )
-        if impact.groups_to_delete:
-            lines.append(f"  Deletes {len(impact.groups_to_delete)} group(s): {', '.join(impact.groups_to_delete)}")
-        lines += [f"  Warning: {w}" for w in p.warnings]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n"
-
-
-def json_report(plans: Sequence[Plan]) -> str:
-    if len(plans) == 1:
-        document: Any = plan_model.to_json(plans[0])
+def plan_text(p: Plan) -> str:
+    lines = [f"{p.server} (version {p.observed_version})"]
+    if not p.actions:
+        lines.append("  No changes: the server matches its desired state.")
     else:
-        document = {"formatVersion": plan_model.FORMAT_VERSION, "plans": [plan_model.to_json(p) for p in plans]}
+        lines.append("  Changes:")
+        lines += [f"    {_SIGN[c.op]} {c.path}: {_value(c.observed)} → {_value(c.desired)}" for c in p.changes]
+        lines.append(f"  Actions, in order ({len(p.actions)}):")
+        lines += [f"    {i}. {a.describe()}: {a.reason}" for i, a in enumerate(p.actions, 1)]
+    impact = p.impact
+    if impact.groups_to_provision:
+        lines.append(
+            f"  Provisions {len(impact.groups_to_provision)} group(s): {', '.join(impact.groups_to_provision)}"
+        )
+    if impact.groups_to_delete:
+        lines.append(f"  Deletes {len(impact.groups_to_delete)} group(s): {', '.join(impact.groups_to_delete)}")
+    lines += [f"  Warning: {w}" for w in p.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def text(outcomes: Sequence[Outcome]) -> str:
+    blocks = [
+        plan_text(o.plan)
+        if o.plan is not None
+        else f"{o.server}: failed ({len(o.problems)} problem(s), listed on stderr)\n"
+        for o in outcomes
+    ]
+    if len(outcomes) > 1:
+        blocks.append(fleet.summary(outcomes) + "\n")
+    return "\n".join(blocks)
+
+
+def json_report(outcomes: Sequence[Outcome]) -> str:
+    if len(outcomes) == 1 and outcomes[0].plan is not None:
+        document: Any = plan_model.to_json(outcomes[0].plan)
+    else:
+        counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("in-sync", "changes", "failed")}
+        document = {
+            "formatVersion": plan_model.FORMAT_VERSION,
+            "summary": {"servers": len(outcomes), "inSync": counts["in-sync"], "withChanges": counts["changes"],
+                        "failed": counts["failed"]},
+            "servers": [
+                {
+                    "server": o.server,
+                    "stateFile": o.path,
+                    "status": o.status,
+                    "plan": plan_model.to_json(o.plan) if o.plan is not None else None,
+                    "errors": [p.message if not p.file else str(p) for p in o.problems],
+                }
+                for o in outcomes
+            ],
+        }  # fmt: skip
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _cell(value: Any) -> str:
-    return _value(value).replace("|", "\\|")
+    return _value(value).replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(plans: Sequence[Plan]) -> str:
-    out = []
-    for p in plans:
-        status = f"{len(p.actions)} action(s)" if p.actions else "in sync"
-        out.append(f"### `{p.server}`: {status}\n")
-        out.append(f"Observed version {p.observed_version}.\n")
-        if p.changes and p.actions:
-            out.append("| setting | observed | desired |\n| --- | --- | --- |")
-            out += [f"| `{c.path}` | {_cell(c.observed)} | {_cell(c.desired)} |" for c in p.changes]
-            out.append("")
-            out += [f"{i}. `{a.describe()}`: {a.reason}" for i, a in enumerate(p.actions, 1)]
-            out.append("")
-        if p.impact.groups_to_provision:
-            out.append(f"**Provisions:** {', '.join(p.impact.groups_to_provision)}\n")
-        if p.impact.groups_to_delete:
-            out.append(f"**Deletes:** {', '.join(p.impact.groups_to_delete)}\n")
-        out += [f"> **Warning:** {w}\n" for w in p.warnings]
+def plan_markdown(p: Plan, heading: str = "###") -> str:
+    status = f"{len(p.actions)} action(s)" if p.actions else "in sync"
+    out = [f"{heading} `{p.server}`: {status}\n", f"Observed version {p.observed_version}.\n"]
+    if p.changes and p.actions:
+        out.append("| setting | observed | desired |\n| --- | --- | --- |")
+        out += [f"| `{c.path}` | {_cell(c.observed)} | {_cell(c.desired)} |" for c in p.changes]
+        out.append("")
+        out += [f"{i}. `{a.describe()}`: {a.reason}" for i, a in enumerate(p.actions, 1)]
+        out.append("")
+    if p.impact.groups_to_provision:
+        out.append(f"**Provisions:** {', '.join(p.impact.groups_to_provision)}\n")
+    if p.impact.groups_to_delete:
+        out.append(f"**Deletes:** {', '.join(p.impact.groups_to_delete)}\n")
+    out += [f"> **Warning:** {w}\n" for w in p.warnings]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-REPORTERS: dict[str, Callable[[Sequence[Plan]], str]] = {
+_ICON = {"in-sync": "in sync", "changes": "changes", "failed": "**failed**"}
+
+
+def markdown(outcomes: Sequence[Outcome]) -> str:
+    if len(outcomes) == 1 and outcomes[0].plan is not None:
+        return plan_markdown(outcomes[0].plan)
+    out = [f"## ADSync Reconciler: {fleet.summary(outcomes)}\n", "| server | status | actions |", "| --- | --- | --- |"]
+    for o in outcomes:
+        actions = len(o.plan.actions) if o.plan is not None else ""
+        out.append(f"| `{o.server}` | {_ICON[o.status]} | {actions} |")
+    out.append("")
+    for o in outcomes:
+        if o.status == "in-sync":
+            continue
+        if o.plan is not None:
+            body = plan_markdown(o.plan, heading="####")
+        else:
+            body = "\n".join(f"- {_cell(p.message)}" for p in o.problems) + "\n"
+        title = f"<summary><code>{o.server}</code>: {o.status}</summary>"
+        if body.count("\n") > FOLD_AFTER_LINES:
+            out += [f"<details>{title}\n", body, "</details>\n"]
+        else:
+            out += [f"#### `{o.server}`: {o.status}\n" if o.plan is None else "", body]
+    return "\n".join(line for line in out if line != "").rstrip("\n") + "\n"
+
+
+def powershell(outcomes: Sequence[Outcome]) -> str:
+    # A script's param() must be its first statement: one server, one script.
+    if len(outcomes) != 1 or outcomes[0].plan is None:
+        raise UserError(f"--output powershell writes one server's script; {len(outcomes)} state files were given")
+    return psplan.script(outcomes[0].plan)
+
+
+REPORTERS: dict[str, Callable[[Sequence[Outcome]], str]] = {
     "text": text,
     "json": json_report,
     "markdown": markdown,
-    "powershell": psplan.report,
+    "powershell": powershell,
 }

@@ -55,6 +55,10 @@ def _planner_options(options: RunOptions, history: History) -> planner.Options:
     return planner.Options(allow_group_deletion=options.allow_group_deletion, proven_limit=history.proven_limit)
 
 
+def observe_one(state_file: StateFile, options: RunOptions) -> observed.ObservedState:
+    return targets.open_server(options.target, state_file.state).observe()
+
+
 def plan_one(state_file: StateFile, options: RunOptions) -> Plan:
     server = targets.open_server(options.target, state_file.state)
     history = _journal(state_file.state.name, options).history()

@@ -6,20 +6,29 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler import fleet, runs, statefiles
 from reconciler import plan as plan_model
-from reconciler import runs, statefiles
-from reconciler.errors import EXIT_INTERRUPTED, EXIT_OK, Problem, UserError
+from reconciler.errors import EXIT_INTERRUPTED, UserError
 from reconciler.plan import Plan
-from reconciler.reporters import text
+from reconciler.reporters import plan_text
 
 
 def _show(the_plan: Plan, notes: list[str]) -> None:
     for note in notes:
         print(f"{the_plan.server}: {note}")
-    sys.stdout.write(text([the_plan]))
+    sys.stdout.write(plan_text(the_plan))
     sys.stdout.flush()
+
+
+@dataclass(frozen=True)
+class Wave:
+    """Which servers of the fleet this run takes: a shard of them, and one wave or both."""
+
+    shard: str | None = None
+    wave: str | None = None
 
 
 def _confirm_with(yes: bool) -> Callable[[Plan], bool]:
@@ -56,37 +65,57 @@ def _report(applied: runs.Applied) -> None:
     print(f"{name}: applied {done} action(s)" + (f", {skipped} already satisfied" if skipped else ""))
 
 
-def _run_all(
-    states: list[statefiles.StateFile], options: runs.RunOptions, yes: bool, saved: Plan | None
-) -> list[Problem]:
-    failures: list[Problem] = []
-    for state_file in states:
+def _apply_one(
+    options: runs.RunOptions, yes: bool, saved: Plan | None
+) -> Callable[[statefiles.StateFile], fleet.Outcome]:
+    def run(state_file: statefiles.StateFile) -> fleet.Outcome:
+        name = state_file.state.name
         try:
-            _report(runs.apply_one(state_file, options, _confirm_with(yes), saved, _show))
+            applied = runs.apply_one(state_file, options, _confirm_with(yes), saved, _show)
         except UserError as exc:
-            failures.extend(exc.problems)
-    return failures
+            return fleet.Outcome(name, state_file.path, problems=exc.problems)
+        _report(applied)
+        converged = not applied.plan.actions
+        if applied.plan.actions and applied.confirmed:
+            try:
+                converged = not runs.plan_one(state_file, options).actions
+            except UserError:
+                converged = False
+        return fleet.Outcome(name, state_file.path, plan=applied.plan, applied=applied, converged=converged)
+
+    return run
 
 
-def apply(paths: list[str], options: runs.RunOptions, plan_file: str | None, yes: bool) -> int:
-    states = statefiles.load_all(paths)
+def _run_all(
+    states: list[statefiles.StateFile], options: runs.RunOptions, yes: bool, saved: Plan | None, wave: str | None
+) -> list[fleet.Outcome]:
+    outcomes = fleet.apply_in_waves(states, options, _apply_one(options, yes, saved), wave)
+    for outcome in outcomes:
+        for problem in outcome.problems:
+            print(problem, file=sys.stderr)
+    if len(outcomes) > 1:
+        print(fleet.summary(outcomes))
+    return outcomes
+
+
+def _states(paths: list[str], shard: str | None) -> list[statefiles.StateFile]:
+    # Any invalid state file stops the whole run before anything is observed or changed.
+    return fleet.select(statefiles.load_all(paths), fleet.parse_shard(shard) if shard else None)
+
+
+def apply(paths: list[str], options: runs.RunOptions, plan_file: str | None, yes: bool, wave: Wave = Wave()) -> int:
+    states = _states(paths, wave.shard)
     saved = None
     if plan_file is not None:
         if len(states) != 1:
             raise UserError(f"--plan applies the saved plan of one server; {len(states)} state files were given")
         saved = _load_plan(plan_file)
-    failures = _run_all(states, options, yes, saved)
-    if failures:
-        raise UserError(failures)
-    return EXIT_OK
+    return fleet.exit_code(_run_all(states, options, yes, saved, wave.wave), detailed=False)
 
 
-def reconcile(paths: list[str], options: runs.RunOptions, watch: float | None) -> int:
+def reconcile(paths: list[str], options: runs.RunOptions, watch: float | None, wave: Wave = Wave()) -> int:
     if watch is None:
-        failures = _run_all(statefiles.load_all(paths), options, True, None)
-        if failures:
-            raise UserError(failures)
-        return EXIT_OK
+        return fleet.exit_code(_run_all(_states(paths, wave.shard), options, True, None, wave.wave), detailed=False)
     # Level-triggered: every pass compares desired and observed afresh and re-applies what drifted,
     # so a reset by an in-place upgrade is put right on the next pass. A failing pass is reported
     # and the loop goes on; Ctrl-C stops it between or within passes, the scheduler restored.
@@ -94,11 +123,10 @@ def reconcile(paths: list[str], options: runs.RunOptions, watch: float | None) -
         while True:
             try:
                 # Read afresh each pass: a merged change to a state file takes effect on the next one.
-                failures = _run_all(statefiles.load_all(paths), options, True, None)
+                _run_all(_states(paths, wave.shard), options, True, None, wave.wave)
             except UserError as exc:
-                failures = list(exc.problems)
-            for problem in failures:
-                print(problem, file=sys.stderr)
+                for problem in exc.problems:
+                    print(problem, file=sys.stderr)
             time.sleep(watch)
     except KeyboardInterrupt:
         print("reconcile: stopped", file=sys.stderr)

@@ -8,9 +8,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from reconciler import fleet, runs, statefiles
 from reconciler import plan as plan_model
-from reconciler import runs, statefiles
-from reconciler.errors import EXIT_CHANGES, EXIT_OK, Problem, UserError
+from reconciler.errors import UserError
 from reconciler.plan import Plan
 from reconciler.reporters import REPORTERS
 
@@ -31,21 +31,27 @@ def save(the_plan: Plan, path: str) -> None:
         raise UserError(f"{path}: cannot write the plan: {exc.strerror}") from None
 
 
-def plan(paths: list[str], options: runs.RunOptions, output: str, out: str | None, detailed_exitcode: bool) -> int:
-    states = statefiles.load_all(paths)
+def plan(
+    paths: list[str],
+    options: runs.RunOptions,
+    *,
+    output: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    shard: str | None = None,
+) -> int:
+    states = fleet.select(statefiles.load_all(paths), fleet.parse_shard(shard) if shard else None)
     if out is not None and len(states) != 1:
         raise UserError(f"--out saves the plan of one server; {len(states)} state files were given")
-    plans: list[Plan] = []
-    failures: list[Problem] = []
-    for state_file in states:
-        try:
-            plans.append(runs.plan_one(state_file, options))
-        except UserError as exc:
-            failures.extend(exc.problems)
-    if plans:
-        sys.stdout.write(REPORTERS[output](plans))
-    if out is not None and plans:
-        save(plans[0], out)
-    if failures:
-        raise UserError(failures)
-    return EXIT_CHANGES if detailed_exitcode and any(p.actions for p in plans) else EXIT_OK
+    if output == "powershell" and len(states) != 1:
+        raise UserError(f"--output powershell writes one server's script; {len(states)} state files were given")
+    outcomes = fleet.plan_all(states, options, progress=output == "text")
+    planned = [o for o in outcomes if o.plan is not None]
+    if planned or len(outcomes) > 1:
+        sys.stdout.write(REPORTERS[output](outcomes))
+    if out is not None and planned and planned[0].plan is not None:
+        save(planned[0].plan, out)
+    for outcome in outcomes:
+        for problem in outcome.problems:
+            print(problem, file=sys.stderr)
+    return fleet.exit_code(outcomes, detailed_exitcode)

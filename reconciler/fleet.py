@@ -1,0 +1,160 @@
+"""Many servers in one run: shards, waves, work spread over the cores, the worst exit code.
+
+One server's failure never stops the others: it becomes that server's outcome. Outcomes are
+always reported sorted by server name, whatever order the work finished in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from reconciler import runs
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem, UserError
+from reconciler.plan import Plan
+from reconciler.statefiles import StateFile
+
+# Below this many servers a process pool costs more than it saves.
+PARALLEL_FROM = 48
+WAVES = ("staging", "active")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    server: str
+    path: str
+    plan: Plan | None = None
+    problems: tuple[Problem, ...] = ()
+    applied: runs.Applied | None = None
+    converged: bool | None = None  # after apply: planning again found nothing to do
+
+    @property
+    def status(self) -> str:
+        if self.problems:
+            return "failed"
+        return "changes" if self.plan is not None and self.plan.actions else "in-sync"
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    k, sep, n = text.partition("/")
+    if not sep or not k.isdigit() or not n.isdigit() or not 1 <= int(k) <= int(n):
+        raise UserError(f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. 2/8")
+    return int(k), int(n)
+
+
+def in_shard(name: str, shard: tuple[int, int]) -> bool:
+    """Stable across runs, machines and Python versions: a digest of the name, not hash()."""
+    k, n = shard
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") % n == k - 1
+
+
+def select(states: Sequence[StateFile], shard: tuple[int, int] | None) -> list[StateFile]:
+    chosen = [s for s in states if shard is None or in_shard(s.state.name, shard)]
+    return sorted(chosen, key=lambda s: s.state.name)
+
+
+def _plan_one(job: tuple[StateFile, runs.RunOptions]) -> Outcome:
+    state_file, options = job
+    try:
+        return Outcome(state_file.state.name, state_file.path, plan=runs.plan_one(state_file, options))
+    except UserError as exc:
+        return Outcome(state_file.state.name, state_file.path, problems=exc.problems)
+
+
+class Progress:
+    """`planning 120/2000` on a terminal; silent in CI logs, pipes and JSON runs."""
+
+    def __init__(self, total: int, verb: str, enabled: bool) -> None:
+        self.total, self.verb, self.done = total, verb, 0
+        self.enabled = enabled and total > 1 and sys.stderr.isatty() and not os.environ.get("CI")
+
+    def step(self) -> None:
+        self.done += 1
+        if self.enabled:
+            sys.stderr.write(f"\r{self.verb} {self.done}/{self.total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * (len(self.verb) + 24) + "\r")
+            sys.stderr.flush()
+
+
+def _mapped(function: Callable[[tuple[StateFile, runs.RunOptions]], Outcome],
+            jobs: list[tuple[StateFile, runs.RunOptions]]) -> Iterator[Outcome]:  # fmt: skip
+    workers = os.cpu_count() or 1
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        yield from map(function, jobs)
+        return
+    # Imported only for a fleet: the process machinery is start-up time every small run would pay.
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(function, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+
+
+def plan_all(states: Sequence[StateFile], options: runs.RunOptions, progress: bool) -> list[Outcome]:
+    meter = Progress(len(states), "planning", progress)
+    outcomes = []
+    for outcome in _mapped(_plan_one, [(s, options) for s in states]):
+        outcomes.append(outcome)
+        meter.step()
+    meter.close()
+    return sorted(outcomes, key=lambda o: o.server)
+
+
+def exit_code(outcomes: Iterable[Outcome], detailed: bool) -> int:
+    """The worst of all: an error over changes over nothing to do."""
+    statuses = {o.status for o in outcomes}
+    if "failed" in statuses:
+        return EXIT_ERROR
+    return EXIT_CHANGES if detailed and "changes" in statuses else EXIT_OK
+
+
+def summary(outcomes: Sequence[Outcome]) -> str:
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("in-sync", "changes", "failed")}
+    noun = "server" if len(outcomes) == 1 else "servers"
+    return (
+        f"{len(outcomes)} {noun}: {counts['in-sync']} in sync, {counts['changes']} with changes, "
+        f"{counts['failed']} failed"
+    )
+
+
+def is_staging(state_file: StateFile, options: runs.RunOptions) -> bool:
+    """Staging servers go first (swing migration): the observed scheduler says which they are."""
+    return bool(runs.observe_one(state_file, options).scheduler.staging_mode_enabled)
+
+
+def apply_in_waves(
+    states: Sequence[StateFile],
+    options: runs.RunOptions,
+    apply_one: Callable[[StateFile], Outcome],
+    wave: str | None,
+) -> list[Outcome]:
+    """Staging servers first; active ones only once every staging server of the run converged."""
+    outcomes: list[Outcome] = []
+    waves: dict[str, list[StateFile]] = {"staging": [], "active": []}
+    for state_file in states:
+        try:
+            waves["staging" if is_staging(state_file, options) else "active"].append(state_file)
+        except UserError as exc:
+            outcomes.append(Outcome(state_file.state.name, state_file.path, problems=exc.problems))
+    staged = [apply_one(s) for s in waves["staging"]] if wave in (None, "staging") else []
+    outcomes += staged
+    if wave in (None, "active"):
+        blockers = sorted(o.server for o in staged if o.status == "failed" or not o.converged)
+        for state_file in waves["active"]:
+            if blockers and wave is None:
+                why = (
+                    f"{state_file.state.name}: not applied: active servers wait until every staging server converges; "
+                    f"not yet: {', '.join(blockers)}"
+                )
+                outcomes.append(
+                    Outcome(state_file.state.name, state_file.path, problems=(Problem("", None, None, why),))
+                )
+            else:
+                outcomes.append(apply_one(state_file))
+    return sorted(outcomes, key=lambda o: o.server)
