@@ -106,6 +106,14 @@ def plan_all(states: Sequence[StateFile], options: runs.RunOptions, progress: bo
     return sorted(outcomes, key=lambda o: o.server)
 
 
+def invalid(problems: Sequence[Problem]) -> list[Outcome]:
+    """An outcome per state file that did not load, named by its path (its name may be the problem)."""
+    by_file: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_file.setdefault(problem.file, []).append(problem)
+    return [Outcome(file, file, problems=tuple(found)) for file, found in by_file.items()]
+
+
 def exit_code(outcomes: Iterable[Outcome], detailed: bool) -> int:
     """The worst of all: an error over changes over nothing to do."""
     statuses = {o.status for o in outcomes}

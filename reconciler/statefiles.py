@@ -79,8 +79,8 @@ def _duplicate_names(loaded: Sequence[StateFile]) -> list[Problem]:
     return problems
 
 
-def load_all(arguments: Iterable[str]) -> list[StateFile]:
-    """Every state file named, loaded; raises UserError with every problem of every file."""
+def load_each(arguments: Iterable[str]) -> tuple[list[StateFile], list[Problem]]:
+    """The state files that loaded, and every problem of those that did not (sorted)."""
     paths, problems = discover(arguments)
     loaded: list[StateFile] = []
     for path in paths:
@@ -88,7 +88,15 @@ def load_all(arguments: Iterable[str]) -> list[StateFile]:
         problems.extend(found)
         if item is not None:
             loaded.append(item)
-    problems.extend(_duplicate_names(loaded))
+    duplicates = _duplicate_names(loaded)
+    problems.extend(duplicates)
+    clashing = {p.file for p in duplicates}
+    return [s for s in loaded if s.path not in clashing], sorted(problems, key=Problem.sort_key)
+
+
+def load_all(arguments: Iterable[str]) -> list[StateFile]:
+    """Every state file named, loaded; raises UserError with every problem of every file."""
+    loaded, problems = load_each(arguments)
     if problems:
-        raise UserError(sorted(problems, key=Problem.sort_key))
+        raise UserError(problems)
     return loaded

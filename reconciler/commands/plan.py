@@ -40,12 +40,17 @@ def plan(
     detailed_exitcode: bool,
     shard: str | None = None,
 ) -> int:
-    states = fleet.select(statefiles.load_all(paths), fleet.parse_shard(shard) if shard else None)
+    # Planning changes nothing: an invalid state file fails its own server, and the others are planned.
+    loaded, invalid = statefiles.load_each(paths)
+    if invalid and not loaded:
+        raise UserError(invalid)
+    states = fleet.select(loaded, fleet.parse_shard(shard) if shard else None)
     if out is not None and len(states) != 1:
         raise UserError(f"--out saves the plan of one server; {len(states)} state files were given")
     if output == "powershell" and len(states) != 1:
         raise UserError(f"--output powershell writes one server's script; {len(states)} state files were given")
-    outcomes = fleet.plan_all(states, options, progress=output == "text")
+    outcomes = fleet.plan_all(states, options, progress=output == "text") + fleet.invalid(invalid)
+    outcomes.sort(key=lambda o: o.server)
     planned = [o for o in outcomes if o.plan is not None]
     if planned or len(outcomes) > 1:
         sys.stdout.write(REPORTERS[output](outcomes))

@@ -1,0 +1,131 @@
+"""A state repository with a mixed fleet: in sync, drifted, invalid, unreadable observed state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler import bootstrap, observed
+from reconciler.simulator import defaults
+from tests.support import Run
+
+
+def P(*parts: str) -> str:
+    """A path as the tool prints it on this system."""
+    return str(Path(*parts))
+
+
+STATE = """apiVersion: reconciler/v1
+kind: SyncServer
+metadata:
+  name: {name}
+spec:
+  cloud: AzureCommercial
+  apiVersions: {{export: 2, import: 2}}
+  groupMemberLimit: {limit}
+  rulePrecedence: 90
+  scheduler: {{syncCycleEnabled: true}}
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """states/ and snapshots/ for five servers, named so that file order differs from name order."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "states" / "b").mkdir(parents=True)
+    (tmp_path / "snapshots").mkdir()
+    # in sync: desired is what the snapshot holds
+    insync = defaults.new_server("alpha-insync", "1.6.2.4")
+    (tmp_path / "snapshots" / "alpha-insync.json").write_text(observed.dumps(insync))
+    exported = bootstrap.desired_from(insync).state
+    (tmp_path / "states" / "b" / "1.yaml").write_text(
+        STATE.format(name="alpha-insync", limit=exported.group_member_limit).replace("  rulePrecedence: 90\n", "")
+    )
+    # drift: wants 100,000 on a 50,000 server
+    (tmp_path / "snapshots" / "bravo-drift.json").write_text(
+        observed.dumps(defaults.new_server("bravo-drift", "1.6.2.4"))
+    )
+    (tmp_path / "states" / "0.yaml").write_text(STATE.format(name="bravo-drift", limit=100000))
+    # invalid state file
+    (tmp_path / "states" / "2.yaml").write_text(STATE.format(name="charlie-invalid", limit="lots"))
+    # unreadable observed state
+    (tmp_path / "snapshots" / "delta-damaged.json").write_text("{ not json")
+    (tmp_path / "states" / "3.yaml").write_text(STATE.format(name="delta-damaged", limit=100000))
+    # no snapshot at all
+    (tmp_path / "states" / "4.yaml").write_text(STATE.format(name="echo-missing", limit=100000))
+    return tmp_path
+
+
+def test_text_report_is_sorted_with_a_summary_and_the_worst_exit_code(run: Run, repo: Path) -> None:
+    result = run("plan", "states", "--target", "snapshot:snapshots/", "--detailed-exitcode")
+    assert result.code == 1  # a failure outranks drift
+    heads = [line for line in result.out.splitlines() if line and not line.startswith(" ")]
+    assert heads == [
+        "alpha-insync (version 1.6.2.4)",
+        "bravo-drift (version 1.6.2.4)",
+        "delta-damaged: failed (1 problem(s), listed on stderr)",
+        "echo-missing: failed (1 problem(s), listed on stderr)",
+        f"{P('states', '2.yaml')}: failed (1 problem(s), listed on stderr)",
+        "5 servers: 1 in sync, 1 with changes, 3 failed",
+    ]
+    assert result.err_lines == [
+        f"{P('snapshots', 'delta-damaged.json')}:1:3: not valid JSON: Expecting property name enclosed in double quotes",
+        f"{P('snapshots', 'echo-missing.json')}: no such snapshot (run the collector script on the server)",
+        f"{P('states', '2.yaml')}:8:21: spec.groupMemberLimit: expected an integer, got string 'lots'",
+    ]
+
+
+def test_json_report_has_an_entry_per_server(run: Run, repo: Path) -> None:
+    result = run("plan", "states", "--target", "snapshot:snapshots/", "--output", "json")
+    assert result.code == 1
+    document = json.loads(result.out)
+    assert document["summary"] == {"servers": 5, "inSync": 1, "withChanges": 1, "failed": 3}
+    servers = document["servers"]
+    assert [s["server"] for s in servers] == [
+        "alpha-insync",
+        "bravo-drift",
+        "delta-damaged",
+        "echo-missing",
+        P("states", "2.yaml"),
+    ]
+    assert [s["status"] for s in servers] == ["in-sync", "changes", "failed", "failed", "failed"]
+    assert servers[1]["plan"]["actions"][2]["kind"] == "CreateSyncRule"
+    assert servers[3]["errors"] == [
+        f"{P('snapshots', 'echo-missing.json')}: no such snapshot (run the collector script on the server)"
+    ]
+    assert servers[0]["plan"]["actions"] == [] and servers[2]["plan"] is None
+
+
+def test_markdown_report_leads_with_a_summary_table(run: Run, repo: Path) -> None:
+    result = run("plan", "states", "--target", "snapshot:snapshots/", "--output", "markdown")
+    lines = result.out.splitlines()
+    assert lines[0] == "## ADSync Reconciler: 5 servers: 1 in sync, 1 with changes, 3 failed"
+    assert "| `alpha-insync` | in sync | 0 |" in lines
+    assert "| `bravo-drift` | changes | 5 |" in lines
+    assert "| `echo-missing` | **failed** |  |" in lines
+    assert "<details><summary><code>bravo-drift</code>: changes</summary>" in result.out
+
+
+def test_shards_cover_the_fleet_between_them(run: Run, repo: Path) -> None:
+    seen: list[str] = []
+    for k in (1, 2, 3):
+        result = run("plan", "states", "--target", "snapshot:snapshots/", "--output", "json", "--shard", f"{k}/3")
+        text = result.out.strip()
+        if not text:
+            continue
+        document = json.loads(text)
+        entries = document["servers"] if "servers" in document else [{"server": document["server"]}]
+        seen += [e["server"] for e in entries if not e["server"].endswith(".yaml")]
+    assert sorted(seen) == ["alpha-insync", "bravo-drift", "delta-damaged", "echo-missing"]
+    assert run("plan", "states", "--shard", "4/3").err == "--shard '4/3': expected K/N with 1 <= K <= N, e.g. 2/8\n"
+
+
+def test_apply_refuses_the_whole_fleet_when_a_state_file_is_invalid(run: Run, repo: Path) -> None:
+    result = run("apply", "states", "--yes")
+    assert result.code == 1
+    assert result.err_lines == [
+        f"{P('states', '2.yaml')}:8:21: spec.groupMemberLimit: expected an integer, got string 'lots'"
+    ]
+    assert not (repo / ".reconciler").exists()  # nothing observed, nothing created

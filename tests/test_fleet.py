@@ -1,0 +1,86 @@
+"""Shards, waves and exit codes of fleet runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler import fleet, runs, targets
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem
+from reconciler.simulator import SimulatedServer, defaults
+from reconciler.statefiles import StateFile
+from tests.scenario import state
+
+NAMES = st.lists(st.from_regex(r"\A[a-z][a-z0-9-]{0,15}\Z"), unique=True, max_size=60)
+
+
+@given(NAMES, st.integers(1, 9))
+def test_shards_partition_the_fleet(names: list[str], n: int) -> None:
+    shards = [[name for name in names if fleet.in_shard(name, (k, n))] for k in range(1, n + 1)]
+    assert sorted(name for shard in shards for name in shard) == sorted(names)  # each in exactly one shard
+
+
+def test_shards_are_stable_and_spread() -> None:
+    names = [f"srv{i:04d}" for i in range(2000)]
+    sizes = [sum(fleet.in_shard(n, (k, 4)) for n in names) for k in range(1, 5)]
+    assert sizes == [sum(fleet.in_shard(n, (k, 4)) for n in names) for k in range(1, 5)]
+    assert all(400 < size < 600 for size in sizes), sizes
+    assert fleet.in_shard("contoso-aadc01", (3, 3))  # a fixed point: a digest, not Python's hash()
+
+
+def test_exit_code_is_the_worst() -> None:
+    ok = fleet.Outcome("a", "a.yaml")
+    failed = fleet.Outcome("b", "b.yaml", problems=(Problem("b.yaml", None, None, "x"),))
+    assert fleet.exit_code([ok], detailed=True) == EXIT_OK
+    assert fleet.exit_code([ok, failed], detailed=True) == EXIT_ERROR
+    assert fleet.summary([ok, failed]) == "2 servers: 1 in sync, 0 with changes, 1 failed"
+    assert fleet.exit_code([], detailed=True) == EXIT_OK
+    assert EXIT_CHANGES == 2
+
+
+def _sim_fleet(folder: Path, staging: list[str], active: list[str]) -> tuple[list[StateFile], runs.RunOptions]:
+    states = []
+    for name in staging + active:
+        server = defaults.new_server(name, "1.6.2.4")
+        if name in staging:
+            server = server.replace(scheduler=dataclasses.replace(server.scheduler, staging_mode_enabled=True))
+        SimulatedServer(folder / f"{name}.json").create(server, replace=False)
+        states.append(StateFile(f"{name}.yaml", state(name=name)))
+    options = runs.RunOptions(target=targets.FileTarget("sim", folder=folder), wait_timeout=0, state_dir=folder)
+    return states, options
+
+
+def test_staging_servers_go_first_and_gate_the_active_ones(tmp_path: Path) -> None:
+    states, options = _sim_fleet(tmp_path, ["stage1"], ["active1", "active2"])
+    order: list[str] = []
+
+    def apply_one(state_file: StateFile) -> fleet.Outcome:
+        order.append(state_file.state.name)
+        applied = runs.apply_one(state_file, options, confirm=lambda _p: True)
+        converged = not runs.plan_one(state_file, options).actions
+        return fleet.Outcome(state_file.state.name, state_file.path, plan=applied.plan, converged=converged)
+
+    outcomes = fleet.apply_in_waves(states, options, apply_one, wave=None)
+    assert order == ["stage1", "active1", "active2"]
+    assert [o.server for o in outcomes] == ["active1", "active2", "stage1"]
+    assert all(o.status != "failed" for o in outcomes)
+
+
+def test_active_servers_wait_for_a_staging_server_that_did_not_converge(tmp_path: Path) -> None:
+    states, options = _sim_fleet(tmp_path, ["stage1"], ["active1"])
+
+    def stuck(state_file: StateFile) -> fleet.Outcome:
+        return fleet.Outcome(state_file.state.name, state_file.path, converged=False)
+
+    outcomes = {o.server: o for o in fleet.apply_in_waves(states, options, stuck, wave=None)}
+    assert outcomes["active1"].status == "failed"
+    assert outcomes["active1"].problems[0].message == (
+        "active1: not applied: active servers wait until every staging server converges; not yet: stage1"
+    )
+    only_active = fleet.apply_in_waves(states, options, stuck, wave="active")
+    assert [o.server for o in only_active] == ["active1"] and only_active[0].problems == ()
+    only_staging = fleet.apply_in_waves(states, options, stuck, wave="staging")
+    assert [o.server for o in only_staging] == ["stage1"]
