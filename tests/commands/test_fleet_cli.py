@@ -71,7 +71,8 @@ def test_text_report_is_sorted_with_a_summary_and_the_worst_exit_code(run: Run, 
         "5 servers: 1 in sync, 1 with changes, 3 failed",
     ]
     assert result.err_lines == [
-        f"{P('snapshots', 'delta-damaged.json')}:1:3: not valid JSON: Expecting property name enclosed in double quotes",
+        f"{P('snapshots', 'delta-damaged.json')}:1:3: not valid JSON: "
+        "Expecting property name enclosed in double quotes",
         f"{P('snapshots', 'echo-missing.json')}: no such snapshot (run the collector script on the server)",
         f"{P('states', '2.yaml')}:8:21: spec.groupMemberLimit: expected an integer, got string 'lots'",
     ]
