@@ -18,15 +18,16 @@ from typing import Any
 Check = Callable[[Any], bool]
 
 _ANNOTATIONS = {"$schema", "$id", "title", "description", "default", "format", "x-hint", "examples"}
-_TYPES: dict[str, Callable[[Any], bool]] = {
-    "object": lambda v: type(v) is dict,
-    "array": lambda v: type(v) is list,
-    "string": lambda v: type(v) is str,
-    # An integer is an int, not a bool and not 100000.0 (schemas.StrictValidator agrees).
-    "integer": lambda v: type(v) is int,
-    "number": lambda v: type(v) in (int, float),
-    "boolean": lambda v: type(v) is bool,
-    "null": lambda v: v is None,
+# JSON types as the exact Python types json.loads and YAML produce. An integer is an int, not a
+# bool (bool's type is bool) and not 100000.0 (schemas.StrictValidator agrees).
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
 }
 
 
@@ -51,19 +52,50 @@ def compile_schema(schema: dict[str, Any]) -> Check:
     if len(checks) == 2:
         first, second = checks
         return lambda value: first(value) and second(value)
-    return lambda value: all(check(value) for check in checks)
+    if len(checks) == 3:
+        one, two, three = checks
+        return lambda value: one(value) and two(value) and three(value)
+    every = tuple(checks)
+
+    def each(value: Any) -> bool:
+        for check in every:  # noqa: SIM110 - a plain loop; all() with a generator is slower here
+            if not check(value):
+                return False
+        return True
+
+    return each
 
 
 def _type(types: str | list[str], _schema: dict[str, Any]) -> Check:
     names = [types] if isinstance(types, str) else types
-    tests = [_TYPES[t] for t in names]
-    if len(tests) == 1:
-        return tests[0]
-    return lambda v: any(test(v) for test in tests)
+    allowed = frozenset(t for name in names for t in _PY_TYPES[name])
+    if len(allowed) == 1:
+        (only,) = allowed
+        return lambda v: type(v) is only
+    return lambda v: type(v) in allowed
+
+
+def _enum_key(value: Any) -> tuple[str, Any]:
+    # JSON equality as jsonschema has it: True is not 1, but 1.0 is 1.
+    if isinstance(value, bool) or value is None:
+        return ("literal", value)
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    return (type(value).__name__, value)
 
 
 def _enum(options: list[Any], _schema: dict[str, Any]) -> Check:
-    return lambda v: any(_same(v, o) for o in options)
+    if not all(isinstance(o, (str, int, float, bool, type(None))) for o in options):
+        return lambda v: any(_same(v, o) for o in options)
+    keys = frozenset(_enum_key(o) for o in options)
+
+    def check(value: Any) -> bool:
+        try:
+            return _enum_key(value) in keys
+        except TypeError:  # an unhashable value (a list or an object) is in no enum of scalars
+            return False
+
+    return check
 
 
 def _const(value: Any, _schema: dict[str, Any]) -> Check:
@@ -111,7 +143,16 @@ def _properties(props: dict[str, Any], schema: dict[str, Any]) -> Check:
 
 def _items(item_schema: dict[str, Any], _schema: dict[str, Any]) -> Check:
     sub = compile_schema(item_schema)
-    return lambda v: type(v) is not list or all(map(sub, v))
+
+    def check(value: Any) -> bool:
+        if type(value) is not list:
+            return True
+        for item in value:  # noqa: SIM110 - a plain loop; all() with a generator is slower here
+            if not sub(item):
+                return False
+        return True
+
+    return check
 
 
 def _numeric(test: Callable[[Any, Any], bool]) -> Callable[[Any, dict[str, Any]], Check]:

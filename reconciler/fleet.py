@@ -11,8 +11,10 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from reconciler import runs
+from reconciler import runs, statefiles
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem, UserError
 from reconciler.plan import Plan
 from reconciler.statefiles import StateFile
@@ -83,8 +85,21 @@ class Progress:
             sys.stderr.flush()
 
 
-def _mapped(function: Callable[[tuple[StateFile, runs.RunOptions]], Outcome],
-            jobs: list[tuple[StateFile, runs.RunOptions]]) -> Iterator[Outcome]:  # fmt: skip
+_PlanJob = tuple[Path, runs.RunOptions, tuple[int, int] | None]
+
+
+def _plan_path(job: _PlanJob) -> Outcome | None:
+    """Load, pick by shard, plan: all in the worker, so that reading 10,000 files is spread too."""
+    path, options, shard = job
+    state_file, problems = statefiles.load_one(path)
+    if state_file is None:
+        return Outcome(str(path), str(path), problems=tuple(problems))
+    if shard is not None and not in_shard(state_file.state.name, shard):
+        return None
+    return _plan_one((state_file, options))
+
+
+def _mapped(function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
     workers = os.cpu_count() or 1
     if len(jobs) < PARALLEL_FROM or workers < 2:
         yield from map(function, jobs)
@@ -96,22 +111,35 @@ def _mapped(function: Callable[[tuple[StateFile, runs.RunOptions]], Outcome],
         yield from pool.map(function, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
 
 
-def plan_all(states: Sequence[StateFile], options: runs.RunOptions, progress: bool) -> list[Outcome]:
-    meter = Progress(len(states), "planning", progress)
-    outcomes = []
-    for outcome in _mapped(_plan_one, [(s, options) for s in states]):
-        outcomes.append(outcome)
+def plan_paths(
+    arguments: Sequence[str], options: runs.RunOptions, shard: tuple[int, int] | None, progress: bool
+) -> list[Outcome]:
+    """Every state file named (folders expanded) planned; each failure is its own server's outcome."""
+    paths, problems = statefiles.discover(arguments)
+    if problems:
+        raise UserError(problems)
+    meter = Progress(len(paths), "planning", progress)
+    outcomes: list[Outcome] = []
+    for outcome in _mapped(_plan_path, [(path, options, shard) for path in paths]):
+        if outcome is not None:
+            outcomes.append(outcome)
         meter.step()
     meter.close()
-    return sorted(outcomes, key=lambda o: o.server)
+    return sorted(_without_duplicates(outcomes), key=lambda o: o.server)
 
 
-def invalid(problems: Sequence[Problem]) -> list[Outcome]:
-    """An outcome per state file that did not load, named by its path (its name may be the problem)."""
-    by_file: dict[str, list[Problem]] = {}
-    for problem in problems:
-        by_file.setdefault(problem.file, []).append(problem)
-    return [Outcome(file, file, problems=tuple(found)) for file, found in by_file.items()]
+def _without_duplicates(outcomes: list[Outcome]) -> list[Outcome]:
+    # Two files for one server would fight over it: the later file (by path) fails.
+    first: dict[str, str] = {}
+    kept = []
+    for outcome in sorted(outcomes, key=lambda o: o.path):
+        if outcome.server in first and not outcome.problems:
+            problem = statefiles.duplicate_problem(outcome.path, outcome.server, first[outcome.server])
+            kept.append(Outcome(outcome.server, outcome.path, problems=(problem,)))
+            continue
+        first.setdefault(outcome.server, outcome.path)
+        kept.append(outcome)
+    return kept
 
 
 def exit_code(outcomes: Iterable[Outcome], detailed: bool) -> int:

@@ -35,7 +35,7 @@ def _converters(hint: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
         load, dump = _converters(typing.get_args(hint)[0])
         if load is _identity:
             return tuple, list
-        return (lambda v: tuple(load(x) for x in v)), (lambda v: [dump(x) for x in v])
+        return (lambda v: tuple(map(load, v))), (lambda v: list(map(dump, v)))
     if dataclasses.is_dataclass(hint):
         cls = typing.cast(type, hint)
         return (lambda v: from_json(cls, v)), to_json

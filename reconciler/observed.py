@@ -12,10 +12,11 @@ import functools
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import facts, jsonmodel, schemas
+from reconciler import facts, fastschema, jsonmodel, schemas
 from reconciler.errors import UserError
 from reconciler.jsonmodel import prop
 
@@ -203,8 +204,41 @@ def dumps(state: ObservedState) -> str:
     return text.replace(json.dumps(placeholder), f"[\n    {lines}\n  ]", 1) + "\n"
 
 
+# A fleet's snapshots carry the same standard rules again and again: each distinct rule (by the
+# repr of its JSON, which is exact: 1, 1.0 and True differ) is checked and built once, and every
+# snapshot holding it shares the one immutable SyncRule.
+_RULES: dict[str, SyncRule] = {}
+_RULES_MAX = 50_000
+
+
+@functools.cache
+def _rule_check() -> Callable[[Any], bool]:
+    return fastschema.compile_schema(schemas.schema(schemas.OBSERVED_STATE)["properties"]["syncRules"]["items"])
+
+
+def _interned_rules(items: list[Any]) -> tuple[SyncRule, ...] | None:
+    """The rules, built once per distinct rule; None if any is not valid (the slow path reports it)."""
+    built = []
+    for item in items:
+        key = repr(item)
+        rule = _RULES.get(key)
+        if rule is None:
+            if not _rule_check()(item):
+                return None
+            if len(_RULES) >= _RULES_MAX:
+                _RULES.clear()
+            rule = _RULES[key] = jsonmodel.from_json(SyncRule, item)
+        built.append(rule)
+    return tuple(built)
+
+
 def from_json(data: Any, source: str) -> ObservedState:
     """Check `data` against the observed-state schema and build the model; UserError lists every problem."""
+    if isinstance(data, dict) and isinstance(data.get("syncRules"), list):
+        rules = _interned_rules(data["syncRules"])
+        rest = {**data, "syncRules": []}
+        if rules is not None and schemas.is_valid(rest, schemas.OBSERVED_STATE):
+            return jsonmodel.from_json(ObservedState, rest).replace(sync_rules=rules)
     problems = schemas.check_data(data, schemas.OBSERVED_STATE, source)
     if problems:
         raise UserError(problems)
@@ -223,10 +257,19 @@ def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-@functools.lru_cache(maxsize=8192)
+_RULE_BYTES: dict[int, tuple[SyncRule, bytes]] = {}
+
+
 def _rule_bytes(rule: SyncRule) -> bytes:
-    # A fleet's servers carry the same standard rules: each distinct rule is serialised once.
-    return _canonical(jsonmodel.to_json(rule))
+    # Interned rules (see from_json) are serialised once; by identity, as hashing a rule walks it all.
+    held = _RULE_BYTES.get(id(rule))
+    if held is not None and held[0] is rule:
+        return held[1]
+    if len(_RULE_BYTES) >= _RULES_MAX:
+        _RULE_BYTES.clear()
+    encoded = _canonical(jsonmodel.to_json(rule))
+    _RULE_BYTES[id(rule)] = (rule, encoded)
+    return encoded
 
 
 def digest(state: ObservedState) -> str:

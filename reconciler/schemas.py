@@ -201,6 +201,10 @@ def _fast_check(name: str) -> fastschema.Check:
     return fastschema.compile_schema(schema(name))
 
 
+def is_valid(data: Any, name: str) -> bool:
+    return _fast_check(name)(data)
+
+
 def _errors(data: Any, name: str) -> Iterator[tuple[JsonPath, str, bool]]:
     if _fast_check(name)(data):
         return  # valid: the usual case, decided without jsonschema's walk

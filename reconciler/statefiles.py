@@ -60,27 +60,24 @@ def load_one(path: Path) -> tuple[StateFile | None, list[Problem]]:
     return StateFile(display, desired.from_document(doc.data)), []
 
 
+def duplicate_problem(path: str, name: str, first_path: str) -> Problem:
+    return Problem(path, None, None, f"metadata.name '{name}' is also declared in {first_path}")
+
+
 def _duplicate_names(loaded: Sequence[StateFile]) -> list[Problem]:
     # Two files for one server would fight over its simulator, journal and settings.
     first: dict[str, str] = {}
     problems = []
     for item in loaded:
         if item.state.name in first:
-            problems.append(
-                Problem(
-                    item.path,
-                    None,
-                    None,
-                    f"metadata.name '{item.state.name}' is also declared in {first[item.state.name]}",
-                )
-            )
+            problems.append(duplicate_problem(item.path, item.state.name, first[item.state.name]))
         else:
             first[item.state.name] = item.path
     return problems
 
 
-def load_each(arguments: Iterable[str]) -> tuple[list[StateFile], list[Problem]]:
-    """The state files that loaded, and every problem of those that did not (sorted)."""
+def load_all(arguments: Iterable[str]) -> list[StateFile]:
+    """Every state file named, loaded; raises UserError with every problem of every file."""
     paths, problems = discover(arguments)
     loaded: list[StateFile] = []
     for path in paths:
@@ -88,15 +85,7 @@ def load_each(arguments: Iterable[str]) -> tuple[list[StateFile], list[Problem]]
         problems.extend(found)
         if item is not None:
             loaded.append(item)
-    duplicates = _duplicate_names(loaded)
-    problems.extend(duplicates)
-    clashing = {p.file for p in duplicates}
-    return [s for s in loaded if s.path not in clashing], sorted(problems, key=Problem.sort_key)
-
-
-def load_all(arguments: Iterable[str]) -> list[StateFile]:
-    """Every state file named, loaded; raises UserError with every problem of every file."""
-    loaded, problems = load_each(arguments)
+    problems.extend(_duplicate_names(loaded))
     if problems:
-        raise UserError(problems)
+        raise UserError(sorted(problems, key=Problem.sort_key))
     return loaded

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from reconciler import fleet, runs, statefiles
+from reconciler import fleet, runs
 from reconciler import plan as plan_model
 from reconciler.errors import UserError
 from reconciler.plan import Plan
@@ -41,16 +41,11 @@ def plan(
     shard: str | None = None,
 ) -> int:
     # Planning changes nothing: an invalid state file fails its own server, and the others are planned.
-    loaded, invalid = statefiles.load_each(paths)
-    if invalid and not loaded:
-        raise UserError(invalid)
-    states = fleet.select(loaded, fleet.parse_shard(shard) if shard else None)
-    if out is not None and len(states) != 1:
-        raise UserError(f"--out saves the plan of one server; {len(states)} state files were given")
-    if output == "powershell" and len(states) != 1:
-        raise UserError(f"--output powershell writes one server's script; {len(states)} state files were given")
-    outcomes = fleet.plan_all(states, options, progress=output == "text") + fleet.invalid(invalid)
-    outcomes.sort(key=lambda o: o.server)
+    outcomes = fleet.plan_paths(paths, options, fleet.parse_shard(shard) if shard else None, progress=output == "text")
+    if out is not None and len(outcomes) != 1:
+        raise UserError(f"--out saves the plan of one server; {len(outcomes)} state files were given")
+    if output == "powershell" and len(outcomes) != 1:
+        raise UserError(f"--output powershell writes one server's script; {len(outcomes)} state files were given")
     planned = [o for o in outcomes if o.plan is not None]
     if planned or len(outcomes) > 1:
         sys.stdout.write(REPORTERS[output](outcomes))

@@ -1,0 +1,137 @@
+"""Planning a fleet from snapshots, whole process: 2,000 servers <= 6 s, 10,000 <= 15 s, <= 500 MB.
+
+    python benchmarks/fleet_plan.py [--servers 2000 10000] [--runs 3]
+
+Generates a state repository (one state file per server) and one collector-format snapshot per
+server, each with the full standard rule set (63 rules, the Group Join rule with its real flows)
+and ten groups; a third of the servers carry a clone, a fifth are already in sync. Then times
+`reconciler plan states/ --target snapshot:snapshots/ --output json` as a whole process, and
+samples the resident memory of the whole process tree (the worker processes included) from
+/proc while it runs. Linux only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine, reconciler_command
+
+STATE = """apiVersion: reconciler/v1
+kind: SyncServer
+metadata:
+  name: {name}
+spec:
+  cloud: AzureCommercial
+  apiVersions:
+    export: 2
+    import: 2
+  groupMemberLimit: {limit}
+  rulePrecedence: 90
+  scheduler:
+    syncCycleEnabled: true
+"""
+
+
+def generate(folder: Path, count: int) -> None:
+    from reconciler import observed, rules
+    from reconciler.simulator import defaults
+
+    (folder / "states").mkdir()
+    (folder / "snapshots").mkdir()
+    template = defaults.new_server("template", "1.6.2.4")
+    standard = rules.standard_group_join(template)
+    assert standard is not None
+    for i in range(count):
+        name = f"tenant{i:05d}-aadc01"
+        state = template.replace(server=template.server.__class__(name, "1.6.2.4", "AzureCommercial", True))
+        if i % 3 == 0:
+            clone = rules.make_clone(standard, server=name, name="Out to AAD - Group Join (member limit)",
+                                     precedence=90, limit=100000)  # fmt: skip
+            state = state.replace(sync_rules=(*state.sync_rules, clone))
+        limit = 100000 if i % 5 else 50000
+        (folder / "states" / f"{name}.yaml").write_text(STATE.format(name=name, limit=limit), encoding="utf-8")
+        (folder / "snapshots" / f"{name}.json").write_text(observed.dumps(state), encoding="utf-8")
+
+
+def _tree_rss_kb(root: int) -> int:
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields.get("PPid", "0").strip() or 0)
+        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    total = 0
+    for pid, kilobytes in rss.items():
+        walk = pid
+        while walk and walk != root:
+            walk = parents.get(walk, 0)
+        if walk == root:
+            total += kilobytes
+    return total
+
+
+def run_once(folder: Path) -> tuple[float, float]:
+    argv = [*reconciler_command(), "plan", "states", "--target", "snapshot:snapshots/", "--output", "json"]
+    peak = [0]
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"plan exited {proc.returncode}: {err.decode()[-2000:]}")
+    return elapsed, peak[0] / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", type=int, nargs="+", default=[2000, 10000])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    for count in args.servers:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+                            f"import fleet_plan; fleet_plan.generate(__import__('pathlib').Path({tmp!r}), {count})"],
+                           check=True)  # fmt: skip
+            results = [run_once(folder) for _ in range(args.runs)]
+        seconds = [r[0] for r in results]
+        peak = max(r[1] for r in results)
+        median = statistics.median(seconds)
+        print(
+            f"plan {count} servers (snapshots): median {median:.2f} s (min {min(seconds):.2f}, max {max(seconds):.2f}) "
+            f"over {args.runs} runs; {count / median:,.0f} servers/s; peak RSS of the process tree {peak:.0f} MB"
+        )
+    print("goals: 2,000 <= 6 s, 10,000 <= 15 s, peak <= 500 MB, time growing linearly")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
