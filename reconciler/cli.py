@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reconcile", parents=[server, waiting], help="plan and apply in one, optionally again and again")
     p.add_argument("--watch", type=float, metavar="SECONDS", help="repeat every SECONDS until stopped (Ctrl-C)")
 
+    p = sub.add_parser("report", help="merge plan reports (--output json of each shard) into one")
+    p.add_argument("files", nargs="+", metavar="PLAN.json")
+    p.add_argument("--output", choices=["text", "json", "markdown"], default="markdown")
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when any server has changes")
     p = sub.add_parser("export", help="write the desired-state YAML that matches a server now")
     p.add_argument("--target", help=f"where the server is: {targets.KNOWN} (default sim; env {targets.ENV_VAR})")
     p.add_argument("--name", help="the server (its file in a folder target; an export's metadata.name)")
@@ -142,6 +146,10 @@ def _run(args: argparse.Namespace) -> int:
         if args.watch is not None and args.watch <= 0:
             raise UserError("--watch takes a positive number of seconds")
         return apply.reconcile(args.states, _options(args), args.watch, apply.Wave(args.shard, args.wave))
+    if args.command == "report":
+        from reconciler.commands import report
+
+        return report.report(args.files, args.output, args.detailed_exitcode)
     if args.command == "export":
         from reconciler.commands import export
 

@@ -4,7 +4,8 @@
     snapshot:FILE.json | snapshot:DIR/    observed state written by the collector script (read-only)
     export:DIR                            a Get-ADSyncServerConfiguration export folder (read-only)
     powershell                            this machine, the Entra Connect server itself (reconciler.live)
-    winrm://HOST[:PORT]                   a remote server through WinRM/PSRP (reconciler.live)
+    winrm://HOST[:PORT]                   a remote server through WinRM/PSRP (reconciler.live); for a
+                                          fleet, {name} in HOST stands for each server's metadata.name
 
 A folder target maps each state file's metadata.name to DIR/<name>.json, so one run covers a
 fleet. Read-only targets plan (and write PowerShell); applying to them is refused.
@@ -69,11 +70,16 @@ class LiveTarget:
     host: str | None = None
     writable = True
 
-    def label(self, _name: str) -> str:
-        return f"winrm://{self.host}" if self.host else "powershell"
+    def host_for(self, name: str) -> str | None:
+        # winrm://{name}.corp.contoso.com maps each state file's metadata.name to its host.
+        return None if self.host is None else self.host.replace("{name}", name)
+
+    def label(self, name: str) -> str:
+        return f"winrm://{self.host_for(name)}" if self.host else "powershell"
 
     def server(self, name: str, cloud: str | None) -> live.PowerShellServer:
-        transport: live.Transport = live.WinRM(self.host) if self.host else live.LocalPowerShell()
+        host = self.host_for(name)
+        transport: live.Transport = live.WinRM(host) if host else live.LocalPowerShell()
         return live.PowerShellServer(transport, name, cloud)
 
 

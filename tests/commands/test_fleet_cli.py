@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import bootstrap, observed
+from reconciler import bootstrap, observed, targets
 from reconciler.simulator import defaults
 from tests.support import Run
 
@@ -130,3 +130,32 @@ def test_apply_refuses_the_whole_fleet_when_a_state_file_is_invalid(run: Run, re
         f"{P('states', '2.yaml')}:8:21: spec.groupMemberLimit: expected an integer, got string 'lots'"
     ]
     assert not (repo / ".reconciler").exists()  # nothing observed, nothing created
+
+
+def test_shard_reports_merge_into_one(run: Run, repo: Path) -> None:
+    files = []
+    for k in (1, 2, 3):
+        result = run("plan", "states", "--target", "snapshot:snapshots/", "--output", "json", "--shard", f"{k}/3")
+        (repo / f"plan-{k}.json").write_text(result.out)
+        files.append(str(repo / f"plan-{k}.json"))
+    merged = run("report", *files, "--output", "json")
+    document = json.loads(merged.out)
+    names = [s["server"] for s in document["servers"]]
+    assert [n for n in names if not n.endswith(".yaml")] == [
+        "alpha-insync",
+        "bravo-drift",
+        "delta-damaged",
+        "echo-missing",
+    ]
+    assert merged.code == 1  # failures in any shard
+    markdown = run("report", *files)
+    assert markdown.out.startswith("## ADSync Reconciler: ")
+    (repo / "bad.json").write_text("{")
+    bad = run("report", str(repo / "bad.json"))
+    assert bad.code == 1 and "not a plan report" in bad.err
+
+
+def test_winrm_host_template_names_each_server() -> None:
+    target = targets.parse("winrm://{name}.corp.contoso.com:5986")
+    assert isinstance(target, targets.LiveTarget)
+    assert target.label("aadc01") == "winrm://aadc01.corp.contoso.com:5986"

@@ -1,0 +1,56 @@
+"""`reconciler report FILE…`: merge plan reports (JSON, one per shard) into one report.
+
+The CI matrix plans a slice of the fleet per runner (`plan --shard K/N --output json`); this
+reads every slice's document, single-server or fleet, and prints one report of them all.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from reconciler import fleet
+from reconciler import plan as plan_model
+from reconciler.errors import Problem, UserError
+from reconciler.reporters import REPORTERS
+
+
+def _outcomes(document: Any, source: str) -> list[fleet.Outcome]:
+    if isinstance(document, dict) and "servers" in document and "summary" in document:
+        entries = document["servers"]
+        if not isinstance(entries, list):
+            raise UserError(f"{source}: 'servers' is not a list")
+        found = []
+        for entry in entries:
+            plan = plan_model.from_json(entry["plan"], source) if entry.get("plan") is not None else None
+            problems = tuple(Problem("", None, None, str(e)) for e in entry.get("errors", []))
+            found.append(fleet.Outcome(str(entry["server"]), str(entry.get("stateFile", "")), plan, problems))
+        return found
+    single = plan_model.from_json(document, source)
+    return [fleet.Outcome(single.server, "", single)]
+
+
+def report(files: list[str], output: str, detailed_exitcode: bool) -> int:
+    outcomes: list[fleet.Outcome] = []
+    problems: list[Problem] = []
+    for name in files:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except OSError as exc:
+            problems.append(Problem(name, None, None, f"cannot read: {exc.strerror}"))
+            continue
+        if not text.strip():
+            continue  # a shard with no servers writes nothing
+        try:
+            outcomes += _outcomes(json.loads(text), name)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(name, exc.lineno, exc.colno, f"not a plan report: {exc.msg}"))
+        except (UserError, KeyError, TypeError) as exc:
+            problems.append(Problem(name, None, None, f"not a plan report: {exc}"))
+    if problems:
+        raise UserError(problems)
+    outcomes.sort(key=lambda o: o.server)
+    sys.stdout.write(REPORTERS[output](outcomes))
+    return fleet.exit_code(outcomes, detailed_exitcode)
