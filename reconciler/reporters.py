@@ -95,7 +95,7 @@ def json_report(outcomes: Sequence[Outcome]) -> str:
 
 
 def _cell(value: Any) -> str:
-    return _value(value).replace("|", "\\|").replace("\n", " ")
+    return _text_cell(_value(value))
 
 
 def plan_markdown(p: Plan, heading: str = "###") -> str:
@@ -118,27 +118,31 @@ def plan_markdown(p: Plan, heading: str = "###") -> str:
 _ICON = {"in-sync": "in sync", "changes": "changes", "failed": "**failed**"}
 
 
+def _text_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def markdown(outcomes: Sequence[Outcome]) -> str:
     if len(outcomes) == 1 and outcomes[0].plan is not None:
         return plan_markdown(outcomes[0].plan)
-    out = [f"## ADSync Reconciler: {fleet.summary(outcomes)}\n", "| server | status | actions |", "| --- | --- | --- |"]
+    table = ["| server | status | actions |", "| --- | --- | --- |"]
     for o in outcomes:
         actions = len(o.plan.actions) if o.plan is not None else ""
-        out.append(f"| `{o.server}` | {_ICON[o.status]} | {actions} |")
-    out.append("")
+        table.append(f"| `{o.server}` | {_ICON[o.status]} | {actions} |")
+    blocks = [f"## ADSync Reconciler: {fleet.summary(outcomes)}", "\n".join(table)]
     for o in outcomes:
         if o.status == "in-sync":
             continue
         if o.plan is not None:
-            body = plan_markdown(o.plan, heading="####")
+            body = plan_markdown(o.plan, heading="####").rstrip("\n")
         else:
-            body = "\n".join(f"- {_cell(p.message)}" for p in o.problems) + "\n"
-        title = f"<summary><code>{o.server}</code>: {o.status}</summary>"
+            problems = "\n".join(f"- {_text_cell(str(p))}" for p in o.problems)
+            body = f"#### `{o.server}`: failed\n\n{problems}"
         if body.count("\n") > FOLD_AFTER_LINES:
-            out += [f"<details>{title}\n", body, "</details>\n"]
-        else:
-            out += [f"#### `{o.server}`: {o.status}\n" if o.plan is None else "", body]
-    return "\n".join(line for line in out if line != "").rstrip("\n") + "\n"
+            # GitHub renders Markdown inside <details> only after a blank line.
+            body = f"<details><summary><code>{o.server}</code>: {o.status}</summary>\n\n{body}\n\n</details>"
+        blocks.append(body)
+    return "\n\n".join(blocks) + "\n"
 
 
 def powershell(outcomes: Sequence[Outcome]) -> str:

@@ -106,7 +106,10 @@ def test_markdown_report_leads_with_a_summary_table(run: Run, repo: Path) -> Non
     assert "| `alpha-insync` | in sync | 0 |" in lines
     assert "| `bravo-drift` | changes | 5 |" in lines
     assert "| `echo-missing` | **failed** |  |" in lines
-    assert "<details><summary><code>bravo-drift</code>: changes</summary>" in result.out
+    assert "<details><summary><code>bravo-drift</code>: changes</summary>\n\n####" in result.out
+    # GitHub needs blank lines around tables, headings and the Markdown inside <details>.
+    table_end = result.out.index("\n\n", result.out.index("| server |"))
+    assert result.out[table_end - 1] == "|" and "\n</details>" not in result.out.replace("\n\n</details>", "")
 
 
 def test_shards_cover_the_fleet_between_them(run: Run, repo: Path) -> None:
