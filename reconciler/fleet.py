@@ -32,6 +32,7 @@ class Outcome:
     problems: tuple[Problem, ...] = ()
     applied: runs.Applied | None = None
     converged: bool | None = None  # after apply: planning again found nothing to do
+    log: str = ""  # what an unattended apply had to say, printed once its wave is done
 
     @property
     def status(self) -> str:
@@ -150,12 +151,11 @@ def exit_code(outcomes: Iterable[Outcome], detailed: bool) -> int:
     return EXIT_CHANGES if detailed and "changes" in statuses else EXIT_OK
 
 
-def summary(outcomes: Sequence[Outcome]) -> str:
+def summary(outcomes: Sequence[Outcome], changes: str = "with changes") -> str:
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("in-sync", "changes", "failed")}
     noun = "server" if len(outcomes) == 1 else "servers"
     return (
-        f"{len(outcomes)} {noun}: {counts['in-sync']} in sync, {counts['changes']} with changes, "
-        f"{counts['failed']} failed"
+        f"{len(outcomes)} {noun}: {counts['in-sync']} in sync, {counts['changes']} {changes}, {counts['failed']} failed"
     )
 
 
@@ -164,13 +164,39 @@ def is_staging(state_file: StateFile, options: runs.RunOptions) -> bool:
     return bool(runs.observe_one(state_file, options).scheduler.staging_mode_enabled)
 
 
+# Applying is waiting on servers (sync cycles, PowerShell), not computing: threads, a few at a time.
+APPLY_THREADS = 8
+
+
+def _side_by_side(apply_one: Callable[[StateFile], Outcome], states: list[StateFile], parallel: bool) -> list[Outcome]:
+    if not parallel or len(states) < 2:
+        return [apply_one(s) for s in states]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(APPLY_THREADS, len(states))) as pool:
+        return list(pool.map(apply_one, states))
+
+
+def _held_back(state_file: StateFile, blockers: list[str]) -> Outcome:
+    why = (
+        f"{state_file.state.name}: not applied: active servers wait until every staging server converges; "
+        f"not yet: {', '.join(blockers)}"
+    )
+    return Outcome(state_file.state.name, state_file.path, problems=(Problem("", None, None, why),))
+
+
 def apply_in_waves(
     states: Sequence[StateFile],
     options: runs.RunOptions,
     apply_one: Callable[[StateFile], Outcome],
     wave: str | None,
+    report: Callable[[list[Outcome]], None] = lambda _done: None,
+    *,
+    parallel: bool = False,
 ) -> list[Outcome]:
-    """Staging servers first; active ones only once every staging server of the run converged."""
+    """Staging servers first; active ones only once every staging server of the run converged.
+
+    `report` gets each wave's outcomes, sorted by server, as soon as the wave is done."""
     outcomes: list[Outcome] = []
     waves: dict[str, list[StateFile]] = {"staging": [], "active": []}
     for state_file in states:
@@ -178,19 +204,16 @@ def apply_in_waves(
             waves["staging" if is_staging(state_file, options) else "active"].append(state_file)
         except UserError as exc:
             outcomes.append(Outcome(state_file.state.name, state_file.path, problems=exc.problems))
-    staged = [apply_one(s) for s in waves["staging"]] if wave in (None, "staging") else []
+    report(sorted(outcomes, key=lambda o: o.server))
+    staged = _side_by_side(apply_one, waves["staging"], parallel) if wave in (None, "staging") else []
+    report(sorted(staged, key=lambda o: o.server))
     outcomes += staged
     if wave in (None, "active"):
         blockers = sorted(o.server for o in staged if o.status == "failed" or not o.converged)
-        for state_file in waves["active"]:
-            if blockers and wave is None:
-                why = (
-                    f"{state_file.state.name}: not applied: active servers wait until every staging server converges; "
-                    f"not yet: {', '.join(blockers)}"
-                )
-                outcomes.append(
-                    Outcome(state_file.state.name, state_file.path, problems=(Problem("", None, None, why),))
-                )
-            else:
-                outcomes.append(apply_one(state_file))
+        if blockers and wave is None:
+            held = [_held_back(s, blockers) for s in waves["active"]]
+        else:
+            held = _side_by_side(apply_one, waves["active"], parallel)
+        report(sorted(held, key=lambda o: o.server))
+        outcomes += held
     return sorted(outcomes, key=lambda o: o.server)

@@ -16,10 +16,13 @@ from reconciler.plan import Plan
 from reconciler.reporters import plan_text
 
 
+def _shown(the_plan: Plan, notes: list[str]) -> str:
+    return "".join(f"{the_plan.server}: {note}\n" for note in notes) + plan_text(the_plan)
+
+
 def _show(the_plan: Plan, notes: list[str]) -> None:
-    for note in notes:
-        print(f"{the_plan.server}: {note}")
-    sys.stdout.write(plan_text(the_plan))
+    # Interactive: the plan must be on the screen before the question about it.
+    sys.stdout.write(_shown(the_plan, notes))
     sys.stdout.flush()
 
 
@@ -53,16 +56,15 @@ def _load_plan(path: str) -> Plan:
     return plan_model.from_json(data, path)
 
 
-def _report(applied: runs.Applied) -> None:
+def _result(applied: runs.Applied) -> str:
     name = applied.plan.server
     if not applied.plan.actions:
-        return
+        return ""
     if not applied.confirmed:
-        print(f"{name}: not applied")
-        return
+        return f"{name}: not applied\n"
     done = sum(1 for o in applied.outcomes if o.result == "done")
     skipped = len(applied.outcomes) - done
-    print(f"{name}: applied {done} action(s)" + (f", {skipped} already satisfied" if skipped else ""))
+    return f"{name}: applied {done} action(s)" + (f", {skipped} already satisfied" if skipped else "") + "\n"
 
 
 def _apply_one(
@@ -70,18 +72,28 @@ def _apply_one(
 ) -> Callable[[statefiles.StateFile], fleet.Outcome]:
     def run(state_file: statefiles.StateFile) -> fleet.Outcome:
         name = state_file.state.name
+        log: list[str] = []
+
+        def show(the_plan: Plan, notes: list[str]) -> None:
+            if yes:  # unattended: kept with the server's outcome, printed per wave in name order
+                log.append(_shown(the_plan, notes))
+            else:
+                _show(the_plan, notes)
+
         try:
-            applied = runs.apply_one(state_file, options, _confirm_with(yes), saved, _show)
+            applied = runs.apply_one(state_file, options, _confirm_with(yes), saved, show)
         except UserError as exc:
-            return fleet.Outcome(name, state_file.path, problems=exc.problems)
-        _report(applied)
+            return fleet.Outcome(name, state_file.path, problems=exc.problems, log="".join(log))
+        log.append(_result(applied))
         converged = not applied.plan.actions
         if applied.plan.actions and applied.confirmed:
             try:
                 converged = not runs.plan_one(state_file, options).actions
             except UserError:
                 converged = False
-        return fleet.Outcome(name, state_file.path, plan=applied.plan, applied=applied, converged=converged)
+        return fleet.Outcome(
+            name, state_file.path, plan=applied.plan, applied=applied, converged=converged, log="".join(log)
+        )
 
     return run
 
@@ -89,12 +101,17 @@ def _apply_one(
 def _run_all(
     states: list[statefiles.StateFile], options: runs.RunOptions, yes: bool, saved: Plan | None, wave: str | None
 ) -> list[fleet.Outcome]:
-    outcomes = fleet.apply_in_waves(states, options, _apply_one(options, yes, saved), wave)
-    for outcome in outcomes:
-        for problem in outcome.problems:
-            print(problem, file=sys.stderr)
+    def print_wave(finished: list[fleet.Outcome]) -> None:
+        for outcome in finished:
+            sys.stdout.write(outcome.log)
+            for problem in outcome.problems:
+                print(problem, file=sys.stderr)
+        sys.stdout.flush()
+
+    # Unattended runs take the servers of a wave side by side; asking for each one cannot.
+    outcomes = fleet.apply_in_waves(states, options, _apply_one(options, yes, saved), wave, print_wave, parallel=yes)
     if len(outcomes) > 1:
-        print(fleet.summary(outcomes))
+        print(fleet.summary(outcomes, changes="changed"))
     return outcomes
 
 

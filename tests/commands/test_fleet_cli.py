@@ -162,3 +162,22 @@ def test_winrm_host_template_names_each_server() -> None:
     target = targets.parse("winrm://{name}.corp.contoso.com:5986")
     assert isinstance(target, targets.LiveTarget)
     assert target.label("aadc01") == "winrm://aadc01.corp.contoso.com:5986"
+
+
+def test_reconcile_a_fleet_side_by_side_staging_first(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fleet").mkdir()
+    names = [f"srv{i}" for i in range(6)]
+    for name in names:
+        assert run("sim", "init", "--name", name, "--version", "1.6.2.4").code == 0
+        (tmp_path / "fleet" / f"{name}.yaml").write_text(STATE.format(name=name, limit=100000))
+    run("sim", "set", "--name", "srv5", "scheduler.StagingModeEnabled=true")
+    result = run("reconcile", "fleet")
+    assert result.code == 0, result.err
+    applied = [line.split(":")[0] for line in result.out.splitlines() if ": applied" in line]
+    assert applied == ["srv5", "srv0", "srv1", "srv2", "srv3", "srv4"]  # the staging wave, then by name
+    assert result.out.endswith("6 servers: 0 in sync, 6 changed, 0 failed\n")
+    again = run("plan", "fleet", "--detailed-exitcode")
+    assert again.code == 0 and again.out.endswith("6 servers: 6 in sync, 0 with changes, 0 failed\n")
