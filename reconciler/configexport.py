@@ -13,6 +13,8 @@ parsed: the on-premises connector's (megabytes of schema) is never opened.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -51,9 +53,11 @@ NOT_IN_AN_EXPORT = (
 )
 
 
-def _parse(path: Path) -> Element:
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Every way reading an XML file can fail, as one line naming the file."""
     try:
-        root = SafeET.parse(path).getroot()
+        yield
     except DefusedXmlException as exc:
         raise UserError(
             f"{path}: refused: the XML declares entities or external references ({type(exc).__name__})"
@@ -62,6 +66,11 @@ def _parse(path: Path) -> Element:
         raise UserError(f"{path}: not valid XML: {exc}") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _parse(path: Path) -> Element:
+    with _reading(path):
+        root = SafeET.parse(path).getroot()
     if root is None:
         raise UserError(f"{path}: empty XML document")
     return root
@@ -101,16 +110,10 @@ def _parameters(mv: Path) -> dict[str, str]:
 
 def _connector_id(path: Path) -> str | None:
     """The connector's `<id>`, read without parsing the rest of the file."""
-    try:
+    with _reading(path):
         for _event, element in SafeET.iterparse(path, events=("end",)):
             if element.tag == "id":
                 return _guid(element.text or "")
-    except DefusedXmlException as exc:
-        raise UserError(
-            f"{path}: refused: the XML declares entities or external references ({type(exc).__name__})"
-        ) from None
-    except SafeET.ParseError as exc:
-        raise UserError(f"{path}: not valid XML: {exc}") from None
     return None
 
 
