@@ -30,10 +30,6 @@ class DesiredState:
     max_limit_increase: int | None = None
     allow_group_deletion: bool = False
 
-    def needs_clone(self, standard_limit: int) -> bool:
-        """A managed clone is wanted exactly when the limit differs from the standard rule's."""
-        return self.group_member_limit != standard_limit
-
 
 def from_document(data: dict[str, Any]) -> DesiredState:
     spec = data["spec"]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import facts, fastschema, jsonmodel, schemas
+from reconciler import fastschema, jsonmodel, schemas
 from reconciler.errors import UserError
 from reconciler.jsonmodel import prop
 
@@ -281,12 +281,3 @@ def digest(state: ObservedState) -> str:
         hasher.update(b"\n")
         hasher.update(_rule_bytes(rule))
     return "sha256:" + hasher.hexdigest()
-
-
-def aad_connector_name(state: ObservedState, wanted: str | None) -> str:
-    """The AAD connector's name: the configured one, or the one with the fixed identifier."""
-    if wanted is not None:
-        return wanted
-    if state.aad_connector.identifier.lower() == facts.AAD_CONNECTOR_ID:
-        return state.aad_connector.name
-    raise UserError(f"{state.server.name}: no Azure AD connector with identifier {facts.AAD_CONNECTOR_ID}")

@@ -57,5 +57,4 @@ def test_defaults_of_the_optional_keys() -> None:
     assert fabrikam.rule_name == "Out to AAD - Group Join (member limit)"
     assert fabrikam.connector_name is None and fabrikam.max_limit_increase is None
     assert fabrikam.allow_group_deletion is False and fabrikam.rule_precedence is None
-    assert not fabrikam.needs_clone(50000) and fabrikam.needs_clone(250000)
     assert loaded["contoso-aadc01"].max_limit_increase == 25000
