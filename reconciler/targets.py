@@ -14,6 +14,7 @@ fleet. Read-only targets plan (and write PowerShell); applying to them is refuse
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,13 +142,11 @@ def read_snapshot(path: Path) -> ObservedState:
 def observe_existing(target: Target, name: str | None) -> ObservedState:
     """What an existing server looks like (a simulated one is not created for this)."""
     if isinstance(target, ExportTarget):
-        if not name:
-            raise UserError("an export does not name its server: give --name")
-        return configexport.read(target.folder, name)
+        # An export does not name its server: its folder does, unless --name says otherwise.
+        return configexport.read(target.folder, name or target.folder.resolve().name)
     if isinstance(target, LiveTarget):
-        if not name:
-            raise UserError("name the server with --name (its metadata.name)")
-        return target.server(name, None).observe()
+        # The collector's own default: the computer's name, in lower case.
+        return target.server(name or socket.gethostname().split(".")[0].lower(), None).observe()
     path = target.path_for(name)
     if target.kind == "snapshot":
         return read_snapshot(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reconciler import bootstrap, desired, targets, yamlsource
+from reconciler import bootstrap, desired, schemas, semantics, targets, yamlsource
 from reconciler.errors import EXIT_OK, UserError
 
 # As in the examples: a state file in states/ beside the published schemas/ folder.
@@ -18,6 +18,11 @@ def export(target: str | None, name: str | None, out: str | None) -> int:
     header = MODELINE + f"# Exported by `reconciler export` from {observed.server.name} ({observed.server.version}).\n"
     header += "".join(f"# Note: {note}\n" for note in result.notes)
     text = yamlsource.dump(desired.to_document(result.state), header=header)
+    # What export writes must pass validate: a server name from a folder may not be a valid one.
+    written = yamlsource.parse(text, out or "(export)")
+    problems = schemas.check(written, schemas.DESIRED_STATE) + semantics.check(written)
+    if problems:
+        raise UserError([*problems, *UserError("give --name with a valid metadata.name").problems])
     if out is None:
         sys.stdout.write(text)
     else:

@@ -188,3 +188,18 @@ def test_task_script_registers_a_reconcile_on_start_up_and_schedule(run: Run) ->
     assert "-RepetitionInterval (New-TimeSpan -Minutes $EveryMinutes)" in text
     assert '"reconcile `"$StatePath`" --target powershell"' in text
     assert "-MultipleInstances IgnoreNew" in text
+
+
+@needs_fixture
+def test_export_of_an_export_folder_is_named_after_the_folder(run: Run) -> None:
+    result = run("export", "--target", f"export:{EXPORT}")
+    assert result.code == 0
+    assert "  name: adsync-export-contoso-1.1.130.0\n" in result.out
+
+
+def test_export_never_writes_an_invalid_state(run: Run, tmp_path: Path) -> None:
+    assert run("sim", "init", "--target", f"sim:{tmp_path / 'x.json'}", "--name", "bad name").code == 0
+    result = run("export", "--target", f"sim:{tmp_path / 'x.json'}")
+    assert result.code == 1
+    assert result.err_lines[-1] == "give --name with a valid metadata.name"
+    assert "metadata.name: 'bad name' is not valid" in result.err
