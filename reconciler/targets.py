@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import os
 import socket
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import configexport, live, observed, versions
+from reconciler import observed, versions
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
 from reconciler.observed import ObservedState, SyncRule
 from reconciler.server import Refused, Server
 from reconciler.simulator import SimulatedServer, defaults
+
+if typing.TYPE_CHECKING:
+    from reconciler import live
 
 ENV_VAR = "RECONCILER_TARGET"
 DEFAULT = "sim"
@@ -79,6 +83,8 @@ class LiveTarget:
         return f"winrm://{self.host_for(name)}" if self.host else "powershell"
 
     def server(self, name: str, cloud: str | None) -> live.PowerShellServer:
+        from reconciler import live  # the simulator, the usual target, needs none of this
+
         host = self.host_for(name)
         transport: live.Transport = live.WinRM(host) if host else live.LocalPowerShell()
         return live.PowerShellServer(transport, name, cloud)
@@ -129,6 +135,12 @@ class ReadOnlyServer:
         self._refuse()
 
 
+def _read_export(folder: Path, name: str) -> ObservedState:
+    from reconciler import configexport  # XML parsing: loaded only for export targets
+
+    return configexport.read(folder, name)
+
+
 def read_snapshot(path: Path) -> ObservedState:
     try:
         text = path.read_text(encoding="utf-8-sig")  # PowerShell 5.1's Out-File -Encoding utf8 writes a BOM
@@ -143,7 +155,7 @@ def observe_existing(target: Target, name: str | None) -> ObservedState:
     """What an existing server looks like (a simulated one is not created for this)."""
     if isinstance(target, ExportTarget):
         # An export does not name its server: its folder does, unless --name says otherwise.
-        return configexport.read(target.folder, name or target.folder.resolve().name)
+        return _read_export(target.folder, name or target.folder.resolve().name)
     if isinstance(target, LiveTarget):
         # The collector's own default: the computer's name, in lower case.
         return target.server(name or socket.gethostname().split(".")[0].lower(), None).observe()
@@ -156,7 +168,7 @@ def observe_existing(target: Target, name: str | None) -> ObservedState:
 def open_server(target: Target, desired: DesiredState) -> Server:
     """The server a state file is planned against; a simulated one is created on first use."""
     if isinstance(target, ExportTarget):
-        return ReadOnlyServer(configexport.read(target.folder, desired.name), target.label(desired.name))
+        return ReadOnlyServer(_read_export(target.folder, desired.name), target.label(desired.name))
     if isinstance(target, LiveTarget):
         return target.server(desired.name, desired.cloud)
     path = target.path_for(desired.name)
