@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,14 @@ def time_process(argv: list[str], runs: int, expect: tuple[int, ...] = (0,)) -> 
 
 def machine() -> str:
     return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}"
+
+
+def bytecode_note() -> str | None:
+    """A warning when the package under test has no .pyc, so every start-up compiles it from source
+    (an editable install under PYTHONDONTWRITEBYTECODE=1); a regular `pip install .` compiles it."""
+    # -I: the package as the console script finds it, not the source tree in the current folder.
+    probe = [sys.executable, "-I", "-c", "import reconciler, pathlib; print(pathlib.Path(reconciler.__file__).parent)"]
+    cache = Path(subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip()) / "__pycache__"
+    if cache.is_dir() and any(cache.glob("cli.*.pyc")):
+        return None
+    return f"note: {cache.parent} has no compiled .pyc: every start-up measured here compiles it from source"

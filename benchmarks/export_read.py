@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, reconciler_command, time_process
+from _common import bytecode_note, machine, reconciler_command, time_process
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPORT = ROOT.parent / "shared" / "fixtures" / "adsync-export-contoso-1.1.130.0"
@@ -43,6 +43,8 @@ def main() -> int:
         configexport.read(EXPORT, "contoso-sync01")
         warm.append(time.perf_counter() - start)
     print(f"machine: {machine()}")
+    if note := bytecode_note():
+        print(note)
     print(f"in process: first read {first:.3f} s (schema compiled), warm median {statistics.median(warm):.3f} s")
 
     cli = reconciler_command()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, reconciler_command
+from _common import bytecode_note, machine, reconciler_command
 
 STATE = """apiVersion: reconciler/v1
 kind: SyncServer
@@ -115,6 +115,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    if note := bytecode_note():
+        print(note)
     for count in args.servers:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)

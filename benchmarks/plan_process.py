@@ -6,6 +6,10 @@ Goal (issue 4): at most 1.5 times the import-only baseline, measured side by sid
 machine. Runs are interleaved (baseline, in-sync plan, drift plan, ...) so that machine noise
 hits all three alike. The in-sync server has its desired state applied; the drifted one is a
 fresh 1.6.2.4 server that needs a clone. POSIX only.
+
+Run it with the Python of a regular install (`pip install .`): pip compiles the package to .pyc
+there. An editable install under PYTHONDONTWRITEBYTECODE=1 (as on our development machines)
+compiles every module from source at every start-up, which the script says when it sees it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, reconciler_command, time_process
+from _common import bytecode_note, machine, reconciler_command, time_process
 
 STATE = Path(__file__).resolve().parent.parent / "states" / "tailspin-aadc01-usgov.yaml"
 
@@ -55,6 +59,9 @@ def main() -> int:
                 peak[label] = max(peak[label], timing.peak_rss_mb)
         base = statistics.median(next(iter(seconds.values())))
         print(f"machine: {machine()}; {args.runs} interleaved runs each")
+        note = bytecode_note()
+        if note:
+            print(note)
         for label, values in seconds.items():
             median = statistics.median(values)
             print(

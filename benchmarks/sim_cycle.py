@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, reconciler_command, time_process
+from _common import bytecode_note, machine, reconciler_command, time_process
 
 if TYPE_CHECKING:
     from reconciler.observed import Group
@@ -78,6 +78,8 @@ def main() -> int:
         baseline = time_process([sys.executable, "-c", "import yaml, jsonschema, deepdiff"], args.runs)
         median = sorted(seconds)[len(seconds) // 2]
         print(f"machine: {machine()}; simulator file {master.stat().st_size / 1e6:.1f} MB")
+        if note := bytecode_note():
+            print(note)
         print(
             f"sim cycle --full, {args.groups} groups: median {median:.3f} s, min {min(seconds):.3f} s, "
             f"max {max(seconds):.3f} s over {args.runs} runs; peak RSS {peak:.0f} MB; "
