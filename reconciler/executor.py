@@ -190,7 +190,8 @@ class Executor:
                 "run-end",
                 self.run_id,
                 result=result,
-                observedVersion=last.server.version if last else first.server.version,
+                # The version the plan was made for: an upgrade during the run is drift for the next.
+                observedVersion=first.server.version,
                 memberLimit=rules.effective_limit(last) if last else None,
             )
         return outcomes

@@ -175,3 +175,17 @@ def test_journal_records_every_action(tmp_path: Path) -> None:
     assert entries[-1]["result"] == "success" and entries[-1]["observedVersion"] == "1.6.2.4"
     assert {e["run"] for e in entries} == {entries[0]["run"]}
     assert entries[0]["planDigest"].startswith("sha256:")
+
+
+def test_an_upgrade_during_a_run_is_drift_for_the_next(tmp_path: Path) -> None:
+    server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
+    p = make_plan(server, state())
+
+    class UpgradedMidway(Faulty):
+        def set_rule_disabled(self, identifier: str, disabled: bool) -> None:
+            self.inner.set_rule_disabled(identifier, disabled)
+            self.inner.upgrade("1.6.4.0")
+
+    journal = Journal("srv1", tmp_path)
+    Executor(UpgradedMidway(server, 99, _refuse), journal, Settings(wait_timeout=0)).run(p)
+    assert journal.history().last_applied_version == "1.6.2.4"  # so the next run says "drift after upgrade"

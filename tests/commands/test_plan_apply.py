@@ -231,9 +231,16 @@ def test_reconcile_watch_heals_an_upgrade_and_stops_on_ctrl_c(run: Run, tmp_path
         proc.kill()
         raise AssertionError(proc.communicate())
 
-    wait_for(lambda: rules.effective_limit(server.observe()) == 100000)
+    journal = tmp_path / ".reconciler" / "journal" / "contoso-aadc01.jsonl"
+
+    def settled() -> bool:
+        # The limit in place and the run that placed it finished (its last journal line written).
+        lines = journal.read_text().splitlines() if journal.exists() else []
+        return rules.effective_limit(server.observe()) == 100000 and bool(lines) and '"run-end"' in lines[-1]
+
+    wait_for(settled)
     server.upgrade("1.6.4.0")  # the 1.6 known issue: back to 50,000
-    wait_for(lambda: rules.effective_limit(server.observe()) == 100000)
+    wait_for(settled)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
