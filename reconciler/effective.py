@@ -18,16 +18,17 @@ def api_versions(state: ObservedState) -> tuple[int, int]:
     return (default if export is None else export), (default if import_ is None else import_)
 
 
-def uses_v2(state: ObservedState) -> bool:
-    return api_versions(state) == (2, 2)
+def endpoint_cap(export: int, import_: int, verified_domain: bool | None) -> int:
+    """The largest group an endpoint can carry, whatever the rules say."""
+    cap = facts.V2_MEMBER_LIMIT if (export, import_) == (2, 2) else facts.V1_MEMBER_LIMIT
+    if verified_domain is False:
+        cap = min(cap, facts.UNVERIFIED_DOMAIN_MEMBER_LIMIT)
+    return cap
 
 
 def sync_cap(state: ObservedState) -> int:
-    """The largest group the endpoint itself can carry, whatever the rules say."""
-    cap = facts.V2_MEMBER_LIMIT if uses_v2(state) else facts.V1_MEMBER_LIMIT
-    if state.server.tenant_has_verified_domain is False:
-        cap = min(cap, facts.UNVERIFIED_DOMAIN_MEMBER_LIMIT)
-    return cap
+    """The cap of the endpoint in force on the server."""
+    return endpoint_cap(*api_versions(state), state.server.tenant_has_verified_domain)
 
 
 def member_limit(state: ObservedState) -> int:

@@ -31,7 +31,6 @@ class Outcome:
     path: str
     plan: Plan | None = None
     problems: tuple[Problem, ...] = ()
-    applied: runs.Applied | None = None
     converged: bool | None = None  # after apply: planning again found nothing to do
     log: str = ""  # what an unattended apply had to say, printed once its wave is done
 

@@ -279,13 +279,9 @@ def _order(actions: list[tuple[Action, set[int]]]) -> tuple[Action, ...]:
 
 
 def _impact(state: ObservedState, desired: DesiredState, target: Target) -> Impact:
-    cap = (
-        facts.V2_MEMBER_LIMIT
-        if (desired.export_api_version, desired.import_api_version) == (2, 2)
-        else facts.V1_MEMBER_LIMIT
+    cap = effective.endpoint_cap(
+        desired.export_api_version, desired.import_api_version, state.server.tenant_has_verified_domain
     )
-    if state.server.tenant_has_verified_domain is False:
-        cap = min(cap, facts.UNVERIFIED_DOMAIN_MEMBER_LIMIT)
     new_limit = min(target.limit, cap)
     now = effective.member_limit(state)
     groups = state.groups or ()

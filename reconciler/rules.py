@@ -100,10 +100,14 @@ def _scope_value(condition: ScopeCondition) -> int:
     return int(value)
 
 
+def _limit_candidates(state: ObservedState) -> list[SyncRule]:
+    """Enabled outbound group→group rules on AAD that flow member: the one of lowest precedence wins."""
+    return [r for r in state.sync_rules if not r.disabled and is_outbound_group_rule(r) and flows_member(r)]
+
+
 def limit_rule(state: ObservedState) -> SyncRule | None:
-    """The rule whose limit is in force: enabled, outbound group→group on AAD, flows member, lowest precedence."""
-    candidates = [r for r in state.sync_rules if not r.disabled and is_outbound_group_rule(r) and flows_member(r)]
-    return min(candidates, key=lambda r: r.precedence, default=None)
+    """The rule whose limit is in force."""
+    return min(_limit_candidates(state), key=lambda r: r.precedence, default=None)
 
 
 def effective_limit(state: ObservedState) -> int | None:
@@ -172,7 +176,7 @@ class Survey:
 def survey(state: ObservedState, clone_name: str) -> Survey:
     standard = standard_group_join(state)
     clones = tuple(managed_clones(state, clone_name))
-    candidates = [r for r in state.sync_rules if not r.disabled and is_outbound_group_rule(r) and flows_member(r)]
+    candidates = _limit_candidates(state)
     winner = min(candidates, key=lambda r: r.precedence, default=None)
     parsed = {r.identifier: rule_limit(r) for r in (standard, *clones, winner) if r is not None}
     mine = {r.identifier for r in clones} | ({standard.identifier} if standard else set())

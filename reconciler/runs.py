@@ -51,8 +51,11 @@ def _journal(name: str, options: RunOptions) -> Journal:
     return Journal(name, options.state_dir / "journal")
 
 
-def _planner_options(options: RunOptions, history: History) -> planner.Options:
-    return planner.Options(allow_group_deletion=options.allow_group_deletion, proven_limit=history.proven_limit)
+def _make_plan(state_file: StateFile, current: observed.ObservedState, options: RunOptions, history: History) -> Plan:
+    planner_options = planner.Options(
+        allow_group_deletion=options.allow_group_deletion, proven_limit=history.proven_limit
+    )
+    return planner.make_plan(state_file.state, current, desired_digest(state_file), planner_options)
 
 
 def observe_one(state_file: StateFile, options: RunOptions) -> observed.ObservedState:
@@ -62,9 +65,7 @@ def observe_one(state_file: StateFile, options: RunOptions) -> observed.Observed
 def plan_one(state_file: StateFile, options: RunOptions) -> Plan:
     server = targets.open_server(options.target, state_file.state)
     history = _journal(state_file.state.name, options).history()
-    return planner.make_plan(
-        state_file.state, server.observe(), desired_digest(state_file), _planner_options(options, history)
-    )
+    return _make_plan(state_file, server.observe(), options, history)
 
 
 @contextlib.contextmanager
@@ -121,9 +122,7 @@ def apply_one(
             _check_saved(saved, state_file, observed.digest(current))
             the_plan = saved
         else:
-            the_plan = planner.make_plan(
-                state_file.state, current, desired_digest(state_file), _planner_options(options, history)
-            )
+            the_plan = _make_plan(state_file, current, options, history)
         show(the_plan, notes)
         if not the_plan.actions:
             return Applied(the_plan, notes)

@@ -17,7 +17,6 @@ def test_absent_registry_values_mean_the_builds_default(version: str, versions: 
 def test_registry_values_win_over_the_default() -> None:
     state = defaults.new_server("s", "2.4.18.0").replace(registry=Registry(1, None))
     assert effective.api_versions(state) == (1, 2)
-    assert not effective.uses_v2(state)
     assert effective.sync_cap(state) == 50000
 
 

@@ -91,9 +91,7 @@ def _apply_one(
                 converged = not runs.plan_one(state_file, options).actions
             except UserError:
                 converged = False
-        return fleet.Outcome(
-            name, state_file.path, plan=applied.plan, applied=applied, converged=converged, log="".join(log)
-        )
+        return fleet.Outcome(name, state_file.path, plan=applied.plan, converged=converged, log="".join(log))
 
     return run
 
