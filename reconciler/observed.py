@@ -171,9 +171,6 @@ class ObservedState:
         wanted = identifier.strip("{}").lower()
         return next((r for r in self.sync_rules if r.identifier.lower() == wanted), None)
 
-    def rules_named(self, name: str) -> list[SyncRule]:
-        return [r for r in self.sync_rules if r.name == name]
-
     def override_for(self, connector_name: str) -> ConnectorOverride | None:
         return next((o for o in self.connector_overrides if o.connector_name == connector_name), None)
 

@@ -66,10 +66,6 @@ class Plan:
     # again from the server as it finds it.
     managed_rule: SyncRule | None = field(default=None, compare=False)
 
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.actions)
-
 
 def digest_of(data: Any) -> str:
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -38,10 +38,6 @@ class Version:
     def __str__(self) -> str:
         return ".".join(str(p) for p in self.parts)
 
-    @property
-    def minor_line(self) -> tuple[int, int]:
-        return self.parts[0], self.parts[1]
-
 
 @dataclass(frozen=True)
 class Behaviour:
