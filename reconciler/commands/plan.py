@@ -46,11 +46,11 @@ def plan(
         raise UserError(f"--out saves the plan of one server; {len(outcomes)} state files were given")
     if output == "powershell" and len(outcomes) != 1:
         raise UserError(f"--output powershell writes one server's script; {len(outcomes)} state files were given")
-    planned = [o for o in outcomes if o.plan is not None]
-    if planned or len(outcomes) > 1:
+    plans = [o.plan for o in outcomes if o.plan is not None]
+    if plans or len(outcomes) > 1:
         sys.stdout.write(REPORTERS[output](outcomes))
-    if out is not None and planned and planned[0].plan is not None:
-        save(planned[0].plan, out)
+    if out is not None and plans:
+        save(plans[0], out)
     for outcome in outcomes:
         for problem in outcome.problems:
             print(problem, file=sys.stderr)
