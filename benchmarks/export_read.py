@@ -2,7 +2,7 @@
 
     python benchmarks/export_read.py [--runs 15]
 
-Reports (1) in-process time of `configexport.read` on the 62-rule export with its 1.8 MB
+Reports (1) in-process time of `serverconfig.read` on the 62-rule export with its 1.8 MB
 on-premises connector file, first call (schema compilation included) and warm calls, and
 (2) whole processes side by side: `reconciler export --target export:DIR` minus
 `reconciler validate` of one small state file (the same start-up, no server read).
@@ -32,15 +32,15 @@ def main() -> int:
     if not EXPORT.is_dir():
         print(f"no fixture at {EXPORT}", file=sys.stderr)
         return 1
-    from reconciler import configexport
+    from reconciler.servers import serverconfig
 
     start = time.perf_counter()
-    configexport.read(EXPORT, "contoso-sync01")
+    serverconfig.read(EXPORT, "contoso-sync01")
     first = time.perf_counter() - start
     warm = []
     for _ in range(args.runs):
         start = time.perf_counter()
-        configexport.read(EXPORT, "contoso-sync01")
+        serverconfig.read(EXPORT, "contoso-sync01")
         warm.append(time.perf_counter() - start)
     print(f"machine: {machine()}")
     if note := bytecode_note():

@@ -43,19 +43,19 @@ spec:
 
 
 def generate(folder: Path, count: int) -> None:
-    from reconciler import observed, rules
-    from reconciler.simulator import defaults
+    from reconciler import observed, syncrules
+    from reconciler.servers.simulator import defaults
 
     (folder / "states").mkdir()
     (folder / "snapshots").mkdir()
     template = defaults.new_server("template", "1.6.2.4")
-    standard = rules.standard_group_join(template)
+    standard = syncrules.standard_group_join(template)
     assert standard is not None
     for i in range(count):
         name = f"tenant{i:05d}-aadc01"
         state = template.replace(server=template.server.__class__(name, "1.6.2.4", "AzureCommercial", True))
         if i % 3 == 0:
-            clone = rules.make_clone(standard, server=name, name="Out to AAD - Group Join (member limit)",
+            clone = syncrules.make_clone(standard, server=name, name="Out to AAD - Group Join (member limit)",
                                      precedence=90, limit=100000)  # fmt: skip
             state = state.replace(sync_rules=(*state.sync_rules, clone))
         limit = 100000 if i % 5 else 50000

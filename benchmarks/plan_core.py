@@ -19,9 +19,9 @@ import time
 
 
 def pairs(count: int) -> list[tuple[object, object]]:
-    from reconciler import facts, rules
+    from reconciler import facts, syncrules
     from reconciler.desired import DesiredState
-    from reconciler.simulator import defaults
+    from reconciler.servers.simulator import defaults
 
     rng = random.Random(4)
     templates = {v: defaults.new_server("srv", v) for v in ("1.5.30.0", "1.6.2.4", "2.0.3.0", "2.4.18.0")}
@@ -30,14 +30,14 @@ def pairs(count: int) -> list[tuple[object, object]]:
         name = f"srv{i:05d}"
         state = rng.choice(list(templates.values()))
         state = state.replace(server=dataclasses.replace(state.server, name=name))
-        standard = rules.standard_group_join(state)
+        standard = syncrules.standard_group_join(state)
         assert standard is not None
         extra = []
         shape = rng.random()
         if shape < 0.5:
             limit = rng.choice([75000, 100000, 150000])
             name_ = facts.DEFAULT_MANAGED_RULE_NAME
-            clone = rules.make_clone(standard, server=name, name=name_, precedence=rng.randint(1, 99), limit=limit)
+            clone = syncrules.make_clone(standard, server=name, name=name_, precedence=rng.randint(1, 99), limit=limit)
             extra.append(dataclasses.replace(clone, disabled=rng.random() < 0.1))
             if shape < 0.05:
                 extra.append(dataclasses.replace(clone, identifier=clone.identifier[:-1] + "f", precedence=98))

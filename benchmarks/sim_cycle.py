@@ -41,15 +41,15 @@ def tenant(count: int) -> tuple[Group, ...]:
 
 
 def build(path: Path, count: int) -> None:
-    from reconciler import rules
-    from reconciler.simulator import SimulatedServer, defaults
+    from reconciler import syncrules
+    from reconciler.servers.simulator import SimulatedServer, defaults
 
     server = SimulatedServer(path)
     state = defaults.new_server("bench01", "2.4.18.0").replace(groups=tenant(count))
     server.create(state, replace=True)
-    standard = rules.standard_group_join(state)
+    standard = syncrules.standard_group_join(state)
     assert standard is not None
-    server.add_rule(rules.make_clone(standard, server="bench01", name="clone", precedence=90, limit=100_000))
+    server.add_rule(syncrules.make_clone(standard, server="bench01", name="clone", precedence=90, limit=100_000))
     server.set_rule_disabled(standard.identifier, True)
 
 

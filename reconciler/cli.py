@@ -10,10 +10,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from reconciler import __version__, fleet, runs, targets, versions
+from reconciler import __version__, builds, fleet, reports, runner
+from reconciler.actions import DEFAULT_WAIT_TIMEOUT
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError
-from reconciler.reporters import REPORTERS
-from reconciler.server import DEFAULT_WAIT_TIMEOUT
+from reconciler.servers import targets
 
 WAIT_ENV = "RECONCILER_WAIT_TIMEOUT"
 DEFAULT_WAIT = DEFAULT_WAIT_TIMEOUT
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", parents=[server], help="observe, diff and print the ordered actions")
     p.add_argument(
-        "--output", choices=sorted(REPORTERS), default="text", help="text (default), json, markdown or powershell"
+        "--output", choices=list(reports.FORMATS), default="text", help="text (default), json, markdown or powershell"
     )
     p.add_argument("--out", metavar="PLAN.json", help="save the plan for `apply --plan`")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--target", help="sim (default), sim:FILE.json or sim:DIR/; env RECONCILER_TARGET")
     common.add_argument("--name", help="server name (picks the file in a folder target; names a new server)")
     p = sim_sub.add_parser("init", parents=[common], help="create a simulated server")
-    p.add_argument("--version", dest="product_version", help=f"product build (default {versions.CURRENT_VERSION})")
+    p.add_argument("--version", dest="product_version", help=f"product build (default {builds.CURRENT_VERSION})")
     p.add_argument("--from", dest="source", metavar="SNAPSHOT.json", help="make a twin of an observed server")
     p.add_argument("--force", action="store_true", help="replace an existing simulated server")
     sim_sub.add_parser("show", parents=[common], help="print the observed state as JSON")
@@ -111,8 +111,8 @@ def _wait_timeout(given: float | None) -> float:
     return given
 
 
-def _options(args: argparse.Namespace) -> runs.RunOptions:
-    return runs.RunOptions(
+def _options(args: argparse.Namespace) -> runner.RunOptions:
+    return runner.RunOptions(
         target=targets.parse(args.target),
         allow_group_deletion=args.allow_group_deletion,
         wait_timeout=_wait_timeout(getattr(args, "wait_timeout", None)),

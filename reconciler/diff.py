@@ -1,4 +1,4 @@
-"""The typed difference between two projections (see `reconciler.projection`), by deepdiff."""
+"""The typed difference between two projections (see `reconciler.views`), by deepdiff."""
 
 from __future__ import annotations
 

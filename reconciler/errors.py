@@ -1,4 +1,4 @@
-"""User-facing problems and the exit codes every command shares (DESIGN §5).
+"""User-facing problems and the exit codes every command shares (docs/commands.md#exit-codes).
 
 A *problem* is something the user can fix (bad input, a refused plan, a server that said no).
 It is reported as one line and never as a traceback. Anything else is a bug and may crash.
@@ -44,6 +44,10 @@ class UserError(Exception):
             problems = [Problem("", None, None, problems)]
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Refused(UserError):
+    """A server said no (busy, unsupported, a rule it will not take); nothing was changed."""
 
 
 def problem(message: str, file: str = "") -> UserError:

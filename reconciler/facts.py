@@ -1,6 +1,6 @@
 """Facts of the product that do not depend on the server's version, each with its source.
 
-Version-dependent behaviour lives in `reconciler.versions`; this module is what stays true on
+Version-dependent behaviour lives in `reconciler.builds`; this module is what stays true on
 every build. Sources (DESIGN §2): Microsoft's "Azure AD Connect sync V2 endpoint API" page
 (2020 and 2023 revisions, "V2 page" below) and the real 1.1.130.0 export in shared/fixtures.
 """

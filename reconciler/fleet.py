@@ -10,35 +10,18 @@ import gc
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler import runs, statefiles
-from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem, UserError
-from reconciler.plan import Plan
+from reconciler import runner, statefiles
+from reconciler.errors import Problem, UserError
+from reconciler.results import ServerResult
 from reconciler.statefiles import StateFile
 
 # Below this many servers a process pool costs more than it saves.
 PARALLEL_FROM = 48
 WAVES = ("staging", "active")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    server: str
-    path: str
-    plan: Plan | None = None
-    problems: tuple[Problem, ...] = ()
-    converged: bool | None = None  # after apply: planning again found nothing to do
-    log: str = ""  # what an unattended apply had to say, printed once its wave is done
-
-    @property
-    def status(self) -> str:
-        if self.problems:
-            return "failed"
-        return "changes" if self.plan is not None and self.plan.actions else "in-sync"
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -57,14 +40,6 @@ def in_shard(name: str, shard: tuple[int, int]) -> bool:
 def select(states: Sequence[StateFile], shard: tuple[int, int] | None) -> list[StateFile]:
     chosen = [s for s in states if shard is None or in_shard(s.state.name, shard)]
     return sorted(chosen, key=lambda s: s.state.name)
-
-
-def _plan_one(job: tuple[StateFile, runs.RunOptions]) -> Outcome:
-    state_file, options = job
-    try:
-        return Outcome(state_file.state.name, state_file.path, plan=runs.plan_one(state_file, options))
-    except UserError as exc:
-        return Outcome(state_file.state.name, state_file.path, problems=exc.problems)
 
 
 class Progress:
@@ -86,18 +61,18 @@ class Progress:
             sys.stderr.flush()
 
 
-_PlanJob = tuple[Path, runs.RunOptions, tuple[int, int] | None]
+_PlanJob = tuple[Path, runner.RunOptions, tuple[int, int] | None]
 
 
-def _plan_path(job: _PlanJob) -> Outcome | None:
+def _plan_path(job: _PlanJob) -> ServerResult | None:
     """Load, pick by shard, plan: all in the worker, so that reading 10,000 files is spread too."""
     path, options, shard = job
     state_file, problems = statefiles.load_one(path)
     if state_file is None:
-        return Outcome(str(path), str(path), problems=tuple(problems))
+        return ServerResult(str(path), str(path), problems=tuple(problems))
     if shard is not None and not in_shard(state_file.state.name, shard):
         return None
-    return _plan_one((state_file, options))
+    return runner.plan_result(state_file, options)
 
 
 def _collect_less() -> None:
@@ -122,14 +97,14 @@ def _mapped(function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
 
 
 def plan_paths(
-    arguments: Sequence[str], options: runs.RunOptions, shard: tuple[int, int] | None, progress: bool
-) -> list[Outcome]:
+    arguments: Sequence[str], options: runner.RunOptions, shard: tuple[int, int] | None, progress: bool
+) -> list[ServerResult]:
     """Every state file named (folders expanded) planned; each failure is its own server's outcome."""
     paths, problems = statefiles.discover(arguments)
     if problems:
         raise UserError(problems)
     meter = Progress(len(paths), "planning", progress)
-    outcomes: list[Outcome] = []
+    outcomes: list[ServerResult] = []
     for outcome in _mapped(_plan_path, [(path, options, shard) for path in paths]):
         if outcome is not None:
             outcomes.append(outcome)
@@ -138,46 +113,32 @@ def plan_paths(
     return sorted(_without_duplicates(outcomes), key=lambda o: o.server)
 
 
-def _without_duplicates(outcomes: list[Outcome]) -> list[Outcome]:
+def _without_duplicates(outcomes: list[ServerResult]) -> list[ServerResult]:
     # Two files for one server would fight over it: the later file (by path) fails.
     first: dict[str, str] = {}
     kept = []
     for outcome in sorted(outcomes, key=lambda o: o.path):
         if outcome.server in first and not outcome.problems:
             problem = statefiles.duplicate_problem(outcome.path, outcome.server, first[outcome.server])
-            kept.append(Outcome(outcome.server, outcome.path, problems=(problem,)))
+            kept.append(ServerResult(outcome.server, outcome.path, problems=(problem,)))
             continue
         first.setdefault(outcome.server, outcome.path)
         kept.append(outcome)
     return kept
 
 
-def exit_code(outcomes: Iterable[Outcome], detailed: bool) -> int:
-    """The worst of all: an error over changes over nothing to do."""
-    statuses = {o.status for o in outcomes}
-    if "failed" in statuses:
-        return EXIT_ERROR
-    return EXIT_CHANGES if detailed and "changes" in statuses else EXIT_OK
-
-
-def summary(outcomes: Sequence[Outcome], changes: str = "with changes") -> str:
-    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("in-sync", "changes", "failed")}
-    noun = "server" if len(outcomes) == 1 else "servers"
-    return (
-        f"{len(outcomes)} {noun}: {counts['in-sync']} in sync, {counts['changes']} {changes}, {counts['failed']} failed"
-    )
-
-
-def is_staging(state_file: StateFile, options: runs.RunOptions) -> bool:
+def is_staging(state_file: StateFile, options: runner.RunOptions) -> bool:
     """Staging servers go first (swing migration): the observed scheduler says which they are."""
-    return bool(runs.observe_one(state_file, options).scheduler.staging_mode_enabled)
+    return bool(runner.observe_one(state_file, options).scheduler.staging_mode_enabled)
 
 
 # Applying is waiting on servers (sync cycles, PowerShell), not computing: threads, a few at a time.
 APPLY_THREADS = 8
 
 
-def _side_by_side(apply_one: Callable[[StateFile], Outcome], states: list[StateFile], parallel: bool) -> list[Outcome]:
+def _side_by_side(
+    apply_one: Callable[[StateFile], ServerResult], states: list[StateFile], parallel: bool
+) -> list[ServerResult]:
     if not parallel or len(states) < 2:
         return [apply_one(s) for s in states]
     from concurrent.futures import ThreadPoolExecutor
@@ -186,33 +147,33 @@ def _side_by_side(apply_one: Callable[[StateFile], Outcome], states: list[StateF
         return list(pool.map(apply_one, states))
 
 
-def _held_back(state_file: StateFile, blockers: list[str]) -> Outcome:
+def _held_back(state_file: StateFile, blockers: list[str]) -> ServerResult:
     why = (
         f"{state_file.state.name}: not applied: active servers wait until every staging server converges; "
         f"not yet: {', '.join(blockers)}"
     )
-    return Outcome(state_file.state.name, state_file.path, problems=(Problem("", None, None, why),))
+    return ServerResult(state_file.state.name, state_file.path, problems=(Problem("", None, None, why),))
 
 
 def apply_in_waves(
     states: Sequence[StateFile],
-    options: runs.RunOptions,
-    apply_one: Callable[[StateFile], Outcome],
+    options: runner.RunOptions,
+    apply_one: Callable[[StateFile], ServerResult],
     wave: str | None,
-    report: Callable[[list[Outcome]], None] = lambda _done: None,
+    report: Callable[[list[ServerResult]], None] = lambda _done: None,
     *,
     parallel: bool = False,
-) -> list[Outcome]:
+) -> list[ServerResult]:
     """Staging servers first; active ones only once every staging server of the run converged.
 
     `report` gets each wave's outcomes, sorted by server, as soon as the wave is done."""
-    outcomes: list[Outcome] = []
+    outcomes: list[ServerResult] = []
     waves: dict[str, list[StateFile]] = {"staging": [], "active": []}
     for state_file in states:
         try:
             waves["staging" if is_staging(state_file, options) else "active"].append(state_file)
         except UserError as exc:
-            outcomes.append(Outcome(state_file.state.name, state_file.path, problems=exc.problems))
+            outcomes.append(ServerResult(state_file.state.name, state_file.path, problems=exc.problems))
     report(sorted(outcomes, key=lambda o: o.server))
     staged = _side_by_side(apply_one, waves["staging"], parallel) if wave in (None, "staging") else []
     report(sorted(staged, key=lambda o: o.server))

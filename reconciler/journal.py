@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from reconciler import actions
+
 DEFAULT_FOLDER = Path(".reconciler") / "journal"
 
 
@@ -68,7 +70,7 @@ class Journal:
         for run, events in runs.items():  # runs of one server never overlap: apply holds its lock
             end = next((e for e in events if e.get("event") == "run-end"), None)
             if end is None:
-                scheduler = [e["params"]["enabled"] for e in events if _scheduler_done(e)]
+                scheduler = [left for left in map(_scheduler_left, events) if left is not None]
                 if scheduler and scheduler[-1] is False:
                     died = run
                 continue
@@ -81,13 +83,22 @@ class Journal:
         return History(died, applied, proven)
 
 
-def _scheduler_done(entry: dict[str, Any]) -> bool:
-    return bool(
-        entry.get("event") == "action"
-        and entry.get("kind") == "SetSyncCycleEnabled"
-        and entry.get("result") == "done"
-        and isinstance(entry.get("params"), dict)
-    )
+def _scheduler_left(entry: dict[str, Any]) -> bool | None:
+    """The scheduler setting an entry records as done, if it records one."""
+    if entry.get("event") == "action" and entry.get("result") != "done":
+        return None
+    value = entry.get("scheduler")
+    if isinstance(value, bool):
+        return value
+    # Journals written by version 0.1 name the action only.
+    kind = actions.KINDS.get(str(entry.get("kind")))
+    params = entry.get("params")
+    if entry.get("event") != "action" or kind is None or not isinstance(params, dict):
+        return None
+    try:
+        return kind.scheduler_after(params)
+    except KeyError:
+        return None
 
 
 def _now() -> str:

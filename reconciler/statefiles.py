@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import desired, schemas, semantics, yamlsource
+from reconciler import desired, schemas, validation, yamlsource
 from reconciler.desired import DesiredState
 from reconciler.errors import Problem, UserError
 
@@ -54,7 +54,7 @@ def load_one(path: Path) -> tuple[StateFile | None, list[Problem]]:
         doc = yamlsource.load(path, display)
     except UserError as exc:
         return None, list(exc.problems)
-    problems = schemas.check(doc, schemas.DESIRED_STATE) + semantics.check(doc)
+    problems = schemas.check(doc, schemas.DESIRED_STATE) + validation.check(doc)
     if problems:
         return None, problems
     return StateFile(display, desired.from_document(doc.data)), []

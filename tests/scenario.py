@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from reconciler import desired, plan, planner
+from reconciler import desired, planner, plans
 from reconciler.desired import DesiredState
-from reconciler.executor import Executor, Outcome, Settings
+from reconciler.executor import Executor, Settings, StepResult
 from reconciler.journal import Journal
-from reconciler.plan import Plan
-from reconciler.simulator import InMemoryServer, defaults
+from reconciler.plans import Plan
+from reconciler.servers.simulator import InMemoryServer, defaults
 
 
 def state(name: str = "srv1", **changes: object) -> DesiredState:
@@ -31,11 +31,11 @@ def server(version: str = "1.6.2.4", name: str = "srv1") -> InMemoryServer:
 
 
 def make_plan(srv: InMemoryServer, want: DesiredState, allow: bool = False) -> Plan:
-    digest = plan.digest_of(desired.to_document(want))
+    digest = plans.digest_of(desired.to_document(want))
     return planner.make_plan(want, srv.observe(), digest, planner.Options(allow_group_deletion=allow))
 
 
-def apply(srv: InMemoryServer, want: DesiredState, folder: Path, allow: bool = False) -> tuple[Plan, list[Outcome]]:
+def apply(srv: InMemoryServer, want: DesiredState, folder: Path, allow: bool = False) -> tuple[Plan, list[StepResult]]:
     the_plan = make_plan(srv, want, allow)
     executor = Executor(srv, Journal(want.name, folder), Settings(wait_timeout=0, poll_interval=0))
     return the_plan, executor.run(the_plan)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import desired, facts, schemas, semantics, statefiles, yamlsource
+from reconciler import desired, facts, schemas, statefiles, validation, yamlsource
 from reconciler.desired import DesiredState
 from tests.support import STATES
 
@@ -46,7 +46,7 @@ def test_round_trip_through_yaml(state: DesiredState) -> None:
     text = yamlsource.dump(desired.to_document(state))
     doc = yamlsource.parse(text, "gen.yaml")
     assert schemas.check(doc, schemas.DESIRED_STATE) == []
-    assert semantics.check(doc) == []
+    assert validation.check(doc) == []
     assert desired.from_document(doc.data) == state
     assert yamlsource.dump(desired.to_document(desired.from_document(doc.data))) == text
 

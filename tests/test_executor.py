@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from reconciler import rules, runs, targets
-from reconciler.errors import UserError
+from reconciler import runner, syncrules
+from reconciler.errors import Refused, UserError
 from reconciler.executor import Executor, Settings
 from reconciler.journal import Journal
-from reconciler.server import Refused
-from reconciler.simulator import InMemoryServer, SimulatedServer, defaults
+from reconciler.servers import targets
+from reconciler.servers.simulator import InMemoryServer, SimulatedServer, defaults
 from reconciler.statefiles import StateFile
 from tests.scenario import apply, make_plan, state
 
@@ -87,8 +87,8 @@ def test_an_action_failing_restores_the_scheduler_and_the_next_run_converges(tmp
     assert server.state.scheduler.sync_cycle_enabled is True
     apply(server, LONGEST, tmp_path)
     assert make_plan(server, LONGEST).actions == ()
-    assert len(rules.managed_clones(server.state, LONGEST.rule_name)) == 1
-    assert rules.effective_limit(server.state) == 100000
+    assert len(syncrules.managed_clones(server.state, LONGEST.rule_name)) == 1
+    assert syncrules.effective_limit(server.state) == 100000
 
 
 def _die() -> None:
@@ -115,15 +115,15 @@ def test_a_killed_run_is_healed_by_the_next_reconcile(tmp_path: Path, kill_at: i
     killed = SimulatedServer(sim).observe()
     assert killed.scheduler.sync_cycle_enabled is (kill_at == 0)  # the kill left it off after the first change
 
-    options = runs.RunOptions(target=targets.FileTarget("sim", file=sim), wait_timeout=0, state_dir=tmp_path)
-    applied = runs.apply_one(StateFile("srv1.yaml", LONGEST), options, confirm=lambda _p: True)
+    options = runner.RunOptions(target=targets.SimTarget(file=sim), wait_timeout=0, state_dir=tmp_path)
+    applied = runner.apply_one(StateFile("srv1.yaml", LONGEST), options, confirm=lambda _p: True)
     if kill_at > 0:
         assert any("stopped with the scheduler disabled; this run restores it" in n for n in applied.notes)
     healed = SimulatedServer(sim).observe()
     assert healed.scheduler.sync_cycle_enabled is True
-    assert len(rules.managed_clones(healed, LONGEST.rule_name)) == 1
-    assert rules.effective_limit(healed) == 100000
-    again = runs.apply_one(StateFile("srv1.yaml", LONGEST), options, confirm=lambda _p: True)
+    assert len(syncrules.managed_clones(healed, LONGEST.rule_name)) == 1
+    assert syncrules.effective_limit(healed) == 100000
+    again = runner.apply_one(StateFile("srv1.yaml", LONGEST), options, confirm=lambda _p: True)
     assert again.plan.actions == () and again.notes == []
     for line in (tmp_path / "journal" / "srv1.jsonl").read_text().splitlines():
         assert json.loads(line)["server"] == "srv1"
@@ -164,7 +164,7 @@ def test_waiting_ends_when_the_cycle_does(tmp_path: Path) -> None:
 
     Executor(server, Journal("srv1", tmp_path), Settings(wait_timeout=60, poll_interval=2, sleep=sleep)).run(p)
     assert polls == [2, 2, 2]
-    assert rules.effective_limit(server.state) == 100000
+    assert syncrules.effective_limit(server.state) == 100000
 
 
 def test_journal_records_every_action(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import desired, fastschema, observed, plan, schemas
-from reconciler.simulator import defaults
+from reconciler import desired, fastschema, observed, plans, schemas
+from reconciler.servers.simulator import defaults
 from tests.scenario import make_plan, server, state
 
 
@@ -29,7 +29,7 @@ def _documents() -> dict[str, Any]:
     srv = server("1.6.2.4")
     return {
         schemas.OBSERVED_STATE: observed.to_json(defaults.new_server("s", "1.6.2.4")),
-        schemas.PLAN: plan.to_json(make_plan(srv, state())),
+        schemas.PLAN: plans.to_json(make_plan(srv, state())),
         schemas.DESIRED_STATE: desired.to_document(state(max_limit_increase=5, connector_name="c - AAD")),
     }
 

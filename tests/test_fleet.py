@@ -8,9 +8,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import fleet, runs, targets
+from reconciler import fleet, results, runner
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem
-from reconciler.simulator import SimulatedServer, defaults
+from reconciler.results import ServerResult
+from reconciler.servers import targets
+from reconciler.servers.simulator import SimulatedServer, defaults
 from reconciler.statefiles import StateFile
 from tests.scenario import state
 
@@ -32,16 +34,16 @@ def test_shards_are_stable_and_spread() -> None:
 
 
 def test_exit_code_is_the_worst() -> None:
-    ok = fleet.Outcome("a", "a.yaml")
-    failed = fleet.Outcome("b", "b.yaml", problems=(Problem("b.yaml", None, None, "x"),))
-    assert fleet.exit_code([ok], detailed=True) == EXIT_OK
-    assert fleet.exit_code([ok, failed], detailed=True) == EXIT_ERROR
-    assert fleet.summary([ok, failed]) == "2 servers: 1 in sync, 0 with changes, 1 failed"
-    assert fleet.exit_code([], detailed=True) == EXIT_OK
+    ok = ServerResult("a", "a.yaml")
+    failed = ServerResult("b", "b.yaml", problems=(Problem("b.yaml", None, None, "x"),))
+    assert results.exit_code([ok], detailed=True) == EXIT_OK
+    assert results.exit_code([ok, failed], detailed=True) == EXIT_ERROR
+    assert results.summary([ok, failed]) == "2 servers: 1 in sync, 0 with changes, 1 failed"
+    assert results.exit_code([], detailed=True) == EXIT_OK
     assert EXIT_CHANGES == 2
 
 
-def _sim_fleet(folder: Path, staging: list[str], active: list[str]) -> tuple[list[StateFile], runs.RunOptions]:
+def _sim_fleet(folder: Path, staging: list[str], active: list[str]) -> tuple[list[StateFile], runner.RunOptions]:
     states = []
     for name in staging + active:
         server = defaults.new_server(name, "1.6.2.4")
@@ -49,7 +51,7 @@ def _sim_fleet(folder: Path, staging: list[str], active: list[str]) -> tuple[lis
             server = server.replace(scheduler=dataclasses.replace(server.scheduler, staging_mode_enabled=True))
         SimulatedServer(folder / f"{name}.json").create(server, replace=False)
         states.append(StateFile(f"{name}.yaml", state(name=name)))
-    options = runs.RunOptions(target=targets.FileTarget("sim", folder=folder), wait_timeout=0, state_dir=folder)
+    options = runner.RunOptions(target=targets.SimTarget(folder=folder), wait_timeout=0, state_dir=folder)
     return states, options
 
 
@@ -57,11 +59,11 @@ def test_staging_servers_go_first_and_gate_the_active_ones(tmp_path: Path) -> No
     states, options = _sim_fleet(tmp_path, ["stage1"], ["active1", "active2"])
     order: list[str] = []
 
-    def apply_one(state_file: StateFile) -> fleet.Outcome:
+    def apply_one(state_file: StateFile) -> ServerResult:
         order.append(state_file.state.name)
-        applied = runs.apply_one(state_file, options, confirm=lambda _p: True)
-        converged = not runs.plan_one(state_file, options).actions
-        return fleet.Outcome(state_file.state.name, state_file.path, plan=applied.plan, converged=converged)
+        applied = runner.apply_one(state_file, options, confirm=lambda _p: True)
+        converged = not runner.plan_one(state_file, options).actions
+        return ServerResult(state_file.state.name, state_file.path, plan=applied.plan, converged=converged)
 
     outcomes = fleet.apply_in_waves(states, options, apply_one, wave=None)
     assert order == ["stage1", "active1", "active2"]
@@ -72,8 +74,8 @@ def test_staging_servers_go_first_and_gate_the_active_ones(tmp_path: Path) -> No
 def test_active_servers_wait_for_a_staging_server_that_did_not_converge(tmp_path: Path) -> None:
     states, options = _sim_fleet(tmp_path, ["stage1"], ["active1"])
 
-    def stuck(state_file: StateFile) -> fleet.Outcome:
-        return fleet.Outcome(state_file.state.name, state_file.path, converged=False)
+    def stuck(state_file: StateFile) -> ServerResult:
+        return ServerResult(state_file.state.name, state_file.path, converged=False)
 
     outcomes = {o.server: o for o in fleet.apply_in_waves(states, options, stuck, wave=None)}
     assert outcomes["active1"].status == "failed"

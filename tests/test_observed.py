@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from reconciler import observed, schemas
 from reconciler.errors import UserError
-from reconciler.simulator import defaults
+from reconciler.servers.simulator import defaults
 from tests.support import ROOT
 
 # DESIGN §4's example, verbatim.

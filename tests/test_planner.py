@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import effective, rules
+from reconciler import inforce, syncrules
 from reconciler.errors import UserError
 from reconciler.observed import ExportError, SyncCycleResult
 from tests.scenario import apply, kinds, make_plan, server, state
@@ -51,7 +51,7 @@ def test_raise_the_limit_phase_3(tmp_path: Path) -> None:
     ]
     assert p.impact.groups_to_provision == ("All Faculty",)
     apply(srv, state(), tmp_path)
-    assert rules.effective_limit(srv.state) == 100000
+    assert syncrules.effective_limit(srv.state) == 100000
     assert make_plan(srv, state()).actions == ()
 
 
@@ -124,7 +124,7 @@ def test_upgrade_reset_is_re_applied(tmp_path: Path) -> None:
     srv = server("1.5.30.0")
     apply(srv, state(), tmp_path)
     srv.upgrade("1.6.4.0")
-    assert rules.effective_limit(srv.state) == 50000
+    assert syncrules.effective_limit(srv.state) == 50000
     p = make_plan(srv, state())
     assert kinds(p) == [
         "WaitForSyncIdle",
@@ -134,7 +134,7 @@ def test_upgrade_reset_is_re_applied(tmp_path: Path) -> None:
         "SetSyncCycleEnabled(enabled=true)",
     ]
     apply(srv, state(), tmp_path)
-    assert rules.effective_limit(srv.state) == 100000
+    assert syncrules.effective_limit(srv.state) == 100000
     assert make_plan(srv, state()).actions == ()
 
 
@@ -150,7 +150,7 @@ def test_staging_server_is_planned_and_applied_alike(tmp_path: Path) -> None:
     srv = server("1.6.2.4")
     srv.state = srv.state.replace(scheduler=dataclasses.replace(srv.state.scheduler, staging_mode_enabled=True))
     apply(srv, state(), tmp_path)
-    assert rules.effective_limit(srv.state) == 100000 and srv.state.scheduler.staging_mode_enabled
+    assert syncrules.effective_limit(srv.state) == 100000 and srv.state.scheduler.staging_mode_enabled
 
 
 def test_scheduler_only_changes() -> None:
@@ -217,7 +217,7 @@ def test_missing_precedence_when_the_server_needs_a_clone() -> None:
 
 def test_unreadable_expression_is_an_error_naming_the_rule() -> None:
     srv = server("1.6.2.4")
-    standard = rules.standard_group_join(srv.state)
+    standard = syncrules.standard_group_join(srv.state)
     assert standard is not None
     broken = dataclasses.replace(
         standard,
@@ -262,4 +262,4 @@ def test_unobserved_settings_are_reported_and_left_alone() -> None:
     p = make_plan(srv, state(import_api_version=2))
     assert "apiVersions.import was not observed by this source; nothing is planned for it" in p.warnings
     assert not any(a.kind == "SetImportApiVersion" for a in p.actions)
-    assert effective.api_versions(srv.state) == (2, 2)
+    assert inforce.api_versions(srv.state) == (2, 2)

@@ -9,14 +9,14 @@ from pathlib import Path
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from reconciler import facts, rules
+from reconciler import facts, syncrules
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
 from reconciler.executor import Executor, Settings
 from reconciler.journal import Journal
 from reconciler.observed import ConnectorOverride, ExportError, ObservedState, Registry, SyncCycleResult
-from reconciler.plan import Plan
-from reconciler.simulator import InMemoryServer, defaults
+from reconciler.plans import Plan
+from reconciler.servers.simulator import InMemoryServer, defaults
 from tests.scenario import apply, make_plan
 
 VERSIONS = ["1.5.30.0", "1.6.2.4", "2.0.3.0", "2.4.18.0"]
@@ -37,14 +37,14 @@ def servers(draw: st.DrawFn) -> InMemoryServer:
         registry=Registry(export, import_),
         aad_connector=dataclasses.replace(state.aad_connector, export_type=export_type),
     )
-    standard = rules.standard_group_join(state)
+    standard = syncrules.standard_group_join(state)
     assert standard is not None
     rule_list = [r for r in state.sync_rules if r is not standard]
     fate = draw(st.sampled_from(["enabled", "disabled", "deleted"]))
     if fate != "deleted":
         rule_list.append(dataclasses.replace(standard, disabled=fate == "disabled"))
     for copy in range(draw(st.integers(0, 2))):
-        clone = rules.make_clone(standard, server="srv1", name=CLONE, precedence=draw(st.integers(1, 99)),
+        clone = syncrules.make_clone(standard, server="srv1", name=CLONE, precedence=draw(st.integers(1, 99)),
                                  limit=draw(st.integers(1, 250000)))  # fmt: skip
         clone = dataclasses.replace(clone, identifier=f"{clone.identifier[:-1]}{copy}", disabled=draw(st.booleans()))
         if draw(st.booleans()):  # the two places disagree
@@ -113,7 +113,7 @@ def check_invariants(p: Plan, before: ObservedState, want: DesiredState) -> None
     first_rule = min((i for i, k in enumerate(kinds) if k in rule_kinds), default=len(kinds))
     # 3 and 4. API versions reach their value before any rule changes.
     assert last_version < first_rule
-    standard = rules.standard_group_join(before)
+    standard = syncrules.standard_group_join(before)
     for i, action in enumerate(p.actions):
         if action.kind == "DisableSyncRule" and standard is not None and action.params["name"] == standard.name:
             placed = [
@@ -128,9 +128,9 @@ def check_invariants(p: Plan, before: ObservedState, want: DesiredState) -> None
         assert p.actions[index["SetConnectorOverride"]].params["fullSyncRequired"] is False
         assert "UpdateSyncRule" in index and index["UpdateSyncRule"] < index["SetConnectorOverride"]
         assert "CreateSyncRule" not in index and "DisableSyncRule" not in index
-        clones = rules.managed_clones(before, want.rule_name)
+        clones = syncrules.managed_clones(before, want.rule_name)
         assert len(clones) == 1
-        assert (rules.rule_limit(clones[0]).flow or 0) < p.actions[index["UpdateSyncRule"]].params["limit"]
+        assert (syncrules.rule_limit(clones[0]).flow or 0) < p.actions[index["UpdateSyncRule"]].params["limit"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -146,7 +146,7 @@ def test_every_plan_obeys_the_ordering_invariants_and_converges(server: InMemory
         again = make_plan(server, want, allow=True)
         assert again.actions == () and again.changes == (), [a.describe() for a in again.actions]
         assert once.scheduler.sync_cycle_enabled is want.sync_cycle_enabled
-        assert len(rules.managed_clones(once, want.rule_name)) <= 1
+        assert len(syncrules.managed_clones(once, want.rule_name)) <= 1
         # ... and carrying the same plan out a second time ends where the first did: only the
         # scheduler's own off-and-on around the (now empty) change is done again.
         outcomes = Executor(server, Journal("srv1", Path(folder)), Settings(wait_timeout=0)).run(p)
@@ -161,7 +161,7 @@ def test_rollout_plans_obey_the_invariants_and_never_overshoot(server: InMemoryS
     before = server.observe()
     p = plan_or_skip(server, want)
     check_invariants(p, before, want)
-    current = rules.effective_limit(before)
+    current = syncrules.effective_limit(before)
     for change in p.changes:
         if change.path == "groupMemberLimit" and want.max_limit_increase and current and change.desired > current:
             assert change.desired - current <= want.max_limit_increase

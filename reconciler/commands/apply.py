@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -9,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import fleet, runs, statefiles
-from reconciler import plan as plan_model
+from reconciler import fleet, plans, results, runner, statefiles
 from reconciler.errors import EXIT_INTERRUPTED, UserError
-from reconciler.plan import Plan
-from reconciler.reporters import plan_text
+from reconciler.plans import Plan
+from reconciler.reports.text import plan_text
+from reconciler.results import ServerResult
+from reconciler.statefiles import StateFile
 
 
 def _shown(the_plan: Plan, notes: list[str]) -> str:
@@ -53,53 +55,43 @@ def _load_plan(path: str) -> Plan:
         raise UserError(f"{path}: cannot read the plan: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: not a plan file: {exc}") from None
-    return plan_model.from_json(data, path)
+    return plans.from_json(data, path)
 
 
-def _result(applied: runs.Applied) -> str:
+def _result(applied: runner.Applied) -> str:
     name = applied.plan.server
     if not applied.plan.actions:
         return ""
     if not applied.confirmed:
         return f"{name}: not applied\n"
-    done = sum(1 for o in applied.outcomes if o.result == "done")
-    skipped = len(applied.outcomes) - done
+    done = sum(1 for o in applied.steps if o.result == "done")
+    skipped = len(applied.steps) - done
     return f"{name}: applied {done} action(s)" + (f", {skipped} already satisfied" if skipped else "") + "\n"
 
 
-def _apply_one(
-    options: runs.RunOptions, yes: bool, saved: Plan | None
-) -> Callable[[statefiles.StateFile], fleet.Outcome]:
-    def run(state_file: statefiles.StateFile) -> fleet.Outcome:
-        name = state_file.state.name
+def _apply_one(options: runner.RunOptions, yes: bool, saved: Plan | None) -> Callable[[StateFile], ServerResult]:
+    def run(state_file: StateFile) -> ServerResult:
         log: list[str] = []
 
         def show(the_plan: Plan, notes: list[str]) -> None:
-            if yes:  # unattended: kept with the server's outcome, printed per wave in name order
+            if yes:  # unattended: kept with the server's result, printed per wave in name order
                 log.append(_shown(the_plan, notes))
             else:
                 _show(the_plan, notes)
 
-        try:
-            applied = runs.apply_one(state_file, options, _confirm_with(yes), saved, show)
-        except UserError as exc:
-            return fleet.Outcome(name, state_file.path, problems=exc.problems, log="".join(log))
-        log.append(_result(applied))
-        converged = not applied.plan.actions
-        if applied.plan.actions and applied.confirmed:
-            try:
-                converged = not runs.plan_one(state_file, options).actions
-            except UserError:
-                converged = False
-        return fleet.Outcome(name, state_file.path, plan=applied.plan, converged=converged, log="".join(log))
+        def done(applied: runner.Applied) -> None:
+            log.append(_result(applied))
+
+        result = runner.apply_result(state_file, options, runner.Review(_confirm_with(yes), show, done), saved)
+        return dataclasses.replace(result, log="".join(log))
 
     return run
 
 
 def _run_all(
-    states: list[statefiles.StateFile], options: runs.RunOptions, yes: bool, saved: Plan | None, wave: str | None
-) -> list[fleet.Outcome]:
-    def print_wave(finished: list[fleet.Outcome]) -> None:
+    states: list[StateFile], options: runner.RunOptions, yes: bool, saved: Plan | None, wave: str | None
+) -> list[ServerResult]:
+    def print_wave(finished: list[ServerResult]) -> None:
         for outcome in finished:
             sys.stdout.write(outcome.log)
             for problem in outcome.problems:
@@ -109,28 +101,28 @@ def _run_all(
     # Unattended runs take the servers of a wave side by side; asking for each one cannot.
     outcomes = fleet.apply_in_waves(states, options, _apply_one(options, yes, saved), wave, print_wave, parallel=yes)
     if len(outcomes) > 1:
-        print(fleet.summary(outcomes, changes="changed"))
+        print(results.summary(outcomes, changes="changed"))
     return outcomes
 
 
-def _states(paths: list[str], shard: str | None) -> list[statefiles.StateFile]:
+def _states(paths: list[str], shard: str | None) -> list[StateFile]:
     # Any invalid state file stops the whole run before anything is observed or changed.
     return fleet.select(statefiles.load_all(paths), fleet.parse_shard(shard) if shard else None)
 
 
-def apply(paths: list[str], options: runs.RunOptions, plan_file: str | None, yes: bool, wave: Wave = Wave()) -> int:
+def apply(paths: list[str], options: runner.RunOptions, plan_file: str | None, yes: bool, wave: Wave = Wave()) -> int:
     states = _states(paths, wave.shard)
     saved = None
     if plan_file is not None:
         if len(states) != 1:
             raise UserError(f"--plan applies the saved plan of one server; {len(states)} state files were given")
         saved = _load_plan(plan_file)
-    return fleet.exit_code(_run_all(states, options, yes, saved, wave.wave), detailed=False)
+    return results.exit_code(_run_all(states, options, yes, saved, wave.wave), detailed=False)
 
 
-def reconcile(paths: list[str], options: runs.RunOptions, watch: float | None, wave: Wave = Wave()) -> int:
+def reconcile(paths: list[str], options: runner.RunOptions, watch: float | None, wave: Wave = Wave()) -> int:
     if watch is None:
-        return fleet.exit_code(_run_all(_states(paths, wave.shard), options, True, None, wave.wave), detailed=False)
+        return results.exit_code(_run_all(_states(paths, wave.shard), options, True, None, wave.wave), detailed=False)
     # Level-triggered: every pass compares desired and observed afresh and re-applies what drifted,
     # so a reset by an in-place upgrade is put right on the next pass. A failing pass is reported
     # and the loop goes on; Ctrl-C stops it between or within passes, the scheduler restored.

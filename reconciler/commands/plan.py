@@ -8,17 +8,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from reconciler import fleet, runs
-from reconciler import plan as plan_model
+from reconciler import fleet, plans, reports, results, runner
 from reconciler.errors import UserError
-from reconciler.plan import Plan
-from reconciler.reporters import REPORTERS
+from reconciler.plans import Plan
 
 
 def save(the_plan: Plan, path: str) -> None:
     """Write the plan JSON atomically, so `apply --plan` never reads half a file."""
     target = Path(path)
-    text = json.dumps(plan_model.to_json(the_plan), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(plans.to_json(the_plan), indent=2, ensure_ascii=False) + "\n"
     folder = target.parent if str(target.parent) else Path()
     try:
         fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=folder)
@@ -33,7 +31,7 @@ def save(the_plan: Plan, path: str) -> None:
 
 def plan(
     paths: list[str],
-    options: runs.RunOptions,
+    options: runner.RunOptions,
     *,
     output: str,
     out: str | None,
@@ -48,10 +46,10 @@ def plan(
         raise UserError(f"--output powershell writes one server's script; {len(outcomes)} state files were given")
     plans = [o.plan for o in outcomes if o.plan is not None]
     if plans or len(outcomes) > 1:
-        sys.stdout.write(REPORTERS[output](outcomes))
+        sys.stdout.write(reports.reporter(output)(outcomes))
     if out is not None and plans:
         save(plans[0], out)
     for outcome in outcomes:
         for problem in outcome.problems:
             print(problem, file=sys.stderr)
-    return fleet.exit_code(outcomes, detailed_exitcode)
+    return results.exit_code(outcomes, detailed_exitcode)

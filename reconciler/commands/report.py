@@ -11,29 +11,28 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler import fleet
-from reconciler import plan as plan_model
+from reconciler import plans, reports, results
 from reconciler.errors import Problem, UserError
-from reconciler.reporters import REPORTERS
+from reconciler.results import ServerResult
 
 
-def _outcomes(document: Any, source: str) -> list[fleet.Outcome]:
+def _outcomes(document: Any, source: str) -> list[ServerResult]:
     if isinstance(document, dict) and "servers" in document and "summary" in document:
         entries = document["servers"]
         if not isinstance(entries, list):
             raise UserError(f"{source}: 'servers' is not a list")
         found = []
         for entry in entries:
-            plan = plan_model.from_json(entry["plan"], source) if entry.get("plan") is not None else None
+            plan = plans.from_json(entry["plan"], source) if entry.get("plan") is not None else None
             problems = tuple(Problem("", None, None, str(e)) for e in entry.get("errors", []))
-            found.append(fleet.Outcome(str(entry["server"]), str(entry.get("stateFile", "")), plan, problems))
+            found.append(ServerResult(str(entry["server"]), str(entry.get("stateFile", "")), plan, problems))
         return found
-    single = plan_model.from_json(document, source)
-    return [fleet.Outcome(single.server, "", single)]
+    single = plans.from_json(document, source)
+    return [ServerResult(single.server, "", single)]
 
 
 def report(files: list[str], output: str, detailed_exitcode: bool) -> int:
-    outcomes: list[fleet.Outcome] = []
+    outcomes: list[ServerResult] = []
     problems: list[Problem] = []
     for name in files:
         try:
@@ -52,5 +51,5 @@ def report(files: list[str], output: str, detailed_exitcode: bool) -> int:
     if problems:
         raise UserError(problems)
     outcomes.sort(key=lambda o: o.server)
-    sys.stdout.write(REPORTERS[output](outcomes))
-    return fleet.exit_code(outcomes, detailed_exitcode)
+    sys.stdout.write(reports.reporter(output)(outcomes))
+    return results.exit_code(outcomes, detailed_exitcode)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sys
-from importlib import resources
 
 from reconciler.errors import EXIT_OK
+from reconciler.servers import powershell
 
-COLLECTOR = "Collect-ADSyncObservedState.ps1"
+COLLECTOR = powershell.COLLECTOR
 SCHEDULED_TASK = "Register-ReconcilerTask.ps1"
 
 
 def script_text(name: str) -> str:
-    return (resources.files("reconciler") / "powershell" / name).read_text(encoding="utf-8")
+    return powershell.shipped_script(name)
 
 
 def print_script(name: str) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reconciler import configexport, facts, observed, targets, versions
+from reconciler import builds, facts, observed
 from reconciler.errors import EXIT_OK, UserError
-from reconciler.simulator import SimulatedServer, defaults
+from reconciler.servers import serverconfig, snapshot, targets
+from reconciler.servers.simulator import SimulatedServer, defaults
 
 SHOW_DELETED = 10
 
@@ -24,13 +25,13 @@ def sim_init(target: str | None, name: str | None, version: str | None, source: 
         path = Path(source)
         if path.is_dir():
             # A configuration export: its folder names the server unless --name does.
-            state = defaults.twin(configexport.read(path, default_name or path.resolve().name))
+            state = defaults.twin(serverconfig.read(path, default_name or path.resolve().name))
         else:
-            state = defaults.twin(targets.read_snapshot(path), name)
+            state = defaults.twin(snapshot.read(path), name)
     else:
         if not default_name:
             raise UserError("sim init: name the server with --name (or use --target sim:FILE.json)")
-        state = defaults.new_server(default_name, version or versions.CURRENT_VERSION)
+        state = defaults.new_server(default_name, version or builds.CURRENT_VERSION)
     server = SimulatedServer(targets.sim_path(target, state.server.name))
     server.create(state, replace=force)
     print(f"{server.path}: simulated server {state.server.name} ({state.server.version}) created")
@@ -39,7 +40,7 @@ def sim_init(target: str | None, name: str | None, version: str | None, source: 
 
 def _file_stem(target: str | None) -> str | None:
     where = targets.parse(target)
-    return where.file.stem if isinstance(where, targets.FileTarget) and where.file is not None else None
+    return where.file.stem if isinstance(where, targets.SimTarget) and where.file is not None else None
 
 
 def sim_show(target: str | None, name: str | None) -> int:
@@ -53,7 +54,7 @@ def sim_upgrade(target: str | None, name: str | None, to: str) -> int:
     after = server.upgrade(to)
     known_issue = (
         f"; the group member limit is back to {facts.V1_MEMBER_LIMIT} (known issue of 1.6 builds)"
-        if versions.upgrade_resets_member_limit(after.server.version)
+        if builds.upgrade_resets_member_limit(after.server.version)
         else ""
     )
     print(

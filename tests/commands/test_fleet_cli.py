@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import bootstrap, observed, targets
-from reconciler.simulator import defaults
+from reconciler import adopt, observed
+from reconciler.servers import targets
+from reconciler.servers.simulator import defaults
 from tests.support import Run
 
 
@@ -39,7 +40,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # in sync: desired is what the snapshot holds
     insync = defaults.new_server("alpha-insync", "1.6.2.4")
     (tmp_path / "snapshots" / "alpha-insync.json").write_text(observed.dumps(insync))
-    exported = bootstrap.desired_from(insync).state
+    exported = adopt.desired_from(insync).state
     (tmp_path / "states" / "b" / "1.yaml").write_text(
         STATE.format(name="alpha-insync", limit=exported.group_member_limit).replace("  rulePrecedence: 90\n", "")
     )

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import rules, schemas
-from reconciler.simulator import SimulatedServer
+from reconciler import schemas, syncrules
+from reconciler.servers.simulator import SimulatedServer
 from tests.support import STATES, Run
 
 CONTOSO = str(STATES / "contoso-aadc01.yaml")
@@ -236,7 +236,7 @@ def test_reconcile_watch_heals_an_upgrade_and_stops_on_ctrl_c(run: Run, tmp_path
     def settled() -> bool:
         # The limit in place and the run that placed it finished (its last journal line written).
         lines = journal.read_text().splitlines() if journal.exists() else []
-        return rules.effective_limit(server.observe()) == 100000 and bool(lines) and '"run-end"' in lines[-1]
+        return syncrules.effective_limit(server.observe()) == 100000 and bool(lines) and '"run-end"' in lines[-1]
 
     wait_for(settled)
     server.upgrade("1.6.4.0")  # the 1.6 known issue: back to 50,000

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import observed, schemas
-from reconciler.simulator import defaults
+from reconciler.servers.simulator import defaults
 from tests.support import Run
 
 

@@ -85,7 +85,7 @@ try {
 
     # export API version from 1 to 2
     Write-Host '[3/5] SetExportApiVersion(version=2)'
-    if ((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 2) {
+    if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 2) -or ((Get-ADSyncConnector -Identifier 'b891884f-051e-4a83-95af-2544101c9083').ExtensionConfiguration.ExportType -ne 5)) {
         Set-ADSyncAADConnectorExportApiVersion 2
     }
 

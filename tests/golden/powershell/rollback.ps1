@@ -87,7 +87,7 @@ try {
 
     # export API version from 2 to 1
     Write-Host '[3/7] SetExportApiVersion(version=1)'
-    if ((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 1) {
+    if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 1) -or ((Get-ADSyncConnector -Identifier 'b891884f-051e-4a83-95af-2544101c9083').ExtensionConfiguration.ExportType -ne 2)) {
         Set-ADSyncAADConnectorExportApiVersion 1
     }
 

@@ -1,0 +1,364 @@
+"""Every line of PowerShell the tool writes: quoting, the module imports, and each cmdlet call.
+
+The live targets (`reconciler.servers.powershell`) and `plan --output powershell`
+(`reconciler.reports.powershell`) both build their scripts from these functions, so what a live
+apply sends and what a reviewed script runs can never disagree.
+
+Cmdlet facts (docs/domain.md#cmdlets; Microsoft's V2 endpoint page, the ADSync module of build
+2.2.8.0, AADConnector.psm1, AADConnectDsc):
+- scheduler: `Set-ADSyncScheduler -SyncCycleEnabled $true|$false`, read with `Get-ADSyncScheduler`;
+- endpoint: `Set-ADSyncAADConnectorExportApiVersion N`, `Set-ADSyncAADConnectorImportApiVersion N`,
+  from `<install>\\Extensions\\AADConnector.psm1`, the install folder being the `Path` value of
+  `HKLM:\\SYSTEM\\CurrentControlSet\\Services\\ADSync\\Parameters` (the drive letter varies); the AAD
+  connector's export type is `(Get-ADSyncConnector -Identifier <id>).ExtensionConfiguration.ExportType`;
+- rules: there is no Set-ADSyncRule. A rule is created with `New-ADSyncRule`, then
+  `Add-ADSyncAttributeFlowMapping`, `Add-ADSyncScopeConditionGroup`, `Add-ADSyncJoinConditionGroup`
+  and stored with `Add-ADSyncRule` (the Synchronization Rules Editor's own export has this shape);
+  disabled or enabled with `$r.Disabled = ...; $r | Add-ADSyncRule`; removed with
+  `Remove-ADSyncRule -Identifier`;
+- overrides: `Set-ADSyncSchedulerConnectorOverride -FullSyncRequired $false -ConnectorName '...'`.
+
+Every value that comes from a user or a server (names, expressions) is written as a single-quoted
+literal, never interpolated: PowerShell expands nothing inside single quotes, and a quote inside
+is written twice. PowerShell takes five characters as single quotes (U+0027 apostrophe, U+2018
+and U+2019 left and right quotation marks, U+201A low-9 and U+201B high-reversed-9), so all five
+are doubled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler import facts
+from reconciler.observed import SyncRule
+
+SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+PARAMETERS_KEY = r"HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters"
+NO_RULE = "00000000-0000-0000-0000-000000000000"
+SCOPE_CONDITION_TYPE = "Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition"
+JOIN_CONDITION_TYPE = "Microsoft.IdentityManagement.PowerShell.ObjectModel.JoinCondition"
+
+# What every script that talks to the sync engine starts with.
+PREAMBLE = ["$ErrorActionPreference = 'Stop'", "Import-Module ADSync"]
+
+
+def quote(value: str) -> str:
+    """A PowerShell single-quoted literal that reads back as exactly `value`."""
+    return "'" + "".join(c + c if c in SINGLE_QUOTES else c for c in value) + "'"
+
+
+def boolean(value: bool) -> str:
+    return "$true" if value else "$false"
+
+
+def literal(value: bool | int | str | None) -> str:
+    """A PowerShell literal of a plain value."""
+    if value is None:
+        return "$null"
+    if isinstance(value, bool):
+        return boolean(value)
+    if isinstance(value, int):
+        return str(value)
+    return quote(value)
+
+
+def string_array(values: Sequence[str]) -> str:
+    return "@(" + ",".join(quote(v) for v in values) + ")"
+
+
+def indent(lines: list[str], depth: int = 1) -> list[str]:
+    pad = "    " * depth
+    return [pad + line if line else line for line in lines]
+
+
+def guarded(condition: str, body: list[str]) -> list[str]:
+    return [f"if ({condition}) {{", *indent(body), "}"]
+
+
+# --- the scheduler --------------------------------------------------------------------------
+
+SCHEDULER_ENABLED = "(Get-ADSyncScheduler).SyncCycleEnabled"
+
+
+def set_scheduler(enabled: bool) -> str:
+    return f"Set-ADSyncScheduler -SyncCycleEnabled {boolean(enabled)}"
+
+
+# --- the endpoint's API versions -----------------------------------------------------------
+
+DIRECTIONS = {"export": "Export", "import": "Import"}
+
+
+def import_connector_module(parameters_key: str = "$ParametersKey") -> list[str]:
+    """AADConnector.psm1 from the install folder the registry names (its drive letter varies)."""
+    return [
+        f"$installPath = (Get-ItemProperty -LiteralPath {parameters_key} -Name Path).Path",
+        "Import-Module (Join-Path $installPath 'Extensions\\AADConnector.psm1')",
+    ]
+
+
+def api_version_value(direction: str) -> str:
+    """The registry value that holds an API version."""
+    return f"AadConnector{DIRECTIONS[direction]}ApiVersion"
+
+
+def registry_api_version(direction: str) -> str:
+    """The registry value as it is (`$null` when absent), through the script's helper."""
+    return f"(Get-RegistryApiVersion {quote(api_version_value(direction))})"
+
+
+AAD_CONNECTOR_EXPORT_TYPE = (
+    f"(Get-ADSyncConnector -Identifier {quote(facts.AAD_CONNECTOR_ID)}).ExtensionConfiguration.ExportType"
+)
+
+
+def set_api_version(direction: str, version: int) -> str:
+    return f"Set-ADSyncAADConnector{DIRECTIONS[direction]}ApiVersion {int(version)}"
+
+
+# --- sync rules -------------------------------------------------------------------------------
+
+
+def remove_rule(identifier: str) -> str:
+    """Remove-ADSyncRule; `identifier` is a PowerShell expression (a quoted literal or a variable)."""
+    return f"Remove-ADSyncRule -Identifier {identifier}"
+
+
+def remove_managed_rules(name: str) -> list[str]:
+    """Every custom rule of that name, however many a dead run left."""
+    return [
+        f"foreach ($existing in @(Get-ManagedRule {quote(name)})) {{",
+        f"    {remove_rule('$existing.Identifier')}",
+        "}",
+    ]
+
+
+def get_rule(identifier: str) -> str:
+    return f"Get-ADSyncRule -Identifier {quote(identifier)}"
+
+
+def set_rule_disabled(variable: str, disabled: bool) -> list[str]:
+    """A rule object in `variable` disabled or enabled, and stored."""
+    return [f"{variable}.Disabled = {boolean(disabled)}", f"{variable} | Add-ADSyncRule | Out-Null"]
+
+
+def rule_by_name(variable: str, name: str) -> list[str]:
+    """The first rule of that name into `variable`, or a failure naming it."""
+    return [
+        f"{variable} = Get-RuleByName {quote(name)}",
+        f"if ($null -eq {variable}) {{ throw {quote('No sync rule named ' + name)} }}",
+    ]
+
+
+def test_managed_rule(name: str, precedence: int, member_expression: str, scope_limit: int) -> str:
+    return (
+        f"Test-ManagedRule -Name {quote(name)} -Precedence {int(precedence)} "
+        f"-MemberExpression {quote(member_expression)} -ScopeLimit {quote(str(scope_limit))}"
+    )
+
+
+def _call(cmdlet: str, arguments: list[tuple[str, str]]) -> list[str]:
+    """A cmdlet call, one parameter per line, as the Synchronization Rules Editor writes them."""
+    lines = [f"{cmdlet} `"]
+    for index, (name, value) in enumerate(arguments):
+        end = " `" if index < len(arguments) - 1 else ""
+        lines.append(f"    -{name} {value}{end}" if value else f"    -{name}{end}")
+    return lines
+
+
+def create_rule(rule: SyncRule) -> list[str]:
+    """Statements that create `rule` exactly (an existing rule with its identifier must be removed first)."""
+    lines = _call(
+        "New-ADSyncRule",
+        [
+            ("Name", quote(rule.name)),
+            ("Identifier", quote(rule.identifier)),
+            ("Description", quote("")),
+            ("Direction", quote(rule.direction)),
+            ("Precedence", str(int(rule.precedence))),
+            ("PrecedenceAfter", quote(NO_RULE)),
+            ("PrecedenceBefore", quote(NO_RULE)),
+            ("SourceObjectType", quote(rule.source_object_type)),
+            ("TargetObjectType", quote(rule.target_object_type)),
+            ("Connector", quote(rule.connector)),
+            ("LinkType", quote(rule.link_type)),
+            ("SoftDeleteExpiryInterval", "0"),
+            ("ImmutableTag", quote(rule.immutable_tag or "")),
+            ("OutVariable", "syncRule"),
+        ],
+    )
+    lines += _flows(rule) + _scope_groups(rule) + _join_groups(rule)
+    if rule.disabled:
+        lines += ["", "$syncRule[0].Disabled = $true"]
+    lines += ["", *_call("Add-ADSyncRule", [("SynchronizationRule", "$syncRule[0]")])]
+    return lines
+
+
+def replace_rule(rule: SyncRule) -> list[str]:
+    """The rule written anew under its identifier: Add-ADSyncRule cannot change a stored rule's flows."""
+    return [
+        f"if ({get_rule(rule.identifier)} -ErrorAction SilentlyContinue) {{",
+        f"    {remove_rule(quote(rule.identifier))}",
+        "}",
+        *create_rule(rule),
+    ]
+
+
+def _flows(rule: SyncRule) -> list[str]:
+    lines: list[str] = []
+    for mapping in rule.attribute_flow_mappings:
+        arguments = [
+            ("SynchronizationRule", "$syncRule[0]"),
+            ("Source", string_array(mapping.source)),
+            ("Destination", quote(mapping.destination)),
+            ("FlowType", quote(mapping.flow_type)),
+            ("ValueMergeType", quote(mapping.value_merge_type)),
+        ]
+        if mapping.expression is not None:
+            arguments.append(("Expression", quote(mapping.expression)))
+        if mapping.execute_once:
+            arguments.append(("ExecuteOnce", ""))
+        lines += ["", *_call("Add-ADSyncAttributeFlowMapping", [*arguments, ("OutVariable", "syncRule")])]
+    return lines
+
+
+def _conditions(type_name: str, argument_lists: list[str]) -> tuple[list[str], str]:
+    """New-Object statements for a group's conditions, and the array that names them."""
+    lines: list[str] = []
+    for index, args in enumerate(argument_lists):
+        call = [("TypeName", quote(type_name)), ("ArgumentList", args), ("OutVariable", f"condition{index}")]
+        lines += ["", *_call("New-Object", call)]
+    return lines, "@(" + ",".join(f"$condition{i}[0]" for i in range(len(argument_lists))) + ")"
+
+
+def _scope_groups(rule: SyncRule) -> list[str]:
+    lines: list[str] = []
+    for group in rule.scope_filter:
+        made, array = _conditions(
+            SCOPE_CONDITION_TYPE,
+            [
+                ",".join(quote(v) for v in (c.attribute, c.comparison_value, c.comparison_operator))
+                for c in group.conditions
+            ],
+        )
+        call = [("SynchronizationRule", "$syncRule[0]"), ("ScopeConditions", array), ("OutVariable", "syncRule")]
+        lines += [*made, "", *_call("Add-ADSyncScopeConditionGroup", call)]
+    return lines
+
+
+def _join_groups(rule: SyncRule) -> list[str]:
+    lines: list[str] = []
+    for group in rule.join_filter:
+        made, array = _conditions(
+            JOIN_CONDITION_TYPE,
+            [f"{quote(j.cs_attribute)},{quote(j.mv_attribute)},{boolean(j.case_sensitive)}" for j in group.conditions],
+        )
+        call = [("SynchronizationRule", "$syncRule[0]"), ("JoinConditions", array), ("OutVariable", "syncRule")]
+        lines += [*made, "", *_call("Add-ADSyncJoinConditionGroup", call)]
+    return lines
+
+
+# --- connector overrides ----------------------------------------------------------------------
+
+
+def connector_full_sync_required(connector_name: str) -> str:
+    return f"(Get-ADSyncSchedulerConnectorOverride -ConnectorName {quote(connector_name)}).FullSyncRequired"
+
+
+def set_connector_override(connector_name: str, full_sync_required: bool) -> str:
+    return (
+        f"Set-ADSyncSchedulerConnectorOverride -FullSyncRequired {boolean(full_sync_required)} "
+        f"-ConnectorName {quote(connector_name)}"
+    )
+
+
+# --- whole scripts ------------------------------------------------------------------------------
+
+
+def script_block_call(body: str, arguments: dict[str, str]) -> str:
+    """A script's text run as a script block with named string arguments (no file on the server).
+
+    `#Requires` applies to script files; in a script block it would be an error. Elevation is the
+    transport's business (an elevated scheduled task, or a WinRM session of an administrator)."""
+    kept = "\n".join(line for line in body.splitlines() if not line.startswith("#Requires"))
+    named = " ".join(f"-{name} {quote(value)}" for name, value in arguments.items())
+    return f"& {{\n{kept}\n}} {named}\n"
+
+
+# Functions a plan script defines once and its guarded steps call.
+PLAN_SCRIPT_HELPERS = r"""function Wait-ADSyncIdle {
+    # Settings change only while no sync cycle runs (DESIGN: WaitForSyncIdle).
+    $deadline = (Get-Date).AddSeconds($WaitTimeoutSeconds)
+    while ((Get-ADSyncScheduler).SyncCycleInProgress) {
+        if ((Get-Date) -gt $deadline) {
+            throw "A sync cycle was still running after $WaitTimeoutSeconds seconds; nothing further was changed."
+        }
+        Start-Sleep -Seconds 10
+    }
+}
+
+function Get-ManagedRule([string] $Name) {
+    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name -and -not $_.IsStandardRule })
+}
+
+function Get-RuleByName([string] $Name) {
+    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name }) | Select-Object -First 1
+}
+
+function Test-ManagedRule([string] $Name, [int] $Precedence, [string] $MemberExpression, [string] $ScopeLimit) {
+    $found = @(Get-ManagedRule $Name)
+    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence) { return $false }
+    $member = @($found[0].AttributeFlowMappings | Where-Object { $_.Destination -ceq 'member' })
+    if ($member.Count -ne 1 -or $member[0].Expression -cne $MemberExpression) { return $false }
+    foreach ($group in @($found[0].ScopeFilter)) {
+        foreach ($condition in @($group.ScopeConditionList)) {
+            if ($condition.Attribute -ceq 'memberCount' -and $condition.ComparisonValue -cne $ScopeLimit) {
+                return $false
+            }
+        }
+    }
+    return $true
+}
+
+function Get-RegistryApiVersion([string] $ValueName) {
+    $item = Get-ItemProperty -LiteralPath $ParametersKey -Name $ValueName -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.$ValueName
+}"""
+
+WAIT_FOR_IDLE = "Wait-ADSyncIdle"
+
+
+def plan_script_start(wait_timeout: int, needs_connector_module: bool) -> list[str]:
+    lines = [
+        "[CmdletBinding()]",
+        f"param([int] $WaitTimeoutSeconds = {int(wait_timeout)})",
+        "",
+        "Set-StrictMode -Version Latest",
+        "$ErrorActionPreference = 'Stop'",
+        f"$ParametersKey = {quote(PARAMETERS_KEY)}",
+        "Import-Module ADSync",
+    ]
+    if needs_connector_module:
+        lines += ["# The install folder (and its drive) is the one the registry names.", *import_connector_module()]
+    return [*lines, "", PLAN_SCRIPT_HELPERS, "", f"$schedulerWasEnabled = {SCHEDULER_ENABLED}", "$completed = $false"]
+
+
+def plan_script_end() -> list[str]:
+    """Closes the `try` the steps run in: the scheduler is turned back on if the script stops half-way."""
+    return [
+        "",
+        "    $completed = $true",
+        "}",
+        "finally {",
+        "    if (-not $completed -and $schedulerWasEnabled) {",
+        "        Write-Warning 'Stopped before the end: turning the sync scheduler back on.'",
+        f"        {set_scheduler(True)}",
+        "    }",
+        "}",
+        "",
+    ]
+
+
+def write_host(text: str) -> str:
+    return f"Write-Host {quote(text)}"

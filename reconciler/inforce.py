@@ -1,0 +1,88 @@
+"""What is in force on a server, read from its observed state once per plan.
+
+The registry can be silent (the build's default applies), the export version lives in more than
+one place, and the limit lives in whichever rule wins (docs/domain.md#the-rules-that-carry-the-limit).
+These answers are needed alike by the simulator's sync cycle, the planner and `export`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler import builds, facts, syncrules
+from reconciler.observed import ObservedState, SyncRule
+from reconciler.syncrules import RuleLimit
+
+
+def api_versions(state: ObservedState) -> tuple[int, int]:
+    """(export, import) in force: the registry value, or the build's default where it is absent."""
+    default = builds.default_api_version(state.server.version)
+    export = state.registry.export_api_version
+    import_ = state.registry.import_api_version
+    return (default if export is None else export), (default if import_ is None else import_)
+
+
+def endpoint_cap(export: int, import_: int, verified_domain: bool | None) -> int:
+    """The largest group an endpoint can carry, whatever the rules say."""
+    cap = facts.V2_MEMBER_LIMIT if (export, import_) == (2, 2) else facts.V1_MEMBER_LIMIT
+    if verified_domain is False:
+        cap = min(cap, facts.UNVERIFIED_DOMAIN_MEMBER_LIMIT)
+    return cap
+
+
+def sync_cap(state: ObservedState) -> int:
+    """The cap of the endpoint in force on the server."""
+    return endpoint_cap(*api_versions(state), state.server.tenant_has_verified_domain)
+
+
+def member_limit(state: ObservedState) -> int:
+    """The largest group that syncs: the winning rule's limit within the endpoint's cap (0 with no rule)."""
+    limit = syncrules.effective_limit(state)
+    return min(limit if limit is not None else 0, sync_cap(state))
+
+
+@dataclass(frozen=True)
+class InForce:
+    """Everything planning asks about a server's settings and rules, each limit parsed once."""
+
+    export_api_version: int
+    import_api_version: int
+    # Get-ADSyncAADConnectorExportApiVersion's "Version mismatch in Registry and AAD Connector":
+    # the connector's export type does not match the export version in force.
+    export_type_mismatch: bool
+    standard: SyncRule | None  # the standard Group Join rule
+    standard_limit: int  # its own limit, or the build's where it is gone
+    clones: tuple[SyncRule, ...]  # custom rules of the managed name
+    winner: SyncRule | None  # the rule whose limit is in force
+    limits: dict[str, RuleLimit]  # by identifier, for the standard rule, the clones and the winner
+    competitors: tuple[SyncRule, ...]  # other enabled outbound group rules that flow member
+
+    @property
+    def member_limit(self) -> int | None:
+        return None if self.winner is None else self.limits[self.winner.identifier].flow
+
+    def limit_of(self, rule: SyncRule) -> RuleLimit:
+        return self.limits[rule.identifier]
+
+
+def read(state: ObservedState, clone_name: str) -> InForce:
+    """What is in force, with the custom rules named `clone_name` as the managed clone."""
+    standard = syncrules.standard_group_join(state)
+    clones = tuple(syncrules.managed_clones(state, clone_name))
+    candidates = syncrules.limit_candidates(state)
+    winner = min(candidates, key=lambda r: r.precedence, default=None)
+    parsed = {r.identifier: syncrules.rule_limit(r) for r in (standard, *clones, winner) if r is not None}
+    mine = {r.identifier for r in clones} | ({standard.identifier} if standard else set())
+    export, import_ = api_versions(state)
+    own = None if standard is None else parsed[standard.identifier].flow
+    return InForce(
+        export_api_version=export,
+        import_api_version=import_,
+        export_type_mismatch=facts.EXPORT_TYPE_FOR_API_VERSION.get(export) != state.aad_connector.export_type,
+        standard=standard,
+        standard_limit=own if own is not None else builds.standard_member_limit(state.server.version),
+        clones=clones,
+        winner=winner,
+        limits=parsed,
+        competitors=tuple(r for r in candidates if r.identifier not in mine),
+    )

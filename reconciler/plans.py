@@ -1,0 +1,80 @@
+"""The plan: the complete description of what apply will do, and its JSON form (docs/plan.md#plan-json)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler import schemas
+from reconciler.actions import Action, ScriptContext
+from reconciler.diff import DiffItem
+from reconciler.errors import UserError
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Impact:
+    groups_to_provision: tuple[str, ...] = ()
+    groups_to_delete: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    server: str
+    desired_digest: str
+    observed_digest: str
+    observed_version: str
+    changes: tuple[DiffItem, ...]
+    actions: tuple[Action, ...]
+    warnings: tuple[str, ...] = ()
+    impact: Impact = Impact()
+    # What `--output powershell` needs beyond the actions (the exact rule a Create or Update
+    # writes, as planned from what was observed). Not part of the JSON plan: apply builds the
+    # rule again from the server as it finds it.
+    script: ScriptContext = field(default=ScriptContext(), compare=False)
+
+
+def digest_of(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "server": plan.server,
+        "desiredDigest": plan.desired_digest,
+        "observedDigest": plan.observed_digest,
+        "observedVersion": plan.observed_version,
+        "changes": [{"path": c.path, "observed": c.observed, "desired": c.desired} for c in plan.changes],
+        "actions": [{"kind": a.kind, "params": dict(a.params), "reason": a.reason} for a in plan.actions],
+        "warnings": list(plan.warnings),
+        "impact": {
+            "groupsToProvision": list(plan.impact.groups_to_provision),
+            "groupsToDelete": list(plan.impact.groups_to_delete),
+        },
+    }
+
+
+def from_json(data: Any, source: str) -> Plan:
+    """A saved plan, checked against schemas/plan.schema.json."""
+    problems = schemas.check_data(data, schemas.PLAN, source)
+    if problems:
+        raise UserError(problems)
+    changes = []
+    for c in data["changes"]:
+        op = "add" if c["observed"] is None else "remove" if c["desired"] is None else "change"
+        changes.append(DiffItem(op, c["path"], c["observed"], c["desired"]))
+    return Plan(
+        server=data["server"],
+        desired_digest=data["desiredDigest"],
+        observed_digest=data["observedDigest"],
+        observed_version=data["observedVersion"],
+        changes=tuple(changes),
+        actions=tuple(Action(a["kind"], dict(a["params"]), a["reason"]) for a in data["actions"]),
+        warnings=tuple(data["warnings"]),
+        impact=Impact(tuple(data["impact"]["groupsToProvision"]), tuple(data["impact"]["groupsToDelete"])),
+    )

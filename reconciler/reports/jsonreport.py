@@ -1,0 +1,36 @@
+"""Plans for programs: one server's plan document, or a fleet document (docs/plan.md#plan-json)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from reconciler import plans, results
+from reconciler.results import ServerResult
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def report(outcomes: Sequence[ServerResult]) -> str:
+    if len(outcomes) == 1 and outcomes[0].plan is not None:
+        return json.dumps(plans.to_json(outcomes[0].plan), indent=2, ensure_ascii=False) + "\n"
+    counts = results.counts(outcomes)
+    summary = {"servers": len(outcomes), "inSync": counts["in-sync"], "withChanges": counts["changes"],
+               "failed": counts["failed"]}  # fmt: skip
+    entries = [
+        {
+            "server": o.server,
+            "stateFile": o.path,
+            "status": o.status,
+            "plan": plans.to_json(o.plan) if o.plan is not None else None,
+            "errors": [p.message if not p.file else str(p) for p in o.problems],
+        }
+        for o in outcomes
+    ]
+    # One line per server: json's C encoder only runs without indent, and 10,000 plans indented
+    # take longer to write than to make. Still one JSON document.
+    lines = ",\n    ".join(map(_COMPACT, entries))
+    body = f"[\n    {lines}\n  ]" if entries else "[]"
+    return (
+        f'{{\n  "formatVersion": {plans.FORMAT_VERSION},\n  "summary": {_COMPACT(summary)},\n  "servers": {body}\n}}\n'
+    )

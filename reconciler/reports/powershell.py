@@ -1,0 +1,66 @@
+"""`plan --output powershell`: the plan as a script a Windows admin reads, reviews and runs.
+
+Each action is the guarded step its kind renders (`reconciler.actions`), so running the script
+again changes nothing more; the scheduler is restored in a `finally` if the script stops
+half-way; the AADConnector module is imported from the install folder the registry names. All
+PowerShell text comes from `reconciler.cmdlets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler import __version__, cmdlets
+from reconciler.actions import DEFAULT_WAIT_TIMEOUT, Action
+from reconciler.errors import UserError
+from reconciler.plans import Plan
+from reconciler.results import ServerResult
+
+
+def _header(p: Plan) -> list[str]:
+    lines = [
+        "#Requires -RunAsAdministrator",
+        "<#",
+        f"    ADSync Reconciler {__version__}: plan for server {p.server} (observed version {p.observed_version}).",
+        f"    Desired state {p.desired_digest}",
+        f"    Observed state {p.observed_digest}",
+        "",
+        "    Review it, then run it on the server in an elevated Windows PowerShell. Every step checks",
+        "    the server first, so running the script again changes nothing more. If it stops half-way,",
+        "    the sync scheduler is turned back on.",
+        "",
+        "    Steps:",
+        *[f"      {i}. {a.describe()}: {a.reason}" for i, a in enumerate(p.actions, 1)],
+    ]
+    lines += [f"    Warning: {w}" for w in p.warnings]
+    lines += [
+        "",
+        "    Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows",
+        "    PowerShell 5.1 reads a script without one in the ANSI code page.",
+    ]
+    if p.impact.groups_to_delete:
+        lines.append(f"    Deletes on the next full sync: {', '.join(p.impact.groups_to_delete)}")
+    # A block comment ends at the first "#>": no server or user text may close it early.
+    return [line.replace("#>", "# >") for line in lines] + ["#>"]
+
+
+def _step(index: int, total: int, action: Action, body: list[str]) -> list[str]:
+    title = f"[{index}/{total}] {action.describe()}"
+    return ["", f"    # {action.reason}".replace("\n", " "), f"    {cmdlets.write_host(title)}", *cmdlets.indent(body)]
+
+
+def script(p: Plan) -> str:
+    if not p.actions:
+        return "\n".join([*_header(p), "", cmdlets.write_host(p.server + ": no changes"), ""])
+    needs_module = any(a.definition.needs_connector_module for a in p.actions)
+    lines = [*_header(p), *cmdlets.plan_script_start(int(DEFAULT_WAIT_TIMEOUT), needs_module), "try {"]
+    for index, action in enumerate(p.actions, 1):
+        lines += _step(index, len(p.actions), action, action.definition.powershell(action.params, p.script))
+    return "\n".join([*lines, *cmdlets.plan_script_end()])
+
+
+def report(outcomes: Sequence[ServerResult]) -> str:
+    # A script's param() must be its first statement: one server, one script.
+    if len(outcomes) != 1 or outcomes[0].plan is None:
+        raise UserError(f"--output powershell writes one server's script; {len(outcomes)} state files were given")
+    return script(outcomes[0].plan)

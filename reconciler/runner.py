@@ -1,0 +1,179 @@
+"""One server's run: observe, plan, and (for apply) carry the plan out under the server's lock.
+
+The commands call these per state file and report; the stages themselves live in `planner`
+(what to do) and `executor` (doing it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import typing
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler import desired, observed, planner, plans
+from reconciler.actions import DEFAULT_WAIT_TIMEOUT
+from reconciler.errors import UserError
+from reconciler.journal import History, Journal
+from reconciler.locking import FileLock, LockTimeout
+from reconciler.plans import Plan
+from reconciler.results import ServerResult
+from reconciler.servers import targets
+from reconciler.statefiles import StateFile
+
+if typing.TYPE_CHECKING:
+    from reconciler import executor
+
+STATE_DIR = Path(".reconciler")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    target: targets.Target
+    allow_group_deletion: bool = False
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+    poll_interval: float = 2.0
+    state_dir: Path = STATE_DIR
+
+
+@dataclass
+class Applied:
+    plan: Plan
+    notes: list[str] = field(default_factory=list)
+    steps: list[executor.StepResult] = field(default_factory=list)
+    confirmed: bool = True
+
+
+@dataclass(frozen=True)
+class Review:
+    """How a person (or `--yes`) takes part in an apply: sees the plan, says yes, sees what was done."""
+
+    confirm: Callable[[Plan], bool]
+    show: Callable[[Plan, list[str]], None] = lambda _p, _n: None
+    done: Callable[[Applied], None] = lambda _a: None
+
+
+def desired_digest(state_file: StateFile) -> str:
+    return plans.digest_of(desired.to_document(state_file.state))
+
+
+def _journal(name: str, options: RunOptions) -> Journal:
+    return Journal(name, options.state_dir / "journal")
+
+
+def _make_plan(state_file: StateFile, current: observed.ObservedState, options: RunOptions, history: History) -> Plan:
+    planner_options = planner.Options(
+        allow_group_deletion=options.allow_group_deletion, proven_limit=history.proven_limit
+    )
+    return planner.make_plan(state_file.state, current, desired_digest(state_file), planner_options)
+
+
+def observe_one(state_file: StateFile, options: RunOptions) -> observed.ObservedState:
+    return options.target.open(state_file.state).observe()
+
+
+def plan_one(state_file: StateFile, options: RunOptions) -> Plan:
+    server = options.target.open(state_file.state)
+    history = _journal(state_file.state.name, options).history()
+    return _make_plan(state_file, server.observe(), options, history)
+
+
+def plan_result(state_file: StateFile, options: RunOptions) -> ServerResult:
+    """A server's plan, or the problems that stopped it: one server's failure is its own."""
+    try:
+        return ServerResult(state_file.state.name, state_file.path, plan=plan_one(state_file, options))
+    except UserError as exc:
+        return ServerResult(state_file.state.name, state_file.path, problems=exc.problems)
+
+
+@contextlib.contextmanager
+def server_lock(name: str, options: RunOptions) -> Iterator[None]:
+    """One apply per server at a time; a second one waits up to the wait timeout, then gives up."""
+    folder = options.state_dir / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(folder / f"{name}.lock", timeout=options.wait_timeout):
+            yield
+    except LockTimeout:
+        raise UserError(
+            f"{name}: another apply held the server for more than {options.wait_timeout:g} s; nothing was changed"
+        ) from None
+
+
+def _check_saved(saved: Plan, state_file: StateFile, current_digest: str) -> None:
+    name = state_file.state.name
+    if saved.server != name:
+        raise UserError(f"{name}: the saved plan is for server '{saved.server}'")
+    if saved.desired_digest != desired_digest(state_file):
+        raise UserError(f"{name}: the saved plan was made from a different desired state; plan again")
+    if saved.observed_digest != current_digest:
+        raise UserError(f"{name}: the server changed since the saved plan was made; plan again (nothing was changed)")
+
+
+def apply_one(
+    state_file: StateFile,
+    options: RunOptions,
+    confirm: Callable[[Plan], bool],
+    saved: Plan | None = None,
+    show: Callable[[Plan, list[str]], None] = lambda _p, _n: None,
+) -> Applied:
+    """Plan (or take the saved plan) and carry it out, holding the server's lock throughout."""
+    name = state_file.state.name
+    if not options.target.writable:
+        raise UserError(
+            f"{name}: {options.target.label(name)} is read-only: plan with --output powershell and run the "
+            "script on the server, or apply through the powershell or winrm:// target"
+        )
+    server = options.target.open(state_file.state)
+    with server_lock(name, options):
+        journal = _journal(name, options)
+        history = journal.history()
+        current = server.observe()
+        notes = []
+        if history.died_with_scheduler_disabled:
+            notes.append(
+                f"run {history.died_with_scheduler_disabled} stopped with the scheduler disabled; this run restores it"
+            )
+        if history.last_applied_version and history.last_applied_version != current.server.version:
+            notes.append(f"drift after upgrade {history.last_applied_version} → {current.server.version}: re-applying")
+        if saved is not None:
+            _check_saved(saved, state_file, observed.digest(current))
+            the_plan = saved
+        else:
+            the_plan = _make_plan(state_file, current, options, history)
+        show(the_plan, notes)
+        if not the_plan.actions:
+            return Applied(the_plan, notes)
+        if not confirm(the_plan):
+            return Applied(the_plan, notes, confirmed=False)
+        # Imported here: `plan`, the command CI runs on every pull request, never needs it.
+        from reconciler.executor import Executor, Settings
+
+        settings = Settings(wait_timeout=options.wait_timeout, poll_interval=options.poll_interval)
+        runner = Executor(server, journal, settings)
+        was_enabled = True if history.died_with_scheduler_disabled else None
+        try:
+            steps = runner.run(the_plan, scheduler_was_enabled=was_enabled)
+        except UserError as exc:
+            if runner.restore_error:
+                raise UserError([*exc.problems, *UserError(f"{name}: {runner.restore_error}").problems]) from None
+            raise
+        return Applied(the_plan, notes, steps)
+
+
+def apply_result(state_file: StateFile, options: RunOptions, review: Review, saved: Plan | None = None) -> ServerResult:
+    """apply_one for one server of many: its failure is its result; whether it converged is checked."""
+    name = state_file.state.name
+    try:
+        applied = apply_one(state_file, options, review.confirm, saved, review.show)
+    except UserError as exc:
+        return ServerResult(name, state_file.path, problems=exc.problems)
+    review.done(applied)
+    converged = not applied.plan.actions
+    if applied.plan.actions and applied.confirmed:
+        try:
+            converged = not plan_one(state_file, options).actions
+        except UserError:
+            converged = False
+    return ServerResult(name, state_file.path, plan=applied.plan, converged=converged)

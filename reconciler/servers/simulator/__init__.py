@@ -1,0 +1,112 @@
+"""The embedded simulated ADSync server: the default target and the test bed (DESIGN §7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from reconciler import observed
+from reconciler.errors import Refused
+from reconciler.observed import ObservedState, SyncRule
+from reconciler.servers.simulator import assign, cycle, defaults, operations, upgrade
+from reconciler.servers.simulator.store import SimFile
+
+
+class _Simulated:
+    """The server operations, each a change applied through `_update`."""
+
+    def _update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
+        raise NotImplementedError
+
+    def observe(self) -> ObservedState:
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return self.observe().server.name
+
+    def set_sync_cycle_enabled(self, enabled: bool) -> None:
+        self._update(lambda s: operations.set_sync_cycle_enabled(s, enabled))
+
+    def set_export_api_version(self, version: int) -> None:
+        self._update(lambda s: operations.set_api_version(s, "export", version))
+
+    def set_import_api_version(self, version: int) -> None:
+        self._update(lambda s: operations.set_api_version(s, "import", version))
+
+    def add_rule(self, rule: SyncRule) -> None:
+        self._update(lambda s: operations.add_rule(s, rule))
+
+    def remove_rule(self, identifier: str) -> None:
+        self._update(lambda s: operations.remove_rule(s, identifier))
+
+    def set_rule_disabled(self, identifier: str, disabled: bool) -> None:
+        self._update(lambda s: operations.set_rule_disabled(s, identifier, disabled))
+
+    def set_connector_override(self, connector_name: str, full_sync_required: bool) -> None:
+        self._update(lambda s: operations.set_connector_override(s, connector_name, full_sync_required))
+
+    # What only a simulator can be asked to do.
+
+    def run_cycle(self, full: bool) -> tuple[ObservedState, ObservedState]:
+        """(before, after) of one sync cycle."""
+        seen: list[ObservedState] = []
+
+        def change(state: ObservedState) -> ObservedState:
+            seen.append(state)
+            return cycle.run_cycle(state, full)
+
+        after = self._update(change)
+        return seen[0], after
+
+    def upgrade(self, to: str) -> ObservedState:
+        return self._update(lambda s: upgrade.upgrade(s, to))
+
+
+class SimulatedServer(_Simulated):
+    """A simulated server in a file; every operation is one locked read-change-write."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = SimFile(path)
+
+    @property
+    def path(self) -> Path:
+        return self.file.path
+
+    def _update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
+        return self.file.update(change)
+
+    def observe(self) -> ObservedState:
+        with self.file.locked():
+            return self.file.read().replace(collected_at=defaults.now())
+
+    def assign(self, assignments: list[str]) -> ObservedState:
+        parsed = [assign.parse(a) for a in assignments]
+
+        def change(state: ObservedState) -> ObservedState:
+            data = observed.to_json(state)
+            for path, value in parsed:
+                assign.apply(data, path, value)
+            return observed.from_json(data, f"sim set {' '.join(assignments)}")
+
+        return self._update(change)
+
+    def create(self, state: ObservedState, *, replace: bool) -> None:
+        with self.file.locked():
+            if self.file.exists() and not replace:
+                raise Refused(f"{self.path}: a simulated server exists already; --force replaces it")
+            self.file.write(state)
+
+
+class InMemoryServer(_Simulated):
+    """The same simulated server without its file: for property tests and benchmarks of many servers."""
+
+    def __init__(self, state: ObservedState) -> None:
+        self.state = state
+
+    def _update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
+        self.state = change(self.state)
+        return self.state
+
+    def observe(self) -> ObservedState:
+        return self.state

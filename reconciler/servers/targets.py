@@ -1,0 +1,224 @@
+"""Where a command observes and changes a server: `--target` or RECONCILER_TARGET (docs/targets.md).
+
+    sim | sim:FILE.json | sim:DIR/        the embedded simulator (default .reconciler/sim/<name>.json)
+    snapshot:FILE.json | snapshot:DIR/    observed state written by the collector script (read-only)
+    export:DIR                            a Get-ADSyncServerConfiguration export folder (read-only)
+    powershell                            this machine, the Entra Connect server itself
+    winrm://HOST[:PORT]                   a remote server through WinRM/PSRP; for a fleet, {name}
+                                          in HOST stands for each server's metadata.name
+
+Each kind of target is a class registered in `KINDS` under the word before its colon; adding a
+target is a class and a line there. A folder target maps each state file's metadata.name to
+DIR/<name>.json, so one run covers a fleet. Read-only targets plan (and write PowerShell);
+applying to them is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from reconciler import builds
+from reconciler.desired import DesiredState
+from reconciler.errors import UserError
+from reconciler.observed import ObservedState
+from reconciler.servers import snapshot
+from reconciler.servers.protocol import Server
+from reconciler.servers.simulator import SimulatedServer, defaults
+
+ENV_VAR = "RECONCILER_TARGET"
+DEFAULT = "sim"
+DEFAULT_SIM_FOLDER = Path(".reconciler") / "sim"
+KNOWN = "sim, sim:FILE.json, sim:DIR/, snapshot:FILE.json, snapshot:DIR/, export:DIR, powershell or winrm://HOST"
+
+
+class Target(Protocol):
+    @property
+    def writable(self) -> bool: ...
+
+    def label(self, name: str) -> str:
+        """How messages name the server `name` of this target."""
+        ...
+
+    def open(self, desired: DesiredState) -> Server:
+        """The server a state file is planned against."""
+        ...
+
+    def observe_existing(self, name: str | None) -> ObservedState:
+        """What an existing server looks like (nothing is created for this); `name` may be unknown."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Files:
+    """Observed-state JSON files: one file, or a folder of them named after each server."""
+
+    file: Path | None = None
+    folder: Path | None = None
+    prefix = ""
+
+    def path_for(self, name: str | None) -> Path:
+        if self.file is not None:
+            return self.file
+        assert self.folder is not None
+        if not name:
+            raise UserError(f"the target is a folder of servers ({self.folder}); name one with --name")
+        return self.folder / f"{name}.json"
+
+    def label(self, name: str) -> str:
+        return f"{self.prefix}:{self.path_for(name)}"
+
+
+@dataclass(frozen=True)
+class SimTarget(_Files):
+    prefix = "sim"
+    writable = True
+
+    def open(self, desired: DesiredState) -> Server:
+        """A simulated server is created on first use."""
+        server = SimulatedServer(self.path_for(desired.name))
+        if not server.file.exists():
+            state = defaults.new_server(desired.name, builds.CURRENT_VERSION, desired.cloud, desired.connector_name)
+            server.create(state, replace=False)
+        return server
+
+    def observe_existing(self, name: str | None) -> ObservedState:
+        return SimulatedServer(self.path_for(name)).observe()
+
+
+@dataclass(frozen=True)
+class SnapshotTarget(_Files):
+    prefix = "snapshot"
+    writable = False
+
+    def open(self, desired: DesiredState) -> Server:
+        return snapshot.ReadOnlyServer(snapshot.read(self.path_for(desired.name)), self.label(desired.name))
+
+    def observe_existing(self, name: str | None) -> ObservedState:
+        return snapshot.read(self.path_for(name))
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    folder: Path
+    writable = False
+
+    def label(self, _name: str) -> str:
+        return f"export:{self.folder}"
+
+    def _read(self, name: str) -> ObservedState:
+        from reconciler.servers import serverconfig  # XML parsing: loaded only for export targets
+
+        return serverconfig.read(self.folder, name)
+
+    def open(self, desired: DesiredState) -> Server:
+        return snapshot.ReadOnlyServer(self._read(desired.name), self.label(desired.name))
+
+    def observe_existing(self, name: str | None) -> ObservedState:
+        # An export does not name its server: its folder does, unless --name says otherwise.
+        return self._read(name or self.folder.resolve().name)
+
+
+@dataclass(frozen=True)
+class LiveTarget:
+    """A real server, changed through PowerShell: locally, or over WinRM when `host` is set."""
+
+    host: str | None = None
+    writable = True
+
+    def host_for(self, name: str) -> str | None:
+        # winrm://{name}.corp.contoso.com maps each state file's metadata.name to its host.
+        return None if self.host is None else self.host.replace("{name}", name)
+
+    def label(self, name: str) -> str:
+        return f"winrm://{self.host_for(name)}" if self.host else "powershell"
+
+    def server(self, name: str, cloud: str | None) -> Server:
+        # The simulator, the usual target, needs none of this.
+        from reconciler.servers.powershell import PowerShellServer
+        from reconciler.servers.transports import LocalPowerShell, Transport, WinRM
+
+        host = self.host_for(name)
+        transport: Transport = WinRM(host) if host else LocalPowerShell()
+        return PowerShellServer(transport, name, cloud)
+
+    def open(self, desired: DesiredState) -> Server:
+        return self.server(desired.name, desired.cloud)
+
+    def observe_existing(self, name: str | None) -> ObservedState:
+        # The collector's own default: the computer's name, in lower case.
+        return self.server(name or socket.gethostname().split(".")[0].lower(), None).observe()
+
+
+def _needs_path(kind: str, rest: str) -> None:
+    if not rest:
+        raise UserError(f"target {kind}: needs a path, e.g. {kind}:{'DIR' if kind == 'export' else 'FILE.json'}")
+
+
+def _files(cls: type[SimTarget] | type[SnapshotTarget], rest: str) -> Target:
+    _needs_path(cls.prefix, rest)
+    path = Path(rest)
+    if rest.endswith(("/", "\\")) or path.is_dir():
+        return cls(folder=path)
+    return cls(file=path)
+
+
+def _sim(rest: str | None) -> Target:
+    return SimTarget(folder=DEFAULT_SIM_FOLDER) if rest is None else _files(SimTarget, rest)
+
+
+def _snapshot(rest: str | None) -> Target:
+    return _files(SnapshotTarget, rest or "")
+
+
+def _export(rest: str | None) -> Target:
+    _needs_path("export", rest or "")
+    return ExportTarget(Path(rest or ""))
+
+
+def _powershell(rest: str | None) -> Target:
+    if rest is not None:
+        raise UserError(f"target 'powershell:{rest}': the powershell target takes no path")
+    return LiveTarget()
+
+
+def _winrm(rest: str | None) -> Target:
+    host = (rest or "").removeprefix("//").rstrip("/")
+    if not (rest or "").startswith("//") or not host:
+        spec = "winrm" if rest is None else f"winrm:{rest}"
+        raise UserError(f"target {spec!r}: expected winrm://HOST or winrm://HOST:PORT")
+    return LiveTarget(host)
+
+
+# The word before a target's colon, and what makes the target of the rest (None: no colon).
+KINDS: dict[str, Callable[[str | None], Target]] = {
+    "sim": _sim,
+    "snapshot": _snapshot,
+    "export": _export,
+    "powershell": _powershell,
+    "winrm": _winrm,
+}
+
+
+def parse(text: str | None) -> Target:
+    """The target named on the command line, else in RECONCILER_TARGET, else `sim`."""
+    spec = text if text is not None else os.environ.get(ENV_VAR) or DEFAULT
+    kind, sep, rest = spec.partition(":")
+    make = KINDS.get(kind)
+    if make is None:
+        raise UserError(f"unknown target {spec!r}: this version supports {KNOWN}")
+    return make(rest if sep else None)
+
+
+def sim_path(text: str | None, name: str | None) -> Path:
+    """The simulator file a `sim …` command works on."""
+    target = parse(text)
+    if not isinstance(target, SimTarget):  # live servers are never "sim set"
+        raise UserError(
+            f"sim commands work on simulated servers: --target sim, sim:FILE.json or sim:DIR/, not {text!r}"
+        )
+    return target.path_for(name)

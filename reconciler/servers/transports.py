@@ -1,0 +1,140 @@
+"""How a script reaches a live server: the one small interface below everything that is real code.
+
+- `LocalPowerShell`: on the Entra Connect server itself (e.g. a scheduled task), through
+  `powershell.exe -NoProfile -NonInteractive -Command -`;
+- `WinRM`: through WinRM/PSRP with pypsrp (the `winrm` extra). Credentials and options come from
+  the environment only, never the command line or logs: RECONCILER_WINRM_USERNAME,
+  RECONCILER_WINRM_PASSWORD, RECONCILER_WINRM_AUTH (negotiate, kerberos, ntlm, credssp, basic,
+  certificate; default negotiate), RECONCILER_WINRM_SSL (default true),
+  RECONCILER_WINRM_CERT_VALIDATION (default true). See docs/targets.md.
+
+Tests replay recorded outputs through the same `Transport` protocol.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from reconciler.errors import UserError
+
+SCRIPT_TIMEOUT_SECONDS = 600
+
+
+class TransportError(UserError):
+    """The script could not run, or failed on the server."""
+
+
+class Transport(Protocol):
+    label: str
+
+    def run(self, script: str) -> str:
+        """Run `script`; its output stream as text. Raises TransportError."""
+        ...
+
+
+class LocalPowerShell:
+    """Windows PowerShell on this machine: the target for a scheduled task on the server itself."""
+
+    label = "powershell"
+
+    def __init__(self, executable: str | None = None) -> None:
+        found = executable or shutil.which("powershell.exe") or shutil.which("powershell")
+        if found is None:
+            raise UserError(
+                "the powershell target runs on the Entra Connect server itself, and this machine has no "
+                "powershell.exe; from elsewhere use winrm://HOST, or a snapshot"
+            )
+        self.executable = found
+
+    def run(self, script: str) -> str:
+        argv = [self.executable, "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", "-"]
+        try:
+            done = subprocess.run(
+                argv, input=script, capture_output=True, text=True, encoding="utf-8",
+                timeout=SCRIPT_TIMEOUT_SECONDS, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise TransportError(f"powershell: no answer within {SCRIPT_TIMEOUT_SECONDS} s") from None
+        except OSError as exc:
+            raise TransportError(f"powershell: cannot start {self.executable}: {exc.strerror}") from None
+        if done.returncode != 0:
+            raise TransportError(f"powershell: {_last_line(done.stderr) or f'exit code {done.returncode}'}")
+        return done.stdout
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes"):
+        return True
+    if raw.lower() in ("0", "false", "no"):
+        return False
+    raise UserError(f"{name}={raw!r}: expected true or false")
+
+
+WINRM_AUTH = ("negotiate", "kerberos", "ntlm", "credssp", "basic", "certificate")
+
+
+def winrm_options(host: str, env: Mapping[str, str]) -> dict[str, Any]:
+    """pypsrp Client keyword arguments, from the environment (never from the command line)."""
+    auth = env.get("RECONCILER_WINRM_AUTH") or "negotiate"
+    if auth not in WINRM_AUTH:
+        raise UserError(f"RECONCILER_WINRM_AUTH={auth!r}: expected one of {', '.join(WINRM_AUTH)}")
+    username, password = env.get("RECONCILER_WINRM_USERNAME"), env.get("RECONCILER_WINRM_PASSWORD")
+    if auth not in ("kerberos", "certificate") and not (username and password):
+        raise UserError(
+            f"winrm://{host}: set RECONCILER_WINRM_USERNAME and RECONCILER_WINRM_PASSWORD "
+            "(or RECONCILER_WINRM_AUTH=kerberos)"
+        )
+    server, _, port = host.partition(":")
+    options: dict[str, Any] = {
+        "server": server,
+        "auth": auth,
+        "ssl": _flag(env, "RECONCILER_WINRM_SSL", True),
+        "cert_validation": _flag(env, "RECONCILER_WINRM_CERT_VALIDATION", True),
+    }
+    if username:
+        options["username"] = username
+    if password:
+        options["password"] = password
+    if port:
+        if not port.isdigit():
+            raise UserError(f"winrm://{host}: the port must be a number")
+        options["port"] = int(port)
+    return options
+
+
+class WinRM:
+    """A remote server through PowerShell Remoting (pypsrp)."""
+
+    def __init__(self, host: str, env: Mapping[str, str] | None = None) -> None:
+        options = winrm_options(host, os.environ if env is None else env)
+        try:
+            from pypsrp.client import Client  # noqa: PLC0415 - the optional winrm extra
+        except ImportError:
+            raise UserError(
+                "the winrm:// target needs the winrm extra: pip install 'adsync-reconciler[winrm]'"
+            ) from None
+        self.label = f"winrm://{host}"
+        server = options.pop("server")
+        self.client = Client(server, **options)
+
+    def run(self, script: str) -> str:
+        try:
+            output, streams, had_errors = self.client.execute_ps(script)
+        except Exception as exc:  # pypsrp raises many kinds (network, auth, WSMan faults)
+            raise TransportError(f"{self.label}: {type(exc).__name__}: {exc}") from None
+        if had_errors:
+            errors = [str(e) for e in getattr(streams, "error", [])]
+            raise TransportError(f"{self.label}: {errors[-1] if errors else 'the script reported errors'}")
+        return str(output)

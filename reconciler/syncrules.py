@@ -1,0 +1,155 @@
+"""The sync rules that carry the group member limit, found and read robustly.
+
+The limit lives in the standard `Out to AAD - Group Join` rule (a `member` flow expression and
+a `memberCount LESSTHAN N` scope condition) or in a managed clone of it; the
+effective limit is the one of the enabled outbound group rule on the AAD connector with the
+lowest precedence number that flows `member` (docs/domain.md#the-rules-that-carry-the-limit).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import uuid
+from dataclasses import dataclass
+
+from reconciler import expressions, facts
+from reconciler.errors import UserError
+from reconciler.expressions import ExpressionError
+from reconciler.observed import ObservedState, ScopeCondition, ScopeConditionGroup, SyncRule
+
+MEMBER_ATTRIBUTE = "member"
+COUNT_ATTRIBUTE = "memberCount"
+SCOPE_OPERATOR = "LESSTHAN"
+
+
+@dataclass(frozen=True)
+class RuleLimit:
+    """The limit as a rule states it: in its member flow and in its memberCount scope conditions."""
+
+    flow: int | None
+    scope: tuple[int, ...]
+
+    @property
+    def consistent(self) -> bool:
+        return all(s == self.flow for s in self.scope)
+
+
+def is_group_join_standard(rule: SyncRule) -> bool:
+    """The standard Group Join rule: by immutable tag, or by name on a standard rule."""
+    tag = rule.immutable_tag or ""
+    if tag.startswith(facts.GROUP_JOIN_IMMUTABLE_TAG_PREFIX):
+        return True
+    return rule.is_standard and facts.is_group_join_name(rule.name)
+
+
+def is_outbound_group_rule(rule: SyncRule) -> bool:
+    return (
+        rule.direction == "Outbound"
+        and rule.connector.strip("{}").lower() == facts.AAD_CONNECTOR_ID
+        and rule.source_object_type == "group"
+        and rule.target_object_type == "group"
+    )
+
+
+def flows_member(rule: SyncRule) -> bool:
+    return any(m.destination == MEMBER_ATTRIBUTE for m in rule.attribute_flow_mappings)
+
+
+def standard_group_join(state: ObservedState) -> SyncRule | None:
+    found = [r for r in state.sync_rules if is_group_join_standard(r)]
+    if len(found) > 1:
+        names = ", ".join(f"{r.name} ({r.identifier})" for r in found)
+        raise UserError(f"{state.server.name}: more than one standard Group Join rule: {names}")
+    return found[0] if found else None
+
+
+def managed_clones(state: ObservedState, name: str) -> list[SyncRule]:
+    """Custom rules of that name (normally one; more only after a run died half-way)."""
+    return [r for r in state.sync_rules if r.name == name and not r.is_standard]
+
+
+@functools.lru_cache(maxsize=4096)
+def rule_limit(rule: SyncRule) -> RuleLimit:
+    """The limit a rule carries; UserError naming the rule when it cannot be understood.
+
+    Cached by the (immutable) rule: a fleet's servers mostly carry the same rules."""
+    flows = [m for m in rule.attribute_flow_mappings if m.destination == MEMBER_ATTRIBUTE]
+    flow: int | None = None
+    try:
+        if len(flows) > 1:
+            raise ExpressionError("more than one flow to member")
+        if flows:
+            if flows[0].flow_type != "Expression" or flows[0].expression is None:
+                raise ExpressionError(f"a {flows[0].flow_type} flow to member carries no limit")
+            flow = expressions.member_limit(flows[0].expression)
+        conditions = [c for g in rule.scope_filter for c in g.conditions if c.attribute == COUNT_ATTRIBUTE]
+        scope = tuple(_scope_value(c) for c in conditions)
+    except ExpressionError as exc:
+        where = f"sync rule '{rule.name}' ({rule.identifier})"
+        raise UserError(f"{where}: cannot understand its member limit: {exc}") from None
+    return RuleLimit(flow, scope)
+
+
+def _scope_value(condition: ScopeCondition) -> int:
+    if condition.comparison_operator != SCOPE_OPERATOR:
+        raise ExpressionError(f"scope condition memberCount {condition.comparison_operator} is not a limit")
+    value = condition.comparison_value.strip()
+    if not value.isdigit():
+        raise ExpressionError(f"scope condition memberCount LESSTHAN {condition.comparison_value!r} is not a number")
+    return int(value)
+
+
+def limit_candidates(state: ObservedState) -> list[SyncRule]:
+    """Enabled outbound group→group rules on AAD that flow member: the one of lowest precedence wins."""
+    return [r for r in state.sync_rules if not r.disabled and is_outbound_group_rule(r) and flows_member(r)]
+
+
+def limit_rule(state: ObservedState) -> SyncRule | None:
+    """The rule whose limit is in force."""
+    return min(limit_candidates(state), key=lambda r: r.precedence, default=None)
+
+
+def effective_limit(state: ObservedState) -> int | None:
+    rule = limit_rule(state)
+    return None if rule is None else rule_limit(rule).flow
+
+
+def with_limit(rule: SyncRule, limit: int) -> SyncRule:
+    """The rule carrying `limit` in its member flow and every memberCount scope condition."""
+    mappings = tuple(
+        dataclasses.replace(m, expression=expressions.with_member_limit(m.expression, limit))
+        if m.destination == MEMBER_ATTRIBUTE and m.expression is not None
+        else m
+        for m in rule.attribute_flow_mappings
+    )
+    scope = tuple(
+        ScopeConditionGroup(
+            tuple(
+                dataclasses.replace(c, comparison_value=str(limit)) if c.attribute == COUNT_ATTRIBUTE else c
+                for c in group.conditions
+            )
+        )
+        for group in rule.scope_filter
+    )
+    return dataclasses.replace(rule, attribute_flow_mappings=mappings, scope_filter=scope)
+
+
+def clone_identifier(server: str, name: str) -> str:
+    """A stable identifier for a managed clone, so a re-run never makes a second one."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"adsync-reconciler:{server}:{name}"))
+
+
+def make_clone(standard: SyncRule, *, server: str, name: str, precedence: int, limit: int) -> SyncRule:
+    """An editable copy of the standard rule with its own name, precedence and limit."""
+    clone = dataclasses.replace(
+        standard,
+        identifier=clone_identifier(server, name),
+        name=name,
+        version=1,
+        precedence=precedence,
+        disabled=False,
+        immutable_tag=None,
+        is_standard_rule=False,
+    )
+    return with_limit(clone, limit)

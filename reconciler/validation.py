@@ -1,0 +1,90 @@
+"""Rules of a state file that a JSON Schema cannot say well (DESIGN §3).
+
+They run on the raw document even when the schema found problems, so one run reports all of
+them; a rule whose inputs are missing or mistyped stays silent (the schema already spoke).
+Rules that need the server (its version, other rules' precedences, the tenant's domains) belong
+to the planner, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from reconciler import builds, facts
+from reconciler.errors import Problem
+from reconciler.yamlsource import Document, JsonPath
+
+
+def _get(data: Any, path: JsonPath, kind: type) -> Any:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    if kind is int and isinstance(data, bool):
+        return None
+    return data if isinstance(data, kind) else None
+
+
+def _limit_needs_v2(doc: Document) -> Iterator[Problem]:
+    limit = _get(doc.data, ("spec", "groupMemberLimit"), int)
+    export = _get(doc.data, ("spec", "apiVersions", "export"), int)
+    import_ = _get(doc.data, ("spec", "apiVersions", "import"), int)
+    if limit is None or limit <= facts.V1_MEMBER_LIMIT:
+        return
+    if export == 2 and import_ == 2:
+        return
+    yield doc.problem(
+        ("spec", "groupMemberLimit"),
+        f"spec.groupMemberLimit: {limit} is above {facts.V1_MEMBER_LIMIT}, which needs "
+        "apiVersions.export and apiVersions.import both at 2 (V1 syncs at most "
+        f"{facts.V1_MEMBER_LIMIT} members)",
+    )
+
+
+def _no_v2_in_cloud(doc: Document) -> Iterator[Problem]:
+    cloud = _get(doc.data, ("spec", "cloud"), str)
+    if cloud not in facts.CLOUDS_WITHOUT_V2:
+        return
+    for direction in ("export", "import"):
+        path = ("spec", "apiVersions", direction)
+        if _get(doc.data, path, int) == 2:
+            yield doc.problem(
+                path, f"spec.apiVersions.{direction}: the V2 endpoint is not available in the {cloud} cloud"
+            )
+
+
+def _precedence_when_cloned(doc: Document) -> Iterator[Problem]:
+    limit = _get(doc.data, ("spec", "groupMemberLimit"), int)
+    spec = _get(doc.data, ("spec",), dict)
+    standard = sorted(builds.values_of("standard_member_limit"))
+    if limit is None or spec is None or "rulePrecedence" in spec or limit in standard:
+        return
+    yield doc.problem(
+        ("spec", "groupMemberLimit"),
+        f"spec.rulePrecedence: required, because groupMemberLimit {limit} differs from the standard "
+        f"rule's limit ({' or '.join(str(s) for s in standard)}) and the managed clone needs a "
+        f"precedence in {facts.CUSTOM_PRECEDENCE_MIN}-{facts.CUSTOM_PRECEDENCE_MAX}",
+    )
+
+
+def _clone_name_is_not_standard(doc: Document) -> Iterator[Problem]:
+    name = _get(doc.data, ("spec", "ruleName"), str)
+    if name is not None and facts.is_group_join_name(name):
+        yield doc.problem(
+            ("spec", "ruleName"),
+            f"spec.ruleName: must differ from the standard rule '{facts.GROUP_JOIN_RULE_NAME}', "
+            "which is never edited, only disabled",
+        )
+
+
+RULES: tuple[Callable[[Document], Iterator[Problem]], ...] = (
+    _limit_needs_v2,
+    _no_v2_in_cloud,
+    _precedence_when_cloned,
+    _clone_name_is_not_standard,
+)
+
+
+def check(doc: Document) -> list[Problem]:
+    return [p for rule in RULES for p in rule(doc)]

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from reconciler import inforce
+from reconciler.observed import Registry
+from reconciler.servers.simulator import defaults
+
+
+@pytest.mark.parametrize(("version", "versions"), [("1.5.30.0", (1, 1)), ("1.6.2.4", (2, 2)), ("2.4.18.0", (2, 2))])
+def test_absent_registry_values_mean_the_builds_default(version: str, versions: tuple[int, int]) -> None:
+    assert inforce.api_versions(defaults.new_server("s", version)) == versions
+
+
+def test_registry_values_win_over_the_default() -> None:
+    state = defaults.new_server("s", "2.4.18.0").replace(registry=Registry(1, None))
+    assert inforce.api_versions(state) == (1, 2)
+    assert inforce.sync_cap(state) == 50000
+
+
+def test_unverified_domain_caps_at_15000() -> None:
+    state = defaults.new_server("s", "2.4.18.0")
+    state = state.replace(server=dataclasses.replace(state.server, tenant_has_verified_domain=False))
+    assert inforce.member_limit(state) == 15000
+
+
+def test_member_limit_is_the_rule_within_the_cap() -> None:
+    assert inforce.member_limit(defaults.new_server("s", "2.4.18.0")) == 250000
+    assert inforce.member_limit(defaults.new_server("s", "1.6.2.4")) == 50000
