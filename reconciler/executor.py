@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import plans, syncrules
 from reconciler.actions import DEFAULT_WAIT_TIMEOUT, Action
@@ -22,7 +22,9 @@ from reconciler.errors import UserError
 from reconciler.journal import Journal
 from reconciler.observed import ObservedState
 from reconciler.plans import Plan
-from reconciler.servers.protocol import Server
+
+if TYPE_CHECKING:  # an annotation only: any server will do
+    from reconciler.servers.protocol import Server
 
 
 @dataclass(frozen=True)
