@@ -29,6 +29,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reconciler", description="Declarative V2 endpoint settings for Entra Connect Sync servers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("validate", help="check state files (or folders of them) against schema and rules")
@@ -188,8 +189,9 @@ def _utf8_streams() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _utf8_streams()
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(arguments)
         return _run(args)
     except UserError as exc:
         for problem in exc.problems:
@@ -205,4 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The machine said no (permissions, a full disk, a path that is a folder): the user's to fix.
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"{where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug of ours: one line for the user, the traceback in a crash file
+        from reconciler import crash
+
+        crash.report(exc, arguments, debug="--debug" in arguments)
         return EXIT_ERROR
