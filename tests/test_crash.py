@@ -47,6 +47,7 @@ def test_a_crash_file_goes_to_the_temporary_folder_when_the_working_folder_canno
     blocked = tmp_path / "a-file"
     blocked.write_text("", encoding="utf-8")
     monkeypatch.setattr(crash, "CRASH_FOLDER", blocked / "crash")
+    (tmp_path / "tmp").mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     monkeypatch.setattr("tempfile.tempdir", None)
     crash.report(_raised(), ["plan"], debug=False)
