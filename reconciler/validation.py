@@ -1,8 +1,8 @@
-"""Rules of a state file that a JSON Schema cannot say well (DESIGN §3).
+"""Checks of a state file that a JSON Schema cannot say well (docs/state-file.md#validation).
 
 They run on the raw document even when the schema found problems, so one run reports all of
-them; a rule whose inputs are missing or mistyped stays silent (the schema already spoke).
-Rules that need the server (its version, other rules' precedences, the tenant's domains) belong
+them; a check whose inputs are missing or mistyped stays silent (the schema already spoke).
+Checks that need the server (its version, other rules' precedences, the tenant's domains) belong
 to the planner, not here.
 """
 
@@ -78,7 +78,7 @@ def _clone_name_is_not_standard(doc: Document) -> Iterator[Problem]:
         )
 
 
-RULES: tuple[Callable[[Document], Iterator[Problem]], ...] = (
+CHECKS: tuple[Callable[[Document], Iterator[Problem]], ...] = (
     _limit_needs_v2,
     _no_v2_in_cloud,
     _precedence_when_cloned,
@@ -87,4 +87,4 @@ RULES: tuple[Callable[[Document], Iterator[Problem]], ...] = (
 
 
 def check(doc: Document) -> list[Problem]:
-    return [p for rule in RULES for p in rule(doc)]
+    return [p for check_of in CHECKS for p in check_of(doc)]
