@@ -1,7 +1,7 @@
 """The version behaviour table: every way Entra Connect Sync behaves differently by build.
 
 Nothing else in the package compares version numbers; it asks this table. Each row holds the
-builds it applies to and where the fact comes from (DESIGN §2).
+builds it applies to and where the fact comes from (docs/domain.md).
 """
 
 from __future__ import annotations

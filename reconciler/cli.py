@@ -1,6 +1,6 @@
 """Command line: parses arguments, calls one command function, maps errors to exit codes.
 
-This is the only place where exceptions become exit codes and messages (DESIGN §5).
+This is the only place where exceptions become exit codes and messages (docs/commands.md#exit-codes).
 """
 
 from __future__ import annotations

@@ -287,7 +287,7 @@ def script_block_call(body: str, arguments: dict[str, str]) -> str:
 
 # Functions a plan script defines once and its guarded steps call.
 PLAN_SCRIPT_HELPERS = r"""function Wait-ADSyncIdle {
-    # Settings change only while no sync cycle runs (DESIGN: WaitForSyncIdle).
+    # Settings change only while no sync cycle runs (WaitForSyncIdle).
     $deadline = (Get-Date).AddSeconds($WaitTimeoutSeconds)
     while ((Get-ADSyncScheduler).SyncCycleInProgress) {
         if ((Get-Date) -gt $deadline) {

@@ -1,4 +1,4 @@
-"""The desired state of one server (DESIGN §3), as an immutable value.
+"""The desired state of one server (docs/state-file.md), as an immutable value.
 
 Built only from documents that passed schema and semantic checks (`reconciler.statefiles`), so
 nothing here re-validates; `to_document` is its exact inverse, used by `export` and the tests.

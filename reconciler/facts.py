@@ -1,7 +1,7 @@
 """Facts of the product that do not depend on the server's version, each with its source.
 
 Version-dependent behaviour lives in `reconciler.builds`; this module is what stays true on
-every build. Sources (DESIGN §2): Microsoft's "Azure AD Connect sync V2 endpoint API" page
+every build. Sources (docs/domain.md): Microsoft's "Azure AD Connect sync V2 endpoint API" page
 (2020 and 2023 revisions, "V2 page" below) and the real 1.1.130.0 export in shared/fixtures.
 """
 
@@ -30,7 +30,7 @@ GROUP_JOIN_RULE_NAME = "Out to AAD - Group Join"
 GROUP_JOIN_RULE_NAME_PROSE = "Out to AAD \u2013 Group Join"
 GROUP_JOIN_IMMUTABLE_TAG_PREFIX = "Microsoft.OuttoAADGroupJoin."
 
-# DESIGN §3: the default name of the clone the reconciler manages.
+# docs/state-file.md: the default name of the clone the reconciler manages.
 DEFAULT_MANAGED_RULE_NAME = "Out to AAD - Group Join (member limit)"
 
 # The AAD connector's export-type: set by Set-ADSyncAADConnectorExportApiVersion

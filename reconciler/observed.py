@@ -1,4 +1,4 @@
-"""The observed state of a server (DESIGN §4): one immutable model whatever the source.
+"""The observed state of a server (docs/observed-state.md): one immutable model whatever the source.
 
 Every reader (simulator, snapshot, export, live server) produces an `ObservedState`; the JSON
 form is the snapshot format and the simulator's file, checked by
@@ -120,7 +120,8 @@ class SyncRule:
 
     @property
     def is_standard(self) -> bool:
-        # Standard rules carry a Microsoft.* immutable tag (DESIGN §2); either marker counts.
+        # Standard rules carry a Microsoft.* immutable tag (docs/domain.md#the-rules-that-carry-the-limit);
+        # either marker counts.
         return self.is_standard_rule or (self.immutable_tag or "").startswith("Microsoft.")
 
 

@@ -14,8 +14,8 @@ from reconciler.errors import UserError
 from reconciler.servers.simulator import defaults
 from tests.support import ROOT
 
-# DESIGN §4's example, verbatim.
-DESIGN_EXAMPLE: dict[str, Any] = {
+# The example of docs/observed-state.md.
+DOCUMENTED_EXAMPLE: dict[str, Any] = {
     "schemaVersion": 1,
     "collectedAt": "2026-11-21T09:00:00Z",
     "server": {"name": "contoso-aadc01", "version": "1.6.2.4", "cloud": "AzureCommercial",
@@ -66,15 +66,15 @@ def test_schema_is_valid_and_closed() -> None:
 
 
 def test_design_example_validates_and_round_trips() -> None:
-    state = observed.from_json(copy.deepcopy(DESIGN_EXAMPLE), "example")
+    state = observed.from_json(copy.deepcopy(DOCUMENTED_EXAMPLE), "example")
     assert state.registry.import_api_version is None
     assert state.sync_rules[0].is_standard
     assert state.last_sync_cycle is not None and not state.last_sync_cycle.has_real_errors
-    assert observed.to_json(state) == DESIGN_EXAMPLE
+    assert observed.to_json(state) == DOCUMENTED_EXAMPLE
 
 
 def test_every_problem_is_reported_by_path() -> None:
-    data = copy.deepcopy(DESIGN_EXAMPLE)
+    data = copy.deepcopy(DOCUMENTED_EXAMPLE)
     data["registry"]["AadConnectorExportApiVersion"] = 3
     data["syncRules"][0]["Direction"] = "Sideways"
     data["groups"][0]["memberCount"] = "many"
@@ -105,7 +105,7 @@ GROUP_ITEMS = st.one_of(
 
 @given(GROUP_ITEMS)
 def test_fast_group_check_agrees_with_jsonschema(item: Any) -> None:
-    data = copy.deepcopy(DESIGN_EXAMPLE)
+    data = copy.deepcopy(DOCUMENTED_EXAMPLE)
     data["groups"] = [item]
     fast = schemas.check_data(data, schemas.OBSERVED_STATE, "x")
     full = list(schemas.StrictValidator(schemas.schema(schemas.OBSERVED_STATE)).iter_errors(data))

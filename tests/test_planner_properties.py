@@ -1,4 +1,4 @@
-"""Invariants of DESIGN §6 over generated servers and desired states (hypothesis)."""
+"""The ordering invariants of docs/plan.md over generated servers and desired states (hypothesis)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from reconciler.servers.simulator import InMemoryServer, defaults
 from tests.scenario import make_plan, state
 
 
-# What each server operation must send: the cmdlets of DESIGN §2, values quoted.
+# What each server operation must send: the cmdlets of docs/domain.md#cmdlets, values quoted.
 def _q(value: str) -> str:
     return cmdlets.quote(value)
 

@@ -1,4 +1,4 @@
-"""The embedded simulated ADSync server: the default target and the test bed (DESIGN §7)."""
+"""The embedded simulated ADSync server: the default target and the test bed (docs/simulator.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A simulated sync cycle (DESIGN §7): provisioning, limit errors and deletions of groups.
+"""A simulated sync cycle (docs/simulator.md): provisioning, limit errors and deletions of groups.
 
 Model: every group at or under the member limit in force is provisioned. A provisioned group
 now above it fails its export with the rule's "Maximum Group member count exceeded" error on a

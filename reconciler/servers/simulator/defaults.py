@@ -1,4 +1,4 @@
-"""A realistic new server, and twins of real ones (DESIGN §7)."""
+"""A realistic new server, and twins of real ones (docs/simulator.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the simulated server does when asked to change something (DESIGN §7).
+"""What the simulated server does when asked to change something (docs/simulator.md).
 
 Pure functions from one observed state to the next; each refuses what the product refuses,
 with the product's reason, and changes nothing then. Version-dependent answers come from
@@ -15,7 +15,7 @@ from reconciler.observed import ConnectorOverride, ObservedState, SyncRule
 
 
 def require_idle(state: ObservedState) -> None:
-    # DESIGN §2: change settings only while no sync cycle is in progress.
+    # docs/domain.md#scheduler: change settings only while no sync cycle is in progress.
     if state.scheduler.sync_cycle_in_progress:
         raise Refused(f"{state.server.name}: busy: a sync cycle is in progress; nothing was changed")
 
@@ -56,7 +56,7 @@ def _with_override(state: ObservedState, connector_name: str, full_sync_required
 
 
 def _mark_full_sync(state: ObservedState) -> ObservedState:
-    # DESIGN §2/§7: creating, changing, disabling or enabling a rule sets the AAD connector's full-sync flag.
+    # docs/simulator.md: creating, changing, disabling or enabling a rule sets the AAD connector's full-sync flag.
     return _with_override(state, state.aad_connector.name, full_sync_required=True)
 
 

@@ -1,4 +1,4 @@
-"""A simulated in-place upgrade (DESIGN §2, §7), driven by the version behaviour table."""
+"""A simulated in-place upgrade (docs/domain.md#upgrades, docs/simulator.md), driven by the version behaviour table."""
 
 from __future__ import annotations
 

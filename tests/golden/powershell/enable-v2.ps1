@@ -30,7 +30,7 @@ $installPath = (Get-ItemProperty -LiteralPath $ParametersKey -Name Path).Path
 Import-Module (Join-Path $installPath 'Extensions\AADConnector.psm1')
 
 function Wait-ADSyncIdle {
-    # Settings change only while no sync cycle runs (DESIGN: WaitForSyncIdle).
+    # Settings change only while no sync cycle runs (WaitForSyncIdle).
     $deadline = (Get-Date).AddSeconds($WaitTimeoutSeconds)
     while ((Get-ADSyncScheduler).SyncCycleInProgress) {
         if ((Get-Date) -gt $deadline) {

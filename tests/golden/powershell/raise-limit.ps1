@@ -27,7 +27,7 @@ $ParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters'
 Import-Module ADSync
 
 function Wait-ADSyncIdle {
-    # Settings change only while no sync cycle runs (DESIGN: WaitForSyncIdle).
+    # Settings change only while no sync cycle runs (WaitForSyncIdle).
     $deadline = (Get-Date).AddSeconds($WaitTimeoutSeconds)
     while ((Get-ADSyncScheduler).SyncCycleInProgress) {
         if ((Get-Date) -gt $deadline) {
