@@ -57,3 +57,18 @@ AUTHORITY_HOST_CLOUDS = {
 # Get-ADSyncServerConfiguration export: the global parameter that holds the product version.
 VERSION_PARAMETER = "Microsoft.Synchronize.ServerConfigurationVersion"
 STAGING_PARAMETER = "Microsoft.Synchronize.StagingMode"
+
+# The ADSync object model's enums, as build 2.2.8.0 ships them (ObjectModel.dll metadata, in the
+# cmdlet surface fixture): schemas/observed-state.schema.json accepts exactly these values.
+OBJECT_MODEL_ENUMS: dict[str, tuple[str, ...]] = {
+    "SyncRuleLinkType": ("Provision", "StickyJoin", "Join", "JoinNoFlow"),
+    "AttributeValueMergeType": ("Update", "Replace", "MergeCaseInsensitive", "Merge"),
+    "AttributeMappingFlowType": ("Direct", "Constant", "Expression"),
+    "ComparisonOperator": (
+        "EQUAL", "NOTEQUAL", "LESSTHAN", "LESSTHAN_OR_EQUAL", "CONTAINS", "NOTCONTAINS", "STARTSWITH",
+        "NOTSTARTSWITH", "ENDSWITH", "NOTENDSWITH", "GREATERTHAN", "GREATERTHAN_OR_EQUAL", "ISNULL", "ISNOTNULL",
+        "ISIN", "ISNOTIN", "ISBITSET", "ISBITNOTSET", "ISMEMBEROF", "ISNOTMEMBEROF",
+    ),
+    "SynchronizationPolicyType": ("Unspecified", "Delta", "Initial"),
+    "SynchronizationRuleDirection": ("Inbound", "Outbound"),
+}  # fmt: skip

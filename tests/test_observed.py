@@ -65,12 +65,23 @@ def test_schema_is_valid_and_closed() -> None:
     walk(schema)
 
 
-def test_design_example_validates_and_round_trips() -> None:
+def test_the_documented_example_validates_and_round_trips() -> None:
     state = observed.from_json(copy.deepcopy(DOCUMENTED_EXAMPLE), "example")
     assert state.registry.import_api_version is None
     assert state.sync_rules[0].is_standard
     assert state.last_sync_cycle is not None and not state.last_sync_cycle.has_real_errors
     assert observed.to_json(state) == DOCUMENTED_EXAMPLE
+
+
+def test_every_real_enum_value_is_accepted() -> None:
+    """A real server's rules use JoinNoFlow and Replace too (ADSync 2.2.8.0 object model)."""
+    data = copy.deepcopy(DOCUMENTED_EXAMPLE)
+    rule = data["syncRules"][0]
+    rule["LinkType"] = "JoinNoFlow"
+    rule["AttributeFlowMappings"][0]["ValueMergeType"] = "Replace"
+    state = observed.from_json(data, "real enums")
+    assert state.sync_rules[0].link_type == "JoinNoFlow"
+    assert state.sync_rules[0].attribute_flow_mappings[0].value_merge_type == "Replace"
 
 
 def test_every_problem_is_reported_by_path() -> None:

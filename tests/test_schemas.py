@@ -5,8 +5,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from reconciler import schemas, yamlsource
-from tests.support import ROOT
+from reconciler import facts, schemas, yamlsource
+from tests.support import FIXTURES, ROOT
 
 
 def _objects(node: Any, path: str = "#") -> list[tuple[str, dict[str, Any]]]:
@@ -61,3 +61,35 @@ def test_a_mistyped_value_is_reported_once() -> None:
 def test_dotted_paths() -> None:
     assert schemas.dotted(()) == "(document)"
     assert schemas.dotted(("spec", "rules", 3, "name")) == "spec.rules[3].name"
+
+
+# Where each object-model enum appears in the observed-state schema.
+_ENUM_PATHS = {
+    "SyncRuleLinkType": ("syncRules", "LinkType"),
+    "AttributeValueMergeType": ("syncRules", "AttributeFlowMappings", "ValueMergeType"),
+    "AttributeMappingFlowType": ("syncRules", "AttributeFlowMappings", "FlowType"),
+    "ComparisonOperator": ("syncRules", "ScopeFilter", "ScopeConditionList", "ComparisonOperator"),
+    "SynchronizationPolicyType": ("scheduler", "NextSyncCyclePolicyType"),
+    "SynchronizationRuleDirection": ("syncRules", "Direction"),
+}
+
+
+def _schema_enum(schema: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
+    node: Any = schema
+    for key in path:
+        node = node["properties"][key]
+        while "items" in node:
+            node = node["items"]
+    return [v for v in node["enum"] if v is not None]
+
+
+def test_the_observed_schema_accepts_exactly_the_object_models_enums() -> None:
+    schema = json.loads((ROOT / "schemas" / "observed-state.schema.json").read_text(encoding="utf-8"))
+    for name, path in _ENUM_PATHS.items():
+        assert _schema_enum(schema, path) == list(facts.OBJECT_MODEL_ENUMS[name]), name
+    cmdlets = FIXTURES / "adsync-2.2.8.0-cmdlets.json"
+    if cmdlets.exists():  # the real module's metadata, where it is beside this checkout
+        real = json.loads(cmdlets.read_text(encoding="utf-8"))["enums"]
+        assert {name: list(values) for name, values in facts.OBJECT_MODEL_ENUMS.items()} == {
+            name: real[name] for name in facts.OBJECT_MODEL_ENUMS
+        }
