@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler import cmdlets, facts, syncrules
+from reconciler import cmdlets, facts, inforce, syncrules
 from reconciler.errors import Refused
 from reconciler.observed import ObservedState, SyncRule
 
@@ -174,12 +174,22 @@ class SetExportApiVersion(_SetApiVersion):
     direction = "export"
 
     def probes(self, p: Params) -> list[Probe]:
-        # Set-ADSyncAADConnectorExportApiVersion also writes the AAD connector's export type
-        # (docs/domain.md#where-the-api-versions-live): a registry that agrees with a connector
-        # that does not is a server the cmdlet still has to fix.
-        export_type = facts.EXPORT_TYPE_FOR_API_VERSION[int(p["version"])]
-        connector = Probe(lambda s: s.aad_connector.export_type, cmdlets.AAD_CONNECTOR_EXPORT_TYPE, export_type)
-        return [*super().probes(p), connector]
+        # Set-ADSyncAADConnectorExportApiVersion writes all three places of the export version
+        # (docs/domain.md#where-the-api-versions-live): a registry that agrees while the connector
+        # or the filtering value does not is a server the cmdlet still has to fix.
+        version = int(p["version"])
+        export_type = facts.EXPORT_TYPE_FOR_API_VERSION[version]
+        filtering = facts.EXPORT_FILTERING_FOR_API_VERSION[version]
+        return [
+            *super().probes(p),
+            Probe(lambda s: s.aad_connector.export_type, cmdlets.AAD_CONNECTOR_EXPORT_TYPE, export_type),
+            # Where a source could not see the filtering value, the other two decide.
+            Probe(
+                lambda s: s.registry.export_filtering if inforce.observed_export_filtering(s) else filtering,
+                cmdlets.EXPORT_FILTERING,
+                filtering,
+            ),
+        ]
 
     def perform(self, server: Server, state: ObservedState, p: Params) -> None:
         server.set_export_api_version(p["version"])

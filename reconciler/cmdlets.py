@@ -107,9 +107,10 @@ def registry_api_version(direction: str) -> str:
     return f"(Get-RegistryApiVersion {quote(api_version_value(direction))})"
 
 
-AAD_CONNECTOR_EXPORT_TYPE = (
-    f"(Get-ADSyncConnector -Identifier {quote(facts.AAD_CONNECTOR_ID)}).ExtensionConfiguration.ExportType"
-)
+# Through the plan script's helpers (PLAN_SCRIPT_HELPERS): the AAD connector's export type and
+# the export filtering value under PerMAInstance\<AAD connector name> ($null when absent).
+AAD_CONNECTOR_EXPORT_TYPE = "(Get-AadConnector).ExtensionConfiguration.ExportType"
+EXPORT_FILTERING = "(Get-ExportFilteringValue)"
 
 
 def set_api_version(direction: str, version: int) -> str:
@@ -324,7 +325,18 @@ function Get-RegistryApiVersion([string] $ValueName) {
     $item = Get-ItemProperty -LiteralPath $ParametersKey -Name $ValueName -ErrorAction SilentlyContinue
     if ($null -eq $item) { return $null }
     return [int] $item.$ValueName
-}"""
+}
+
+function Get-AadConnector {
+    Get-ADSyncConnector -Identifier 'AAD_CONNECTOR_ID'
+}
+
+function Get-ExportFilteringValue {
+    $key = Join-Path $ParametersKey ('PerMAInstance\' + (Get-AadConnector).Name)
+    $item = Get-ItemProperty -LiteralPath $key -Name 'EXPORT_FILTERING_VALUE' -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.EXPORT_FILTERING_VALUE
+}""".replace("AAD_CONNECTOR_ID", facts.AAD_CONNECTOR_ID).replace("EXPORT_FILTERING_VALUE", facts.EXPORT_FILTERING_VALUE)
 
 WAIT_FOR_IDLE = "Wait-ADSyncIdle"
 

@@ -36,6 +36,13 @@ DEFAULT_MANAGED_RULE_NAME = "Out to AAD - Group Join (member limit)"
 # The AAD connector's export-type: set by Set-ADSyncAADConnectorExportApiVersion
 # (AADConnector.psm1): 2 for the V1 endpoint, 5 for V2.
 EXPORT_TYPE_FOR_API_VERSION = {1: 2, 2: 5}
+# The third place the export version lives (AADConnector.psm1 as shipped in 2.2.8.0): the value
+# below under ...\ADSync\Parameters\PerMAInstance\<AAD connector name>, 0 for V1 and 1 for V2;
+# absent, it reads as V2 (docs/domain.md#where-the-api-versions-live).
+EXPORT_FILTERING_VALUE = "EnableNonExistentObjectReferenceExportFiltering"
+EXPORT_FILTERING_FOR_API_VERSION = {1: 0, 2: 1}
+# Get-ADSyncAADConnectorExportApiVersion's words when the three places disagree.
+EXPORT_VERSION_MISMATCH = "Version mismatch in Registry and AAD Connector"
 
 
 def is_group_join_name(name: str) -> bool:

@@ -22,6 +22,27 @@ def api_versions(state: ObservedState) -> tuple[int, int]:
     return (default if export is None else export), (default if import_ is None else import_)
 
 
+def export_parts(state: ObservedState) -> tuple[int, int | None, int | None]:
+    """The export API version as each of its three places says it (docs/domain.md#where-the-api-versions-live):
+    the registry (or the build's default), the AAD connector's export type, and the export filtering
+    value (absent: the build's default endpoint). The connector's is None for an export type of
+    neither endpoint; the filtering value's is None where it was not observed."""
+    default = builds.default_api_version(state.server.version)
+    registry = state.registry.export_api_version or default  # an absent or 0 value reads as the default
+    by_type = {t: v for v, t in facts.EXPORT_TYPE_FOR_API_VERSION.items()}
+    connector = by_type.get(state.aad_connector.export_type)
+    filtering: int | None = None
+    if observed_export_filtering(state):
+        value = state.registry.export_filtering
+        by_filtering = {f: v for v, f in facts.EXPORT_FILTERING_FOR_API_VERSION.items()}
+        filtering = default if value is None else by_filtering[value]
+    return registry, connector, filtering
+
+
+def observed_export_filtering(state: ObservedState) -> bool:
+    return "registry." + facts.EXPORT_FILTERING_VALUE not in (state.unobserved or ())
+
+
 def endpoint_cap(export: int, import_: int, verified_domain: bool | None) -> int:
     """The largest group an endpoint can carry, whatever the rules say."""
     cap = facts.V2_MEMBER_LIMIT if (export, import_) == (2, 2) else facts.V1_MEMBER_LIMIT
@@ -48,14 +69,19 @@ class InForce:
     export_api_version: int
     import_api_version: int
     # Get-ADSyncAADConnectorExportApiVersion's "Version mismatch in Registry and AAD Connector":
-    # the connector's export type does not match the export version in force.
-    export_type_mismatch: bool
+    # the three places of the export version do not all say the same (unobserved ones aside).
+    export_parts: tuple[int, int | None, int | None]
     standard: SyncRule | None  # the standard Group Join rule
     standard_limit: int  # its own limit, or the build's where it is gone
     clones: tuple[SyncRule, ...]  # custom rules of the managed name
     winner: SyncRule | None  # the rule whose limit is in force
     limits: dict[str, RuleLimit]  # by identifier, for the standard rule, the clones and the winner
     competitors: tuple[SyncRule, ...]  # other enabled outbound group rules that flow member
+
+    @property
+    def export_mismatch(self) -> bool:
+        registry, connector, filtering = self.export_parts
+        return connector != registry or (filtering is not None and filtering != registry)
 
     @property
     def member_limit(self) -> int | None:
@@ -78,7 +104,7 @@ def read(state: ObservedState, clone_name: str) -> InForce:
     return InForce(
         export_api_version=export,
         import_api_version=import_,
-        export_type_mismatch=facts.EXPORT_TYPE_FOR_API_VERSION.get(export) != state.aad_connector.export_type,
+        export_parts=export_parts(state),
         standard=standard,
         standard_limit=own if own is not None else builds.standard_member_limit(state.server.version),
         clones=clones,

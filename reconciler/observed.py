@@ -37,6 +37,9 @@ class ServerInfo:
 class Registry:
     export_api_version: int | None = prop("AadConnectorExportApiVersion")
     import_api_version: int | None = prop("AadConnectorImportApiVersion")
+    # Under PerMAInstance\<AAD connector name>; None when absent there. A snapshot written before
+    # it was collected has no such key at all: that is "not observed" (see `from_json`).
+    export_filtering: int | None = prop("EnableNonExistentObjectReferenceExportFiltering", default=None)
 
 
 @dataclass(frozen=True)
@@ -230,8 +233,21 @@ def _interned_rules(items: list[Any]) -> tuple[SyncRule, ...] | None:
     return tuple(built)
 
 
+EXPORT_FILTERING_PATH = "registry.EnableNonExistentObjectReferenceExportFiltering"
+
+
 def from_json(data: Any, source: str) -> ObservedState:
     """Check `data` against the observed-state schema and build the model; UserError lists every problem."""
+    state = _from_json(data, source)
+    if "EnableNonExistentObjectReferenceExportFiltering" not in data["registry"]:
+        # Snapshots from before the value was collected still load; the plan says it was not seen.
+        seen_missing = state.unobserved or ()
+        if EXPORT_FILTERING_PATH not in seen_missing:
+            state = state.replace(unobserved=(*seen_missing, EXPORT_FILTERING_PATH))
+    return state
+
+
+def _from_json(data: Any, source: str) -> ObservedState:
     if isinstance(data, dict) and isinstance(data.get("syncRules"), list):
         rules = _interned_rules(data["syncRules"])
         rest = {**data, "syncRules": []}

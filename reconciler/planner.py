@@ -262,9 +262,13 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
     if reasons:
         raise UserError([Problem("", None, None, f"{desired.name}: plan refused: {r}") for r in reasons])
 
-    warnings += [
-        f"{setting} was not observed by this source; nothing is planned for it" for setting in views.unobserved(state)
-    ]
+    for setting in views.unobserved(state):
+        warnings.append(f"{setting} was not observed by this source; nothing is planned for it")
+    if not inforce.observed_export_filtering(state):
+        warnings.append(
+            f"{observed.EXPORT_FILTERING_PATH} was not observed by this source: the export API version is "
+            "judged by the registry and the AAD connector's export type alone"
+        )
     seen, wanted = views.observed(state, found), views.desired(state, desired, goal, found)
     changes: tuple[DiffItem, ...] = diff(seen.as_dict(), wanted.as_dict())
     graph = _Graph(desired, state, found, seen)

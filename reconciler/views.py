@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler import facts, inforce
 from reconciler.desired import DesiredState
 from reconciler.inforce import InForce
 from reconciler.observed import ObservedState
@@ -104,12 +105,25 @@ def _observed_clone(found: InForce) -> ManagedRule | None:
     return ManagedRule(first.precedence, limit.flow, scope, not first.disabled, len(found.clones))
 
 
+def _export_mismatch(state: ObservedState) -> str:
+    filtering: object = state.registry.export_filtering
+    if not inforce.observed_export_filtering(state):
+        filtering = "not observed"
+    elif filtering is None:
+        filtering = "absent"
+    registry = state.registry.export_api_version
+    return (
+        f"{facts.EXPORT_VERSION_MISMATCH}: registry {'absent' if registry is None else registry}, "
+        f"connector export type {state.aad_connector.export_type}, export filtering {filtering}"
+    )
+
+
 def observed(state: ObservedState, found: InForce) -> ManagedSettings:
     missing = unobserved(state)
     export: int | str = found.export_api_version
-    if found.export_type_mismatch:
-        # Get-ADSyncAADConnectorExportApiVersion: "Version mismatch in Registry and AAD Connector".
-        export = f"mismatch: registry {export}, connector export-type {state.aad_connector.export_type}"
+    if found.export_mismatch:
+        # In Get-ADSyncAADConnectorExportApiVersion's words, with what each place holds.
+        export = _export_mismatch(state)
     standard = found.standard
     return ManagedSettings(
         export_api_version=None if "apiVersions.export" in missing else export,

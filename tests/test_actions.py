@@ -111,3 +111,25 @@ def test_an_export_version_the_connector_disagrees_with_is_fixed_by_apply_and_by
     assert shown["aadConnector"]["ExportType"] == 5
     assert shown["registry"]["AadConnectorExportApiVersion"] == 2
     assert "No changes" in run("plan", str(state_file), target).out
+
+
+def test_a_server_where_only_the_export_filtering_value_disagrees_is_put_right(run: Run, tmp_path: Path) -> None:
+    state_file = tmp_path / "mismatch.yaml"
+    state_file.write_text(STATE, encoding="utf-8")
+    target = f"--target=sim:{tmp_path / 'mismatch.json'}"
+    assert run("sim", "init", target, "--name", "mismatch", "--version", "2.4.18.0").code == 0
+    assert run("sim", "set", target, "registry.EnableNonExistentObjectReferenceExportFiltering=0").code == 0
+
+    planned = run("plan", str(state_file), target, "--output", "json")
+    document = json.loads(planned.out)
+    assert [c["path"] for c in document["changes"]] == ["apiVersions.export"]
+    assert document["changes"][0]["observed"] == (
+        "Version mismatch in Registry and AAD Connector: registry absent, connector export type 5, export filtering 0"
+    )
+    assert [a["kind"] for a in document["actions"]][2] == "SetExportApiVersion"
+
+    assert run("apply", str(state_file), target, "--yes").code == 0
+    assert (
+        json.loads(run("sim", "show", target).out)["registry"]["EnableNonExistentObjectReferenceExportFiltering"] == 1
+    )
+    assert "No changes" in run("plan", str(state_file), target).out

@@ -29,3 +29,16 @@ def test_unverified_domain_caps_at_15000() -> None:
 def test_member_limit_is_the_rule_within_the_cap() -> None:
     assert inforce.member_limit(defaults.new_server("s", "2.4.18.0")) == 250000
     assert inforce.member_limit(defaults.new_server("s", "1.6.2.4")) == 50000
+
+
+def test_the_export_version_lives_in_three_places() -> None:
+    state = defaults.new_server("s", "2.4.18.0")
+    assert inforce.export_parts(state) == (2, 2, 2)
+    absent = state.replace(registry=dataclasses.replace(state.registry, export_filtering=None))
+    assert inforce.export_parts(absent) == (2, 2, 2)  # absent, it reads as the build's default: V2
+    v1_filtering = state.replace(registry=dataclasses.replace(state.registry, export_filtering=0))
+    assert inforce.export_parts(v1_filtering) == (2, 2, 1)
+    assert inforce.read(v1_filtering, "clone").export_mismatch
+    unseen = v1_filtering.replace(unobserved=("registry.EnableNonExistentObjectReferenceExportFiltering",))
+    assert inforce.export_parts(unseen) == (2, 2, None)
+    assert not inforce.read(unseen, "clone").export_mismatch

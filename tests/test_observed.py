@@ -20,7 +20,8 @@ DOCUMENTED_EXAMPLE: dict[str, Any] = {
     "collectedAt": "2026-11-21T09:00:00Z",
     "server": {"name": "contoso-aadc01", "version": "1.6.2.4", "cloud": "AzureCommercial",
                "tenantHasVerifiedDomain": True},
-    "registry": {"AadConnectorExportApiVersion": 2, "AadConnectorImportApiVersion": None},
+    "registry": {"AadConnectorExportApiVersion": 2, "AadConnectorImportApiVersion": None,
+                 "EnableNonExistentObjectReferenceExportFiltering": 1},
     "aadConnector": {"Identifier": "b891884f-051e-4a83-95af-2544101c9083",
                      "Name": "contoso.onmicrosoft.com - AAD", "ExportType": 5},
     "scheduler": {"SyncCycleEnabled": True, "SyncCycleInProgress": False, "StagingModeEnabled": False,
@@ -71,6 +72,14 @@ def test_the_documented_example_validates_and_round_trips() -> None:
     assert state.sync_rules[0].is_standard
     assert state.last_sync_cycle is not None and not state.last_sync_cycle.has_real_errors
     assert observed.to_json(state) == DOCUMENTED_EXAMPLE
+
+
+def test_a_snapshot_from_before_the_export_filtering_value_loads_and_says_it_was_not_seen() -> None:
+    data = copy.deepcopy(DOCUMENTED_EXAMPLE)
+    del data["registry"]["EnableNonExistentObjectReferenceExportFiltering"]
+    state = observed.from_json(data, "old snapshot")
+    assert state.unobserved == ("registry.EnableNonExistentObjectReferenceExportFiltering",)
+    assert observed.from_json(observed.to_json(state), "again") == state
 
 
 def test_every_real_enum_value_is_accepted() -> None:

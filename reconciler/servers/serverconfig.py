@@ -43,6 +43,7 @@ from reconciler.observed import (
 API_VERSION_FOR_EXPORT_TYPE = {t: v for v, t in facts.EXPORT_TYPE_FOR_API_VERSION.items()}
 NOT_IN_AN_EXPORT = (
     "registry.AadConnectorImportApiVersion",
+    observed.EXPORT_FILTERING_PATH,
     "scheduler.SyncCycleEnabled",
     "scheduler.SyncCycleInProgress",
     "scheduler.AllowedSyncCycleInterval",

@@ -121,8 +121,11 @@ def test_collector_script_is_printed_and_uses_only_real_cmdlets(run: Run) -> Non
     text = result.out
     assert text.startswith("#Requires -RunAsAdministrator")
     for cmdlet in ("Get-ADSyncScheduler", "Get-ADSyncRule", "Get-ADSyncConnector", "Get-ADSyncGlobalSettings",
-                   "Get-ADSyncSchedulerConnectorOverride", "Get-ADSyncServerConfiguration"):  # fmt: skip
+                   "Get-ADSyncSchedulerConnectorOverride"):  # fmt: skip
         assert cmdlet in text
+    # The three places of the export version, read cheaply: no configuration export on every observe.
+    assert "$aad.ExtensionConfiguration.ExportType" in text and "Get-ADSyncServerConfiguration -Path" not in text
+    assert "'PerMAInstance\\' + $ConnectorName" in text and "EnableNonExistentObjectReferenceExportFiltering" in text
     assert "Set-StrictMode -Version Latest" in text and "$ErrorActionPreference = 'Stop'" in text
     assert "Set-ADSync" not in text and "Add-ADSync" not in text and "Remove-ADSync" not in text  # reads only
     assert "'Microsoft.Synchronize.ServerConfigurationVersion'" in text

@@ -9,8 +9,9 @@
     Get-ADSyncConnector, Get-ADSyncSchedulerConnectorOverride, Get-ADSyncRule and the ADSync
     registry values, and shapes them as the reconciler's observed-state format
     (schemas/observed-state.schema.json): enums and TimeSpans as strings, an absent registry value
-    as null. The Azure AD connector's export-type is read from a Get-ADSyncServerConfiguration
-    export to a temporary folder (it lives in the connector's private configuration).
+    as null. The export API version is read from all three places it lives: the registry value,
+    the Azure AD connector's ExtensionConfiguration.ExportType, and the
+    EnableNonExistentObjectReferenceExportFiltering value under PerMAInstance\<connector name>.
 
 .PARAMETER OutFile
     Where to write the JSON (UTF-8, no BOM). Prints it when omitted.
@@ -59,18 +60,12 @@ function ConvertTo-NullableString($Value) {
     return [string] $Value
 }
 
-function Get-AadExportType {
-    $folder = Join-Path ([IO.Path]::GetTempPath()) ('adsync-reconciler-' + [guid]::NewGuid())
-    try {
-        Get-ADSyncServerConfiguration -Path $folder | Out-Null
-        $file = Get-ChildItem -LiteralPath (Join-Path $folder 'Connectors') -Filter "Connector_{$AadConnectorId}.xml" |
-            Select-Object -First 1
-        [xml] $ma = Get-Content -LiteralPath $file.FullName -Raw -Encoding UTF8
-        return [int] $ma.'ma-data'.'private-configuration'.MAConfig.'extension-config'.'export-type'
-    }
-    finally {
-        Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction SilentlyContinue
-    }
+function Get-ExportFiltering([string] $ConnectorName) {
+    # The third place of the export API version; absent, the product reads it as V2 (null here).
+    $key = Join-Path $ParametersKey ('PerMAInstance\' + $ConnectorName)
+    $item = Get-ItemProperty -LiteralPath $key -Name 'EnableNonExistentObjectReferenceExportFiltering' -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.EnableNonExistentObjectReferenceExportFiltering
 }
 
 function ConvertTo-ObservedRule($Rule) {
@@ -144,11 +139,12 @@ $state = [ordered] @{
     registry           = [ordered] @{
         AadConnectorExportApiVersion = Get-RegistryInt 'AadConnectorExportApiVersion'
         AadConnectorImportApiVersion = Get-RegistryInt 'AadConnectorImportApiVersion'
+        EnableNonExistentObjectReferenceExportFiltering = Get-ExportFiltering ([string] $aad.Name)
     }
     aadConnector       = [ordered] @{
         Identifier = [string] $aad.Identifier
         Name       = [string] $aad.Name
-        ExportType = Get-AadExportType
+        ExportType = [int] $aad.ExtensionConfiguration.ExportType
     }
     scheduler          = [ordered] @{
         SyncCycleEnabled                    = [bool] $scheduler.SyncCycleEnabled

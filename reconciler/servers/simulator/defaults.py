@@ -65,7 +65,7 @@ def new_server(
     state = ObservedState(
         collected_at=now(),
         server=ServerInfo(name, str(builds.Version.parse(version)), cloud, True),
-        registry=Registry(None, None),
+        registry=Registry(None, None, facts.EXPORT_FILTERING_FOR_API_VERSION[default]),
         aad_connector=AadConnector(facts.AAD_CONNECTOR_ID, connector_name, facts.EXPORT_TYPE_FOR_API_VERSION[default]),
         scheduler=IDLE_SCHEDULER,
         connector_overrides=(

@@ -26,7 +26,7 @@ def set_sync_cycle_enabled(state: ObservedState, enabled: bool) -> ObservedState
 
 
 def set_api_version(state: ObservedState, direction: str, version: int) -> ObservedState:
-    """Set-ADSyncAADConnector{Export,Import}ApiVersion: the registry value (and the export-type for export)."""
+    """Set-ADSyncAADConnector{Export,Import}ApiVersion: the registry value; for export, all three places."""
     require_idle(state)
     if version not in facts.EXPORT_TYPE_FOR_API_VERSION:
         raise Refused(f"{state.server.name}: API version {version} does not exist (1 or 2)")
@@ -38,7 +38,11 @@ def set_api_version(state: ObservedState, direction: str, version: int) -> Obser
     if version == 2 and state.server.cloud in facts.CLOUDS_WITHOUT_V2:
         raise Refused(f"{state.server.name}: the V2 endpoint is not available in the {state.server.cloud} cloud")
     if direction == "export":
-        registry = dataclasses.replace(state.registry, export_api_version=version)
+        registry = dataclasses.replace(
+            state.registry,
+            export_api_version=version,
+            export_filtering=facts.EXPORT_FILTERING_FOR_API_VERSION[version],
+        )
         connector = dataclasses.replace(state.aad_connector, export_type=facts.EXPORT_TYPE_FOR_API_VERSION[version])
         return state.replace(registry=registry, aad_connector=connector)
     return state.replace(registry=dataclasses.replace(state.registry, import_api_version=version))

@@ -46,7 +46,7 @@ def upgrade(state: ObservedState, to: str) -> ObservedState:
 
     registry = state.registry
     if not builds.lookup("upgrade_keeps_endpoint_settings", new):
-        registry = Registry(None, None)
+        registry = Registry(None, None, None)
     default_export = registry.export_api_version or builds.default_api_version(new)
     connector = AadConnector(
         state.aad_connector.identifier,

@@ -2,7 +2,7 @@
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.5.30.0).
     Desired state sha256:e8d296e6dae7dd1ba4c35a0be5f11d873d2a45f6bb3a3c653d7bdc62150bf13e
-    Observed state sha256:37dc92a69406fbd150957b807a53fb092fba5fa92d62c672aff6ff6b030e83a9
+    Observed state sha256:90d8c25f4b14f23be834785f00e68a50deb115b9856d63454ad5e66e7c920a08
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
@@ -69,6 +69,17 @@ function Get-RegistryApiVersion([string] $ValueName) {
     return [int] $item.$ValueName
 }
 
+function Get-AadConnector {
+    Get-ADSyncConnector -Identifier 'b891884f-051e-4a83-95af-2544101c9083'
+}
+
+function Get-ExportFilteringValue {
+    $key = Join-Path $ParametersKey ('PerMAInstance\' + (Get-AadConnector).Name)
+    $item = Get-ItemProperty -LiteralPath $key -Name 'EnableNonExistentObjectReferenceExportFiltering' -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.EnableNonExistentObjectReferenceExportFiltering
+}
+
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled
 $completed = $false
 try {
@@ -85,7 +96,7 @@ try {
 
     # export API version from 1 to 2
     Write-Host '[3/5] SetExportApiVersion(version=2)'
-    if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 2) -or ((Get-ADSyncConnector -Identifier 'b891884f-051e-4a83-95af-2544101c9083').ExtensionConfiguration.ExportType -ne 5)) {
+    if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 2) -or ((Get-AadConnector).ExtensionConfiguration.ExportType -ne 5) -or ((Get-ExportFilteringValue) -ne 1)) {
         Set-ADSyncAADConnectorExportApiVersion 2
     }
 

@@ -2,7 +2,7 @@
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:de46b820ec4a614c7520ec20184791c5746c646267578b80cda36bf1e82e704c
-    Observed state sha256:fc9f3291560d1784ca3b5ae900c935222a96e2dc2cc5e8379884bb6837226109
+    Observed state sha256:c39db840e1071af086edf160176552ddd49c4c0db196737e173db0756b9259dc
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
@@ -64,6 +64,17 @@ function Get-RegistryApiVersion([string] $ValueName) {
     $item = Get-ItemProperty -LiteralPath $ParametersKey -Name $ValueName -ErrorAction SilentlyContinue
     if ($null -eq $item) { return $null }
     return [int] $item.$ValueName
+}
+
+function Get-AadConnector {
+    Get-ADSyncConnector -Identifier 'b891884f-051e-4a83-95af-2544101c9083'
+}
+
+function Get-ExportFilteringValue {
+    $key = Join-Path $ParametersKey ('PerMAInstance\' + (Get-AadConnector).Name)
+    $item = Get-ItemProperty -LiteralPath $key -Name 'EnableNonExistentObjectReferenceExportFiltering' -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.EnableNonExistentObjectReferenceExportFiltering
 }
 
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled

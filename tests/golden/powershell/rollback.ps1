@@ -2,7 +2,7 @@
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:f8426b53290ec9c22c67a9c0ecebb562eea8e1675b08b793a3e964a6bdd6a783
-    Observed state sha256:423b38df94120bdca71ef504fef7a3fb0d9a0b2a6ed35c734272707feb3cea3e
+    Observed state sha256:52cbd97e9e15f68ac7b4f6296a52eda9636c51fd79ca05a774cd2b42baa4c616
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
@@ -71,6 +71,17 @@ function Get-RegistryApiVersion([string] $ValueName) {
     return [int] $item.$ValueName
 }
 
+function Get-AadConnector {
+    Get-ADSyncConnector -Identifier 'b891884f-051e-4a83-95af-2544101c9083'
+}
+
+function Get-ExportFilteringValue {
+    $key = Join-Path $ParametersKey ('PerMAInstance\' + (Get-AadConnector).Name)
+    $item = Get-ItemProperty -LiteralPath $key -Name 'EnableNonExistentObjectReferenceExportFiltering' -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.EnableNonExistentObjectReferenceExportFiltering
+}
+
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled
 $completed = $false
 try {
@@ -87,7 +98,7 @@ try {
 
     # export API version from 2 to 1
     Write-Host '[3/7] SetExportApiVersion(version=1)'
-    if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 1) -or ((Get-ADSyncConnector -Identifier 'b891884f-051e-4a83-95af-2544101c9083').ExtensionConfiguration.ExportType -ne 2)) {
+    if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 1) -or ((Get-AadConnector).ExtensionConfiguration.ExportType -ne 2) -or ((Get-ExportFilteringValue) -ne 0)) {
         Set-ADSyncAADConnectorExportApiVersion 1
     }
 

@@ -2,7 +2,7 @@
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 2.4.18.0).
     Desired state sha256:1e76885d6f2f2702db1e6d30c724821eccf6b849911f9ded26418c1f7d70209a
-    Observed state sha256:e0f7f014e44dd566db726f5b45f2c7fc2687e393cd2857514d7867f5d742dd3d
+    Observed state sha256:b18cee69b6b2277ad360b898e0ef089f065f4fabc1fff55f2b9af9aa4da407e3
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
@@ -62,6 +62,17 @@ function Get-RegistryApiVersion([string] $ValueName) {
     $item = Get-ItemProperty -LiteralPath $ParametersKey -Name $ValueName -ErrorAction SilentlyContinue
     if ($null -eq $item) { return $null }
     return [int] $item.$ValueName
+}
+
+function Get-AadConnector {
+    Get-ADSyncConnector -Identifier 'b891884f-051e-4a83-95af-2544101c9083'
+}
+
+function Get-ExportFilteringValue {
+    $key = Join-Path $ParametersKey ('PerMAInstance\' + (Get-AadConnector).Name)
+    $item = Get-ItemProperty -LiteralPath $key -Name 'EnableNonExistentObjectReferenceExportFiltering' -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.EnableNonExistentObjectReferenceExportFiltering
 }
 
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled

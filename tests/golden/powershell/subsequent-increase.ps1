@@ -2,7 +2,7 @@
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:f4d4a1096b75efc3c9ee74129e681dbfe5ac67c4a8b44c0360d291a9696a269e
-    Observed state sha256:07f2b744feef96240fc0f07c82aad56d4880be938b5d95288b29b705c38e1e06
+    Observed state sha256:a0329906c74187b4e99ff958f604795ea19541b8ce21cd1ecd2c61869490e011
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
@@ -64,6 +64,17 @@ function Get-RegistryApiVersion([string] $ValueName) {
     $item = Get-ItemProperty -LiteralPath $ParametersKey -Name $ValueName -ErrorAction SilentlyContinue
     if ($null -eq $item) { return $null }
     return [int] $item.$ValueName
+}
+
+function Get-AadConnector {
+    Get-ADSyncConnector -Identifier 'b891884f-051e-4a83-95af-2544101c9083'
+}
+
+function Get-ExportFilteringValue {
+    $key = Join-Path $ParametersKey ('PerMAInstance\' + (Get-AadConnector).Name)
+    $item = Get-ItemProperty -LiteralPath $key -Name 'EnableNonExistentObjectReferenceExportFiltering' -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int] $item.EnableNonExistentObjectReferenceExportFiltering
 }
 
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled

@@ -25,16 +25,18 @@ def aad_full_sync(server: SimulatedServer) -> bool:
     return bool(override and override.full_sync_required)
 
 
-def test_export_version_changes_registry_and_export_type(make_server: MakeServer) -> None:
+def test_export_version_changes_all_three_places(make_server: MakeServer) -> None:
     server = make_server("1.6.2.4")
+    assert server.observe().registry.export_filtering == 1  # a new server's three places agree
     server.set_export_api_version(1)
     state = server.observe()
     assert state.registry.export_api_version == 1 and state.aad_connector.export_type == 2
+    assert state.registry.export_filtering == 0
     server.set_import_api_version(1)
     state = server.observe()
     assert state.registry.import_api_version == 1 and state.aad_connector.export_type == 2
     server.set_export_api_version(2)
-    assert server.observe().aad_connector.export_type == 5
+    assert server.observe().aad_connector.export_type == 5 and server.observe().registry.export_filtering == 1
 
 
 def test_v2_refused_below_1_5_30_0(make_server: MakeServer) -> None:

@@ -26,6 +26,7 @@ def test_endpoint_settings_are_lost_and_the_new_default_applies(make_server: Mak
     assert server.observe().aad_connector.export_type == 5
     after = server.upgrade("1.5.45.0")
     assert after.registry.export_api_version is None and after.registry.import_api_version is None
+    assert after.registry.export_filtering is None  # reads as the new build's default
     assert after.aad_connector.export_type == 2  # V1 is the default before 1.6.2.4
     assert after.server.version == "1.5.45.0"
 
