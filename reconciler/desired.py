@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import facts
+from reconciler import facts, limitrules
+from reconciler.limitrules import LimitRule
 
 API_VERSION = "reconciler/v1"
 KIND = "SyncServer"
@@ -29,6 +30,14 @@ class DesiredState:
     connector_name: str | None = None
     max_limit_increase: int | None = None
     allow_group_deletion: bool = False
+    writeup_rule_precedence: int | None = None
+    writeup_rule_name: str = limitrules.GROUP_WRITEUP.default_clone_name
+
+    def clone_name(self, family: LimitRule) -> str:
+        return self.rule_name if family is limitrules.GROUP_JOIN else self.writeup_rule_name
+
+    def clone_precedence(self, family: LimitRule) -> int | None:
+        return self.rule_precedence if family is limitrules.GROUP_JOIN else self.writeup_rule_precedence
 
 
 def from_document(data: dict[str, Any]) -> DesiredState:
@@ -45,6 +54,8 @@ def from_document(data: dict[str, Any]) -> DesiredState:
         connector_name=spec.get("connectorName"),
         max_limit_increase=spec.get("rollout", {}).get("maxLimitIncrease"),
         allow_group_deletion=spec.get("safety", {}).get("allowGroupDeletion", False),
+        writeup_rule_precedence=spec.get("writeupRulePrecedence"),
+        writeup_rule_name=spec.get("writeupRuleName", limitrules.GROUP_WRITEUP.default_clone_name),
     )
 
 
@@ -57,9 +68,13 @@ def to_document(state: DesiredState) -> dict[str, Any]:
     }
     if state.rule_precedence is not None:
         spec["rulePrecedence"] = state.rule_precedence
+    if state.writeup_rule_precedence is not None:
+        spec["writeupRulePrecedence"] = state.writeup_rule_precedence
     spec["scheduler"] = {"syncCycleEnabled": state.sync_cycle_enabled}
     if state.rule_name != facts.DEFAULT_MANAGED_RULE_NAME:
         spec["ruleName"] = state.rule_name
+    if state.writeup_rule_name != limitrules.GROUP_WRITEUP.default_clone_name:
+        spec["writeupRuleName"] = state.writeup_rule_name
     if state.connector_name is not None:
         spec["connectorName"] = state.connector_name
     if state.max_limit_increase is not None:

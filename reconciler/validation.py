@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from reconciler import builds, facts
+from reconciler import builds, facts, limitrules
 from reconciler.errors import Problem
 from reconciler.yamlsource import Document, JsonPath
 
@@ -68,21 +68,41 @@ def _precedence_when_cloned(doc: Document) -> Iterator[Problem]:
     )
 
 
-def _clone_name_is_not_standard(doc: Document) -> Iterator[Problem]:
-    name = _get(doc.data, ("spec", "ruleName"), str)
-    if name is not None and facts.is_group_join_name(name):
+def _managed_rules_are_distinct(doc: Document) -> Iterator[Problem]:
+    """Each managed clone has a precedence and a name of its own; a clone may keep its own standard
+    rule's name (an editable copy made in the Rules Editor does), never another standard rule's."""
+    spec = _get(doc.data, ("spec",), dict)
+    if spec is None:
+        return
+    join, writeup = limitrules.GROUP_JOIN, limitrules.GROUP_WRITEUP
+    precedences = [_get(doc.data, ("spec", f.precedence_key), int) for f in (join, writeup)]
+    if precedences[0] is not None and precedences[0] == precedences[1]:
         yield doc.problem(
-            ("spec", "ruleName"),
-            f"spec.ruleName: must differ from the standard rule '{facts.GROUP_JOIN_RULE_NAME}', "
-            "which is never edited, only disabled",
+            ("spec", writeup.precedence_key),
+            f"spec.{writeup.precedence_key}: {precedences[1]} is rulePrecedence already; each managed rule "
+            "needs a precedence of its own",
         )
+    names = {f: _get(doc.data, ("spec", f.name_key), str) or f.default_clone_name for f in (join, writeup)}
+    if names[join] == names[writeup]:
+        yield doc.problem(
+            ("spec", writeup.name_key),
+            f"spec.{writeup.name_key}: '{names[writeup]}' is the name of the other managed rule (ruleName)",
+        )
+    for family in (join, writeup):
+        named = limitrules.family_named(names[family])
+        if named is not None and named is not family and family.name_key in spec:
+            yield doc.problem(
+                ("spec", family.name_key),
+                f"spec.{family.name_key}: '{names[family]}' is the name of the standard rule '{named.name}'; "
+                f"the managed clone of '{family.name}' may keep only its own standard rule's name",
+            )
 
 
 CHECKS: tuple[Callable[[Document], Iterator[Problem]], ...] = (
     _limit_needs_v2,
     _no_v2_in_cloud,
     _precedence_when_cloned,
-    _clone_name_is_not_standard,
+    _managed_rules_are_distinct,
 )
 
 
