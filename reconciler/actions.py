@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler import cmdlets, facts, inforce, syncrules
+from reconciler import cmdlets, facts, inforce, limitrules, syncrules
 from reconciler.errors import Refused
 from reconciler.observed import ObservedState, SyncRule
 
@@ -67,8 +67,8 @@ class Probe:
 class ScriptContext:
     """What a plan knows beyond its actions' parameters, for rendering them as PowerShell."""
 
-    # The exact rule CreateSyncRule or UpdateSyncRule writes, as planned from what was observed.
-    managed_rule: SyncRule | None = None
+    # The exact rules CreateSyncRule and UpdateSyncRule write, by name, as planned from what was observed.
+    managed_rules: Mapping[str, SyncRule] = field(default_factory=dict)
 
 
 class Kind(ABC):
@@ -106,14 +106,11 @@ class Kind(ABC):
         return cmdlets.guarded(" -or ".join(conditions), body)
 
 
-def _rule_named(state: ObservedState, name: str) -> SyncRule | None:
-    """A rule by name; the standard Group Join rule answers to either spelling of its name."""
-    exact = [r for r in state.sync_rules if r.name == name]
-    if exact:
-        return exact[0]
-    if facts.is_group_join_name(name):
-        return syncrules.standard_group_join(state)
-    return None
+def _standard_named(state: ObservedState, name: str) -> SyncRule | None:
+    """The limit-carrying standard rule of that name (Group Join answers to either spelling), found
+    by being standard, never by name alone: a hand-made copy may carry the same name."""
+    family = limitrules.family_named(name)
+    return None if family is None else syncrules.standard_rule(state, family)
 
 
 class WaitForSyncIdle(Kind):
@@ -205,7 +202,7 @@ class SetImportApiVersion(_SetApiVersion):
 
 def _clone_matches(state: ObservedState, p: Params) -> bool:
     clones = syncrules.managed_clones(state, p["name"])
-    if len(clones) != 1:
+    if len(clones) != 1 or clones[0].disabled:
         return False
     limit = syncrules.rule_limit(clones[0])
     return clones[0].precedence == p["precedence"] and limit.flow == p["limit"] and limit.consistent
@@ -216,17 +213,18 @@ class _WriteManagedRule(Kind):
         return _clone_matches(state, p)
 
     def powershell(self, p: Params, context: ScriptContext) -> list[str]:
-        rule = context.managed_rule
+        rule = context.managed_rules.get(p["name"])
         if rule is None:
             raise AssertionError(f"{self.name} planned without the rule it writes")
         member = next((m.expression for m in rule.attribute_flow_mappings if m.destination == "member"), None)
-        check = cmdlets.test_managed_rule(rule.name, rule.precedence, member or "", int(p["limit"]))
-        replace = [
-            "# Add-ADSyncRule cannot change a rule's flows: the managed rule is written anew, same identifier.",
-            *cmdlets.remove_managed_rules(rule.name),
+        scope = syncrules.rule_limit(rule).scope
+        check = cmdlets.test_managed_rule(rule.name, rule.precedence, member or "", scope[0] if scope else None)
+        write = [
+            "# The whole rule is written under its identifier: Add-ADSyncRule updates it in place.",
+            *cmdlets.remove_managed_rules(rule.name, keep=rule.identifier),
             *cmdlets.create_rule(rule),
         ]
-        return cmdlets.guarded(f"-not ({check})", replace)
+        return cmdlets.guarded(f"-not ({check})", write)
 
 
 class CreateSyncRule(_WriteManagedRule):
@@ -234,17 +232,17 @@ class CreateSyncRule(_WriteManagedRule):
     params = ("name", "precedence", "limit", "clonedFrom")
 
     def perform(self, server: Server, state: ObservedState, p: Params) -> None:
-        # Creating replaces every rule of that name, so duplicates left by a dead run go too.
-        for extra in syncrules.managed_clones(state, p["name"]):
-            server.remove_rule(extra.identifier)
-        source = _rule_named(state, p["clonedFrom"])
+        source = _standard_named(state, p["clonedFrom"])
         if source is None:
-            raise Refused(f"{state.server.name}: no rule '{p['clonedFrom']}' to clone")
-        server.add_rule(
-            syncrules.make_clone(
-                source, server=state.server.name, name=p["name"], precedence=p["precedence"], limit=p["limit"]
-            )
+            raise Refused(f"{state.server.name}: no standard rule '{p['clonedFrom']}' to clone")
+        clone = syncrules.make_clone(
+            source, server=state.server.name, name=p["name"], precedence=p["precedence"], limit=p["limit"]
         )
+        # Duplicates a dead run left go; one with the clone's own identifier is written over in place.
+        for extra in syncrules.managed_clones(state, p["name"]):
+            if extra.identifier.lower() != clone.identifier.lower():
+                server.remove_rule(extra.identifier)
+        server.add_rule(clone)
 
 
 class UpdateSyncRule(_WriteManagedRule):
@@ -259,8 +257,8 @@ class UpdateSyncRule(_WriteManagedRule):
 
 
 def updated_clone(clone: SyncRule, precedence: int, limit: int) -> SyncRule:
-    """The managed clone as UpdateSyncRule leaves it."""
-    return syncrules.with_limit(dataclasses.replace(clone, precedence=precedence), limit)
+    """The managed clone as UpdateSyncRule leaves it: enabled, at its precedence, carrying the limit."""
+    return syncrules.with_limit(dataclasses.replace(clone, precedence=precedence, disabled=False), limit)
 
 
 class RemoveSyncRule(Kind):
@@ -282,20 +280,25 @@ class _SetRuleDisabled(Kind):
     params = ("name",)
     disabled: ClassVar[bool]
 
+    # Only standard rules are disabled or enabled: the managed clone is written whole (and so
+    # enabled) by CreateSyncRule or UpdateSyncRule, since it may carry the standard rule's name.
+
     def satisfied(self, state: ObservedState, p: Params) -> bool:
-        rule = _rule_named(state, p["name"])
+        rule = _standard_named(state, p["name"])
         return rule is not None and rule.disabled is self.disabled
 
     def perform(self, server: Server, state: ObservedState, p: Params) -> None:
-        rule = _rule_named(state, p["name"])
+        rule = _standard_named(state, p["name"])
         if rule is None:
-            raise Refused(f"{state.server.name}: no sync rule '{p['name']}'")
+            raise Refused(f"{state.server.name}: no standard sync rule '{p['name']}'")
         server.set_rule_disabled(rule.identifier, self.disabled)
 
     def powershell(self, p: Params, context: ScriptContext) -> list[str]:
+        family = limitrules.family_named(p["name"])
+        assert family is not None, p["name"]
         condition = f"$rule.Disabled -ne {cmdlets.boolean(self.disabled)}"
         return [
-            *cmdlets.rule_by_name("$rule", p["name"]),
+            *cmdlets.standard_rule("$rule", family.name, family.tag_prefix),
             *cmdlets.guarded(condition, cmdlets.set_rule_disabled("$rule", self.disabled)),
         ]
 
@@ -387,10 +390,6 @@ def update_clone(name: str, precedence: int, limit: int, differs: list[str]) -> 
 
 def remove_clone(name: str) -> Action:
     return Action(RemoveSyncRule.name, {"name": name}, "no clone is needed at the standard limit")
-
-
-def enable_clone(name: str) -> Action:
-    return Action(EnableSyncRule.name, {"name": name}, "the managed rule must be enabled")
 
 
 def enable_standard(name: str) -> Action:

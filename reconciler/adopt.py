@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler import facts, inforce, views
+from reconciler import facts, inforce, limitrules, syncrules, views
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
-from reconciler.observed import ObservedState
+from reconciler.limitrules import LimitRule
+from reconciler.observed import ObservedState, SyncRule
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,32 @@ class Bootstrap:
     notes: tuple[str, ...]
 
 
+def _clone_of(observed: ObservedState, family: LimitRule) -> SyncRule | None:
+    """The custom rule that stands in for a standard limit-carrying rule, however it was made.
+
+    An editable copy made with the Rules Editor keeps the standard rule's name; one made by this
+    tool has the default clone name; otherwise the kind of rule tells: a copy of Group Join
+    provisions groups, a copy of the Writeup Member Limit rule does not."""
+    custom = [
+        r
+        for r in observed.sync_rules
+        if not r.is_standard and syncrules.is_outbound_group_rule(r) and syncrules.flows_member(r)
+    ]
+    named = [r for r in custom if r.name in (family.name, family.default_clone_name)]
+    if not named:
+        taken = {n for f in limitrules.CATALOGUE for n in (f.name, f.default_clone_name)}
+        named = [r for r in custom if r.name not in taken and (r.link_type == "Provision") == family.provisions]
+    return min(named, key=lambda r: r.precedence, default=None)
+
+
 def desired_from(observed: ObservedState) -> Bootstrap:
-    found = inforce.read(observed, facts.DEFAULT_MANAGED_RULE_NAME)
-    winner = found.winner
-    if winner is None:
-        raise UserError(f"{observed.server.name}: no enabled rule flows member to Azure AD: nothing to describe")
-    limit = found.limit_of(winner).flow
+    clones = {f.key: _clone_of(observed, f) for f in limitrules.CATALOGUE}
+    found = inforce.read(observed, {key: c.name for key, c in clones.items() if c is not None})
+    limit = found.member_limit
     if limit is None:
-        raise UserError(f"{observed.server.name}: sync rule '{winner.name}' flows member but carries no limit")
+        raise UserError(
+            f"{observed.server.name}: no enabled rule carries a member limit to Azure AD: nothing to describe"
+        )
     notes: list[str] = []
     export, import_ = found.export_api_version, found.import_api_version
     unseen = set(views.unobserved(observed))
@@ -39,25 +58,41 @@ def desired_from(observed: ObservedState) -> Bootstrap:
     if enabled is None:
         enabled = True
         notes.append("scheduler.syncCycleEnabled was not observed; true is written: review it")
-    is_clone = not winner.is_standard
-    if is_clone and found.standard is not None and not found.standard.disabled:
-        notes.append(
-            f"the standard rule is enabled beside '{winner.name}'; the desired state says it is disabled, "
-            "so the first plan disables it"
-        )
     if (export, import_) != (2, 2) and limit > facts.V1_MEMBER_LIMIT:
         raise UserError(
             f"{observed.server.name}: the rules allow {limit} members but the endpoint is V1; "
             "a valid desired state cannot say that: fix the server or write the state by hand"
         )
+    names: dict[str, str] = {}
+    precedences: dict[str, int | None] = {}
+    for family in found.families:
+        clone = clones[family.rule.key]
+        needs_clone = limit != family.standard_limit
+        names[family.rule.key] = clone.name if clone is not None else family.rule.default_clone_name
+        precedences[family.rule.key] = clone.precedence if clone is not None and needs_clone else None
+        carried = None if clone is None or clone.disabled else found.limit_of(clone).flow
+        if clone is not None and carried is not None and carried != limit:
+            notes.append(
+                f"'{clone.name}' carries {carried} members, but the lowest limit in force is {limit}: that is what "
+                f"is written; raise groupMemberLimit (and {family.rule.precedence_key} for each limit-carrying "
+                "rule) to go above it"
+            )
+        if needs_clone and clone is not None and family.standard is not None and not family.standard.disabled:
+            notes.append(
+                f"the standard rule '{family.standard.name}' is enabled beside '{clone.name}'; the desired state "
+                "says it is disabled, so the first plan disables it"
+            )
+    join, writeup = limitrules.GROUP_JOIN.key, limitrules.GROUP_WRITEUP.key
     state = DesiredState(
         name=observed.server.name,
         cloud=observed.server.cloud,
         export_api_version=export,
         import_api_version=import_,
         group_member_limit=limit,
-        rule_precedence=winner.precedence if is_clone else None,
+        rule_precedence=precedences.get(join),
         sync_cycle_enabled=enabled,
-        rule_name=winner.name if is_clone else facts.DEFAULT_MANAGED_RULE_NAME,
+        rule_name=names.get(join, limitrules.GROUP_JOIN.default_clone_name),
+        writeup_rule_precedence=precedences.get(writeup),
+        writeup_rule_name=names.get(writeup, limitrules.GROUP_WRITEUP.default_clone_name),
     )
     return Bootstrap(state, tuple(notes))

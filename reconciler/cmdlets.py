@@ -125,10 +125,17 @@ def remove_rule(identifier: str) -> str:
     return f"Remove-ADSyncRule -Identifier {identifier}"
 
 
-def remove_managed_rules(name: str) -> list[str]:
-    """Every custom rule of that name, however many a dead run left."""
+def remove_managed_rules(name: str, keep: str | None = None) -> list[str]:
+    """Every custom rule of that name, however many a dead run left (but the one with identifier `keep`)."""
+    if keep is None:
+        return [
+            f"foreach ($existing in @(Get-ManagedRule {quote(name)})) {{",
+            f"    {remove_rule('$existing.Identifier')}",
+            "}",
+        ]
     return [
-        f"foreach ($existing in @(Get-ManagedRule {quote(name)})) {{",
+        f"$others = @(Get-ManagedRule {quote(name)} | Where-Object {{ $_.Identifier -ne {quote(keep)} }})",
+        "foreach ($existing in $others) {",
         f"    {remove_rule('$existing.Identifier')}",
         "}",
     ]
@@ -143,18 +150,19 @@ def set_rule_disabled(variable: str, disabled: bool) -> list[str]:
     return [f"{variable}.Disabled = {boolean(disabled)}", f"{variable} | Add-ADSyncRule | Out-Null"]
 
 
-def rule_by_name(variable: str, name: str) -> list[str]:
-    """The first rule of that name into `variable`, or a failure naming it."""
+def standard_rule(variable: str, name: str, tag_prefix: str) -> list[str]:
+    """The standard rule into `variable` (by its Microsoft tag, or standard and so named), or a failure."""
     return [
-        f"{variable} = Get-RuleByName {quote(name)}",
-        f"if ($null -eq {variable}) {{ throw {quote('No sync rule named ' + name)} }}",
+        f"{variable} = Get-StandardRule -Name {quote(name)} -TagPrefix {quote(tag_prefix)}",
+        f"if ($null -eq {variable}) {{ throw {quote('No standard sync rule named ' + name)} }}",
     ]
 
 
-def test_managed_rule(name: str, precedence: int, member_expression: str, scope_limit: int) -> str:
+def test_managed_rule(name: str, precedence: int, member_expression: str, scope_limit: int | None) -> str:
+    scope = "''" if scope_limit is None else quote(str(scope_limit))
     return (
         f"Test-ManagedRule -Name {quote(name)} -Precedence {int(precedence)} "
-        f"-MemberExpression {quote(member_expression)} -ScopeLimit {quote(str(scope_limit))}"
+        f"-MemberExpression {quote(member_expression)} -ScopeLimit {scope}"
     )
 
 
@@ -195,14 +203,10 @@ def create_rule(rule: SyncRule) -> list[str]:
     return lines
 
 
-def replace_rule(rule: SyncRule) -> list[str]:
-    """The rule written anew under its identifier: Add-ADSyncRule cannot change a stored rule's flows."""
-    return [
-        f"if ({get_rule(rule.identifier)} -ErrorAction SilentlyContinue) {{",
-        f"    {remove_rule(quote(rule.identifier))}",
-        "}",
-        *create_rule(rule),
-    ]
+def write_rule(rule: SyncRule) -> list[str]:
+    """The whole rule, built with its identifier and stored: Add-ADSyncRule creates it, or updates the
+    rule with that identifier in place, flows included (AADConnectDsc's AADSyncRule does the same)."""
+    return create_rule(rule)
 
 
 def _flows(rule: SyncRule) -> list[str]:
@@ -302,18 +306,23 @@ function Get-ManagedRule([string] $Name) {
     @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name -and -not $_.IsStandardRule })
 }
 
-function Get-RuleByName([string] $Name) {
-    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name }) | Select-Object -First 1
+function Get-StandardRule([string] $Name, [string] $TagPrefix) {
+    # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
+    @(Get-ADSyncRule | Where-Object {
+            ($_.ImmutableTag -and $_.ImmutableTag.StartsWith($TagPrefix)) -or
+            ($_.IsStandardRule -and $_.Name -ceq $Name)
+        }) | Select-Object -First 1
 }
 
 function Test-ManagedRule([string] $Name, [int] $Precedence, [string] $MemberExpression, [string] $ScopeLimit) {
     $found = @(Get-ManagedRule $Name)
-    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence) { return $false }
+    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence -or $found[0].Disabled) { return $false }
     $member = @($found[0].AttributeFlowMappings | Where-Object { $_.Destination -ceq 'member' })
     if ($member.Count -ne 1 -or $member[0].Expression -cne $MemberExpression) { return $false }
     foreach ($group in @($found[0].ScopeFilter)) {
         foreach ($condition in @($group.ScopeConditionList)) {
-            if ($condition.Attribute -ceq 'memberCount' -and $condition.ComparisonValue -cne $ScopeLimit) {
+            $isCount = $condition.Attribute -ceq 'memberCount'
+            if ($isCount -and $ScopeLimit -and $condition.ComparisonValue -cne $ScopeLimit) {
                 return $false
             }
         }

@@ -223,6 +223,14 @@ def with_member_limit(text: str, limit: int) -> str:
     return text[: number.start] + str(limit - adjust) + text[number.end :]
 
 
+def writeup_member_expression(limit: int) -> str:
+    """The member flow of 'Out to AAD - Group Writeup Member Limit' (1.6.2.4 and later; azure-docs #75330)."""
+    return (
+        f'IIF((ValueCount("member")> {limit}),Error("{LIMIT_ERROR_MESSAGE}. Visit '
+        'https://go.microsoft.com/fwlink/?linkid=2154336 for more information."),IgnoreThisFlow)'
+    )
+
+
 def standard_member_expression(limit: int) -> str:
     """The member flow exactly as the standard rule writes it (real 1.1.130.0 export)."""
     return f'IIF(([memberCount]> {limit}),Error("{LIMIT_ERROR_MESSAGE}"),IgnoreThisFlow)'

@@ -7,9 +7,11 @@ These answers are needed alike by the simulator's sync cycle, the planner and `e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler import builds, facts, syncrules
+from reconciler import builds, facts, limitrules, syncrules
+from reconciler.limitrules import LimitRule
 from reconciler.observed import ObservedState, SyncRule
 from reconciler.syncrules import RuleLimit
 
@@ -43,6 +45,10 @@ def observed_export_filtering(state: ObservedState) -> bool:
     return "registry." + facts.EXPORT_FILTERING_VALUE not in (state.unobserved or ())
 
 
+# A staging server exports nothing, so no endpoint limit deletes anything there.
+NO_CAP = 2**31 - 1
+
+
 def endpoint_cap(export: int, import_: int, verified_domain: bool | None) -> int:
     """The largest group an endpoint can carry, whatever the rules say."""
     cap = facts.V2_MEMBER_LIMIT if (export, import_) == (2, 2) else facts.V1_MEMBER_LIMIT
@@ -63,19 +69,27 @@ def member_limit(state: ObservedState) -> int:
 
 
 @dataclass(frozen=True)
+class Family:
+    """One limit-carrying standard rule on a server, and the managed clones of it."""
+
+    rule: LimitRule
+    standard: SyncRule | None
+    standard_limit: int  # the standard rule's own limit, or the build's where it is gone
+    clone_name: str
+    clones: tuple[SyncRule, ...]  # custom rules of the managed name
+
+
+@dataclass(frozen=True)
 class InForce:
     """Everything planning asks about a server's settings and rules, each limit parsed once."""
 
     export_api_version: int
     import_api_version: int
-    # Get-ADSyncAADConnectorExportApiVersion's "Version mismatch in Registry and AAD Connector":
-    # the three places of the export version do not all say the same (unobserved ones aside).
+    # The export version as each of its three places says it (see `export_parts`).
     export_parts: tuple[int, int | None, int | None]
-    standard: SyncRule | None  # the standard Group Join rule
-    standard_limit: int  # its own limit, or the build's where it is gone
-    clones: tuple[SyncRule, ...]  # custom rules of the managed name
+    families: tuple[Family, ...]  # Group Join first; the others only where the server has them
     winner: SyncRule | None  # the rule whose limit is in force
-    limits: dict[str, RuleLimit]  # by identifier, for the standard rule, the clones and the winner
+    limits: dict[str, RuleLimit]  # by identifier, for every enabled rule that flows member and each family's
     competitors: tuple[SyncRule, ...]  # other enabled outbound group rules that flow member
 
     @property
@@ -90,25 +104,52 @@ class InForce:
     def limit_of(self, rule: SyncRule) -> RuleLimit:
         return self.limits[rule.identifier]
 
+    def family(self, rule: LimitRule) -> Family | None:
+        return next((f for f in self.families if f.rule is rule), None)
 
-def read(state: ObservedState, clone_name: str) -> InForce:
-    """What is in force, with the custom rules named `clone_name` as the managed clone."""
-    standard = syncrules.standard_group_join(state)
-    clones = tuple(syncrules.managed_clones(state, clone_name))
+    @property
+    def group_join(self) -> Family:
+        return self.families[0]
+
+    @property
+    def standard(self) -> SyncRule | None:
+        return self.group_join.standard
+
+    @property
+    def clones(self) -> tuple[SyncRule, ...]:
+        return self.group_join.clones
+
+    @property
+    def standard_limit(self) -> int:
+        return self.group_join.standard_limit
+
+
+def read(state: ObservedState, clone_names: Mapping[str, str] | None = None) -> InForce:
+    """What is in force; `clone_names` names each family's managed clone (by family key)."""
+    names = clone_names or {}
+    default_limit = builds.standard_member_limit(state.server.version)
+    families = []
+    limits: dict[str, RuleLimit] = {}
+    for rule in limitrules.CATALOGUE:
+        standard = syncrules.standard_rule(state, rule)
+        clone_name = names.get(rule.key, rule.default_clone_name)
+        clones = tuple(syncrules.managed_clones(state, clone_name))
+        if rule is not limitrules.GROUP_JOIN and standard is None and not clones:
+            continue  # a build without this rule
+        limits.update({r.identifier: syncrules.rule_limit(r) for r in (standard, *clones) if r is not None})
+        own = None if standard is None else limits[standard.identifier].flow
+        families.append(Family(rule, standard, default_limit if own is None else own, clone_name, clones))
     candidates = syncrules.limit_candidates(state)
-    winner = min(candidates, key=lambda r: r.precedence, default=None)
-    parsed = {r.identifier: syncrules.rule_limit(r) for r in (standard, *clones, winner) if r is not None}
-    mine = {r.identifier for r in clones} | ({standard.identifier} if standard else set())
+    limits.update({r.identifier: syncrules.rule_limit(r) for r in candidates})
+    winner = syncrules.limit_rule(state)
+    mine = {r.identifier for f in families for r in (f.standard, *f.clones) if r is not None}
     export, import_ = api_versions(state)
-    own = None if standard is None else parsed[standard.identifier].flow
     return InForce(
         export_api_version=export,
         import_api_version=import_,
         export_parts=export_parts(state),
-        standard=standard,
-        standard_limit=own if own is not None else builds.standard_member_limit(state.server.version),
-        clones=clones,
+        families=tuple(families),
         winner=winner,
-        limits=parsed,
+        limits=limits,
         competitors=tuple(r for r in candidates if r.identifier not in mine),
     )

@@ -8,16 +8,17 @@ server (version, precedence, domains, cloud) refuse the plan with every reason a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reconciler import actions, builds, facts, inforce, observed, syncrules, views
+from reconciler import actions, builds, facts, inforce, limitrules, observed, provisioning, syncrules, views
 from reconciler.actions import Action, ScriptContext
 from reconciler.desired import DesiredState
 from reconciler.diff import DiffItem, diff
 from reconciler.errors import Problem, UserError
-from reconciler.inforce import InForce
-from reconciler.observed import ObservedState, SyncRule
+from reconciler.inforce import Family, InForce
+from reconciler.observed import ObservedState, Registry, SyncRule
 from reconciler.plans import Impact, Plan
 from reconciler.views import Goal, ManagedRule, ManagedSettings
 
@@ -32,7 +33,6 @@ class Options:
 
 def _goal(desired: DesiredState, state: ObservedState, found: InForce, options: Options, warnings: list[str]) -> Goal:
     """The limit this run aims for: the desired one, or one rollout step towards it."""
-    standard = found.standard_limit
     current = found.member_limit
     if current is not None and options.proven_limit is not None:
         current = max(current, min(options.proven_limit, desired.group_member_limit))
@@ -56,7 +56,7 @@ def _goal(desired: DesiredState, state: ObservedState, found: InForce, options: 
                     f"(rollout.maxLimitIncrease {step}); later runs go on"
                 )
                 limit = current + step
-    return Goal(limit=limit, standard_limit=standard, needs_clone=limit != standard)
+    return Goal(limit=limit)
 
 
 def _refusals(desired: DesiredState, state: ObservedState, goal: Goal, found: InForce) -> list[str]:
@@ -83,49 +83,59 @@ def _refusals(desired: DesiredState, state: ObservedState, goal: Goal, found: In
             f"groupMemberLimit {goal.limit} is above {facts.UNVERIFIED_DOMAIN_MEMBER_LIMIT}, the most a tenant "
             "without a verified domain can sync"
         )
-    if goal.needs_clone:
-        reasons.extend(_clone_refusals(desired, state, goal, found))
-    else:
-        standard = found.standard
-        if standard is None:
+    for family in found.families:
+        if goal.needs_clone(family):
+            reasons.extend(_clone_refusals(desired, state, goal, found, family))
+        elif family.standard is None:
             reasons.append(
-                f"no standard '{facts.GROUP_JOIN_RULE_NAME}' rule to carry the limit {goal.limit} "
+                f"no standard '{family.rule.name}' rule to carry the limit {goal.limit} "
                 "(an upgrade or repair restores it)"
             )
         else:
-            reasons.extend(_overriding_rules(found, standard.precedence))
+            reasons.extend(_overriding_rules(found, family.standard.precedence, goal))
+    return list(dict.fromkeys(reasons))  # a rule in the way of both families is named once
+
+
+def _overriding_rules(found: InForce, precedence: int, goal: Goal) -> list[str]:
+    """Other enabled rules that keep the limit from applying: one that flows member ahead of the rule
+    meant to carry it without a limit of its own, or one that carries a lower limit."""
+    reasons = []
+    for rule in found.competitors:
+        carried = found.limit_of(rule).flow
+        if carried is not None and carried < goal.limit:
+            reasons.append(
+                f"sync rule '{rule.name}' at precedence {rule.precedence} caps members at {carried}, "
+                f"below the limit {goal.limit}, so that limit would not apply"
+            )
+        elif rule.precedence < precedence and carried is None:
+            reasons.append(
+                f"sync rule '{rule.name}' at precedence {rule.precedence} flows member ahead of the rule meant to "
+                f"carry the limit (precedence {precedence}), so that limit would not apply"
+            )
     return reasons
 
 
-def _overriding_rules(found: InForce, precedence: int) -> list[str]:
-    """Other enabled rules that flow member ahead of the one meant to carry the limit."""
-    return [
-        f"sync rule '{rule.name}' at precedence {rule.precedence} flows member ahead of the rule meant to carry "
-        f"the limit (precedence {precedence}), so that limit would not apply"
-        for rule in found.competitors
-        if rule.precedence < precedence
-    ]
-
-
-def _clone_refusals(desired: DesiredState, state: ObservedState, goal: Goal, found: InForce) -> list[str]:
-    reasons: list[str] = []
-    precedence = desired.rule_precedence
+def _clone_refusals(
+    desired: DesiredState, state: ObservedState, goal: Goal, found: InForce, family: Family
+) -> list[str]:
+    precedence = desired.clone_precedence(family.rule)
     if precedence is None:
         return [
-            f"rulePrecedence is needed: groupMemberLimit {goal.limit} differs from the standard rule's "
-            f"{goal.standard_limit} on this server, so a managed clone carries it"
+            f"{family.rule.precedence_key} is needed: groupMemberLimit {goal.limit} differs from the limit of the "
+            f"standard rule '{family.rule.name}' ({family.standard_limit}) on this server, so a managed clone "
+            "carries it"
         ]
-    ours = {r.identifier for r in found.clones}
-    reasons.extend(
+    ours = {r.identifier for r in family.clones}
+    reasons = [
         f"precedence {precedence} is already used by sync rule '{rule.name}'"
         for rule in state.sync_rules
         if rule.identifier not in ours and rule.precedence == precedence
-    )
+    ]
     # The standard rule needs no check here: the plan disables it.
-    reasons.extend(_overriding_rules(found, precedence))
+    reasons.extend(_overriding_rules(found, precedence, goal))
     # A clone is (re)created from the standard rule: when there is none yet, or duplicates are replaced.
-    if len(ours) != 1 and found.standard is None:
-        reasons.append(f"no standard '{facts.GROUP_JOIN_RULE_NAME}' rule to clone (an upgrade or repair restores it)")
+    if len(ours) != 1 and family.standard is None:
+        reasons.append(f"no standard '{family.rule.name}' rule to clone (an upgrade or repair restores it)")
     return reasons
 
 
@@ -135,7 +145,8 @@ class _Graph:
     def __init__(self, desired: DesiredState, state: ObservedState, found: InForce, seen: ManagedSettings) -> None:
         self.desired, self.state, self.found, self.seen = desired, state, found, seen
         self.actions: list[tuple[Action, set[int]]] = []
-        self.managed_rule: SyncRule | None = None  # the clone a Create or Update writes
+        self.managed_rules: dict[str, SyncRule] = {}  # by name: the clone a Create or Update writes
+        self.raises: list[int] = []  # updates that only raise an enabled clone's limit
 
     def add(self, action: Action, after: Iterable[int] = ()) -> int:
         self.actions.append((action, set(after)))
@@ -151,7 +162,9 @@ class _Graph:
         if sched_seen is not False:
             start.append(self.add(actions.scheduler_off_for_change(), [wait]))
         versions_set = self.api_versions(wanted, start)
-        changes = versions_set + self.rule_changes(wanted, goal, [*start, *versions_set])
+        before = [*start, *versions_set]
+        rule_steps = [step for family in self.found.families for step in self.rule_changes(family, wanted, before)]
+        changes = versions_set + rule_steps + self.override_after_increase(rule_steps)
         # With nothing else to do, turning the scheduler off at the start is already the whole change.
         if changes or sched_wanted or len(start) == 1:
             self.add(actions.scheduler_as_desired(sched_wanted, sched_seen), [*start, *changes])
@@ -166,64 +179,68 @@ class _Graph:
                 steps.append(self.add(actions.set_api_version(direction, have, want), before))
         return steps
 
-    def rule_changes(self, wanted: ManagedSettings, goal: Goal, before: list[int]) -> list[int]:
-        name = self.desired.rule_name
-        clone_seen, clone_wanted = self.seen.managed_rule, wanted.managed_rule
-        standard = self.found.standard
+    def rule_changes(self, family: Family, wanted: ManagedSettings, before: list[int]) -> list[int]:
+        name = family.clone_name
+        clone_seen, clone_wanted = self.seen.of(family.rule).managed_rule, wanted.of(family.rule).managed_rule
+        standard = family.standard
         placed: list[int] = []  # the clone carries the new limit once these are done
-        removed: list[int] = []
-        updated = False
-        if clone_seen is not None and clone_wanted is None:
-            removed.append(self.add(actions.remove_clone(name), before))
         if clone_wanted is not None:
-            precedence = clone_wanted.precedence
-            assert precedence is not None and clone_wanted.limit is not None
-            if clone_seen is None or clone_seen.copies > 1:
-                assert standard is not None
-                replaces = 0 if clone_seen is None else clone_seen.copies
-                create = actions.create_clone(name, precedence, goal.limit, standard.name, replaces)
-                placed.append(self.add(create, [*before, *removed]))
-                self.managed_rule = syncrules.make_clone(
-                    standard, server=self.state.server.name, name=name, precedence=precedence, limit=goal.limit
-                )
-            else:
-                differs = [
-                    label
-                    for label, have, want in (
-                        ("limit", clone_seen.limit, clone_wanted.limit),
-                        ("precedence", clone_seen.precedence, clone_wanted.precedence),
-                        ("scopeLimit", clone_seen.scope_limit, clone_wanted.scope_limit),
-                    )
-                    if have != want
-                ]
-                if differs:
-                    placed.append(self.add(actions.update_clone(name, precedence, clone_wanted.limit, differs), before))
-                    self.managed_rule = actions.updated_clone(self.found.clones[0], precedence, clone_wanted.limit)
-                    updated = True
-                if not clone_seen.enabled:
-                    placed.append(self.add(actions.enable_clone(name), [*before, *placed]))
-        steps = removed + placed
-        std_seen, std_wanted = self.seen.standard_rule_enabled, wanted.standard_rule_enabled
+            placed += self.write_clone(family, clone_seen, clone_wanted, before)
+        steps = list(placed)
+        enabled: list[int] = []
+        std_seen, std_wanted = self.seen.of(family.rule).standard_enabled, wanted.of(family.rule).standard_enabled
         if standard is not None and std_wanted is not None and std_seen != std_wanted:
             if std_wanted:
-                steps.append(self.add(actions.enable_standard(standard.name), [*before, *removed]))
+                enabled.append(self.add(actions.enable_standard(standard.name), before))
             else:
                 steps.append(self.add(actions.disable_standard(standard.name), [*before, *placed]))
-        if updated and steps == placed and len(placed) == 1:
-            assert clone_seen is not None and clone_wanted is not None
-            steps += self.override_after_increase(clone_seen, clone_wanted, placed)
-        return steps
+        # Invariant 4: the standard rule carries the limit again before the clone goes, so there is
+        # never a moment without an enabled rule that provisions and keeps groups.
+        if clone_seen is not None and clone_wanted is None:
+            steps.append(self.add(actions.remove_clone(name), [*before, *enabled]))
+        return enabled + steps
 
-    def override_after_increase(self, seen: ManagedRule, wanted: ManagedRule, placed: list[int]) -> list[int]:
+    def write_clone(
+        self, family: Family, seen: ManagedRule | None, wanted: ManagedRule, before: list[int]
+    ) -> list[int]:
+        name, precedence, limit = family.clone_name, wanted.precedence, wanted.limit
+        assert precedence is not None and limit is not None
+        if seen is None or seen.copies > 1:
+            assert family.standard is not None
+            replaces = 0 if seen is None else seen.copies
+            self.managed_rules[name] = syncrules.make_clone(
+                family.standard, server=self.state.server.name, name=name, precedence=precedence, limit=limit
+            )
+            return [self.add(actions.create_clone(name, precedence, limit, family.standard.name, replaces), before)]
+        differs = [
+            label
+            for label, have, want in (
+                ("enabled", seen.enabled, wanted.enabled),
+                ("limit", seen.limit, limit),
+                ("precedence", seen.precedence, precedence),
+                ("scopeLimit", seen.scope_limit, wanted.scope_limit),
+            )
+            if have != want
+        ]
+        if not differs:
+            return []
+        # Written whole under its identifier: updated in place, and enabled where it was not.
+        self.managed_rules[name] = actions.updated_clone(family.clones[0], precedence, limit)
+        step = self.add(actions.update_clone(name, precedence, limit, differs), before)
+        if seen.enabled and (seen.limit or 0) < limit:
+            self.raises.append(step)
+        return [step]
+
+    def override_after_increase(self, rule_steps: list[int]) -> list[int]:
         # docs/domain.md#full-sync: after a subsequent increase of an existing clone's limit a full
         # sync is not needed; never clear a full sync that was pending for another reason.
-        if not seen.enabled or (seen.limit or 0) >= (wanted.limit or 0):
+        if not rule_steps or sorted(rule_steps) != sorted(self.raises):
             return []
         connector = self.state.aad_connector.name
         pending = self.state.override_for(connector)
         if pending is not None and pending.full_sync_required:
             return []
-        return [self.add(actions.skip_full_sync(connector), placed)]
+        return [self.add(actions.skip_full_sync(connector), rule_steps)]
 
 
 def _order(planned: list[tuple[Action, set[int]]]) -> tuple[Action, ...]:
@@ -242,21 +259,45 @@ def _order(planned: list[tuple[Action, set[int]]]) -> tuple[Action, ...]:
     return tuple(ordered)
 
 
-def _impact(state: ObservedState, desired: DesiredState, goal: Goal) -> Impact:
-    cap = inforce.endpoint_cap(
-        desired.export_api_version, desired.import_api_version, state.server.tenant_has_verified_domain
+def _predicted(
+    state: ObservedState, desired: DesiredState, goal: Goal, found: InForce, written: dict[str, SyncRule]
+) -> ObservedState:
+    """The server as the plan leaves it: what its next cycles are judged on."""
+    by_id = {r.identifier: r for r in state.sync_rules}
+    for family in found.families:
+        for clone in family.clones:
+            by_id.pop(clone.identifier, None)
+        if goal.needs_clone(family):
+            kept = written.get(family.clone_name) or (family.clones[0] if family.clones else None)
+            if kept is not None:
+                by_id[kept.identifier] = dataclasses.replace(kept, disabled=False)
+            if family.standard is not None:
+                by_id[family.standard.identifier] = dataclasses.replace(family.standard, disabled=True)
+        elif family.standard is not None:
+            by_id[family.standard.identifier] = dataclasses.replace(family.standard, disabled=False)
+    registry = Registry(
+        desired.export_api_version,
+        desired.import_api_version,
+        facts.EXPORT_FILTERING_FOR_API_VERSION[desired.export_api_version],
     )
-    new_limit = min(goal.limit, cap)
-    now = inforce.member_limit(state)
-    groups = state.groups or ()
-    provision = sorted(g.name for g in groups if not g.provisioned and now < g.member_count <= new_limit)
-    delete = sorted(g.name for g in groups if g.provisioned and g.member_count > new_limit)
-    return Impact(tuple(provision), tuple(delete))
+    return state.replace(sync_rules=tuple(by_id.values()), registry=registry)
+
+
+def _impact(before: ObservedState, after: ObservedState) -> Impact:
+    """What the change does on the next full cycle; a staging server's, once it is active."""
+    active = dataclasses.replace(before.scheduler, staging_mode_enabled=False)
+    now = provisioning.next_cycle(before.replace(scheduler=active), full=True)
+    then = provisioning.next_cycle(after.replace(scheduler=active), full=True)
+    return Impact(
+        groups_to_provision=tuple(sorted(then.newly_provisioned - now.newly_provisioned)),
+        groups_to_delete=tuple(sorted(then.deleted - now.deleted)),
+        groups_over_limit=tuple(sorted(then.over_limit - now.over_limit)),
+    )
 
 
 def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, options: Options = Options()) -> Plan:
     warnings: list[str] = []
-    found = inforce.read(state, desired.rule_name)
+    found = inforce.read(state, {f.key: desired.clone_name(f) for f in limitrules.CATALOGUE})
     goal = _goal(desired, state, found, options, warnings)
     reasons = _refusals(desired, state, goal, found)
     if reasons:
@@ -274,9 +315,11 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
     graph = _Graph(desired, state, found, seen)
     planned = _order(graph.build(wanted, goal)) if changes else ()
 
-    impact = _impact(state, desired, goal) if changes else Impact()
+    impact = _impact(state, _predicted(state, desired, goal, found, graph.managed_rules)) if changes else Impact()
     if state.groups is None and changes:
         warnings.append("group sizes were not observed: the groups this plan provisions or deletes are unknown")
+    if changes and state.scheduler.staging_mode_enabled:
+        warnings.append("staging mode: this server exports nothing; the impact is what happens once it is active")
     if impact.groups_to_delete:
         listed = ", ".join(impact.groups_to_delete)
         allowed = desired.allow_group_deletion or options.allow_group_deletion
@@ -287,6 +330,11 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
                 "or --allow-group-deletion"
             )
         warnings.append(f"deletes {len(impact.groups_to_delete)} provisioned group(s) on the next full sync: {listed}")
+    if impact.groups_over_limit:
+        warnings.append(
+            f"{len(impact.groups_over_limit)} group(s) above the new limit stay in Entra ID but their membership "
+            f"stops updating (Maximum Group member count exceeded): {', '.join(impact.groups_over_limit)}"
+        )
     if not desired.sync_cycle_enabled:
         warnings.append(
             "scheduler.syncCycleEnabled is false: product auto-upgrades abort while the scheduler is disabled"
@@ -300,5 +348,5 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
         actions=planned,
         warnings=tuple(warnings),
         impact=impact,
-        script=ScriptContext(managed_rule=graph.managed_rule if planned else None),
+        script=ScriptContext(managed_rules=graph.managed_rules if planned else {}),
     )

@@ -19,6 +19,8 @@ FORMAT_VERSION = 1
 class Impact:
     groups_to_provision: tuple[str, ...] = ()
     groups_to_delete: tuple[str, ...] = ()
+    # Provisioned groups above the new limit: kept, but their membership stops updating.
+    groups_over_limit: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "impact": {
             "groupsToProvision": list(plan.impact.groups_to_provision),
             "groupsToDelete": list(plan.impact.groups_to_delete),
+            "groupsOverLimit": list(plan.impact.groups_over_limit),
         },
     }
 
@@ -76,5 +79,9 @@ def from_json(data: Any, source: str) -> Plan:
         changes=tuple(changes),
         actions=tuple(Action(a["kind"], dict(a["params"]), a["reason"]) for a in data["actions"]),
         warnings=tuple(data["warnings"]),
-        impact=Impact(tuple(data["impact"]["groupsToProvision"]), tuple(data["impact"]["groupsToDelete"])),
+        impact=Impact(
+            tuple(data["impact"]["groupsToProvision"]),
+            tuple(data["impact"]["groupsToDelete"]),
+            tuple(data["impact"].get("groupsOverLimit", ())),  # plans saved before it existed have none
+        ),
     )

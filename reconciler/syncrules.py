@@ -13,9 +13,10 @@ import functools
 import uuid
 from dataclasses import dataclass
 
-from reconciler import expressions, facts
+from reconciler import expressions, facts, limitrules
 from reconciler.errors import UserError
 from reconciler.expressions import ExpressionError
+from reconciler.limitrules import LimitRule
 from reconciler.observed import ObservedState, ScopeCondition, ScopeConditionGroup, SyncRule
 
 MEMBER_ATTRIBUTE = "member"
@@ -35,12 +36,19 @@ class RuleLimit:
         return all(s == self.flow for s in self.scope)
 
 
+def standard_family(rule: SyncRule) -> LimitRule | None:
+    """The limit-carrying standard rule this is: by immutable tag, or by name on a standard rule.
+
+    A rule that merely carries a standard rule's name is not one: the Rules Editor's editable
+    copy keeps the name and drops the tag."""
+    family = limitrules.family_of_tag(rule.immutable_tag)
+    if family is not None:
+        return family
+    return limitrules.family_named(rule.name) if rule.is_standard else None
+
+
 def is_group_join_standard(rule: SyncRule) -> bool:
-    """The standard Group Join rule: by immutable tag, or by name on a standard rule."""
-    tag = rule.immutable_tag or ""
-    if tag.startswith(facts.GROUP_JOIN_IMMUTABLE_TAG_PREFIX):
-        return True
-    return rule.is_standard and facts.is_group_join_name(rule.name)
+    return standard_family(rule) is limitrules.GROUP_JOIN
 
 
 def is_outbound_group_rule(rule: SyncRule) -> bool:
@@ -56,17 +64,22 @@ def flows_member(rule: SyncRule) -> bool:
     return any(m.destination == MEMBER_ATTRIBUTE for m in rule.attribute_flow_mappings)
 
 
-def standard_group_join(state: ObservedState) -> SyncRule | None:
-    found = [r for r in state.sync_rules if is_group_join_standard(r)]
+def standard_rule(state: ObservedState, family: LimitRule) -> SyncRule | None:
+    found = [r for r in state.sync_rules if standard_family(r) is family]
     if len(found) > 1:
         names = ", ".join(f"{r.name} ({r.identifier})" for r in found)
-        raise UserError(f"{state.server.name}: more than one standard Group Join rule: {names}")
+        raise UserError(f"{state.server.name}: more than one standard '{family.name}' rule: {names}")
     return found[0] if found else None
 
 
+def standard_group_join(state: ObservedState) -> SyncRule | None:
+    return standard_rule(state, limitrules.GROUP_JOIN)
+
+
 def managed_clones(state: ObservedState, name: str) -> list[SyncRule]:
-    """Custom rules of that name (normally one; more only after a run died half-way)."""
-    return [r for r in state.sync_rules if r.name == name and not r.is_standard]
+    """The custom outbound group rules of the AAD connector with that name (normally one; more only
+    after a run died half-way). Never a standard rule, whatever its name."""
+    return [r for r in state.sync_rules if r.name == name and not r.is_standard and is_outbound_group_rule(r)]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -79,9 +92,10 @@ def rule_limit(rule: SyncRule) -> RuleLimit:
     try:
         if len(flows) > 1:
             raise ExpressionError("more than one flow to member")
-        if flows:
-            if flows[0].flow_type != "Expression" or flows[0].expression is None:
-                raise ExpressionError(f"a {flows[0].flow_type} flow to member carries no limit")
+        # A Direct or Constant flow to member carries no limit.
+        if flows and flows[0].flow_type == "Expression":
+            if flows[0].expression is None:
+                raise ExpressionError("an Expression flow to member without an expression")
             flow = expressions.member_limit(flows[0].expression)
         conditions = [c for g in rule.scope_filter for c in g.conditions if c.attribute == COUNT_ATTRIBUTE]
         scope = tuple(_scope_value(c) for c in conditions)
@@ -101,13 +115,19 @@ def _scope_value(condition: ScopeCondition) -> int:
 
 
 def limit_candidates(state: ObservedState) -> list[SyncRule]:
-    """Enabled outbound group→group rules on AAD that flow member: the one of lowest precedence wins."""
+    """Enabled outbound group→group rules on AAD that flow member."""
     return [r for r in state.sync_rules if not r.disabled and is_outbound_group_rule(r) and flows_member(r)]
 
 
 def limit_rule(state: ObservedState) -> SyncRule | None:
-    """The rule whose limit is in force."""
-    return min(limit_candidates(state), key=lambda r: r.precedence, default=None)
+    """The rule whose limit is in force: the lowest limit among the enabled rules that carry one.
+
+    Each such rule's member flow is IIF(count > N, Error(...), IgnoreThisFlow): below its limit it
+    steps aside for the next rule, above it it fails, so every one of them is applied
+    (docs/domain.md#the-rules-that-carry-the-limit). Ties go to the lower precedence number."""
+    carrying = [(rule_limit(r).flow, r.precedence, r) for r in limit_candidates(state)]
+    found = [(flow, precedence, r) for flow, precedence, r in carrying if flow is not None]
+    return min(found, key=lambda item: item[:2])[2] if found else None
 
 
 def effective_limit(state: ObservedState) -> int | None:

@@ -7,7 +7,9 @@ fields the server adds, or that the user does not manage, can never show up as d
     groupMemberLimit                          the limit of the rule that wins
     scheduler.syncCycleEnabled
     standardRule.enabled                      the standard `Out to AAD - Group Join`
-    managedRule                               the clone: precedence, limit, scopeLimit, enabled, copies
+    managedRule                               its clone: precedence, limit, scopeLimit, enabled, copies
+    writeupStandardRule.enabled, writeupManagedRule   the same for `Out to AAD - Group Writeup Member
+                                              Limit`, on servers that have it (reconciler.limitrules)
 
 A value the source could not observe (a configuration export has no scheduler) is None on both
 sides, left out of the comparison and reported, so nothing is planned from a guess.
@@ -20,7 +22,8 @@ from typing import Any
 
 from reconciler import facts, inforce
 from reconciler.desired import DesiredState
-from reconciler.inforce import InForce
+from reconciler.inforce import Family, InForce
+from reconciler.limitrules import LimitRule
 from reconciler.observed import ObservedState
 
 # Which observed-state paths each managed setting is read from (for sources that miss some).
@@ -36,8 +39,10 @@ class Goal:
     """What this run aims for: the desired limit, or one staged-rollout step towards it."""
 
     limit: int
-    standard_limit: int
-    needs_clone: bool
+
+    def needs_clone(self, family: Family) -> bool:
+        """A managed clone carries the limit wherever the standard rule's own differs."""
+        return self.limit != family.standard_limit
 
 
 @dataclass(frozen=True)
@@ -61,17 +66,28 @@ class ManagedRule:
 
 
 @dataclass(frozen=True)
+class RuleSettings:
+    """One limit-carrying standard rule and its managed clone."""
+
+    family: LimitRule
+    standard_enabled: bool | None  # None: no standard rule, or none wanted either way
+    managed_rule: ManagedRule | None
+
+
+@dataclass(frozen=True)
 class ManagedSettings:
-    export_api_version: int | str | None  # a text when the connector's export type disagrees
+    export_api_version: int | str | None  # a text when the three places of the version disagree
     import_api_version: int | None
     group_member_limit: int | None
     sync_cycle_enabled: bool | None
-    standard_rule_enabled: bool | None  # None: no standard rule, or none wanted either way
-    managed_rule: ManagedRule | None
+    rules: tuple[RuleSettings, ...]  # Group Join first, then each other family the server has
     unobserved: tuple[str, ...] = ()  # settings left out of the comparison
 
     def api_version(self, direction: str) -> int | str | None:
         return self.export_api_version if direction == "export" else self.import_api_version
+
+    def of(self, family: LimitRule) -> RuleSettings:
+        return next(r for r in self.rules if r.family is family)
 
     def as_dict(self) -> dict[str, Any]:
         """The plain shape deepdiff compares; its paths name the settings in a plan's changes."""
@@ -79,9 +95,10 @@ class ManagedSettings:
             "apiVersions": {"export": self.export_api_version, "import": self.import_api_version},
             "groupMemberLimit": self.group_member_limit,
             "scheduler": {"syncCycleEnabled": self.sync_cycle_enabled},
-            "standardRule": {"enabled": self.standard_rule_enabled},
-            "managedRule": None if self.managed_rule is None else self.managed_rule.as_dict(),
         }
+        for rule in self.rules:
+            view[rule.family.view] = {"enabled": rule.standard_enabled}
+            view[rule.family.managed_view] = None if rule.managed_rule is None else rule.managed_rule.as_dict()
         for setting in self.unobserved:
             group, _, key = setting.partition(".")
             view[group].pop(key, None)
@@ -94,15 +111,15 @@ def unobserved(state: ObservedState) -> tuple[str, ...]:
     return tuple(setting for setting, paths in SOURCES.items() if missing.intersection(paths))
 
 
-def _observed_clone(found: InForce) -> ManagedRule | None:
-    if not found.clones:
+def _observed_clone(found: InForce, family: Family) -> ManagedRule | None:
+    if not family.clones:
         return None
-    first = found.clones[0]
+    first = family.clones[0]
     limit = found.limit_of(first)
     scope: int | str | None = None
     if limit.scope:
         scope = limit.scope[0] if len(set(limit.scope)) == 1 else f"inconsistent: {sorted(set(limit.scope))}"
-    return ManagedRule(first.precedence, limit.flow, scope, not first.disabled, len(found.clones))
+    return ManagedRule(first.precedence, limit.flow, scope, not first.disabled, len(family.clones))
 
 
 def _export_mismatch(state: ObservedState) -> str:
@@ -124,34 +141,42 @@ def observed(state: ObservedState, found: InForce) -> ManagedSettings:
     if found.export_mismatch:
         # In Get-ADSyncAADConnectorExportApiVersion's words, with what each place holds.
         export = _export_mismatch(state)
-    standard = found.standard
     return ManagedSettings(
         export_api_version=None if "apiVersions.export" in missing else export,
         import_api_version=None if "apiVersions.import" in missing else found.import_api_version,
         group_member_limit=found.member_limit,
         sync_cycle_enabled=None if "scheduler.syncCycleEnabled" in missing else state.scheduler.sync_cycle_enabled,
-        standard_rule_enabled=None if standard is None else not standard.disabled,
-        managed_rule=_observed_clone(found),
+        rules=tuple(
+            RuleSettings(f.rule, None if f.standard is None else not f.standard.disabled, _observed_clone(found, f))
+            for f in found.families
+        ),
         unobserved=missing,
     )
 
 
 def desired(state: ObservedState, wanted: DesiredState, goal: Goal, found: InForce) -> ManagedSettings:
     missing = unobserved(state)
-    clone: ManagedRule | None = None
-    if goal.needs_clone:
-        seen = _observed_clone(found)
-        # A clone made from the standard rule carries the limit in its scope too; one that has
-        # no memberCount condition is not given one.
-        has_scope = seen is None or seen.scope_limit is not None
-        clone = ManagedRule(wanted.rule_precedence, goal.limit, goal.limit if has_scope else None, True, 1)
     return ManagedSettings(
         export_api_version=None if "apiVersions.export" in missing else wanted.export_api_version,
         import_api_version=None if "apiVersions.import" in missing else wanted.import_api_version,
         group_member_limit=goal.limit,
         sync_cycle_enabled=None if "scheduler.syncCycleEnabled" in missing else wanted.sync_cycle_enabled,
-        # A deleted standard rule is as good as a disabled one while a clone carries the limit.
-        standard_rule_enabled=None if goal.needs_clone and found.standard is None else not goal.needs_clone,
-        managed_rule=clone,
+        rules=tuple(_desired_rule(found, f, wanted, goal) for f in found.families),
         unobserved=missing,
     )
+
+
+def _desired_rule(found: InForce, family: Family, wanted: DesiredState, goal: Goal) -> RuleSettings:
+    if not goal.needs_clone(family):
+        return RuleSettings(family.rule, True, None)
+    seen = _observed_clone(found, family)
+    # A clone made from the standard rule carries the limit in its scope where the standard rule
+    # does; one that has no memberCount condition is not given one.
+    has_scope = seen.scope_limit is not None if seen is not None else _standard_has_scope(found, family)
+    clone = ManagedRule(wanted.clone_precedence(family.rule), goal.limit, goal.limit if has_scope else None, True, 1)
+    # A deleted standard rule is as good as a disabled one while a clone carries the limit.
+    return RuleSettings(family.rule, None if family.standard is None else False, clone)
+
+
+def _standard_has_scope(found: InForce, family: Family) -> bool:
+    return family.standard is None or bool(found.limit_of(family.standard).scope)

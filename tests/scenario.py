@@ -22,6 +22,7 @@ def state(name: str = "srv1", **changes: object) -> DesiredState:
         group_member_limit=100000,
         rule_precedence=90,
         sync_cycle_enabled=True,
+        writeup_rule_precedence=89,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 

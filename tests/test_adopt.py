@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 
-from reconciler import adopt
+from reconciler import adopt, desired, limitrules, syncrules, validation, yamlsource
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
 from reconciler.servers import serverconfig
@@ -50,10 +51,13 @@ def test_a_clone_beside_an_enabled_standard_rule_is_said(tmp_path: Path) -> None
     apply(srv, state(), tmp_path)
     standard = next(r for r in srv.state.sync_rules if r.name == "Out to AAD - Group Join")
     srv.set_rule_disabled(standard.identifier, False)
-    notes = adopt.desired_from(srv.observe()).notes
-    assert notes == (
-        "the standard rule is enabled beside 'Out to AAD - Group Join (member limit)'; the desired state says "
-        "it is disabled, so the first plan disables it",
+    exported = adopt.desired_from(srv.observe())
+    # The standard rule caps at 50,000 again, whatever the clones say: that is the limit in force.
+    assert exported.state.group_member_limit == 50000
+    assert exported.notes[0] == (
+        "'Out to AAD - Group Join (member limit)' carries 100000 members, but the lowest limit in force is 50000: "
+        "that is what is written; raise groupMemberLimit (and rulePrecedence for each limit-carrying rule) to go "
+        "above it"
     )
 
 
@@ -67,9 +71,38 @@ def test_the_real_export_round_trips() -> None:
     assert make_plan(InMemoryServer(observed), exported.state).actions == ()
 
 
-def test_a_server_without_any_member_flow_cannot_be_described() -> None:
+def test_a_server_without_any_member_limit_cannot_be_described() -> None:
     srv = server("1.6.2.4")
-    standard = next(r for r in srv.state.sync_rules if r.name == "Out to AAD - Group Join")
-    srv.set_rule_disabled(standard.identifier, True)
-    with pytest.raises(UserError, match="no enabled rule flows member to Azure AD"):
+    for family in limitrules.CATALOGUE:
+        standard = syncrules.standard_rule(srv.observe(), family)
+        assert standard is not None
+        srv.set_rule_disabled(standard.identifier, True)
+    with pytest.raises(UserError, match="no enabled rule carries a member limit to Azure AD"):
         adopt.desired_from(srv.observe())
+
+
+def test_a_server_configured_by_hand_is_adopted_exported_and_planned_empty() -> None:
+    """The Rules Editor's "Edit" of a standard rule makes an editable copy that keeps its name."""
+    srv = server("1.6.4.0")
+    for precedence, family in ((90, limitrules.GROUP_JOIN), (89, limitrules.GROUP_WRITEUP)):
+        standard = syncrules.standard_rule(srv.observe(), family)
+        assert standard is not None
+        copy = syncrules.make_clone(standard, server="by hand", name=standard.name, precedence=precedence, limit=100000)
+        srv.add_rule(copy)
+        srv.set_rule_disabled(standard.identifier, True)
+    srv.run_cycle(full=True)  # the full sync the rule changes asked for
+    exported = adopt.desired_from(srv.observe())
+    assert exported.notes == ()
+    document = desired.to_document(exported.state)
+    assert document["spec"]["ruleName"] == "Out to AAD - Group Join" and document["spec"]["rulePrecedence"] == 90
+    assert document["spec"]["writeupRuleName"] == "Out to AAD - Group Writeup Member Limit"
+    assert validation.check(yamlsource.parse(yamlsource.dump(document), "exported.yaml")) == []
+    assert make_plan(srv, exported.state).actions == ()
+    # Raising it later changes the copies in place, never the standard rules.
+    raised = make_plan(srv, dataclasses.replace(exported.state, group_member_limit=150000))
+    assert {a.kind for a in raised.actions} == {
+        "WaitForSyncIdle",
+        "SetSyncCycleEnabled",
+        "UpdateSyncRule",
+        "SetConnectorOverride",
+    }

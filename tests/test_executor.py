@@ -171,7 +171,7 @@ def test_journal_records_every_action(tmp_path: Path) -> None:
     server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
     apply(server, state(), tmp_path)
     entries = [json.loads(line) for line in (tmp_path / "srv1.jsonl").read_text().splitlines()]
-    assert [e["event"] for e in entries] == ["run-start"] + ["action"] * 5 + ["run-end"]
+    assert [e["event"] for e in entries] == ["run-start"] + ["action"] * 7 + ["run-end"]
     assert entries[-1]["result"] == "success" and entries[-1]["observedVersion"] == "1.6.2.4"
     assert {e["run"] for e in entries} == {entries[0]["run"]}
     assert entries[0]["planDigest"].startswith("sha256:")
@@ -184,7 +184,8 @@ def test_an_upgrade_during_a_run_is_drift_for_the_next(tmp_path: Path) -> None:
     class UpgradedMidway(Faulty):
         def set_rule_disabled(self, identifier: str, disabled: bool) -> None:
             self.inner.set_rule_disabled(identifier, disabled)
-            self.inner.upgrade("1.6.4.0")
+            if self.inner.observe().server.version == "1.6.2.4":
+                self.inner.upgrade("1.6.4.0")
 
     journal = Journal("srv1", tmp_path)
     Executor(UpgradedMidway(server, 99, _refuse), journal, Settings(wait_timeout=0)).run(p)

@@ -38,7 +38,7 @@ def test_the_export_version_lives_in_three_places() -> None:
     assert inforce.export_parts(absent) == (2, 2, 2)  # absent, it reads as the build's default: V2
     v1_filtering = state.replace(registry=dataclasses.replace(state.registry, export_filtering=0))
     assert inforce.export_parts(v1_filtering) == (2, 2, 1)
-    assert inforce.read(v1_filtering, "clone").export_mismatch
+    assert inforce.read(v1_filtering).export_mismatch
     unseen = v1_filtering.replace(unobserved=("registry.EnableNonExistentObjectReferenceExportFiltering",))
     assert inforce.export_parts(unseen) == (2, 2, None)
-    assert not inforce.read(unseen, "clone").export_mismatch
+    assert not inforce.read(unseen).export_mismatch

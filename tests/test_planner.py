@@ -14,6 +14,8 @@ from tests.scenario import apply, kinds, make_plan, server, state
 
 CLONE = "Out to AAD - Group Join (member limit)"
 STANDARD = "Out to AAD - Group Join"
+WRITEUP_CLONE = "Out to AAD - Group Writeup Member Limit (member limit)"
+WRITEUP = "Out to AAD - Group Writeup Member Limit"
 
 
 def test_in_sync_server_gets_an_empty_plan() -> None:
@@ -46,10 +48,13 @@ def test_raise_the_limit_phase_3(tmp_path: Path) -> None:
         "WaitForSyncIdle",
         "SetSyncCycleEnabled(enabled=false)",
         f'CreateSyncRule(name="{CLONE}", precedence=90, limit=100000, clonedFrom="{STANDARD}")',
+        f'CreateSyncRule(name="{WRITEUP_CLONE}", precedence=89, limit=100000, clonedFrom="{WRITEUP}")',
         f'DisableSyncRule(name="{STANDARD}")',
+        f'DisableSyncRule(name="{WRITEUP}")',
         "SetSyncCycleEnabled(enabled=true)",
     ]
-    assert p.impact.groups_to_provision == ("All Faculty",)
+    # All Managers has exactly 50,000 members: out of scope of LESSTHAN 50000 until now.
+    assert p.impact.groups_to_provision == ("All Faculty", "All Managers")
     apply(srv, state(), tmp_path)
     assert syncrules.effective_limit(srv.state) == 100000
     assert make_plan(srv, state()).actions == ()
@@ -72,6 +77,7 @@ def test_subsequent_increase_clears_the_full_sync_flag(tmp_path: Path) -> None:
         "WaitForSyncIdle",
         "SetSyncCycleEnabled(enabled=false)",
         f'UpdateSyncRule(name="{CLONE}", precedence=90, limit=150000)',
+        f'UpdateSyncRule(name="{WRITEUP_CLONE}", precedence=89, limit=150000)',
         'SetConnectorOverride(connectorName="contoso.onmicrosoft.com - AAD", fullSyncRequired=false)',
         "SetSyncCycleEnabled(enabled=true)",
     ]
@@ -98,7 +104,13 @@ def test_rollback_to_v1_is_guarded_and_ordered(tmp_path: Path) -> None:
     srv = server("1.6.2.4")
     apply(srv, state(), tmp_path)
     srv.run_cycle(full=True)  # All Faculty (75,000) provisioned
-    rollback = state(export_api_version=1, import_api_version=1, group_member_limit=50000, rule_precedence=None)
+    rollback = state(
+        export_api_version=1,
+        import_api_version=1,
+        group_member_limit=50000,
+        rule_precedence=None,
+        writeup_rule_precedence=None,
+    )
     with pytest.raises(
         UserError, match=r"plan refused: it would delete 1 provisioned group\(s\) on the next full sync: All Faculty"
     ):
@@ -109,8 +121,11 @@ def test_rollback_to_v1_is_guarded_and_ordered(tmp_path: Path) -> None:
         "SetSyncCycleEnabled(enabled=false)",
         "SetExportApiVersion(version=1)",
         "SetImportApiVersion(version=1)",
-        f'RemoveSyncRule(name="{CLONE}")',
+        # Invariant 4: each standard rule carries the limit again before its clone goes.
         f'EnableSyncRule(name="{STANDARD}")',
+        f'RemoveSyncRule(name="{CLONE}")',
+        f'EnableSyncRule(name="{WRITEUP}")',
+        f'RemoveSyncRule(name="{WRITEUP_CLONE}")',
         "SetSyncCycleEnabled(enabled=true)",
     ]
     assert p.impact.groups_to_delete == ("All Faculty",)
@@ -129,8 +144,11 @@ def test_upgrade_reset_is_re_applied(tmp_path: Path) -> None:
     assert kinds(p) == [
         "WaitForSyncIdle",
         "SetSyncCycleEnabled(enabled=false)",
+        # 1.6.4.0 brings the Writeup Member Limit rule, which 1.5.30.0 did not have: it needs a clone too.
+        f'CreateSyncRule(name="{WRITEUP_CLONE}", precedence=89, limit=100000, clonedFrom="{WRITEUP}")',
         f'UpdateSyncRule(name="{CLONE}", precedence=90, limit=100000)',
         f'DisableSyncRule(name="{STANDARD}")',
+        f'DisableSyncRule(name="{WRITEUP}")',
         "SetSyncCycleEnabled(enabled=true)",
     ]
     apply(srv, state(), tmp_path)
@@ -203,14 +221,16 @@ def test_precedence_taken_names_the_rule(tmp_path: Path) -> None:
 def test_a_rule_ahead_of_the_clone_is_refused(tmp_path: Path) -> None:
     srv = server("1.6.2.4")
     apply(srv, state(rule_name="Older clone", rule_precedence=20, group_member_limit=75000), tmp_path)
-    with pytest.raises(UserError, match="sync rule 'Older clone' at precedence 20 flows member ahead"):
+    with pytest.raises(UserError, match="sync rule 'Older clone' at precedence 20 caps members at 75000, below"):
         make_plan(srv, state())
 
 
 def test_missing_precedence_when_the_server_needs_a_clone() -> None:
     # 50,000 is standard on 1.x but needs a clone on 2.0.3.0+, where the standard rule carries 250,000.
     with pytest.raises(
-        UserError, match="rulePrecedence is needed: groupMemberLimit 50000 differs from the standard rule's 250000"
+        UserError,
+        match=r"rulePrecedence is needed: groupMemberLimit 50000 differs from the limit of the standard rule "
+        r"'Out to AAD - Group Join' \(250000\)",
     ):
         make_plan(server("2.4.18.0"), state(group_member_limit=50000, rule_precedence=None))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from reconciler import facts, syncrules
+from reconciler import facts, limitrules, provisioning, syncrules
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
 from reconciler.executor import Executor, Settings
@@ -76,9 +76,11 @@ def desired_states(draw: st.DrawFn, rollout: bool = False) -> DesiredState:
     export, import_ = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     top = facts.V2_MEMBER_LIMIT if (export, import_) == (2, 2) else facts.V1_MEMBER_LIMIT
     limit = draw(st.sampled_from([50000, 250000, 15000]).filter(lambda x: x <= top) | st.integers(1, top))
+    precedence = draw(st.integers(1, 99))
     return DesiredState(
         name="srv1", cloud="AzureCommercial", export_api_version=export, import_api_version=import_,
-        group_member_limit=limit, rule_precedence=draw(st.integers(1, 99)), sync_cycle_enabled=draw(st.booleans()),
+        group_member_limit=limit, rule_precedence=precedence, sync_cycle_enabled=draw(st.booleans()),
+        writeup_rule_precedence=draw(st.integers(1, 99).filter(lambda p: p != precedence)),
         max_limit_increase=draw(st.none() | st.integers(1, 100000)) if rollout else None,
         allow_group_deletion=True,
     )  # fmt: skip
@@ -113,24 +115,33 @@ def check_invariants(p: Plan, before: ObservedState, want: DesiredState) -> None
     first_rule = min((i for i, k in enumerate(kinds) if k in rule_kinds), default=len(kinds))
     # 3 and 4. API versions reach their value before any rule changes.
     assert last_version < first_rule
-    standard = syncrules.standard_group_join(before)
-    for i, action in enumerate(p.actions):
-        if action.kind == "DisableSyncRule" and standard is not None and action.params["name"] == standard.name:
-            placed = [
-                j for j, k in enumerate(kinds) if k in ("CreateSyncRule", "UpdateSyncRule", "EnableSyncRule") and j < i
-            ]
-            clone_steps = [j for j, a in enumerate(p.actions) if a.kind in ("CreateSyncRule", "UpdateSyncRule")]
-            assert all(j in placed for j in clone_steps), "the clone is placed before the standard rule is disabled"
-        if action.kind == "EnableSyncRule" and standard is not None and action.params["name"] == standard.name:
-            assert all(j < i for j, k in enumerate(kinds) if k == "RemoveSyncRule")
-    # 5. The override comes after the rule change, only for an increase of an existing clone.
+    for family in limitrules.CATALOGUE:
+        standard = syncrules.standard_rule(before, family)
+        if standard is None:
+            continue
+        clone_name = want.clone_name(family)
+        writes = [j for j, a in enumerate(p.actions) if a.kind in ("CreateSyncRule", "UpdateSyncRule")
+                  and a.params["name"] == clone_name]  # fmt: skip
+        enables = [
+            j for j, a in enumerate(p.actions) if a.kind == "EnableSyncRule" and a.params["name"] == standard.name
+        ]
+        for i, action in enumerate(p.actions):
+            # 3. The clone carries the limit before its standard rule is disabled.
+            if action.kind == "DisableSyncRule" and action.params["name"] == standard.name:
+                assert all(j < i for j in writes), "the clone is placed before the standard rule is disabled"
+            # 4 (revised). The standard rule is enabled before its clone is removed.
+            if action.kind == "RemoveSyncRule" and action.params["name"] == clone_name:
+                assert all(j < i for j in enables), "the standard rule is enabled before the clone is removed"
+    # 5. The override comes after the rule change, only for an increase of existing clones.
     if "SetConnectorOverride" in index:
         assert p.actions[index["SetConnectorOverride"]].params["fullSyncRequired"] is False
         assert "UpdateSyncRule" in index and index["UpdateSyncRule"] < index["SetConnectorOverride"]
-        assert "CreateSyncRule" not in index and "DisableSyncRule" not in index
-        clones = syncrules.managed_clones(before, want.rule_name)
-        assert len(clones) == 1
-        assert (syncrules.rule_limit(clones[0]).flow or 0) < p.actions[index["UpdateSyncRule"]].params["limit"]
+        assert not {"CreateSyncRule", "DisableSyncRule", "EnableSyncRule", "RemoveSyncRule"} & set(index)
+        for action in p.actions:
+            if action.kind == "UpdateSyncRule":
+                clones = syncrules.managed_clones(before, action.params["name"])
+                assert len(clones) == 1 and not clones[0].disabled
+                assert (syncrules.rule_limit(clones[0]).flow or 0) < action.params["limit"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -165,3 +176,26 @@ def test_rollout_plans_obey_the_invariants_and_never_overshoot(server: InMemoryS
     for change in p.changes:
         if change.path == "groupMemberLimit" and want.max_limit_increase and current and change.desired > current:
             assert change.desired - current <= want.max_limit_increase
+
+
+@settings(max_examples=60, deadline=None)
+@given(servers(), desired_states())
+def test_no_prefix_of_a_plan_leaves_a_server_that_deletes_more(server: InMemoryServer, want: DesiredState) -> None:
+    """Invariant 7 and the revised 4: stopped after any action, the server's next full cycle deletes
+    no group that neither the starting server nor the desired one would delete."""
+    before = server.observe()
+    p = plan_or_skip(server, want)
+    with tempfile.TemporaryDirectory() as folder:
+        final = InMemoryServer(before)
+        Executor(final, Journal("srv1", Path(folder)), Settings(wait_timeout=0)).run(p)
+        allowed = (
+            provisioning.next_cycle(before, full=True).deleted
+            | provisioning.next_cycle(final.observe(), full=True).deleted
+        )
+        for k in range(1, len(p.actions)):
+            partial = InMemoryServer(before)
+            Executor(partial, Journal("srv1", Path(folder)), Settings(wait_timeout=0)).run(
+                dataclasses.replace(p, actions=p.actions[:k])
+            )
+            deleted = provisioning.next_cycle(partial.observe(), full=True).deleted
+            assert deleted <= allowed, (k, [a.describe() for a in p.actions], sorted(deleted - allowed))

@@ -27,6 +27,7 @@ spec:
   apiVersions: {{export: 2, import: 2}}
   groupMemberLimit: {limit}
   rulePrecedence: 90
+  writeupRulePrecedence: 89
   scheduler: {{syncCycleEnabled: true}}
 """
 
@@ -42,7 +43,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "snapshots" / "alpha-insync.json").write_text(observed.dumps(insync))
     exported = adopt.desired_from(insync).state
     (tmp_path / "states" / "b" / "1.yaml").write_text(
-        STATE.format(name="alpha-insync", limit=exported.group_member_limit).replace("  rulePrecedence: 90\n", "")
+        STATE.format(name="alpha-insync", limit=exported.group_member_limit).replace(
+            "  rulePrecedence: 90\n  writeupRulePrecedence: 89\n", ""
+        )
     )
     # drift: wants 100,000 on a 50,000 server
     (tmp_path / "snapshots" / "bravo-drift.json").write_text(
@@ -105,7 +108,7 @@ def test_markdown_report_leads_with_a_summary_table(run: Run, repo: Path) -> Non
     lines = result.out.splitlines()
     assert lines[0] == "## ADSync Reconciler: 5 servers: 1 in sync, 1 with changes, 3 failed"
     assert "| `alpha-insync` | in sync | 0 |" in lines
-    assert "| `bravo-drift` | changes | 5 |" in lines
+    assert "| `bravo-drift` | changes | 7 |" in lines
     assert "| `echo-missing` | **failed** |  |" in lines
     assert "<details><summary><code>bravo-drift</code>: changes</summary>\n\n####" in result.out
     # GitHub needs blank lines around tables, headings and the Markdown inside <details>.

@@ -43,8 +43,11 @@ def test_plan_creates_the_simulator_on_first_use(run: Run) -> None:
     # 50,000 there takes a clone, and the example (written for a 1.x server) names no precedence.
     assert result.code == 1
     assert result.err == (
-        "fabrikam-aadc01: plan refused: rulePrecedence is needed: groupMemberLimit 50000 differs from the "
-        "standard rule's 250000 on this server, so a managed clone carries it\n"
+        "fabrikam-aadc01: plan refused: rulePrecedence is needed: groupMemberLimit 50000 differs from the limit "
+        "of the standard rule 'Out to AAD - Group Join' (250000) on this server, so a managed clone carries it\n"
+        "fabrikam-aadc01: plan refused: writeupRulePrecedence is needed: groupMemberLimit 50000 differs from the "
+        "limit of the standard rule 'Out to AAD - Group Writeup Member Limit' (250000) on this server, so a "
+        "managed clone carries it\n"
     )
     assert sim("fabrikam-aadc01").observe().server.version == "2.4.18.0"
 
@@ -56,17 +59,49 @@ def test_v1_server_at_its_defaults_is_in_sync(run: Run) -> None:
     assert "No changes" in result.out
 
 
-def test_plan_refusal_lists_the_groups_and_exits_1(run: Run) -> None:
-    result = run("plan", TAILSPIN)
+ROLLBACK = """\
+apiVersion: reconciler/v1
+kind: SyncServer
+metadata:
+  name: contoso-aadc01
+spec:
+  cloud: AzureCommercial
+  apiVersions:
+    export: 1
+    import: 1
+  groupMemberLimit: 50000
+  rulePrecedence: 40
+  writeupRulePrecedence: 41
+  scheduler:
+    syncCycleEnabled: true
+"""
+
+
+def test_plan_refusal_lists_the_groups_and_exits_1(run: Run, tmp_path: Path) -> None:
+    # Back to V1 on a 2.x server: every provisioned group above 50,000 goes on the next full sync.
+    rollback = tmp_path / "rollback.yaml"
+    rollback.write_text(ROLLBACK, encoding="utf-8")
+    result = run("plan", str(rollback))
     assert result.code == 1
     assert result.err_lines == [
-        "tailspin-aadc01: plan refused: it would delete 3 provisioned group(s) on the next full sync: "
-        "All Staff, All Students, Alumni; allow with safety.allowGroupDeletion: true or --allow-group-deletion"
+        "contoso-aadc01: plan refused: it would delete 4 provisioned group(s) on the next full sync: "
+        "All Faculty, All Staff, All Students, Alumni; allow with safety.allowGroupDeletion: true or "
+        "--allow-group-deletion"
     ]
-    assert sim("tailspin-aadc01").observe().aad_connector.name == "tailspin.onmicrosoft.us - AAD"
-    allowed = run("plan", TAILSPIN, "--allow-group-deletion")
+    allowed = run("plan", str(rollback), "--allow-group-deletion")
     assert allowed.code == 0
-    assert "Deletes 3 group(s): All Staff, All Students, Alumni" in allowed.out
+    assert "Deletes 4 group(s): All Faculty, All Staff, All Students, Alumni" in allowed.out
+
+
+def test_lowering_a_limit_within_v2_keeps_the_groups_and_warns(run: Run) -> None:
+    result = run("plan", TAILSPIN)
+    assert result.code == 0, result.err
+    assert sim("tailspin-aadc01").observe().aad_connector.name == "tailspin.onmicrosoft.us - AAD"
+    assert "Deletes" not in result.out
+    assert (
+        "Warning: 3 group(s) above the new limit stay in Entra ID but their membership stops updating "
+        "(Maximum Group member count exceeded): All Staff, All Students, Alumni"
+    ) in result.out
 
 
 def test_detailed_exitcode(run: Run) -> None:
@@ -91,14 +126,17 @@ def test_json_output_is_the_documented_plan(run: Run) -> None:
     assert document["formatVersion"] == 1 and document["server"] == "contoso-aadc01"
     assert document["observedVersion"] == "1.6.2.4"
     assert [a["kind"] for a in document["actions"]] == [
-        "WaitForSyncIdle", "SetSyncCycleEnabled", "CreateSyncRule", "DisableSyncRule", "SetSyncCycleEnabled"
+        "WaitForSyncIdle", "SetSyncCycleEnabled", "CreateSyncRule", "CreateSyncRule", "DisableSyncRule",
+        "DisableSyncRule", "SetSyncCycleEnabled",
     ]  # fmt: skip
     assert document["actions"][2]["params"] == {
         "name": "Out to AAD - Group Join (member limit)", "precedence": 90, "limit": 75000,
         "clonedFrom": "Out to AAD - Group Join",
     }  # fmt: skip
     assert {"path": "groupMemberLimit", "observed": 50000, "desired": 75000} in document["changes"]
-    assert document["impact"] == {"groupsToProvision": ["All Faculty"], "groupsToDelete": []}
+    assert document["impact"] == {
+        "groupsToProvision": ["All Managers"], "groupsToDelete": [], "groupsOverLimit": []
+    }  # fmt: skip
     assert all(a["reason"] for a in document["actions"])
 
 
@@ -106,11 +144,11 @@ def test_markdown_output(run: Run) -> None:
     init(run, "contoso-aadc01", "1.6.2.4")
     result = run("plan", CONTOSO, "--output", "markdown")
     assert result.out.startswith(
-        "### `contoso-aadc01`: 5 action(s)\n\nObserved version 1.6.2.4.\n\n| setting | observed | desired |"
+        "### `contoso-aadc01`: 7 action(s)\n\nObserved version 1.6.2.4.\n\n| setting | observed | desired |"
     )
     assert "| `groupMemberLimit` | 50000 | 75000 |" in result.out
     assert '3. `CreateSyncRule(name="Out to AAD - Group Join (member limit)"' in result.out
-    assert "**Provisions:** All Faculty" in result.out
+    assert "**Provisions:** All Managers" in result.out
 
 
 def test_saved_plan_is_applied_and_refused_once_stale(run: Run) -> None:
@@ -126,7 +164,7 @@ def test_saved_plan_is_applied_and_refused_once_stale(run: Run) -> None:
     assert run("plan", CONTOSO, "--out", "plan.json").code == 0
     fresh = run("apply", CONTOSO, "--plan", "plan.json", "--yes")
     assert fresh.code == 0, fresh.err
-    assert fresh.out.endswith("contoso-aadc01: applied 5 action(s)\n")
+    assert fresh.out.endswith("contoso-aadc01: applied 7 action(s)\n")
 
 
 def test_saved_plan_for_another_desired_state_is_refused(run: Run, tmp_path: Path) -> None:
@@ -178,10 +216,10 @@ def test_drift_after_upgrade_is_named_and_re_applied(run: Run) -> None:
 
 def test_one_failing_server_does_not_stop_the_others(run: Run) -> None:
     init(run, "contoso-aadc01", "1.6.2.4")
-    result = run("reconcile", TAILSPIN, CONTOSO)
+    result = run("reconcile", FABRIKAM, CONTOSO)
     assert result.code == 1
-    assert "contoso-aadc01: applied 5 action(s)" in result.out
-    assert result.err.startswith("tailspin-aadc01: plan refused: it would delete")
+    assert "contoso-aadc01: applied 7 action(s)" in result.out
+    assert result.err.startswith("fabrikam-aadc01: plan refused: rulePrecedence is needed")
 
 
 def _child_env() -> dict[str, str]:

@@ -32,6 +32,7 @@ V2_100K = """  cloud: AzureCommercial
   apiVersions: {export: 2, import: 2}
   groupMemberLimit: 100000
   rulePrecedence: 90
+  writeupRulePrecedence: 89
   scheduler: {syncCycleEnabled: true}
 """
 
@@ -40,6 +41,7 @@ V1_40K = """  cloud: AzureCommercial
   apiVersions: {export: 1, import: 1}
   groupMemberLimit: 40000
   rulePrecedence: 90
+  writeupRulePrecedence: 89
   scheduler: {syncCycleEnabled: true}
 """
 

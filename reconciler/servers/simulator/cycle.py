@@ -1,18 +1,18 @@
 """A simulated sync cycle (docs/simulator.md): provisioning, limit errors and deletions of groups.
 
-Model: every group at or under the member limit in force is provisioned. A provisioned group
-now above it fails its export with the rule's "Maximum Group member count exceeded" error on a
-delta cycle, and is deleted from Azure AD on a full one. A connector whose FullSyncRequired
-override is set gets a full sync whatever was asked, as the scheduler does, and the overrides
-are cleared afterwards. With V2 export, each provisioned group above 50,000 members reports one
-`dn-attributes-failure` (a member that is not synced itself): informational only (V2 page).
+What happens to each group is the product's rule semantics in `reconciler.provisioning`, which
+the planner's impact and the executor's safety check read too. A connector whose FullSyncRequired
+override is set gets a full sync whatever was asked, as the scheduler does, and the overrides are
+cleared afterwards. With V2 export, each provisioned group above 50,000 members reports one
+`dn-attributes-failure` (a member that is not synced itself): informational only (V2 page). A
+staging server exports nothing, so it reports no export errors either.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from reconciler import expressions, facts, inforce
+from reconciler import expressions, facts, inforce, provisioning
 from reconciler.observed import ConnectorOverride, ExportError, Group, ObservedState, SyncCycleResult
 from reconciler.servers.simulator.operations import require_idle
 
@@ -24,38 +24,29 @@ def run_cycle(state: ObservedState, full: bool) -> ObservedState:
     require_idle(state)
     override = state.override_for(state.aad_connector.name)
     full = full or bool(override and override.full_sync_required)
-    limit = inforce.member_limit(state)
+    outcome = provisioning.next_cycle(state, full)
+    staging = bool(state.scheduler.staging_mode_enabled)
     v2_export = inforce.api_versions(state)[0] == 2
 
-    groups: list[Group] = []
-    over_limit = informational = 0
-    for group in state.groups or ():
-        provisioned = group.provisioned
-        if group.member_count <= limit:
-            provisioned = True
-            if v2_export and group.member_count > facts.V1_MEMBER_LIMIT:
-                informational += 1
-        elif provisioned:
-            if full:
-                provisioned = False
-            else:
-                over_limit += 1
-        groups.append(group if provisioned == group.provisioned else Group(group.name, group.member_count, provisioned))
-
+    groups = tuple(
+        g if (g.name in outcome.provisioned) == g.provisioned else Group(g.name, g.member_count, not g.provisioned)
+        for g in state.groups or ()
+    )
     errors = []
-    if over_limit:
-        errors.append(ExportError(SYNC_RULE_ERROR, over_limit, expressions.LIMIT_ERROR_MESSAGE))
-    if informational:
+    if outcome.over_limit and not staging:
+        errors.append(ExportError(SYNC_RULE_ERROR, len(outcome.over_limit), expressions.LIMIT_ERROR_MESSAGE))
+    informational = sum(1 for g in groups if g.provisioned and g.member_count > facts.V1_MEMBER_LIMIT)
+    if v2_export and informational and not staging:
         errors.append(ExportError(DN_ATTRIBUTES_FAILURE, informational))
     result = SyncCycleResult(
-        result="completed-sync-errors" if over_limit else "success",
+        result="completed-sync-errors" if outcome.over_limit and not staging else "success",
         export_errors=tuple(errors),
         kind="full" if full else "delta",
     )
     overrides = tuple(ConnectorOverride(o.connector_name, False, False) for o in state.connector_overrides)
     scheduler = dataclasses.replace(state.scheduler, next_sync_cycle_policy_type="Delta")
     return state.replace(
-        groups=tuple(groups) if state.groups is not None else None,
+        groups=groups if state.groups is not None else None,
         last_sync_cycle=result,
         connector_overrides=overrides,
         scheduler=scheduler,

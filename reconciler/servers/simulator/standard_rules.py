@@ -6,16 +6,17 @@ their identifiers, names, directions, precedences, immutable tags, object types 
 The Group Join rule carries its real flows and scope (`group_join_rule`); the other rules keep
 their identity but not their attribute flows, which nothing here reads.
 
-From 1.6.2.4 the product adds `Out to AAD - Group Writeup Member Limit` (version history). Its
-definition is not in any export we hold: it is modelled as an outbound group Join rule without a
-`member` flow, placed after the last standard rule, so it never carries the group member limit.
+From 1.6.2.4 the product adds `Out to AAD - Group Writeup Member Limit` (version history): an
+outbound group Join rule whose only flow is `member`, erroring above the same limit as Group Join
+(the expression admins quote in azure-docs #75330), at precedence 137 as seen on real servers; the
+standard rules from 137 on move one down to make room, as the product renumbers on upgrade.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from reconciler import builds, expressions, facts
+from reconciler import builds, expressions, facts, limitrules
 from reconciler.observed import (
     AttributeFlowMapping,
     JoinCondition,
@@ -95,8 +96,9 @@ ROWS: tuple[tuple[int, str, str, str, str, str, str, str, str], ...] = (
     (161, "7b39914c-6938-437d-8957-b8eb8f8608ec", "In from AD - Device Common", "Inbound", "Microsoft.InfromADDeviceCommon.001", "msDS-Device", "device", "Join", AD),
 )
 
+WRITEUP_PRECEDENCE = 137
 WRITEUP_MEMBER_LIMIT = (
-    162, "", "Out to AAD - Group Writeup Member Limit", "Outbound",
+    WRITEUP_PRECEDENCE, "", "Out to AAD - Group Writeup Member Limit", "Outbound",
     "Microsoft.OuttoAADGroupWriteupMemberLimit.001", "group", "group", "Join", AAD,
 )
 # fmt: on
@@ -146,12 +148,19 @@ def _identifier(row_id: str, tag: str, generation: int) -> str:
 def standard_rules(version: str, generation: int = 0) -> tuple[SyncRule, ...]:
     """The standard rules of a build; `generation` counts the upgrades that installed them."""
     rows = list(ROWS)
-    if builds.lookup("group_writeup_member_limit_rule", version):
+    writeup = builds.lookup("group_writeup_member_limit_rule", version)
+    if writeup:
+        rows = [(p + 1 if p >= WRITEUP_PRECEDENCE else p, *rest) for p, *rest in rows]  # type: ignore[misc]
         rows.append(WRITEUP_MEMBER_LIMIT)
     limit = builds.standard_member_limit(version)
     rules = []
     for precedence, row_id, name, direction, tag, source, target, link, connector in rows:
         is_group_join = tag.startswith(facts.GROUP_JOIN_IMMUTABLE_TAG_PREFIX)
+        flows = _group_join_flows(limit) if is_group_join else ()
+        if tag.startswith(limitrules.GROUP_WRITEUP.tag_prefix):
+            flows = (
+                AttributeFlowMapping(("member",), "member", "Expression", expressions.writeup_member_expression(limit)),
+            )
         rules.append(
             SyncRule(
                 identifier=_identifier(row_id, tag, generation),
@@ -170,7 +179,7 @@ def standard_rules(version: str, generation: int = 0) -> tuple[SyncRule, ...]:
                 join_filter=(JoinConditionGroup((JoinCondition("sourceAnchor", "sourceAnchor", False),)),)
                 if is_group_join
                 else (),
-                attribute_flow_mappings=_group_join_flows(limit) if is_group_join else (),
+                attribute_flow_mappings=flows,
             )
         )
     return tuple(rules)

@@ -29,9 +29,9 @@ def upgrade(state: ObservedState, to: str) -> ObservedState:
     for rule in standard_rules(str(new), generation=generation):
         before = previous.get(_tag_family(rule.immutable_tag))
         # A disabled standard rule stays disabled; a deleted one comes back, enabled. The 1.6
-        # known issue re-enables the Group Join rule whatever it was.
+        # known issue re-enables the limit-carrying rules whatever they were.
         disabled = before is not None and before.disabled
-        if resets_limit and syncrules.is_group_join_standard(rule):
+        if resets_limit and syncrules.standard_family(rule) is not None:
             disabled = False
         standard.append(dataclasses.replace(rule, disabled=disabled))
 

@@ -1,8 +1,8 @@
 #Requires -RunAsAdministrator
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.5.30.0).
-    Desired state sha256:e8d296e6dae7dd1ba4c35a0be5f11d873d2a45f6bb3a3c653d7bdc62150bf13e
-    Observed state sha256:90d8c25f4b14f23be834785f00e68a50deb115b9856d63454ad5e66e7c920a08
+    Desired state sha256:7dc7650adf264718ac7b93ba861de9bda02cf52d5241b3e35a385d9686d6bf24
+    Observed state sha256:8aa71db895807ccc4ba795ef3f27450e8de7ac8173a922e4febc8fa8dc8e4dbd
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
@@ -44,18 +44,23 @@ function Get-ManagedRule([string] $Name) {
     @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name -and -not $_.IsStandardRule })
 }
 
-function Get-RuleByName([string] $Name) {
-    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name }) | Select-Object -First 1
+function Get-StandardRule([string] $Name, [string] $TagPrefix) {
+    # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
+    @(Get-ADSyncRule | Where-Object {
+            ($_.ImmutableTag -and $_.ImmutableTag.StartsWith($TagPrefix)) -or
+            ($_.IsStandardRule -and $_.Name -ceq $Name)
+        }) | Select-Object -First 1
 }
 
 function Test-ManagedRule([string] $Name, [int] $Precedence, [string] $MemberExpression, [string] $ScopeLimit) {
     $found = @(Get-ManagedRule $Name)
-    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence) { return $false }
+    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence -or $found[0].Disabled) { return $false }
     $member = @($found[0].AttributeFlowMappings | Where-Object { $_.Destination -ceq 'member' })
     if ($member.Count -ne 1 -or $member[0].Expression -cne $MemberExpression) { return $false }
     foreach ($group in @($found[0].ScopeFilter)) {
         foreach ($condition in @($group.ScopeConditionList)) {
-            if ($condition.Attribute -ceq 'memberCount' -and $condition.ComparisonValue -cne $ScopeLimit) {
+            $isCount = $condition.Attribute -ceq 'memberCount'
+            if ($isCount -and $ScopeLimit -and $condition.ComparisonValue -cne $ScopeLimit) {
                 return $false
             }
         }

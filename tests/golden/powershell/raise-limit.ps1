@@ -1,8 +1,8 @@
 #Requires -RunAsAdministrator
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
-    Desired state sha256:de46b820ec4a614c7520ec20184791c5746c646267578b80cda36bf1e82e704c
-    Observed state sha256:c39db840e1071af086edf160176552ddd49c4c0db196737e173db0756b9259dc
+    Desired state sha256:bec94574300a9a218edfbc039274d2d6d82d8932467f2c7bd21fd0b94051c6fc
+    Observed state sha256:473a295914a5dd4974c05a30b5efde7f7ead98ad2e2f921f39c84ea7e4041e95
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
@@ -12,8 +12,10 @@
       1. WaitForSyncIdle: settings change only while no sync cycle runs
       2. SetSyncCycleEnabled(enabled=false): no sync cycle may start during the change
       3. CreateSyncRule(name="Out to AAD - Group Join (member limit)", precedence=90, limit=100000, clonedFrom="Out to AAD - Group Join"): carry the member limit 100000 in a clone of the standard rule
-      4. DisableSyncRule(name="Out to AAD - Group Join"): the managed clone carries the limit instead
-      5. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
+      4. CreateSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)", precedence=89, limit=100000, clonedFrom="Out to AAD - Group Writeup Member Limit"): carry the member limit 100000 in a clone of the standard rule
+      5. DisableSyncRule(name="Out to AAD - Group Join"): the managed clone carries the limit instead
+      6. DisableSyncRule(name="Out to AAD - Group Writeup Member Limit"): the managed clone carries the limit instead
+      7. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
 
     Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows
     PowerShell 5.1 reads a script without one in the ANSI code page.
@@ -41,18 +43,23 @@ function Get-ManagedRule([string] $Name) {
     @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name -and -not $_.IsStandardRule })
 }
 
-function Get-RuleByName([string] $Name) {
-    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name }) | Select-Object -First 1
+function Get-StandardRule([string] $Name, [string] $TagPrefix) {
+    # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
+    @(Get-ADSyncRule | Where-Object {
+            ($_.ImmutableTag -and $_.ImmutableTag.StartsWith($TagPrefix)) -or
+            ($_.IsStandardRule -and $_.Name -ceq $Name)
+        }) | Select-Object -First 1
 }
 
 function Test-ManagedRule([string] $Name, [int] $Precedence, [string] $MemberExpression, [string] $ScopeLimit) {
     $found = @(Get-ManagedRule $Name)
-    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence) { return $false }
+    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence -or $found[0].Disabled) { return $false }
     $member = @($found[0].AttributeFlowMappings | Where-Object { $_.Destination -ceq 'member' })
     if ($member.Count -ne 1 -or $member[0].Expression -cne $MemberExpression) { return $false }
     foreach ($group in @($found[0].ScopeFilter)) {
         foreach ($condition in @($group.ScopeConditionList)) {
-            if ($condition.Attribute -ceq 'memberCount' -and $condition.ComparisonValue -cne $ScopeLimit) {
+            $isCount = $condition.Attribute -ceq 'memberCount'
+            if ($isCount -and $ScopeLimit -and $condition.ComparisonValue -cne $ScopeLimit) {
                 return $false
             }
         }
@@ -82,20 +89,21 @@ $completed = $false
 try {
 
     # settings change only while no sync cycle runs
-    Write-Host '[1/5] WaitForSyncIdle'
+    Write-Host '[1/7] WaitForSyncIdle'
     Wait-ADSyncIdle
 
     # no sync cycle may start during the change
-    Write-Host '[2/5] SetSyncCycleEnabled(enabled=false)'
+    Write-Host '[2/7] SetSyncCycleEnabled(enabled=false)'
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $false) {
         Set-ADSyncScheduler -SyncCycleEnabled $false
     }
 
     # carry the member limit 100000 in a clone of the standard rule
-    Write-Host '[3/5] CreateSyncRule(name="Out to AAD - Group Join (member limit)", precedence=90, limit=100000, clonedFrom="Out to AAD - Group Join")'
+    Write-Host '[3/7] CreateSyncRule(name="Out to AAD - Group Join (member limit)", precedence=90, limit=100000, clonedFrom="Out to AAD - Group Join")'
     if (-not (Test-ManagedRule -Name 'Out to AAD - Group Join (member limit)' -Precedence 90 -MemberExpression 'IIF(([memberCount]> 100000),Error("Maximum Group member count exceeded"),IgnoreThisFlow)' -ScopeLimit '100000')) {
-        # Add-ADSyncRule cannot change a rule's flows: the managed rule is written anew, same identifier.
-        foreach ($existing in @(Get-ManagedRule 'Out to AAD - Group Join (member limit)')) {
+        # The whole rule is written under its identifier: Add-ADSyncRule updates it in place.
+        $others = @(Get-ManagedRule 'Out to AAD - Group Join (member limit)' | Where-Object { $_.Identifier -ne '24e9eef7-9322-5313-8e7e-5ab8fb6a1725' })
+        foreach ($existing in $others) {
             Remove-ADSyncRule -Identifier $existing.Identifier
         }
         New-ADSyncRule `
@@ -299,17 +307,63 @@ try {
             -SynchronizationRule $syncRule[0]
     }
 
+    # carry the member limit 100000 in a clone of the standard rule
+    Write-Host '[4/7] CreateSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)", precedence=89, limit=100000, clonedFrom="Out to AAD - Group Writeup Member Limit")'
+    if (-not (Test-ManagedRule -Name 'Out to AAD - Group Writeup Member Limit (member limit)' -Precedence 89 -MemberExpression 'IIF((ValueCount("member")> 100000),Error("Maximum Group member count exceeded. Visit https://go.microsoft.com/fwlink/?linkid=2154336 for more information."),IgnoreThisFlow)' -ScopeLimit '')) {
+        # The whole rule is written under its identifier: Add-ADSyncRule updates it in place.
+        $others = @(Get-ManagedRule 'Out to AAD - Group Writeup Member Limit (member limit)' | Where-Object { $_.Identifier -ne '346122b3-e8ed-589b-8705-8c4f062ca1cf' })
+        foreach ($existing in $others) {
+            Remove-ADSyncRule -Identifier $existing.Identifier
+        }
+        New-ADSyncRule `
+            -Name 'Out to AAD - Group Writeup Member Limit (member limit)' `
+            -Identifier '346122b3-e8ed-589b-8705-8c4f062ca1cf' `
+            -Description '' `
+            -Direction 'Outbound' `
+            -Precedence 89 `
+            -PrecedenceAfter '00000000-0000-0000-0000-000000000000' `
+            -PrecedenceBefore '00000000-0000-0000-0000-000000000000' `
+            -SourceObjectType 'group' `
+            -TargetObjectType 'group' `
+            -Connector 'b891884f-051e-4a83-95af-2544101c9083' `
+            -LinkType 'Join' `
+            -SoftDeleteExpiryInterval 0 `
+            -ImmutableTag '' `
+            -OutVariable syncRule
+
+        Add-ADSyncAttributeFlowMapping `
+            -SynchronizationRule $syncRule[0] `
+            -Source @('member') `
+            -Destination 'member' `
+            -FlowType 'Expression' `
+            -ValueMergeType 'Update' `
+            -Expression 'IIF((ValueCount("member")> 100000),Error("Maximum Group member count exceeded. Visit https://go.microsoft.com/fwlink/?linkid=2154336 for more information."),IgnoreThisFlow)' `
+            -OutVariable syncRule
+
+        Add-ADSyncRule `
+            -SynchronizationRule $syncRule[0]
+    }
+
     # the managed clone carries the limit instead
-    Write-Host '[4/5] DisableSyncRule(name="Out to AAD - Group Join")'
-    $rule = Get-RuleByName 'Out to AAD - Group Join'
-    if ($null -eq $rule) { throw 'No sync rule named Out to AAD - Group Join' }
+    Write-Host '[5/7] DisableSyncRule(name="Out to AAD - Group Join")'
+    $rule = Get-StandardRule -Name 'Out to AAD - Group Join' -TagPrefix 'Microsoft.OuttoAADGroupJoin.'
+    if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Join' }
+    if ($rule.Disabled -ne $true) {
+        $rule.Disabled = $true
+        $rule | Add-ADSyncRule | Out-Null
+    }
+
+    # the managed clone carries the limit instead
+    Write-Host '[6/7] DisableSyncRule(name="Out to AAD - Group Writeup Member Limit")'
+    $rule = Get-StandardRule -Name 'Out to AAD - Group Writeup Member Limit' -TagPrefix 'Microsoft.OuttoAADGroupWriteupMemberLimit.'
+    if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Writeup Member Limit' }
     if ($rule.Disabled -ne $true) {
         $rule.Disabled = $true
         $rule | Add-ADSyncRule | Out-Null
     }
 
     # restore the scheduler as desired
-    Write-Host '[5/5] SetSyncCycleEnabled(enabled=true)'
+    Write-Host '[7/7] SetSyncCycleEnabled(enabled=true)'
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $true) {
         Set-ADSyncScheduler -SyncCycleEnabled $true
     }

@@ -1,8 +1,8 @@
 #Requires -RunAsAdministrator
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
-    Desired state sha256:f8426b53290ec9c22c67a9c0ecebb562eea8e1675b08b793a3e964a6bdd6a783
-    Observed state sha256:52cbd97e9e15f68ac7b4f6296a52eda9636c51fd79ca05a774cd2b42baa4c616
+    Desired state sha256:ef390a3b063523ec93a84f4f0a82d8b4d4fc8c8599712182af50a6ec9fe9442c
+    Observed state sha256:f92d611ccb467e93d28965c798fa0e0c71494bce8036921db9d19307db832e67
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
@@ -13,9 +13,11 @@
       2. SetSyncCycleEnabled(enabled=false): no sync cycle may start during the change
       3. SetExportApiVersion(version=1): export API version from 2 to 1
       4. SetImportApiVersion(version=1): import API version from 2 to 1
-      5. RemoveSyncRule(name="Out to AAD - Group Join (member limit)"): no clone is needed at the standard limit
-      6. EnableSyncRule(name="Out to AAD - Group Join"): the standard rule carries the limit
-      7. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
+      5. EnableSyncRule(name="Out to AAD - Group Join"): the standard rule carries the limit
+      6. RemoveSyncRule(name="Out to AAD - Group Join (member limit)"): no clone is needed at the standard limit
+      7. EnableSyncRule(name="Out to AAD - Group Writeup Member Limit"): the standard rule carries the limit
+      8. RemoveSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)"): no clone is needed at the standard limit
+      9. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
 
     Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows
     PowerShell 5.1 reads a script without one in the ANSI code page.
@@ -46,18 +48,23 @@ function Get-ManagedRule([string] $Name) {
     @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name -and -not $_.IsStandardRule })
 }
 
-function Get-RuleByName([string] $Name) {
-    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name }) | Select-Object -First 1
+function Get-StandardRule([string] $Name, [string] $TagPrefix) {
+    # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
+    @(Get-ADSyncRule | Where-Object {
+            ($_.ImmutableTag -and $_.ImmutableTag.StartsWith($TagPrefix)) -or
+            ($_.IsStandardRule -and $_.Name -ceq $Name)
+        }) | Select-Object -First 1
 }
 
 function Test-ManagedRule([string] $Name, [int] $Precedence, [string] $MemberExpression, [string] $ScopeLimit) {
     $found = @(Get-ManagedRule $Name)
-    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence) { return $false }
+    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence -or $found[0].Disabled) { return $false }
     $member = @($found[0].AttributeFlowMappings | Where-Object { $_.Destination -ceq 'member' })
     if ($member.Count -ne 1 -or $member[0].Expression -cne $MemberExpression) { return $false }
     foreach ($group in @($found[0].ScopeFilter)) {
         foreach ($condition in @($group.ScopeConditionList)) {
-            if ($condition.Attribute -ceq 'memberCount' -and $condition.ComparisonValue -cne $ScopeLimit) {
+            $isCount = $condition.Attribute -ceq 'memberCount'
+            if ($isCount -and $ScopeLimit -and $condition.ComparisonValue -cne $ScopeLimit) {
                 return $false
             }
         }
@@ -87,44 +94,59 @@ $completed = $false
 try {
 
     # settings change only while no sync cycle runs
-    Write-Host '[1/7] WaitForSyncIdle'
+    Write-Host '[1/9] WaitForSyncIdle'
     Wait-ADSyncIdle
 
     # no sync cycle may start during the change
-    Write-Host '[2/7] SetSyncCycleEnabled(enabled=false)'
+    Write-Host '[2/9] SetSyncCycleEnabled(enabled=false)'
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $false) {
         Set-ADSyncScheduler -SyncCycleEnabled $false
     }
 
     # export API version from 2 to 1
-    Write-Host '[3/7] SetExportApiVersion(version=1)'
+    Write-Host '[3/9] SetExportApiVersion(version=1)'
     if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 1) -or ((Get-AadConnector).ExtensionConfiguration.ExportType -ne 2) -or ((Get-ExportFilteringValue) -ne 0)) {
         Set-ADSyncAADConnectorExportApiVersion 1
     }
 
     # import API version from 2 to 1
-    Write-Host '[4/7] SetImportApiVersion(version=1)'
+    Write-Host '[4/9] SetImportApiVersion(version=1)'
     if ((Get-RegistryApiVersion 'AadConnectorImportApiVersion') -ne 1) {
         Set-ADSyncAADConnectorImportApiVersion 1
     }
 
-    # no clone is needed at the standard limit
-    Write-Host '[5/7] RemoveSyncRule(name="Out to AAD - Group Join (member limit)")'
-    foreach ($existing in @(Get-ManagedRule 'Out to AAD - Group Join (member limit)')) {
-        Remove-ADSyncRule -Identifier $existing.Identifier
-    }
-
     # the standard rule carries the limit
-    Write-Host '[6/7] EnableSyncRule(name="Out to AAD - Group Join")'
-    $rule = Get-RuleByName 'Out to AAD - Group Join'
-    if ($null -eq $rule) { throw 'No sync rule named Out to AAD - Group Join' }
+    Write-Host '[5/9] EnableSyncRule(name="Out to AAD - Group Join")'
+    $rule = Get-StandardRule -Name 'Out to AAD - Group Join' -TagPrefix 'Microsoft.OuttoAADGroupJoin.'
+    if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Join' }
     if ($rule.Disabled -ne $false) {
         $rule.Disabled = $false
         $rule | Add-ADSyncRule | Out-Null
     }
 
+    # no clone is needed at the standard limit
+    Write-Host '[6/9] RemoveSyncRule(name="Out to AAD - Group Join (member limit)")'
+    foreach ($existing in @(Get-ManagedRule 'Out to AAD - Group Join (member limit)')) {
+        Remove-ADSyncRule -Identifier $existing.Identifier
+    }
+
+    # the standard rule carries the limit
+    Write-Host '[7/9] EnableSyncRule(name="Out to AAD - Group Writeup Member Limit")'
+    $rule = Get-StandardRule -Name 'Out to AAD - Group Writeup Member Limit' -TagPrefix 'Microsoft.OuttoAADGroupWriteupMemberLimit.'
+    if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Writeup Member Limit' }
+    if ($rule.Disabled -ne $false) {
+        $rule.Disabled = $false
+        $rule | Add-ADSyncRule | Out-Null
+    }
+
+    # no clone is needed at the standard limit
+    Write-Host '[8/9] RemoveSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)")'
+    foreach ($existing in @(Get-ManagedRule 'Out to AAD - Group Writeup Member Limit (member limit)')) {
+        Remove-ADSyncRule -Identifier $existing.Identifier
+    }
+
     # restore the scheduler as desired
-    Write-Host '[7/7] SetSyncCycleEnabled(enabled=true)'
+    Write-Host '[9/9] SetSyncCycleEnabled(enabled=true)'
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $true) {
         Set-ADSyncScheduler -SyncCycleEnabled $true
     }

@@ -1,8 +1,8 @@
 #Requires -RunAsAdministrator
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 2.4.18.0).
-    Desired state sha256:1e76885d6f2f2702db1e6d30c724821eccf6b849911f9ded26418c1f7d70209a
-    Observed state sha256:b18cee69b6b2277ad360b898e0ef089f065f4fabc1fff55f2b9af9aa4da407e3
+    Desired state sha256:dd77bb5371b3960dd7d5f3a7804f719ba6b139a836b0475973fdb7efbfbc800f
+    Observed state sha256:01e299805dcf04f455bd63297135a9b7af893d01a19422746e4ef54c581a6829
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
@@ -39,18 +39,23 @@ function Get-ManagedRule([string] $Name) {
     @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name -and -not $_.IsStandardRule })
 }
 
-function Get-RuleByName([string] $Name) {
-    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name }) | Select-Object -First 1
+function Get-StandardRule([string] $Name, [string] $TagPrefix) {
+    # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
+    @(Get-ADSyncRule | Where-Object {
+            ($_.ImmutableTag -and $_.ImmutableTag.StartsWith($TagPrefix)) -or
+            ($_.IsStandardRule -and $_.Name -ceq $Name)
+        }) | Select-Object -First 1
 }
 
 function Test-ManagedRule([string] $Name, [int] $Precedence, [string] $MemberExpression, [string] $ScopeLimit) {
     $found = @(Get-ManagedRule $Name)
-    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence) { return $false }
+    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence -or $found[0].Disabled) { return $false }
     $member = @($found[0].AttributeFlowMappings | Where-Object { $_.Destination -ceq 'member' })
     if ($member.Count -ne 1 -or $member[0].Expression -cne $MemberExpression) { return $false }
     foreach ($group in @($found[0].ScopeFilter)) {
         foreach ($condition in @($group.ScopeConditionList)) {
-            if ($condition.Attribute -ceq 'memberCount' -and $condition.ComparisonValue -cne $ScopeLimit) {
+            $isCount = $condition.Attribute -ceq 'memberCount'
+            if ($isCount -and $ScopeLimit -and $condition.ComparisonValue -cne $ScopeLimit) {
                 return $false
             }
         }

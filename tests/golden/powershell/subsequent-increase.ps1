@@ -1,8 +1,8 @@
 #Requires -RunAsAdministrator
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
-    Desired state sha256:f4d4a1096b75efc3c9ee74129e681dbfe5ac67c4a8b44c0360d291a9696a269e
-    Observed state sha256:a0329906c74187b4e99ff958f604795ea19541b8ce21cd1ecd2c61869490e011
+    Desired state sha256:2cfd97c30489a4b4b40461fe486a1d07d8a12f25feadc19edbe3e3c0cf7a1080
+    Observed state sha256:ae8d484f64b8bfa0ae7d93c4db44be2c3f76f72e798477907e32f548928f93d2
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
@@ -12,8 +12,9 @@
       1. WaitForSyncIdle: settings change only while no sync cycle runs
       2. SetSyncCycleEnabled(enabled=false): no sync cycle may start during the change
       3. UpdateSyncRule(name="Out to AAD - Group Join (member limit)", precedence=90, limit=150000): managed rule limit, scopeLimit as desired
-      4. SetConnectorOverride(connectorName="contoso.onmicrosoft.com - AAD", fullSyncRequired=false): a higher limit on an existing clone needs no full sync
-      5. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
+      4. UpdateSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)", precedence=89, limit=150000): managed rule limit as desired
+      5. SetConnectorOverride(connectorName="contoso.onmicrosoft.com - AAD", fullSyncRequired=false): a higher limit on an existing clone needs no full sync
+      6. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
 
     Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows
     PowerShell 5.1 reads a script without one in the ANSI code page.
@@ -41,18 +42,23 @@ function Get-ManagedRule([string] $Name) {
     @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name -and -not $_.IsStandardRule })
 }
 
-function Get-RuleByName([string] $Name) {
-    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name }) | Select-Object -First 1
+function Get-StandardRule([string] $Name, [string] $TagPrefix) {
+    # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
+    @(Get-ADSyncRule | Where-Object {
+            ($_.ImmutableTag -and $_.ImmutableTag.StartsWith($TagPrefix)) -or
+            ($_.IsStandardRule -and $_.Name -ceq $Name)
+        }) | Select-Object -First 1
 }
 
 function Test-ManagedRule([string] $Name, [int] $Precedence, [string] $MemberExpression, [string] $ScopeLimit) {
     $found = @(Get-ManagedRule $Name)
-    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence) { return $false }
+    if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence -or $found[0].Disabled) { return $false }
     $member = @($found[0].AttributeFlowMappings | Where-Object { $_.Destination -ceq 'member' })
     if ($member.Count -ne 1 -or $member[0].Expression -cne $MemberExpression) { return $false }
     foreach ($group in @($found[0].ScopeFilter)) {
         foreach ($condition in @($group.ScopeConditionList)) {
-            if ($condition.Attribute -ceq 'memberCount' -and $condition.ComparisonValue -cne $ScopeLimit) {
+            $isCount = $condition.Attribute -ceq 'memberCount'
+            if ($isCount -and $ScopeLimit -and $condition.ComparisonValue -cne $ScopeLimit) {
                 return $false
             }
         }
@@ -82,20 +88,21 @@ $completed = $false
 try {
 
     # settings change only while no sync cycle runs
-    Write-Host '[1/5] WaitForSyncIdle'
+    Write-Host '[1/6] WaitForSyncIdle'
     Wait-ADSyncIdle
 
     # no sync cycle may start during the change
-    Write-Host '[2/5] SetSyncCycleEnabled(enabled=false)'
+    Write-Host '[2/6] SetSyncCycleEnabled(enabled=false)'
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $false) {
         Set-ADSyncScheduler -SyncCycleEnabled $false
     }
 
     # managed rule limit, scopeLimit as desired
-    Write-Host '[3/5] UpdateSyncRule(name="Out to AAD - Group Join (member limit)", precedence=90, limit=150000)'
+    Write-Host '[3/6] UpdateSyncRule(name="Out to AAD - Group Join (member limit)", precedence=90, limit=150000)'
     if (-not (Test-ManagedRule -Name 'Out to AAD - Group Join (member limit)' -Precedence 90 -MemberExpression 'IIF(([memberCount]> 150000),Error("Maximum Group member count exceeded"),IgnoreThisFlow)' -ScopeLimit '150000')) {
-        # Add-ADSyncRule cannot change a rule's flows: the managed rule is written anew, same identifier.
-        foreach ($existing in @(Get-ManagedRule 'Out to AAD - Group Join (member limit)')) {
+        # The whole rule is written under its identifier: Add-ADSyncRule updates it in place.
+        $others = @(Get-ManagedRule 'Out to AAD - Group Join (member limit)' | Where-Object { $_.Identifier -ne '24e9eef7-9322-5313-8e7e-5ab8fb6a1725' })
+        foreach ($existing in $others) {
             Remove-ADSyncRule -Identifier $existing.Identifier
         }
         New-ADSyncRule `
@@ -299,14 +306,51 @@ try {
             -SynchronizationRule $syncRule[0]
     }
 
+    # managed rule limit as desired
+    Write-Host '[4/6] UpdateSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)", precedence=89, limit=150000)'
+    if (-not (Test-ManagedRule -Name 'Out to AAD - Group Writeup Member Limit (member limit)' -Precedence 89 -MemberExpression 'IIF((ValueCount("member")> 150000),Error("Maximum Group member count exceeded. Visit https://go.microsoft.com/fwlink/?linkid=2154336 for more information."),IgnoreThisFlow)' -ScopeLimit '')) {
+        # The whole rule is written under its identifier: Add-ADSyncRule updates it in place.
+        $others = @(Get-ManagedRule 'Out to AAD - Group Writeup Member Limit (member limit)' | Where-Object { $_.Identifier -ne '346122b3-e8ed-589b-8705-8c4f062ca1cf' })
+        foreach ($existing in $others) {
+            Remove-ADSyncRule -Identifier $existing.Identifier
+        }
+        New-ADSyncRule `
+            -Name 'Out to AAD - Group Writeup Member Limit (member limit)' `
+            -Identifier '346122b3-e8ed-589b-8705-8c4f062ca1cf' `
+            -Description '' `
+            -Direction 'Outbound' `
+            -Precedence 89 `
+            -PrecedenceAfter '00000000-0000-0000-0000-000000000000' `
+            -PrecedenceBefore '00000000-0000-0000-0000-000000000000' `
+            -SourceObjectType 'group' `
+            -TargetObjectType 'group' `
+            -Connector 'b891884f-051e-4a83-95af-2544101c9083' `
+            -LinkType 'Join' `
+            -SoftDeleteExpiryInterval 0 `
+            -ImmutableTag '' `
+            -OutVariable syncRule
+
+        Add-ADSyncAttributeFlowMapping `
+            -SynchronizationRule $syncRule[0] `
+            -Source @('member') `
+            -Destination 'member' `
+            -FlowType 'Expression' `
+            -ValueMergeType 'Update' `
+            -Expression 'IIF((ValueCount("member")> 150000),Error("Maximum Group member count exceeded. Visit https://go.microsoft.com/fwlink/?linkid=2154336 for more information."),IgnoreThisFlow)' `
+            -OutVariable syncRule
+
+        Add-ADSyncRule `
+            -SynchronizationRule $syncRule[0]
+    }
+
     # a higher limit on an existing clone needs no full sync
-    Write-Host '[4/5] SetConnectorOverride(connectorName="contoso.onmicrosoft.com - AAD", fullSyncRequired=false)'
+    Write-Host '[5/6] SetConnectorOverride(connectorName="contoso.onmicrosoft.com - AAD", fullSyncRequired=false)'
     if ((Get-ADSyncSchedulerConnectorOverride -ConnectorName 'contoso.onmicrosoft.com - AAD').FullSyncRequired -ne $false) {
         Set-ADSyncSchedulerConnectorOverride -FullSyncRequired $false -ConnectorName 'contoso.onmicrosoft.com - AAD'
     }
 
     # restore the scheduler as desired
-    Write-Host '[5/5] SetSyncCycleEnabled(enabled=true)'
+    Write-Host '[6/6] SetSyncCycleEnabled(enabled=true)'
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $true) {
         Set-ADSyncScheduler -SyncCycleEnabled $true
     }

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from reconciler import inforce, syncrules
+from reconciler import inforce, limitrules, syncrules
 from reconciler.servers.simulator import defaults
 from reconciler.servers.simulator.standard_rules import standard_rules
 from tests.support import FIXTURES
@@ -31,6 +31,7 @@ def test_pre_1_6_build_is_v1_with_50k() -> None:
     assert inforce.api_versions(state) == (1, 1)
     assert syncrules.effective_limit(state) == 50000
     assert {g.name for g in state.groups or () if not g.provisioned} == {
+        "All Managers",  # exactly 50,000: out of scope of memberCount LESSTHAN 50000
         "All Faculty",
         "All Staff",
         "All Students",
@@ -40,9 +41,21 @@ def test_pre_1_6_build_is_v1_with_50k() -> None:
 
 
 def test_group_writeup_member_limit_rule_from_1_6_2_4() -> None:
-    names = {r.name for r in defaults.new_server("s", "1.6.2.4").sync_rules}
-    assert "Out to AAD - Group Writeup Member Limit" in names
-    assert len(names) == 63
+    state = defaults.new_server("s", "1.6.2.4")
+    writeup = syncrules.standard_rule(state, limitrules.GROUP_WRITEUP)
+    assert writeup is not None and writeup.precedence == 137 and writeup.link_type == "Join"
+    assert writeup.immutable_tag == "Microsoft.OuttoAADGroupWriteupMemberLimit.001"
+    assert syncrules.rule_limit(writeup) == syncrules.RuleLimit(50000, ())
+    (flow,) = writeup.attribute_flow_mappings
+    assert flow.expression is not None and flow.expression.startswith('IIF((ValueCount("member")> 50000),Error(')
+    assert len({r.precedence for r in state.sync_rules}) == len(state.sync_rules) == 63
+    assert (
+        syncrules.rule_limit(
+            syncrules.standard_rule(defaults.new_server("s", "2.0.3.0"), limitrules.GROUP_WRITEUP)
+        ).flow
+        == 250000
+    )  # type: ignore[arg-type]
+    assert syncrules.standard_rule(defaults.new_server("s", "1.6.1.0"), limitrules.GROUP_WRITEUP) is None
 
 
 @pytest.mark.skipif(not EXPORT.is_dir(), reason="shared/fixtures is not beside this checkout")

@@ -84,8 +84,9 @@ def test_every_change_is_refused_while_a_cycle_runs(
 
 def test_precedence_must_be_unique(make_server: MakeServer) -> None:
     server = make_server()
-    clone = syncrules.make_clone(group_join(server), server="x", name="c", precedence=139, limit=60000)
-    with pytest.raises(Refused, match="precedence 139 is already used by sync rule 'Out to AAD - Group Join'"):
+    taken = group_join(server).precedence
+    clone = syncrules.make_clone(group_join(server), server="x", name="c", precedence=taken, limit=60000)
+    with pytest.raises(Refused, match=f"precedence {taken} is already used by sync rule 'Out to AAD - Group Join'"):
         server.add_rule(clone)
     server.add_rule(dataclasses.replace(clone, precedence=90))
     # Replacing the same rule at its own precedence is not a clash.

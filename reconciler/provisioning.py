@@ -1,0 +1,113 @@
+"""What a sync cycle does to each group, by the product's rule semantics (docs/domain.md#lower-limit-same-endpoint).
+
+- A group not yet in Entra ID is provisioned when an enabled provisioning rule (Out to AAD - Group
+  Join or its clone) has it in scope — `memberCount LESSTHAN N` is strict: a group of exactly N
+  members is out of scope — and no limit-carrying rule's member flow fails for it.
+- A provisioned group stays in scope through the `cloudAnchor ISNOTNULL` scope groups whatever its
+  size. Above the limit in force its member flow fails ("Maximum Group member count exceeded") each
+  cycle and its membership stops updating; it is not deleted.
+- A provisioned group in scope of no enabled provisioning rule, or above what the endpoint can
+  carry (50,000 after a switch back to V1), is deleted on the next full cycle.
+- A staging server imports and synchronizes but exports nothing: it provisions and deletes nothing.
+
+The simulator's sync cycle, the planner's impact and the executor's safety check (invariant 7 of
+docs/plan.md#ordering-invariants) all ask this module, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler import inforce, syncrules
+from reconciler.observed import Group, ObservedState, ScopeCondition, SyncRule
+
+PROVISION = "Provision"
+
+
+@dataclass(frozen=True)
+class CycleOutcome:
+    provisioned: frozenset[str]  # provisioned after the cycle
+    newly_provisioned: frozenset[str]
+    deleted: frozenset[str]
+    over_limit: frozenset[str]  # in scope, but their member flow fails
+
+
+def provisioning_rules(state: ObservedState) -> list[SyncRule]:
+    return [
+        r
+        for r in state.sync_rules
+        if not r.disabled and r.link_type == PROVISION and syncrules.is_outbound_group_rule(r)
+    ]
+
+
+def _holds(condition: ScopeCondition, group: Group) -> bool:
+    if condition.attribute == syncrules.COUNT_ATTRIBUTE and condition.comparison_operator == syncrules.SCOPE_OPERATOR:
+        value = condition.comparison_value.strip()
+        return value.isdigit() and group.member_count < int(value)
+    if condition.attribute == "cloudAnchor" and condition.comparison_operator in ("ISNOTNULL", "ISNULL"):
+        return group.provisioned == (condition.comparison_operator == "ISNOTNULL")
+    # Every other condition (security or mail enabled, not cloud-filtered, a source anchor) holds
+    # for the synced groups a server's observed state lists.
+    return True
+
+
+def in_scope(rule: SyncRule, group: Group) -> bool:
+    if not rule.scope_filter:
+        return True
+    return any(all(_holds(c, group) for c in g.conditions) for g in rule.scope_filter)
+
+
+def next_cycle(state: ObservedState, full: bool) -> CycleOutcome:
+    """What one sync cycle would do to the observed groups (none when groups are not observed)."""
+    groups = state.groups or ()
+    provisioned_now = frozenset(g.name for g in groups if g.provisioned)
+    if state.scheduler.staging_mode_enabled:
+        return CycleOutcome(provisioned_now, frozenset(), frozenset(), frozenset())
+    limit = inforce.member_limit(state)
+    cap = inforce.sync_cap(state)
+    rules = provisioning_rules(state)
+    after, new, deleted, over = set(provisioned_now), set(), set(), set()
+    for group in groups:
+        scoped = any(in_scope(r, group) for r in rules)
+        if not group.provisioned:
+            if scoped and group.member_count > limit:
+                over.add(group.name)
+            elif scoped:
+                after.add(group.name)
+                new.add(group.name)
+        elif not scoped or group.member_count > cap:
+            if full:
+                after.discard(group.name)
+                deleted.add(group.name)
+        elif group.member_count > limit:
+            over.add(group.name)
+    return CycleOutcome(frozenset(after), frozenset(new), frozenset(deleted), frozenset(over))
+
+
+@dataclass(frozen=True)
+class DeletionRisk:
+    """What the next full cycle would delete: the groups by name where they were observed, and in
+    any case what the rules and the endpoint say on their own."""
+
+    groups: frozenset[str] | None
+    no_provisioning_rule: bool  # every provisioned group goes
+    cap: int  # provisioned groups above this go
+
+    def new_since(self, before: DeletionRisk) -> list[str]:
+        """What this risk deletes that `before` would not have: empty when nothing more goes."""
+        if self.groups is not None and before.groups is not None:
+            return sorted(self.groups - before.groups)
+        found = []
+        if self.no_provisioning_rule and not before.no_provisioning_rule:
+            found.append("every provisioned group (no enabled provisioning rule)")
+        if self.cap < before.cap:
+            found.append(f"every provisioned group above {self.cap} members")
+        return found
+
+
+def deletion_risk(state: ObservedState) -> DeletionRisk:
+    staging = bool(state.scheduler.staging_mode_enabled)
+    groups = None if state.groups is None else next_cycle(state, full=True).deleted
+    no_rule = not staging and not provisioning_rules(state)
+    cap = inforce.NO_CAP if staging else inforce.sync_cap(state)
+    return DeletionRisk(groups, no_rule, cap)
