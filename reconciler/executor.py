@@ -4,7 +4,10 @@
   a plan applied twice, or resumed after a crash, changes nothing more than once.
 - Nothing changes while a sync cycle runs: the executor waits for idle (bounded by the wait
   timeout) before the first change and again whenever a cycle started in between.
-- The scheduler is restored in every failure path, Ctrl-C included, if this run disabled it.
+- In every failure path, Ctrl-C included, a scheduler this run disabled is turned back on, but
+  only when the server's next full cycle would delete nothing it would not have deleted before
+  the run (invariant 7 of docs/plan.md#ordering-invariants); otherwise it stays off and the run
+  says why: the next `reconcile` finishes the change and turns it on.
 - Every action's outcome is journaled before the next one starts.
 """
 
@@ -16,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from reconciler import plans, syncrules
+from reconciler import plans, provisioning, syncrules
 from reconciler.actions import DEFAULT_WAIT_TIMEOUT, Action
 from reconciler.errors import UserError
 from reconciler.journal import Journal
@@ -66,6 +69,7 @@ class Executor:
         scheduler that a run which died left disabled (see Journal.history)."""
         deadline = self.settings.clock() + self.settings.wait_timeout
         first = self.server.observe()
+        risk_before = provisioning.deletion_risk(first)
         scheduler_was = first.scheduler.sync_cycle_enabled if scheduler_was_enabled is None else scheduler_was_enabled
         self.journal.record(
             "run-start",
@@ -105,7 +109,7 @@ class Executor:
             raise
         finally:
             if disabled_by_us and result != "success":
-                self._restore_scheduler()
+                self._restore_scheduler(risk_before)
             last = self._observe_quietly()
             self.journal.record(
                 "run-end",
@@ -123,8 +127,17 @@ class Executor:
             "action", self.run_id, index=index, kind=action.kind, params=dict(action.params), result=result, **fields
         )
 
-    def _restore_scheduler(self) -> None:
-        # Safety first: a run that stops half-way never leaves the scheduler off behind it.
+    def _restore_scheduler(self, risk_before: provisioning.DeletionRisk) -> None:
+        # Safety first: a run that stops half-way never leaves the scheduler off behind it, unless
+        # turning it on would let the next full cycle delete groups the server would have kept.
+        now = self._observe_quietly()
+        if now is None:
+            self._keep_scheduler_off("the server could not be observed to check what its next cycle would delete")
+            return
+        grown = provisioning.deletion_risk(now).new_since(risk_before)
+        if grown:
+            self._keep_scheduler_off(f"its next full sync cycle would delete {', '.join(grown)}")
+            return
         try:
             self.server.set_sync_cycle_enabled(True)
         except (UserError, OSError) as exc:
@@ -132,6 +145,14 @@ class Executor:
             self.journal.record("scheduler-restore-failed", self.run_id, error=str(exc))
             return
         self.journal.record("scheduler-restored", self.run_id, scheduler=True)
+
+    def _keep_scheduler_off(self, why: str) -> None:
+        self.restore_error = (
+            f"the scheduler stays disabled: {why}, which it would not have before this run; "
+            "run reconcile again to finish the change, and it turns the scheduler back on"
+        )
+        # Deliberately off: the next run plans the rest of the change and the scheduler with it.
+        self.journal.record("scheduler-kept-off", self.run_id, reason=why)
 
     def _observe_quietly(self) -> ObservedState | None:
         try:

@@ -91,6 +91,56 @@ def test_an_action_failing_restores_the_scheduler_and_the_next_run_converges(tmp
     assert syncrules.effective_limit(server.state) == 100000
 
 
+ROLLBACK = state(
+    export_api_version=1,
+    import_api_version=1,
+    group_member_limit=50000,
+    rule_precedence=None,
+    writeup_rule_precedence=None,
+    allow_group_deletion=True,
+)
+
+
+def _raised_with_faculty_provisioned(tmp_path: Path) -> InMemoryServer:
+    server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
+    apply(server, state(), tmp_path / "raise")
+    server.run_cycle(full=True)
+    assert "All Faculty" in {g.name for g in server.state.groups or () if g.provisioned}
+    return server
+
+
+@pytest.mark.parametrize("fail_at", range(1, 8))
+def test_a_rollback_stopped_half_way_keeps_the_scheduler_off_only_while_groups_would_go(
+    tmp_path: Path, fail_at: int
+) -> None:
+    """Invariant 7: after a failed action the scheduler comes back on only if its next full cycle
+    deletes nothing it would not have deleted before the run; else it stays off, and says why."""
+    server = _raised_with_faculty_provisioned(tmp_path)
+    p = make_plan(server, ROLLBACK)
+    kinds = [a.kind for a in p.actions]
+    assert kinds.index("SetExportApiVersion") == 2  # then import, then each family: enable, remove
+    executor = Executor(Faulty(server, fail_at, _refuse), Journal("srv1", tmp_path), Settings(wait_timeout=0))
+    with pytest.raises(UserError, match="injected failure"):
+        executor.run(p)
+    export_done = fail_at > 1  # change 0 turns the scheduler off, change 1 sets the export version
+    if export_done:
+        # Back on V1 with All Faculty (75,000) provisioned: a full cycle now would delete it.
+        assert server.state.scheduler.sync_cycle_enabled is False
+        assert executor.restore_error is not None
+        assert executor.restore_error.startswith(
+            "the scheduler stays disabled: its next full sync cycle would delete All Faculty, which it would not "
+            "have before this run"
+        )
+        events = [json.loads(line)["event"] for line in (tmp_path / "srv1.jsonl").read_text().splitlines()]
+        assert "scheduler-kept-off" in events
+    else:
+        assert server.state.scheduler.sync_cycle_enabled is True and executor.restore_error is None
+    # The next run finishes the rollback and turns the scheduler on.
+    apply(server, ROLLBACK, tmp_path, allow=True)
+    assert server.state.scheduler.sync_cycle_enabled is True
+    assert make_plan(server, ROLLBACK, allow=True).actions == ()
+
+
 def _die() -> None:
     os._exit(9)  # like a kill: no finally, no cleanup
 

@@ -125,8 +125,9 @@ def test_a_failure_mid_plan_restores_the_scheduler_over_the_transport(tmp_path: 
     upto = session[: first_off + 2]  # ... scheduler off, then the observe before the export version
     restore_state = json.loads(str(upto[-1][1]))
     restore_state["scheduler"]["SyncCycleEnabled"] = True
-    transport = Replay([*upto, ("set_export_api_version", (2,)), ("set_sync_cycle_enabled", (True,)),
-                        ("observe", json.dumps(restore_state))],
+    # Before turning it back on, the executor observes what the next full cycle would delete.
+    transport = Replay([*upto, ("set_export_api_version", (2,)), ("observe", str(upto[-1][1])),
+                        ("set_sync_cycle_enabled", (True,)), ("observe", json.dumps(restore_state))],
                        fail_at=first_off + 3)  # fmt: skip
     server = powershell.PowerShellServer(transport, "srv1", "AzureCommercial")
     with pytest.raises(UserError, match=r"replay: Access is denied\."):
