@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reconciler.cli import main
-from tests.support import Result, Run
+from tests.support import EXPORTS, Result, Run
 
 
 @pytest.fixture
@@ -16,3 +18,11 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
         return Result(code, captured.out, captured.err)
 
     return _run
+
+
+@pytest.fixture(params=EXPORTS, ids=lambda folder: folder.name)
+def contoso_export(request: pytest.FixtureRequest) -> Path:
+    """A configuration export of the Contoso 1.1.130.0 sample: our own twin of it always, the real
+    one too where shared/fixtures is beside the checkout (never a skipped test without it)."""
+    folder: Path = request.param
+    return folder

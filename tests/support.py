@@ -10,6 +10,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
 STATES = ROOT / "states"
 FIXTURES = ROOT.parent / "shared" / "fixtures"
+# A configuration export in the real format, of the simulator's twin of the real 1.1.130.0 sample
+# (tests/exportwriter.py); the real sample itself is read too wherever it is beside the checkout.
+SIM_EXPORT = ROOT / "tests" / "fixtures" / "export-sim-1.1.130.0"
+REAL_EXPORT = FIXTURES / "adsync-export-contoso-1.1.130.0"
+EXPORTS = [SIM_EXPORT, *([REAL_EXPORT] if REAL_EXPORT.is_dir() else [])]
 
 
 @dataclass(frozen=True)

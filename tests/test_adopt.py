@@ -15,7 +15,6 @@ from reconciler.errors import UserError
 from reconciler.servers import serverconfig
 from reconciler.servers.simulator import InMemoryServer
 from tests.scenario import apply, make_plan, server, state
-from tests.support import FIXTURES
 from tests.test_planner_properties import desired_states, plan_or_skip, servers
 
 
@@ -61,11 +60,8 @@ def test_a_clone_beside_an_enabled_standard_rule_is_said(tmp_path: Path) -> None
     )
 
 
-def test_the_real_export_round_trips() -> None:
-    folder = FIXTURES / "adsync-export-contoso-1.1.130.0"
-    if not folder.is_dir():
-        pytest.skip("shared/fixtures is not beside this checkout")
-    observed = serverconfig.read(folder, "contoso-sync01")
+def test_an_export_folder_round_trips(contoso_export: Path) -> None:
+    observed = serverconfig.read(contoso_export, "contoso-sync01")
     exported = adopt.desired_from(observed)
     assert len(exported.notes) == 2
     assert make_plan(InMemoryServer(observed), exported.state).actions == ()

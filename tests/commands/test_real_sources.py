@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 
 from reconciler import schemas
-from tests.support import FIXTURES, Run
+from tests.support import Run
 
-EXPORT = FIXTURES / "adsync-export-contoso-1.1.130.0"
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "collector-sample.json"
-needs_fixture = pytest.mark.skipif(not EXPORT.is_dir(), reason="shared/fixtures is not beside this checkout")
 
 
 @pytest.fixture(autouse=True)
@@ -46,19 +44,24 @@ V1_40K = """  cloud: AzureCommercial
 """
 
 
-@needs_fixture
-def test_v2_on_the_exported_1_1_build_is_refused(run: Run, tmp_path: Path) -> None:
-    result = run("plan", state_file(tmp_path, "contoso-sync01", V2_100K), "--target", f"export:{EXPORT}")
+def test_v2_on_the_exported_1_1_build_is_refused(contoso_export: Path, run: Run, tmp_path: Path) -> None:
+    result = run("plan", state_file(tmp_path, "contoso-sync01", V2_100K), "--target", f"export:{contoso_export}")
     assert result.code == 1
     assert result.err == (
         "contoso-sync01: plan refused: the V2 endpoint needs version 1.5.30.0 or later; the server runs 1.1.130.0\n"
     )
 
 
-@needs_fixture
-def test_plan_against_an_export_plans_nothing_from_what_it_cannot_see(run: Run, tmp_path: Path) -> None:
+def test_plan_against_an_export_plans_nothing_from_what_it_cannot_see(
+    contoso_export: Path, run: Run, tmp_path: Path
+) -> None:
     result = run(
-        "plan", state_file(tmp_path, "contoso-sync01", V1_40K), "--target", f"export:{EXPORT}", "--output", "json"
+        "plan",
+        state_file(tmp_path, "contoso-sync01", V1_40K),
+        "--target",
+        f"export:{contoso_export}",
+        "--output",
+        "json",
     )
     assert result.code == 0, result.err
     document = json.loads(result.out)
@@ -75,19 +78,19 @@ def test_plan_against_an_export_plans_nothing_from_what_it_cannot_see(run: Run, 
     assert {"path": "groupMemberLimit", "observed": 50000, "desired": 40000} in document["changes"]
 
 
-@needs_fixture
-def test_apply_to_an_export_is_refused(run: Run, tmp_path: Path) -> None:
-    result = run("apply", state_file(tmp_path, "contoso-sync01", V1_40K), "--target", f"export:{EXPORT}", "--yes")
+def test_apply_to_an_export_is_refused(contoso_export: Path, run: Run, tmp_path: Path) -> None:
+    result = run(
+        "apply", state_file(tmp_path, "contoso-sync01", V1_40K), "--target", f"export:{contoso_export}", "--yes"
+    )
     assert result.code == 1
     assert result.err == (
-        f"contoso-sync01: export:{EXPORT} is read-only: plan with --output powershell and run the script on the "
-        "server, or apply through the powershell or winrm:// target\n"
+        f"contoso-sync01: export:{contoso_export} is read-only: plan with --output powershell and run the script "
+        "on the server, or apply through the powershell or winrm:// target\n"
     )
 
 
-@needs_fixture
-def test_sim_init_from_an_export_makes_a_twin(run: Run, tmp_path: Path) -> None:
-    assert run("sim", "init", "--from", str(EXPORT), "--name", "contoso-sync01").code == 0
+def test_sim_init_from_an_export_makes_a_twin(contoso_export: Path, run: Run, tmp_path: Path) -> None:
+    assert run("sim", "init", "--from", str(contoso_export), "--name", "contoso-sync01").code == 0
     twin = json.loads(run("sim", "show", "--name", "contoso-sync01").out)
     assert twin["server"]["version"] == "1.1.130.0" and len(twin["syncRules"]) == 62
     assert twin["scheduler"]["SyncCycleEnabled"] is True  # unobserved in the export: an idle, enabled one
@@ -147,9 +150,8 @@ def test_export_command_writes_a_state_that_plans_empty(run: Run, tmp_path: Path
     assert (again.code, again.err) == (1, f"{out}: exists already; export never overwrites a state file\n")
 
 
-@needs_fixture
-def test_export_of_the_real_export_names_what_it_could_not_see(run: Run) -> None:
-    result = run("export", "--target", f"export:{EXPORT}", "--name", "contoso-sync01")
+def test_export_of_the_real_export_names_what_it_could_not_see(contoso_export: Path, run: Run) -> None:
+    result = run("export", "--target", f"export:{contoso_export}", "--name", "contoso-sync01")
     assert result.code == 0
     assert "# Note: scheduler.syncCycleEnabled was not observed; true is written: review it\n" in result.out
     assert result.err_lines == [
@@ -195,11 +197,10 @@ def test_task_script_registers_a_reconcile_on_start_up_and_schedule(run: Run) ->
     assert "-MultipleInstances IgnoreNew" in text
 
 
-@needs_fixture
-def test_export_of_an_export_folder_is_named_after_the_folder(run: Run) -> None:
-    result = run("export", "--target", f"export:{EXPORT}")
+def test_export_of_an_export_folder_is_named_after_the_folder(contoso_export: Path, run: Run) -> None:
+    result = run("export", "--target", f"export:{contoso_export}")
     assert result.code == 0
-    assert "  name: adsync-export-contoso-1.1.130.0\n" in result.out
+    assert f"  name: {contoso_export.name}\n" in result.out
 
 
 def test_export_never_writes_an_invalid_state(run: Run, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The real `Get-ADSyncServerConfiguration` export in shared/fixtures, read in place."""
+"""Reading `Get-ADSyncServerConfiguration` exports: our twin of the real 1.1.130.0 sample, and the real one
+where shared/fixtures is beside the checkout."""
 
 from __future__ import annotations
 
@@ -10,15 +11,11 @@ import pytest
 from reconciler import inforce, syncrules, views
 from reconciler.errors import UserError
 from reconciler.servers import serverconfig
-from tests.support import FIXTURES
-
-EXPORT = FIXTURES / "adsync-export-contoso-1.1.130.0"
-needs_fixture = pytest.mark.skipif(not EXPORT.is_dir(), reason="shared/fixtures is not beside this checkout")
+from tests.support import SIM_EXPORT
 
 
-@needs_fixture
-def test_the_real_export_reads_as_documented() -> None:
-    state = serverconfig.read(EXPORT, "contoso-sync01")
+def test_the_real_export_reads_as_documented(contoso_export: Path) -> None:
+    state = serverconfig.read(contoso_export, "contoso-sync01")
     assert state.server.version == "1.1.130.0"
     assert state.server.cloud == "AzureCommercial"  # from the connector's sign-in authority
     assert len(state.sync_rules) == 62
@@ -35,9 +32,8 @@ def test_the_real_export_reads_as_documented() -> None:
     assert inforce.api_versions(state)[0] == 1
 
 
-@needs_fixture
-def test_what_an_export_cannot_hold_is_unobserved_not_invented() -> None:
-    state = serverconfig.read(EXPORT, "contoso-sync01")
+def test_what_an_export_cannot_hold_is_unobserved_not_invented(contoso_export: Path) -> None:
+    state = serverconfig.read(contoso_export, "contoso-sync01")
     assert state.registry.import_api_version is None
     assert state.scheduler.sync_cycle_enabled is None and state.scheduler.sync_cycle_in_progress is None
     assert state.groups is None and state.connector_overrides == ()
@@ -45,8 +41,9 @@ def test_what_an_export_cannot_hold_is_unobserved_not_invented() -> None:
     assert state.scheduler.staging_mode_enabled is False and state.scheduler.maintenance_enabled is True
 
 
-@needs_fixture
-def test_the_large_on_premises_connector_file_is_never_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_large_on_premises_connector_file_is_never_parsed(
+    contoso_export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Its 1.8 MB are schema nothing here needs; the speed itself is measured in benchmarks/.
     parsed: list[str] = []
     real_parse, real_iterparse = serverconfig.SafeET.parse, serverconfig.SafeET.iterparse
@@ -61,7 +58,7 @@ def test_the_large_on_premises_connector_file_is_never_parsed(monkeypatch: pytes
 
     monkeypatch.setattr(serverconfig.SafeET, "parse", parse)
     monkeypatch.setattr(serverconfig.SafeET, "iterparse", iterparse)
-    serverconfig.read(EXPORT, "contoso-sync01")
+    serverconfig.read(contoso_export, "contoso-sync01")
     assert "Connector_{b891884f-051e-4a83-95af-2544101c9083}.xml" in parsed
     assert not any(name.startswith("Connector_{ae4db4cc") for name in parsed)
     assert len(parsed) == 1 + 1 + 62  # MV.xml, the AAD connector, the rules
@@ -130,9 +127,7 @@ def test_a_rule_missing_its_parts_is_named(tmp_path: Path) -> None:
 
 
 def test_us_government_authority_names_the_cloud(tmp_path: Path) -> None:
-    rule = EXPORT / "SynchronizationRules" / "SynchronizationRule_{039dcc3a-1513-4c08-b296-0973691e644a}.xml"
-    if not rule.is_file():
-        pytest.skip("shared/fixtures is not beside this checkout")
+    rule = SIM_EXPORT / "SynchronizationRules" / "SynchronizationRule_{039dcc3a-1513-4c08-b296-0973691e644a}.xml"
     folder = _export(tmp_path, MV, CONNECTOR.replace("{kind}", "5"), rule.read_text())
     state = serverconfig.read(folder, "x")
     assert state.server.cloud == "AzureUSGovernment" and state.registry.export_api_version == 2
