@@ -34,7 +34,5 @@ def test_an_export_reads_back_as_the_server_that_wrote_it(tmp_path: Path) -> Non
         assert read.server.version == state.server.version and read.server.cloud == state.server.cloud
         assert read.aad_connector == state.aad_connector
         assert inforce.api_versions(read)[0] == inforce.api_versions(state)[0]  # from the connector's export type
-            state.registry.export_api_version or 1 if state.aad_connector.export_type == 2 else 2
-        )
         assert read.scheduler.staging_mode_enabled == state.scheduler.staging_mode_enabled
         assert syncrules.effective_limit(read) == syncrules.effective_limit(state)
