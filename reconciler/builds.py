@@ -144,8 +144,45 @@ TABLE: tuple[Behaviour, ...] = (
     ),
 )
 
-# A current 2.x build, used for a new simulated server when no version is given.
-CURRENT_VERSION = "2.4.18.0"
+# A current, supported 2.x build in every cloud (see SIGN_IN_HARDENING), used for a new simulated
+# server when no version is given.
+CURRENT_VERSION = "2.4.21.0"
+
+# Support lifecycle (entra-docs reference-connect-version-history.md): every 1.x build is
+# unsupported and "synchronization does not function"; since 15 March 2023 a 2.x build retires 12
+# months after a newer one is released. Published end-of-support dates of 2.x builds:
+SOURCE_LIFECYCLE = "entra-docs reference-connect-version-history.md"
+END_OF_SUPPORT: dict[str, str] = {
+    "2.2.1.0": "2024-10-11",
+    "2.2.8.0": "2024-12-12",
+    "2.3.2.0": "2025-02-21",
+    "2.3.6.0": "2025-04-01",
+}
+# entra-docs harden-update-ad-fs-pingfederate.md: from 2025-04-07 sign-in needs 2.4.18.0 in Azure
+# Commercial and 2.4.21.0 in the other clouds; older builds stop authenticating.
+SIGN_IN_HARDENING_DATE = "2025-04-07"
+SIGN_IN_HARDENING = {"AzureCommercial": "2.4.18.0"}
+SIGN_IN_HARDENING_OTHER_CLOUDS = "2.4.21.0"
+
+
+def support_warning(version: Version | str, cloud: str, today: str) -> str | None:
+    """Why a server's build is out of support on `today` (ISO date), and what to upgrade to; None if it is not."""
+    v = Version.parse(version) if isinstance(version, str) else version
+    needed = SIGN_IN_HARDENING.get(cloud, SIGN_IN_HARDENING_OTHER_CLOUDS)
+    if v < _v("2.0.0.0"):
+        return (
+            f"build {v} is a 1.x build: every 1.x build is out of support and synchronization no longer "
+            f"functions; upgrade to {needed} or later"
+        )
+    if today >= SIGN_IN_HARDENING_DATE and v < _v(needed):
+        return (
+            f"build {v} is below {needed}, which {cloud} sign-in needs since {SIGN_IN_HARDENING_DATE}; "
+            f"upgrade to {needed} or later"
+        )
+    retired = END_OF_SUPPORT.get(str(v))
+    if retired is not None and today >= retired:
+        return f"build {v} reached end of support on {retired}; upgrade to {needed} or later"
+    return None
 
 
 def lookup(key: str, version: Version | str) -> Any:

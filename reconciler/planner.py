@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from reconciler import actions, builds, facts, inforce, limitrules, observed, provisioning, syncrules, views
 from reconciler.actions import Action, ScriptContext
@@ -26,6 +27,8 @@ from reconciler.views import Goal, ManagedRule, ManagedSettings
 @dataclass(frozen=True)
 class Options:
     allow_group_deletion: bool = False
+    # The day support is judged on (ISO date); today when not given.
+    today: str | None = None
     # The highest limit a successful run left in force (journal): a staged rollout climbs back to
     # it at once after an upgrade reset it, and steps only beyond it.
     proven_limit: int | None = None
@@ -335,6 +338,9 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
             f"{len(impact.groups_over_limit)} group(s) above the new limit stay in Entra ID but their membership "
             f"stops updating (Maximum Group member count exceeded): {', '.join(impact.groups_over_limit)}"
         )
+    support = builds.support_warning(state.server.version, desired.cloud, options.today or date.today().isoformat())
+    if support is not None:
+        warnings.append(f"support: {support}")
     if not desired.sync_cycle_enabled:
         warnings.append(
             "scheduler.syncCycleEnabled is false: product auto-upgrades abort while the scheduler is disabled"

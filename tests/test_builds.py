@@ -53,3 +53,26 @@ def test_every_key_covers_every_version_exactly_once() -> None:
 def test_every_row_names_its_source() -> None:
     assert all(len(row.source) > 20 for row in builds.TABLE)
     assert builds.minimum_v2_version() == Version.parse("1.5.30.0")
+
+
+@pytest.mark.parametrize(
+    ("version", "cloud", "today", "warning"),
+    [
+        ("1.6.2.4", "AzureCommercial", "2026-11-23",
+         "build 1.6.2.4 is a 1.x build: every 1.x build is out of support and synchronization no longer functions; "
+         "upgrade to 2.4.18.0 or later"),
+        ("2.2.8.0", "AzureCommercial", "2024-12-20",
+         "build 2.2.8.0 reached end of support on 2024-12-12; upgrade to 2.4.18.0 or later"),
+        ("2.2.8.0", "AzureCommercial", "2024-12-01", None),
+        ("2.3.20.0", "AzureCommercial", "2026-11-23",
+         "build 2.3.20.0 is below 2.4.18.0, which AzureCommercial sign-in needs since 2025-04-07; upgrade to "
+         "2.4.18.0 or later"),
+        ("2.4.18.0", "AzureCommercial", "2026-11-23", None),
+        ("2.4.18.0", "AzureUSGovernment", "2026-11-23",
+         "build 2.4.18.0 is below 2.4.21.0, which AzureUSGovernment sign-in needs since 2025-04-07; upgrade to "
+         "2.4.21.0 or later"),
+        (builds.CURRENT_VERSION, "AzureChina21Vianet", "2026-11-23", None),
+    ],
+)  # fmt: skip
+def test_support_lifecycle(version: str, cloud: str, today: str, warning: str | None) -> None:
+    assert builds.support_warning(version, cloud, today) == warning

@@ -49,7 +49,7 @@ def test_plan_creates_the_simulator_on_first_use(run: Run) -> None:
         "limit of the standard rule 'Out to AAD - Group Writeup Member Limit' (250000) on this server, so a "
         "managed clone carries it\n"
     )
-    assert sim("fabrikam-aadc01").observe().server.version == "2.4.18.0"
+    assert sim("fabrikam-aadc01").observe().server.version == "2.4.21.0"
 
 
 def test_v1_server_at_its_defaults_is_in_sync(run: Run) -> None:
@@ -112,7 +112,9 @@ def test_detailed_exitcode(run: Run) -> None:
     result = run("plan", CONTOSO, "--detailed-exitcode")
     assert (result.code, result.out) == (
         0,
-        "contoso-aadc01 (version 1.6.2.4)\n  No changes: the server matches its desired state.\n",
+        "contoso-aadc01 (version 1.6.2.4)\n  No changes: the server matches its desired state.\n"
+        "  Warning: support: build 1.6.2.4 is a 1.x build: every 1.x build is out of support and synchronization "
+        "no longer functions; upgrade to 2.4.18.0 or later\n",
     )
 
 
@@ -242,8 +244,9 @@ def test_two_applies_at_once_both_end_cleanly(run: Run, tmp_path: Path) -> None:
     ]
     results = [(p.wait(60), *p.communicate()) for p in procs]
     assert [code for code, _, _ in results] == [0, 0], results
-    lasts = sorted(out.splitlines()[-1] for _, out, _ in results)
-    assert lasts == ["  No changes: the server matches its desired state.", "contoso-aadc01: applied 7 action(s)"]
+    outputs = sorted((out for _, out, _ in results), key=lambda out: "applied" in out)
+    assert "  No changes: the server matches its desired state." in outputs[0].splitlines()
+    assert outputs[1].splitlines()[-1] == "contoso-aadc01: applied 7 action(s)"
     journal = (tmp_path / ".reconciler" / "journal" / "contoso-aadc01.jsonl").read_text().splitlines()
     runs_seen = {json.loads(line)["run"] for line in journal}  # every line whole
     assert len(runs_seen) == 1  # the second found nothing left to do

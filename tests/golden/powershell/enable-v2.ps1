@@ -14,6 +14,7 @@
       3. SetExportApiVersion(version=2): export API version from 1 to 2
       4. SetImportApiVersion(version=2): import API version from 1 to 2
       5. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
+    Warning: support: build 1.5.30.0 is a 1.x build: every 1.x build is out of support and synchronization no longer functions; upgrade to 2.4.18.0 or later
 
     Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows
     PowerShell 5.1 reads a script without one in the ANSI code page.

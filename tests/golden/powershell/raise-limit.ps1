@@ -16,6 +16,7 @@
       5. DisableSyncRule(name="Out to AAD - Group Join"): the managed clone carries the limit instead
       6. DisableSyncRule(name="Out to AAD - Group Writeup Member Limit"): the managed clone carries the limit instead
       7. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
+    Warning: support: build 1.6.2.4 is a 1.x build: every 1.x build is out of support and synchronization no longer functions; upgrade to 2.4.18.0 or later
 
     Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows
     PowerShell 5.1 reads a script without one in the ANSI code page.

@@ -15,6 +15,7 @@
       4. UpdateSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)", precedence=89, limit=150000): managed rule limit as desired
       5. SetConnectorOverride(connectorName="contoso.onmicrosoft.com - AAD", fullSyncRequired=false): a higher limit on an existing clone needs no full sync
       6. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
+    Warning: support: build 1.6.2.4 is a 1.x build: every 1.x build is out of support and synchronization no longer functions; upgrade to 2.4.18.0 or later
 
     Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows
     PowerShell 5.1 reads a script without one in the ANSI code page.
