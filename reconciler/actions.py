@@ -69,6 +69,9 @@ class ScriptContext:
 
     # The exact rules CreateSyncRule and UpdateSyncRule write, by name, as planned from what was observed.
     managed_rules: Mapping[str, SyncRule] = field(default_factory=dict)
+    # The steps (by index) after which stopping leaves a server whose next full cycle deletes groups
+    # it would not have before: a script stopped there keeps the scheduler off (invariant 7).
+    risky_after: frozenset[int] = frozenset()
 
 
 class Kind(ABC):

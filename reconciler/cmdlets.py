@@ -362,7 +362,19 @@ def plan_script_start(wait_timeout: int, needs_connector_module: bool) -> list[s
     ]
     if needs_connector_module:
         lines += ["# The install folder (and its drive) is the one the registry names.", *import_connector_module()]
-    return [*lines, "", PLAN_SCRIPT_HELPERS, "", f"$schedulerWasEnabled = {SCHEDULER_ENABLED}", "$completed = $false"]
+    return [
+        *lines,
+        "",
+        PLAN_SCRIPT_HELPERS,
+        "",
+        f"$schedulerWasEnabled = {SCHEDULER_ENABLED}",
+        "$keepSchedulerOff = $false",
+        "$completed = $false",
+    ]
+
+
+def keep_scheduler_off(keep: bool) -> str:
+    return f"$keepSchedulerOff = {boolean(keep)}"
 
 
 def plan_script_end() -> list[str]:
@@ -373,8 +385,15 @@ def plan_script_end() -> list[str]:
         "}",
         "finally {",
         "    if (-not $completed -and $schedulerWasEnabled) {",
-        "        Write-Warning 'Stopped before the end: turning the sync scheduler back on.'",
-        f"        {set_scheduler(True)}",
+        "        if ($keepSchedulerOff) {",
+        "            # Invariant 7: its next full cycle would delete groups it would not have before.",
+        "            Write-Warning ('Stopped before the end: the sync scheduler stays disabled, because its next ' +",
+        "                'full sync cycle would delete groups; run this script again to finish the change.')",
+        "        }",
+        "        else {",
+        "            Write-Warning 'Stopped before the end: turning the sync scheduler back on.'",
+        f"            {set_scheduler(True)}",
+        "        }",
         "    }",
         "}",
         "",

@@ -199,3 +199,23 @@ def test_no_prefix_of_a_plan_leaves_a_server_that_deletes_more(server: InMemoryS
             )
             deleted = provisioning.next_cycle(partial.observe(), full=True).deleted
             assert deleted <= allowed, (k, [a.describe() for a in p.actions], sorted(deleted - allowed))
+
+
+@settings(max_examples=60, deadline=None)
+@given(servers(), desired_states())
+def test_the_script_keeps_the_scheduler_off_exactly_where_apply_would(
+    server: InMemoryServer, want: DesiredState
+) -> None:
+    """The printed script marks the steps after which a stop keeps the scheduler off; apply judges the
+    same on the server itself. On the simulator the two agree for every prefix of every plan."""
+    before = server.observe()
+    p = plan_or_skip(server, want)
+    risk = provisioning.deletion_risk(before)
+    with tempfile.TemporaryDirectory() as folder:
+        for k in range(1, len(p.actions) + 1):
+            partial = InMemoryServer(before)
+            Executor(partial, Journal("srv1", Path(folder)), Settings(wait_timeout=0)).run(
+                dataclasses.replace(p, actions=p.actions[:k])
+            )
+            grows = bool(provisioning.deletion_risk(partial.observe()).new_since(risk))
+            assert ((k - 1) in p.script.risky_after) == grows, (k, [a.describe() for a in p.actions])

@@ -54,8 +54,13 @@ def script(p: Plan) -> str:
         return "\n".join([*_header(p), "", cmdlets.write_host(p.server + ": no changes"), ""])
     needs_module = any(a.definition.needs_connector_module for a in p.actions)
     lines = [*_header(p), *cmdlets.plan_script_start(int(DEFAULT_WAIT_TIMEOUT), needs_module), "try {"]
-    for index, action in enumerate(p.actions, 1):
-        lines += _step(index, len(p.actions), action, action.definition.powershell(action.params, p.script))
+    risky = False
+    for index, action in enumerate(p.actions):
+        lines += _step(index + 1, len(p.actions), action, action.definition.powershell(action.params, p.script))
+        # Invariant 7: stopped after this step, would the next full cycle delete groups it would not have?
+        if (index in p.script.risky_after) != risky:
+            risky = not risky
+            lines += cmdlets.indent([cmdlets.keep_scheduler_off(risky)])
     return "\n".join([*lines, *cmdlets.plan_script_end()])
 
 

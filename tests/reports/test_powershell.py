@@ -169,3 +169,22 @@ def test_quote_round_trips(value: str) -> None:
     literal = cmdlets.quote(value)
     decoded, end = decode_literal(literal, 0)
     assert (decoded, end) == (value, len(literal))
+
+
+def test_a_rollback_script_stopped_after_the_endpoint_switch_keeps_the_scheduler_off(tmp_path: Path) -> None:
+    """Invariant 7 in the script as in apply: once V1 would delete a provisioned 75,000-member group,
+    a stop leaves the scheduler off; the step that makes that so is where the script says it."""
+    srv = server("1.6.2.4")
+    apply(srv, state(), tmp_path)
+    srv.run_cycle(full=True)  # All Faculty (75,000 members) is provisioned
+    rollback = state(
+        export_api_version=1, import_api_version=1, group_member_limit=50000, rule_precedence=None,
+        writeup_rule_precedence=None, allow_group_deletion=True,
+    )  # fmt: skip
+    p = make_plan(srv, rollback, allow=True)
+    assert p.script.risky_after == frozenset(range(2, len(p.actions)))  # from SetExportApiVersion(1) on
+    text = psplan.script(p)
+    export_step = text.index("Set-ADSyncAADConnectorExportApiVersion 1")
+    assert text.index("    $keepSchedulerOff = $true", export_step) < text.index("SetImportApiVersion", export_step)
+    assert "    $keepSchedulerOff = $false" not in text
+    assert "the sync scheduler stays disabled" in text

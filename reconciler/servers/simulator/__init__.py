@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler import observed
+from reconciler import observed, transitions
 from reconciler.errors import Refused
 from reconciler.observed import ObservedState, SyncRule
-from reconciler.servers.simulator import assign, cycle, defaults, operations, upgrade
+from reconciler.servers.simulator import assign, cycle, defaults, upgrade
 from reconciler.servers.simulator.store import SimFile
 
 
@@ -26,25 +26,25 @@ class _Simulated:
         return self.observe().server.name
 
     def set_sync_cycle_enabled(self, enabled: bool) -> None:
-        self._update(lambda s: operations.set_sync_cycle_enabled(s, enabled))
+        self._update(lambda s: transitions.set_sync_cycle_enabled(s, enabled))
 
     def set_export_api_version(self, version: int) -> None:
-        self._update(lambda s: operations.set_api_version(s, "export", version))
+        self._update(lambda s: transitions.set_api_version(s, "export", version))
 
     def set_import_api_version(self, version: int) -> None:
-        self._update(lambda s: operations.set_api_version(s, "import", version))
+        self._update(lambda s: transitions.set_api_version(s, "import", version))
 
     def add_rule(self, rule: SyncRule) -> None:
-        self._update(lambda s: operations.add_rule(s, rule))
+        self._update(lambda s: transitions.add_rule(s, rule))
 
     def remove_rule(self, identifier: str) -> None:
-        self._update(lambda s: operations.remove_rule(s, identifier))
+        self._update(lambda s: transitions.remove_rule(s, identifier))
 
     def set_rule_disabled(self, identifier: str, disabled: bool) -> None:
-        self._update(lambda s: operations.set_rule_disabled(s, identifier, disabled))
+        self._update(lambda s: transitions.set_rule_disabled(s, identifier, disabled))
 
     def set_connector_override(self, connector_name: str, full_sync_required: bool) -> None:
-        self._update(lambda s: operations.set_connector_override(s, connector_name, full_sync_required))
+        self._update(lambda s: transitions.set_connector_override(s, connector_name, full_sync_required))
 
     # What only a simulator can be asked to do.
 

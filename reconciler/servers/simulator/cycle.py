@@ -14,7 +14,7 @@ import dataclasses
 
 from reconciler import expressions, facts, inforce, provisioning
 from reconciler.observed import ConnectorOverride, ExportError, Group, ObservedState, SyncCycleResult
-from reconciler.servers.simulator.operations import require_idle
+from reconciler.transitions import require_idle
 
 SYNC_RULE_ERROR = "sync-rule-error-function-triggered"  # the error type of an Error() flow
 DN_ATTRIBUTES_FAILURE = "dn-attributes-failure"

@@ -7,8 +7,8 @@ import dataclasses
 from reconciler import builds, facts, syncrules
 from reconciler.errors import Refused
 from reconciler.observed import AadConnector, ConnectorOverride, ObservedState, Registry, SyncRule
-from reconciler.servers.simulator.operations import require_idle
 from reconciler.servers.simulator.standard_rules import standard_rules
+from reconciler.transitions import require_idle
 
 
 def _tag_family(tag: str | None) -> str:

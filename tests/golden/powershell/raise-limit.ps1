@@ -86,6 +86,7 @@ function Get-ExportFilteringValue {
 }
 
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled
+$keepSchedulerOff = $false
 $completed = $false
 try {
 
@@ -373,7 +374,14 @@ try {
 }
 finally {
     if (-not $completed -and $schedulerWasEnabled) {
-        Write-Warning 'Stopped before the end: turning the sync scheduler back on.'
-        Set-ADSyncScheduler -SyncCycleEnabled $true
+        if ($keepSchedulerOff) {
+            # Invariant 7: its next full cycle would delete groups it would not have before.
+            Write-Warning ('Stopped before the end: the sync scheduler stays disabled, because its next ' +
+                'full sync cycle would delete groups; run this script again to finish the change.')
+        }
+        else {
+            Write-Warning 'Stopped before the end: turning the sync scheduler back on.'
+            Set-ADSyncScheduler -SyncCycleEnabled $true
+        }
     }
 }

@@ -1,7 +1,9 @@
-"""What the simulated server does when asked to change something (docs/simulator.md).
+"""What each server operation does to a server's observed state, as the product does it.
 
-Pure functions from one observed state to the next; each refuses what the product refuses,
-with the product's reason, and changes nothing then. Version-dependent answers come from
+Pure functions from one observed state to the next; each refuses what the product refuses, with
+the product's reason, and changes nothing then. The simulator applies them to its file
+(docs/simulator.md); the planner applies them to what it observed, to know what the server looks
+like after each step of a plan (`StateServer`). Version-dependent answers come from
 `reconciler.builds`, never from comparisons here.
 """
 
@@ -119,3 +121,38 @@ def set_connector_override(state: ObservedState, connector_name: str, full_sync_
     if state.override_for(connector_name) is None and connector_name != state.aad_connector.name:
         raise Refused(f"{state.server.name}: no connector named '{connector_name}'")
     return _with_override(state, connector_name, full_sync_required=full_sync_required)
+
+
+class StateServer:
+    """The server operations on an observed state in memory: what a plan's steps would leave."""
+
+    def __init__(self, state: ObservedState) -> None:
+        self.state = state
+
+    @property
+    def name(self) -> str:
+        return self.state.server.name
+
+    def observe(self) -> ObservedState:
+        return self.state
+
+    def set_sync_cycle_enabled(self, enabled: bool) -> None:
+        self.state = set_sync_cycle_enabled(self.state, enabled)
+
+    def set_export_api_version(self, version: int) -> None:
+        self.state = set_api_version(self.state, "export", version)
+
+    def set_import_api_version(self, version: int) -> None:
+        self.state = set_api_version(self.state, "import", version)
+
+    def add_rule(self, rule: SyncRule) -> None:
+        self.state = add_rule(self.state, rule)
+
+    def remove_rule(self, identifier: str) -> None:
+        self.state = remove_rule(self.state, identifier)
+
+    def set_rule_disabled(self, identifier: str, disabled: bool) -> None:
+        self.state = set_rule_disabled(self.state, identifier, disabled)
+
+    def set_connector_override(self, connector_name: str, full_sync_required: bool) -> None:
+        self.state = set_connector_override(self.state, connector_name, full_sync_required)
