@@ -27,6 +27,12 @@ def state(name: str = "srv1", **changes: object) -> DesiredState:
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
+def rollback(**changes: object) -> DesiredState:
+    """Back to V1 at the standard 50,000: no clone, so no precedence."""
+    base = state(export_api_version=1, import_api_version=1, group_member_limit=50000, rule_precedence=None)
+    return dataclasses.replace(base, writeup_rule_precedence=None, **changes)  # type: ignore[arg-type]
+
+
 def server(version: str = "1.6.2.4", name: str = "srv1") -> InMemoryServer:
     return InMemoryServer(defaults.new_server(name, version))
 

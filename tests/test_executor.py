@@ -17,7 +17,7 @@ from reconciler.journal import Journal
 from reconciler.servers import targets
 from reconciler.servers.simulator import InMemoryServer, SimulatedServer, defaults
 from reconciler.statefiles import StateFile
-from tests.scenario import apply, make_plan, state
+from tests.scenario import apply, make_plan, rollback, state
 
 MUTATIONS = (
     "set_sync_cycle_enabled",
@@ -91,14 +91,7 @@ def test_an_action_failing_restores_the_scheduler_and_the_next_run_converges(tmp
     assert syncrules.effective_limit(server.state) == 100000
 
 
-ROLLBACK = state(
-    export_api_version=1,
-    import_api_version=1,
-    group_member_limit=50000,
-    rule_precedence=None,
-    writeup_rule_precedence=None,
-    allow_group_deletion=True,
-)
+ROLLBACK = rollback(allow_group_deletion=True)
 
 
 def _raised_with_faculty_provisioned(tmp_path: Path) -> InMemoryServer:

@@ -11,6 +11,7 @@ from reconciler import inforce, syncrules
 from reconciler.errors import UserError
 from reconciler.observed import ExportError, SyncCycleResult
 from tests.scenario import apply, kinds, make_plan, server, state
+from tests.scenario import rollback as scenario_rollback
 
 CLONE = "Out to AAD - Group Join (member limit)"
 STANDARD = "Out to AAD - Group Join"
@@ -104,13 +105,7 @@ def test_rollback_to_v1_is_guarded_and_ordered(tmp_path: Path) -> None:
     srv = server("1.6.2.4")
     apply(srv, state(), tmp_path)
     srv.run_cycle(full=True)  # All Faculty (75,000) provisioned
-    rollback = state(
-        export_api_version=1,
-        import_api_version=1,
-        group_member_limit=50000,
-        rule_precedence=None,
-        writeup_rule_precedence=None,
-    )
+    rollback = scenario_rollback()
     with pytest.raises(
         UserError, match=r"plan refused: it would delete 1 provisioned group\(s\) on the next full sync: All Faculty"
     ):

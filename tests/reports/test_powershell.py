@@ -14,7 +14,7 @@ from reconciler import cmdlets
 from reconciler.actions import KINDS
 from reconciler.plans import Plan
 from reconciler.reports import powershell as psplan
-from tests.scenario import apply, make_plan, server, state
+from tests.scenario import apply, make_plan, rollback, server, state
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "powershell"
 QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -177,11 +177,8 @@ def test_a_rollback_script_stopped_after_the_endpoint_switch_keeps_the_scheduler
     srv = server("1.6.2.4")
     apply(srv, state(), tmp_path)
     srv.run_cycle(full=True)  # All Faculty (75,000 members) is provisioned
-    rollback = state(
-        export_api_version=1, import_api_version=1, group_member_limit=50000, rule_precedence=None,
-        writeup_rule_precedence=None, allow_group_deletion=True,
-    )  # fmt: skip
-    p = make_plan(srv, rollback, allow=True)
+    back = rollback(allow_group_deletion=True)
+    p = make_plan(srv, back, allow=True)
     assert p.script.risky_after == frozenset(range(2, len(p.actions)))  # from SetExportApiVersion(1) on
     text = psplan.script(p)
     export_step = text.index("Set-ADSyncAADConnectorExportApiVersion 1")
