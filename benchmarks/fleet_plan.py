@@ -37,6 +37,7 @@ spec:
     import: 2
   groupMemberLimit: {limit}
   rulePrecedence: 90
+  writeupRulePrecedence: 89
   scheduler:
     syncCycleEnabled: true
 """

@@ -47,6 +47,7 @@ def pairs(count: int) -> list[tuple[object, object]]:
             name=name, cloud="AzureCommercial", export_api_version=2 if v2 else 1, import_api_version=2 if v2 else 1,
             group_member_limit=rng.choice([50000, 75000, 100000, 250000]) if v2 else rng.choice([20000, 50000]),
             rule_precedence=rng.randint(1, 97), sync_cycle_enabled=rng.random() < 0.95, allow_group_deletion=True,
+            writeup_rule_precedence=99,
         )  # fmt: skip
         out.append((desired, state))
     return out

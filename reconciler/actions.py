@@ -14,14 +14,15 @@ apply makes and the guard a printed script runs cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler import cmdlets, facts, inforce, limitrules, syncrules
-from reconciler.errors import Refused
+from reconciler import cmdlets, facts, inforce, limitrules, provisioning, syncrules, transitions
+from reconciler.errors import Refused, UserError
 from reconciler.observed import ObservedState, SyncRule
 
 if TYPE_CHECKING:  # an annotation only: planning never needs a server
@@ -69,9 +70,34 @@ class ScriptContext:
 
     # The exact rules CreateSyncRule and UpdateSyncRule write, by name, as planned from what was observed.
     managed_rules: Mapping[str, SyncRule] = field(default_factory=dict)
-    # The steps (by index) after which stopping leaves a server whose next full cycle deletes groups
-    # it would not have before: a script stopped there keeps the scheduler off (invariant 7).
-    risky_after: frozenset[int] = frozenset()
+    observed: ObservedState | None = None  # what the plan was made from
+    actions: tuple[Action, ...] = ()
+
+    @functools.cached_property
+    def risky_after(self) -> frozenset[int]:
+        """The steps (by index) after which stopping leaves a server whose next full cycle deletes
+        groups it would not have before: a script stopped there keeps the scheduler off (invariant 7).
+        Worked out only when a script is written: a fleet's plans never need it."""
+        return frozenset() if self.observed is None else risky_steps(self.observed, self.actions)
+
+
+def risky_steps(state: ObservedState, planned: tuple[Action, ...]) -> frozenset[int]:
+    """Each step carried out on what was observed (the product's own operations, `transitions`):
+    the steps after which the next full cycle would delete what it would not have before."""
+    before = provisioning.deletion_risk(state)
+    server = transitions.StateServer(
+        state.replace(scheduler=dataclasses.replace(state.scheduler, sync_cycle_in_progress=False))
+    )
+    risky = set()
+    for index, action in enumerate(planned):
+        try:
+            action.definition.perform(server, server.state, action.params)
+        except UserError:
+            risky.add(index)  # what cannot be foreseen is not assumed safe
+            continue
+        if provisioning.deletion_risk(server.state).new_since(before):
+            risky.add(index)
+    return frozenset(risky)
 
 
 class Kind(ABC):

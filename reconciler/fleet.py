@@ -6,6 +6,7 @@ always reported sorted by server name, whatever order the work finished in.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import runner, statefiles
+from reconciler.actions import ScriptContext
 from reconciler.errors import Problem, UserError
 from reconciler.results import ServerResult
 from reconciler.statefiles import StateFile
@@ -75,6 +77,15 @@ def _plan_path(job: _PlanJob) -> ServerResult | None:
     return runner.plan_result(state_file, options)
 
 
+def _plan_path_for_fleet(job: _PlanJob) -> ServerResult | None:
+    """A plan without what only a PowerShell script needs (the observed state it was made from):
+    scripts are written for one server at a time, and a fleet's results travel between processes."""
+    result = _plan_path(job)
+    if result is None or result.plan is None:
+        return result
+    return dataclasses.replace(result, plan=dataclasses.replace(result.plan, script=ScriptContext()))
+
+
 def _collect_less() -> None:
     gc.freeze()  # what the worker inherited from the fork
     # Fewer, larger collections: each plan makes thousands of short-lived objects.
@@ -105,7 +116,8 @@ def plan_paths(
         raise UserError(problems)
     meter = Progress(len(paths), "planning", progress)
     outcomes: list[ServerResult] = []
-    for outcome in _mapped(_plan_path, [(path, options, shard) for path in paths]):
+    planner = _plan_path if len(paths) == 1 else _plan_path_for_fleet
+    for outcome in _mapped(planner, [(path, options, shard) for path in paths]):
         if outcome is not None:
             outcomes.append(outcome)
         meter.step()

@@ -22,7 +22,6 @@ from reconciler import (
     observed,
     provisioning,
     syncrules,
-    transitions,
     views,
 )
 from reconciler.actions import Action, ScriptContext
@@ -309,24 +308,6 @@ def _impact(before: ObservedState, after: ObservedState) -> Impact:
     )
 
 
-def _risky_after(state: ObservedState, planned: tuple[Action, ...]) -> frozenset[int]:
-    """The steps after which the server, stopped there, would delete on its next full cycle what it
-    would not have deleted before the plan: each step carried out on what was observed."""
-    before = provisioning.deletion_risk(state)
-    idle = dataclasses.replace(state.scheduler, sync_cycle_in_progress=False)
-    server = transitions.StateServer(state.replace(scheduler=idle))
-    risky = set()
-    for index, action in enumerate(planned):
-        try:
-            action.definition.perform(server, server.state, action.params)
-        except UserError:
-            risky.add(index)  # what cannot be foreseen is not assumed safe
-            continue
-        if provisioning.deletion_risk(server.state).new_since(before):
-            risky.add(index)
-    return frozenset(risky)
-
-
 def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, options: Options = Options()) -> Plan:
     warnings: list[str] = []
     found = inforce.read(state, {f.key: desired.clone_name(f) for f in limitrules.CATALOGUE})
@@ -383,7 +364,5 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
         actions=planned,
         warnings=tuple(warnings),
         impact=impact,
-        script=ScriptContext(
-            managed_rules=graph.managed_rules if planned else {}, risky_after=_risky_after(state, planned)
-        ),
+        script=ScriptContext(managed_rules=graph.managed_rules if planned else {}, observed=state, actions=planned),
     )
