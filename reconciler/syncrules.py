@@ -36,6 +36,7 @@ class RuleLimit:
         return all(s == self.flow for s in self.scope)
 
 
+@functools.lru_cache(maxsize=8192)
 def standard_family(rule: SyncRule) -> LimitRule | None:
     """The limit-carrying standard rule this is: by immutable tag, or by name on a standard rule.
 
