@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler import inforce, syncrules
-from reconciler.observed import Group, ObservedState, ScopeCondition, SyncRule
+from reconciler.observed import Group, ObservedState, SyncRule
 
 PROVISION = "Provision"
 
@@ -40,21 +40,45 @@ def provisioning_rules(state: ObservedState) -> list[SyncRule]:
     ]
 
 
-def _holds(condition: ScopeCondition, group: Group) -> bool:
-    if condition.attribute == syncrules.COUNT_ATTRIBUTE and condition.comparison_operator == syncrules.SCOPE_OPERATOR:
-        value = condition.comparison_value.strip()
-        return value.isdigit() and group.member_count < int(value)
-    if condition.attribute == "cloudAnchor" and condition.comparison_operator in ("ISNOTNULL", "ISNULL"):
-        return group.provisioned == (condition.comparison_operator == "ISNOTNULL")
-    # Every other condition (security or mail enabled, not cloud-filtered, a source anchor) holds
-    # for the synced groups a server's observed state lists.
-    return True
+Scope = tuple[tuple[int | None, bool | None], ...] | None
+
+
+def _scope(rule: SyncRule) -> tuple[tuple[int | None, bool | None], ...] | None:
+    """The rule's scope groups as (member count below which it holds, whether the group must already
+    be in Entra ID): cloudAnchor ISNOTNULL means provisioned. Every other condition (security or
+    mail enabled, not cloud-filtered, a source anchor) holds for the synced groups a server's
+    observed state lists. None: the rule has no scope filter, so it takes every group."""
+    if not rule.scope_filter:
+        return None
+    groups = []
+    for group in rule.scope_filter:
+        below: int | None = None
+        anchored: bool | None = None
+        for condition in group.conditions:
+            if (
+                condition.attribute == syncrules.COUNT_ATTRIBUTE
+                and condition.comparison_operator == syncrules.SCOPE_OPERATOR
+            ):
+                value = condition.comparison_value.strip()
+                limit = int(value) if value.isdigit() else 0  # a count we cannot read holds for no group
+                below = limit if below is None else min(below, limit)
+            elif condition.attribute == "cloudAnchor" and condition.comparison_operator in ("ISNOTNULL", "ISNULL"):
+                anchored = condition.comparison_operator == "ISNOTNULL"
+        groups.append((below, anchored))
+    return tuple(groups)
 
 
 def in_scope(rule: SyncRule, group: Group) -> bool:
-    if not rule.scope_filter:
+    return _in(_scope(rule), group)
+
+
+def _in(scope: Scope, group: Group) -> bool:
+    if scope is None:
         return True
-    return any(all(_holds(c, group) for c in g.conditions) for g in rule.scope_filter)
+    return any(
+        (below is None or group.member_count < below) and (anchored is None or anchored == group.provisioned)
+        for below, anchored in scope
+    )
 
 
 def next_cycle(state: ObservedState, full: bool) -> CycleOutcome:
@@ -65,10 +89,10 @@ def next_cycle(state: ObservedState, full: bool) -> CycleOutcome:
         return CycleOutcome(provisioned_now, frozenset(), frozenset(), frozenset())
     limit = inforce.member_limit(state)
     cap = inforce.sync_cap(state)
-    rules = provisioning_rules(state)
+    scopes = [_scope(r) for r in provisioning_rules(state)]  # read once, not once per group
     after, new, deleted, over = set(provisioned_now), set(), set(), set()
     for group in groups:
-        scoped = any(in_scope(r, group) for r in rules)
+        scoped = any(_in(scope, group) for scope in scopes)
         if not group.provisioned:
             if scoped and group.member_count > limit:
                 over.add(group.name)
