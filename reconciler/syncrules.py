@@ -36,7 +36,6 @@ class RuleLimit:
         return all(s == self.flow for s in self.scope)
 
 
-@functools.lru_cache(maxsize=8192)
 def standard_family(rule: SyncRule) -> LimitRule | None:
     """The limit-carrying standard rule this is: by immutable tag, or by name on a standard rule.
 
@@ -66,7 +65,12 @@ def flows_member(rule: SyncRule) -> bool:
 
 
 def standard_rule(state: ObservedState, family: LimitRule) -> SyncRule | None:
-    found = [r for r in state.sync_rules if standard_family(r) is family]
+    # Every limit-carrying rule is an outbound group rule: the cheap test first.
+    found = [
+        r
+        for r in state.sync_rules
+        if r.target_object_type == "group" and r.direction == "Outbound" and standard_family(r) is family
+    ]
     if len(found) > 1:
         names = ", ".join(f"{r.name} ({r.identifier})" for r in found)
         raise UserError(f"{state.server.name}: more than one standard '{family.name}' rule: {names}")
