@@ -176,7 +176,8 @@ def _call(cmdlet: str, arguments: list[tuple[str, str]]) -> list[str]:
 
 
 def create_rule(rule: SyncRule) -> list[str]:
-    """Statements that create `rule` exactly (an existing rule with its identifier must be removed first)."""
+    """The whole rule, built with its identifier and stored: Add-ADSyncRule creates it, or updates the
+    rule with that identifier in place, flows included (AADConnectDsc's AADSyncRule does the same)."""
     lines = _call(
         "New-ADSyncRule",
         [
@@ -201,12 +202,6 @@ def create_rule(rule: SyncRule) -> list[str]:
         lines += ["", "$syncRule[0].Disabled = $true"]
     lines += ["", *_call("Add-ADSyncRule", [("SynchronizationRule", "$syncRule[0]")])]
     return lines
-
-
-def write_rule(rule: SyncRule) -> list[str]:
-    """The whole rule, built with its identifier and stored: Add-ADSyncRule creates it, or updates the
-    rule with that identifier in place, flows included (AADConnectDsc's AADSyncRule does the same)."""
-    return create_rule(rule)
 
 
 def _flows(rule: SyncRule) -> list[str]:

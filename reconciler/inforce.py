@@ -104,25 +104,6 @@ class InForce:
     def limit_of(self, rule: SyncRule) -> RuleLimit:
         return self.limits[rule.identifier]
 
-    def family(self, rule: LimitRule) -> Family | None:
-        return next((f for f in self.families if f.rule is rule), None)
-
-    @property
-    def group_join(self) -> Family:
-        return self.families[0]
-
-    @property
-    def standard(self) -> SyncRule | None:
-        return self.group_join.standard
-
-    @property
-    def clones(self) -> tuple[SyncRule, ...]:
-        return self.group_join.clones
-
-    @property
-    def standard_limit(self) -> int:
-        return self.group_join.standard_limit
-
 
 def read(state: ObservedState, clone_names: Mapping[str, str] | None = None) -> InForce:
     """What is in force; `clone_names` names each family's managed clone (by family key)."""

@@ -65,7 +65,7 @@ class PowerShellServer:
         self._api_version("import", version)
 
     def add_rule(self, rule: SyncRule) -> None:
-        self._run(cmdlets.write_rule(rule))
+        self._run(cmdlets.create_rule(rule))
 
     def remove_rule(self, identifier: str) -> None:
         self._run([cmdlets.remove_rule(cmdlets.quote(identifier))])
