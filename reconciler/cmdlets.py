@@ -18,11 +18,13 @@ Cmdlet facts (docs/domain.md#cmdlets; Microsoft's V2 endpoint page, the ADSync m
   `Remove-ADSyncRule -Identifier`;
 - overrides: `Set-ADSyncSchedulerConnectorOverride -FullSyncRequired $false -ConnectorName '...'`.
 
-Every value that comes from a user or a server (names, expressions) is written as a single-quoted
-literal, never interpolated: PowerShell expands nothing inside single quotes, and a quote inside
-is written twice. PowerShell takes five characters as single quotes (U+0027 apostrophe, U+2018
-and U+2019 left and right quotation marks, U+201A low-9 and U+201B high-reversed-9), so all five
-are doubled.
+Every value that comes from a user or a server (names, expressions) is written by `quote`, never
+interpolated: printable ASCII inside single quotes (PowerShell expands nothing there; a quote is
+written twice), every other character as `[char]0xNNNN` outside them. Every script is pure ASCII:
+Windows PowerShell 5.1 reads a `.ps1` without a byte order mark in the ANSI code page, where the
+UTF-8 bytes of letters such as Cyrillic Be (U+0411) become U+2018, U+2019 or U+201A, which it takes
+as single quotes
+(docs/targets.md#running-powershell).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from collections.abc import Sequence
 from reconciler import facts
 from reconciler.observed import SyncRule
 
-SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 PARAMETERS_KEY = r"HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters"
 NO_RULE = "00000000-0000-0000-0000-000000000000"
 SCOPE_CONDITION_TYPE = "Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition"
@@ -43,8 +44,31 @@ PREAMBLE = ["$ErrorActionPreference = 'Stop'", "Import-Module ADSync"]
 
 
 def quote(value: str) -> str:
-    """A PowerShell single-quoted literal that reads back as exactly `value`."""
-    return "'" + "".join(c + c if c in SINGLE_QUOTES else c for c in value) + "'"
+    """A PowerShell expression, in pure ASCII, that reads back as exactly `value`.
+
+    Printable ASCII stays inside single-quoted literals (a quote written twice); every other
+    character is `[char]0xNNNN` (UTF-16 code units) outside them, so the script means the same in
+    any code page, with or without a byte order mark: no byte of a user's text can end a literal."""
+    parts: list[str] = []
+    run: list[str] = []
+    for char in value:
+        if " " <= char <= "~":
+            run.append("''" if char == "'" else char)
+            continue
+        if run or not parts:
+            parts.append("'" + "".join(run) + "'")  # a string first, so + concatenates
+            run = []
+        units = char.encode("utf-16-le")
+        parts += [f"[char]0x{int.from_bytes(units[i : i + 2], 'little'):04X}" for i in range(0, len(units), 2)]
+    if run or not parts:
+        parts.append("'" + "".join(run) + "'")
+    return parts[0] if len(parts) == 1 else "(" + " + ".join(parts) + ")"
+
+
+def comment(text: str) -> str:
+    """Text for a comment, in pure ASCII: other characters as \\uNNNN, and no comment-closing `#>`."""
+    ascii_text = text.encode("ascii", "backslashreplace").decode("ascii")
+    return ascii_text.replace("#>", "# >").replace("\n", " ").replace("\r", " ")
 
 
 def boolean(value: bool) -> str:
@@ -207,14 +231,17 @@ def create_rule(rule: SyncRule) -> list[str]:
 def _flows(rule: SyncRule) -> list[str]:
     lines: list[str] = []
     for mapping in rule.attribute_flow_mappings:
-        arguments = [
-            ("SynchronizationRule", "$syncRule[0]"),
-            ("Source", string_array(mapping.source)),
+        # -Source and -Expression reject empty values (2.2.8.0): left out when empty, as Microsoft's
+        # AADConnectConfigDocumenter does.
+        arguments = [("SynchronizationRule", "$syncRule[0]")]
+        if mapping.source:
+            arguments.append(("Source", string_array(mapping.source)))
+        arguments += [
             ("Destination", quote(mapping.destination)),
             ("FlowType", quote(mapping.flow_type)),
             ("ValueMergeType", quote(mapping.value_merge_type)),
         ]
-        if mapping.expression is not None:
+        if mapping.expression:
             arguments.append(("Expression", quote(mapping.expression)))
         if mapping.execute_once:
             arguments.append(("ExecuteOnce", ""))

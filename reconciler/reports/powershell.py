@@ -20,6 +20,8 @@ from reconciler.results import ServerResult
 def _header(p: Plan) -> list[str]:
     lines = [
         "#Requires -RunAsAdministrator",
+        # The ADSync module's objects are only live in Windows PowerShell 5.1 (docs/targets.md).
+        "#Requires -PSEdition Desktop",
         "<#",
         f"    ADSync Reconciler {__version__}: plan for server {p.server} (observed version {p.observed_version}).",
         f"    Desired state {p.desired_digest}",
@@ -35,18 +37,18 @@ def _header(p: Plan) -> list[str]:
     lines += [f"    Warning: {w}" for w in p.warnings]
     lines += [
         "",
-        "    Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows",
-        "    PowerShell 5.1 reads a script without one in the ANSI code page.",
+        "    The script is pure ASCII (other characters are written as [char] code points), so it",
+        "    reads the same in any code page.",
     ]
     if p.impact.groups_to_delete:
         lines.append(f"    Deletes on the next full sync: {', '.join(p.impact.groups_to_delete)}")
-    # A block comment ends at the first "#>": no server or user text may close it early.
-    return [line.replace("#>", "# >") for line in lines] + ["#>"]
+    # No server or user text may close the block comment early, or bring a byte beyond ASCII.
+    return [cmdlets.comment(line) for line in lines] + ["#>"]
 
 
 def _step(index: int, total: int, action: Action, body: list[str]) -> list[str]:
     title = f"[{index}/{total}] {action.describe()}"
-    return ["", f"    # {action.reason}".replace("\n", " "), f"    {cmdlets.write_host(title)}", *cmdlets.indent(body)]
+    return ["", f"    # {cmdlets.comment(action.reason)}", f"    {cmdlets.write_host(title)}", *cmdlets.indent(body)]
 
 
 def script(p: Plan) -> str:

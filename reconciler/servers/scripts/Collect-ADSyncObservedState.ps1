@@ -1,4 +1,5 @@
 #Requires -RunAsAdministrator
+#Requires -PSEdition Desktop
 <#
 .SYNOPSIS
     Writes the observed state of this Entra Connect Sync (Azure AD Connect) server as JSON, for

@@ -1,4 +1,5 @@
 #Requires -RunAsAdministrator
+#Requires -PSEdition Desktop
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:bec94574300a9a218edfbc039274d2d6d82d8932467f2c7bd21fd0b94051c6fc
@@ -18,8 +19,8 @@
       7. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
     Warning: support: build 1.6.2.4 is a 1.x build: every 1.x build is out of support and synchronization no longer functions; upgrade to 2.4.18.0 or later
 
-    Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows
-    PowerShell 5.1 reads a script without one in the ANSI code page.
+    The script is pure ASCII (other characters are written as [char] code points), so it
+    reads the same in any code page.
 #>
 [CmdletBinding()]
 param([int] $WaitTimeoutSeconds = 1800)

@@ -1,4 +1,5 @@
 #Requires -RunAsAdministrator
+#Requires -PSEdition Desktop
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 2.4.18.0).
     Desired state sha256:dd77bb5371b3960dd7d5f3a7804f719ba6b139a836b0475973fdb7efbfbc800f
@@ -13,8 +14,8 @@
       2. SetSyncCycleEnabled(enabled=false): no sync cycle may start during the change
     Warning: scheduler.syncCycleEnabled is false: product auto-upgrades abort while the scheduler is disabled
 
-    Save it as UTF-8 with a byte order mark if it holds characters beyond ASCII: Windows
-    PowerShell 5.1 reads a script without one in the ANSI code page.
+    The script is pure ASCII (other characters are written as [char] code points), so it
+    reads the same in any code page.
 #>
 [CmdletBinding()]
 param([int] $WaitTimeoutSeconds = 1800)
