@@ -302,6 +302,27 @@ def set_connector_override(connector_name: str, full_sync_required: bool) -> str
 # --- whole scripts ------------------------------------------------------------------------------
 
 
+def file_script(body: str) -> str:
+    """A script to run with `powershell.exe -File`: its output UTF-8, and any failure `exit 1` with
+    the error on stderr (`-Command -` reads input like a prompt and reports success whatever
+    happened; docs/targets.md#running-powershell)."""
+    return "\n".join(
+        [
+            "$ErrorActionPreference = 'Stop'",
+            "[Console]::OutputEncoding = [Text.UTF8Encoding]::new($false)",
+            "try {",
+            *indent(body.splitlines()),
+            "}",
+            "catch {",
+            "    [Console]::Error.WriteLine($_.Exception.Message)",
+            "    exit 1",
+            "}",
+            "exit 0",
+            "",
+        ]
+    )
+
+
 def script_block_call(body: str, arguments: dict[str, str]) -> str:
     """A script's text run as a script block with named string arguments (no file on the server).
 

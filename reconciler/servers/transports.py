@@ -1,7 +1,7 @@
 """How a script reaches a live server: the one small interface below everything that is real code.
 
-- `LocalPowerShell`: on the Entra Connect server itself (e.g. a scheduled task), through
-  `powershell.exe -NoProfile -NonInteractive -Command -`;
+- `LocalPowerShell`: on the Entra Connect server itself (e.g. a scheduled task): each script is
+  written to a temporary `.ps1` and run with `powershell.exe -NoProfile -NonInteractive -File`;
 - `WinRM`: through WinRM/PSRP with pypsrp (the `winrm` extra). Credentials and options come from
   the environment only, never the command line or logs: RECONCILER_WINRM_USERNAME,
   RECONCILER_WINRM_PASSWORD, RECONCILER_WINRM_AUTH (negotiate, kerberos, ntlm, credssp, basic,
@@ -16,9 +16,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
+from reconciler import cmdlets
 from reconciler.errors import UserError
 
 SCRIPT_TIMEOUT_SECONDS = 600
@@ -51,19 +54,27 @@ class LocalPowerShell:
         self.executable = found
 
     def run(self, script: str) -> str:
-        argv = [self.executable, "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", "-"]
+        # From a file, not standard input: powershell.exe reads `-Command -` line by line like a
+        # prompt, runs a multi-line statement only after an empty line and drops an unfinished one
+        # with exit code 0. The file is ASCII, with a byte order mark all the same.
+        handle, name = tempfile.mkstemp(prefix="adsync-reconciler-", suffix=".ps1")
+        path = Path(name)
         try:
-            done = subprocess.run(
-                argv, input=script, capture_output=True, text=True, encoding="utf-8",
-                timeout=SCRIPT_TIMEOUT_SECONDS, check=False,
-            )  # fmt: skip
+            with os.fdopen(handle, "w", encoding="utf-8-sig", newline="\r\n") as file:
+                file.write(cmdlets.file_script(script))
+            argv = [self.executable, "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", name]
+            done = subprocess.run(argv, capture_output=True, timeout=SCRIPT_TIMEOUT_SECONDS, check=False)
         except subprocess.TimeoutExpired:
             raise TransportError(f"powershell: no answer within {SCRIPT_TIMEOUT_SECONDS} s") from None
         except OSError as exc:
             raise TransportError(f"powershell: cannot start {self.executable}: {exc.strerror}") from None
+        finally:
+            path.unlink(missing_ok=True)
+        # The script makes its output UTF-8; a byte it could not control is replaced, not a crash.
+        stdout, stderr = (stream.decode("utf-8", errors="replace") for stream in (done.stdout, done.stderr))
         if done.returncode != 0:
-            raise TransportError(f"powershell: {_last_line(done.stderr) or f'exit code {done.returncode}'}")
-        return done.stdout
+            raise TransportError(f"powershell: {_last_line(stderr) or f'exit code {done.returncode}'}")
+        return stdout
 
 
 def _last_line(text: str) -> str:

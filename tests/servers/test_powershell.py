@@ -159,27 +159,49 @@ def test_no_powershell_on_this_machine_is_one_clear_line(monkeypatch: pytest.Mon
     )
 
 
+STAND_IN = """\
+import json, os, sys
+args = sys.argv[1:]
+log = os.environ["STAND_IN_LOG"]
+script = open(args[-1], "rb").read()
+with open(log, "a", encoding="utf-8") as handle:
+    handle.write(json.dumps({"args": args, "script": script.decode("latin-1")}) + "\\n")
+text = script.decode("utf-8-sig")
+if "Remove-ADSyncRule" in text:
+    sys.stderr.buffer.write("Remove-ADSyncRule : Access is denied.\\r\\n".encode("utf-8")); sys.exit(1)
+if "Set-ADSyncScheduler" in text:
+    sys.stdout.buffer.write("Gruppe \u0411 \xff".encode("utf-8") + b"\\xfe"); sys.exit(0)
+sys.stdout.buffer.write(open(os.environ["STAND_IN_SAMPLE"], "rb").read())
+"""
+
+
 @pytest.mark.skipif(os.name != "posix", reason="a stand-in powershell.exe written as a POSIX script")
-def test_local_powershell_plumbing_with_a_stand_in(tmp_path: Path) -> None:
+def test_local_powershell_runs_each_script_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in powershell.exe records its arguments and the .ps1 it was given, and replays output."""
     stand_in = tmp_path / "powershell"
-    sample = Path(__file__).parent.parent / "fixtures" / "collector-sample.json"
-    stand_in.write_text(
-        f"#!{sys.executable}\n"
-        "import sys\n"
-        "args = sys.argv[1:]\n"
-        "assert args == ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-Command', '-'], args\n"
-        "script = sys.stdin.read()\n"
-        "if 'Remove-ADSyncRule' in script:\n"
-        "    print('Remove-ADSyncRule : Access is denied.', file=sys.stderr); sys.exit(1)\n"
-        f"print(open({str(sample)!r}, encoding='utf-8').read())\n"
-    )
+    stand_in.write_text(f"#!{sys.executable}\n" + STAND_IN, encoding="utf-8")
     stand_in.chmod(0o755)
-    server = powershell.PowerShellServer(
-        transports.LocalPowerShell(str(stand_in)), "fabrikam-aadc02", "AzureCommercial"
-    )
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv("STAND_IN_LOG", str(log))
+    monkeypatch.setenv("STAND_IN_SAMPLE", str(Path(__file__).parent.parent / "fixtures" / "collector-sample.json"))
+    transport = transports.LocalPowerShell(str(stand_in))
+    server = powershell.PowerShellServer(transport, "fabrikam-aadc02", "AzureCommercial")
+
     assert server.observe().server.version == "1.6.4.0"
     with pytest.raises(transports.TransportError, match=r"^powershell: Remove-ADSyncRule : Access is denied\.$"):
         server.remove_rule("00000000-0000-0000-0000-000000000001")
+    # Output beyond ASCII is decoded; a byte that is not UTF-8 is replaced, never a traceback.
+    assert transport.run(cmdlets.set_scheduler(False)) == "Gruppe \u0411 \xff\ufffd"
+
+    calls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(calls) == 3
+    for call in calls:
+        assert call["args"][:-1] == ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File"]
+        assert call["args"][-1].endswith(".ps1") and not Path(call["args"][-1]).exists()  # removed afterwards
+        script = call["script"].encode("latin-1")
+        assert script.startswith(b"\xef\xbb\xbf") and script[3:].isascii()
+        text = script[3:].decode("ascii")
+        assert "\r\n" in text and "exit 1" in text and "[Console]::OutputEncoding" in text
 
 
 def test_winrm_options_come_from_the_environment_only() -> None:
