@@ -1,0 +1,126 @@
+"""Every ADSync cmdlet a script calls exists in the shipped module of build 2.2.8.0, with every
+named parameter it is given and the mandatory ones of one of its parameter sets.
+
+`tests/fixtures/adsync-2.2.8.0-cmdlets-used.json` is the part of the real surface these scripts
+use, so the test runs in a clone alone; where shared/fixtures is beside the checkout, that copy is
+checked against the whole real file."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tree_sitter import Node
+
+from reconciler import facts
+from reconciler.servers import powershell
+from tests.support import FIXTURES, ROOT
+from tests.test_cmdlets import NASTY, _walk, live_scripts, named_script, parse, plan_scripts
+
+USED = ROOT / "tests" / "fixtures" / "adsync-2.2.8.0-cmdlets-used.json"
+REAL = FIXTURES / "adsync-2.2.8.0-cmdlets.json"
+# PowerShell's common parameters: every cmdlet takes them.
+COMMON = {"verbose", "debug", "erroraction", "warningaction", "informationaction", "errorvariable",
+          "warningvariable", "informationvariable", "outvariable", "outbuffer", "pipelinevariable"}  # fmt: skip
+# Functions of Extensions\AADConnector.psm1, not compiled cmdlets: one positional [int] version.
+MODULE_FUNCTIONS = {"Set-ADSyncAADConnectorExportApiVersion", "Set-ADSyncAADConnectorImportApiVersion"}
+
+
+def _surface() -> dict[str, list[dict[str, Any]]]:
+    cmdlets: dict[str, list[dict[str, Any]]] = json.loads(USED.read_text(encoding="utf-8"))["cmdlets"]
+    return cmdlets
+
+
+def _scripts() -> list[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        return [
+            *plan_scripts(Path(folder)).values(),
+            named_script(Path(folder) / "n", NASTY[-2]),
+            *live_scripts(),
+            powershell.shipped_script("Collect-ADSyncObservedState.ps1"),
+        ]
+
+
+def _calls(root: Node) -> list[tuple[str, set[str], bool]]:
+    """(cmdlet, the parameters it is named with, whether it gets pipeline input) of every command."""
+    defined = {
+        n.children[1].text.decode() for n in _walk(root) if n.type == "function_statement" and len(n.children) > 1
+    }
+    found = []
+    for node in _walk(root):
+        if node.type != "command":
+            continue
+        name = next((c for c in node.children if c.type == "command_name"), None)
+        if name is None or name.text is None or name.text.decode() in defined:
+            continue
+        elements = next((c for c in node.children if c.type == "command_elements"), None)
+        named = set()
+        if elements is not None:
+            named = {
+                c.text.decode().lstrip("-").rstrip(":").lower()
+                for c in elements.children
+                if c.type == "command_parameter"
+            }
+        piped = node.prev_sibling is not None and node.prev_sibling.type == "|"
+        found.append((name.text.decode(), named, piped))
+    return found
+
+
+def _sets(parameters: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Parameter set name -> parameter -> its attributes in that set ('' for parameters in every set)."""
+    sets: dict[str, dict[str, dict[str, Any]]] = {}
+    for parameter in parameters:
+        for attributes in parameter["sets"] or [{}]:
+            sets.setdefault(attributes.get("ParameterSetName", ""), {})[parameter["name"].lower()] = attributes
+    every = sets.pop("", {})
+    return {name: {**every, **own} for name, own in sets.items()} or {"": every}
+
+
+def problems(script: str) -> list[str]:
+    surface = _surface()
+    found = []
+    for cmdlet, named, piped in _calls(parse(script)):
+        if "-ADSync" not in cmdlet or cmdlet in MODULE_FUNCTIONS:
+            continue
+        if cmdlet not in surface:
+            found.append(f"{cmdlet}: no such cmdlet in ADSync 2.2.8.0")
+            continue
+        fitting = [
+            name
+            for name, parameters in _sets(surface[cmdlet]).items()
+            if named <= set(parameters) | COMMON
+            and all(
+                p in named or (piped and attributes.get("ValueFromPipeline"))
+                for p, attributes in parameters.items()
+                if attributes.get("Mandatory")
+            )
+        ]
+        if not fitting:
+            found.append(f"{cmdlet} {sorted(named)}: fits none of its parameter sets")
+    return found
+
+
+def test_every_cmdlet_and_parameter_is_real() -> None:
+    assert [p for script in _scripts() for p in problems(script)] == []
+
+
+def test_the_check_finds_a_wrong_cmdlet_parameter_or_missing_mandatory_one() -> None:
+    assert problems("Set-ADSyncRule -Identifier 'x'\n") == ["Set-ADSyncRule: no such cmdlet in ADSync 2.2.8.0"]
+    assert problems("Remove-ADSyncRule -Identifer 'x'\n") == [
+        "Remove-ADSyncRule ['identifer']: fits none of its parameter sets"
+    ]
+    assert problems("Add-ADSyncRule\n") == ["Add-ADSyncRule []: fits none of its parameter sets"]
+    assert problems("$rule | Add-ADSyncRule | Out-Null\n") == []
+
+
+def test_the_trimmed_surface_is_the_real_one() -> None:
+    used = _surface()
+    assert set(used) >= {"New-ADSyncRule", "Add-ADSyncRule", "Set-ADSyncScheduler", "Get-ADSyncConnector"}
+    if REAL.exists():  # the whole real file, where it is beside the checkout
+        real = json.loads(REAL.read_text(encoding="utf-8"))
+        assert used == {name: real["cmdlets"][name] for name in used}
+        assert {k: tuple(v) for k, v in real["enums"].items() if k in facts.OBJECT_MODEL_ENUMS} == dict(
+            facts.OBJECT_MODEL_ENUMS
+        )
