@@ -130,7 +130,7 @@ $overrides = @(foreach ($connector in @(Get-ADSyncConnector)) {
 
 $state = [ordered] @{
     schemaVersion      = 1
-    collectedAt        = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+    collectedAt        = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
     server             = [ordered] @{
         name                    = $Name
         version                 = [string] $version
@@ -149,7 +149,8 @@ $state = [ordered] @{
     }
     scheduler          = [ordered] @{
         SyncCycleEnabled                    = [bool] $scheduler.SyncCycleEnabled
-        SyncCycleInProgress                 = [bool] $scheduler.SyncCycleInProgress
+        # A run profile started by hand shows in Get-ADSyncConnectorRunStatus only.
+        SyncCycleInProgress                 = [bool] ($scheduler.SyncCycleInProgress -or @(Get-ADSyncConnectorRunStatus).Count -gt 0)
         StagingModeEnabled                  = [bool] $scheduler.StagingModeEnabled
         SchedulerSuspended                  = [bool] $scheduler.SchedulerSuspended
         MaintenanceEnabled                  = [bool] $scheduler.MaintenanceEnabled
@@ -175,7 +176,9 @@ if ($GroupsCsv) {
 # -InputObject, not the pipeline: piping would unwrap one-element arrays.
 $json = ConvertTo-Json -InputObject $state -Depth 12
 if ($OutFile) {
-    [IO.File]::WriteAllText($OutFile, $json, [Text.UTF8Encoding]::new($false))
+    # .NET resolves a relative path against the process folder, not the current location.
+    $target = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
+    [IO.File]::WriteAllText($target, $json, [Text.UTF8Encoding]::new($false))
 }
 else {
     $json

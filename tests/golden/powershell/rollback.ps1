@@ -36,9 +36,10 @@ $installPath = (Get-ItemProperty -LiteralPath $ParametersKey -Name Path).Path
 Import-Module (Join-Path $installPath 'Extensions\AADConnector.psm1')
 
 function Wait-ADSyncIdle {
-    # Settings change only while no sync cycle runs (WaitForSyncIdle).
+    # Settings change only while no sync cycle runs (WaitForSyncIdle), nor a run profile started by
+    # hand, which shows in Get-ADSyncConnectorRunStatus only.
     $deadline = (Get-Date).AddSeconds($WaitTimeoutSeconds)
-    while ((Get-ADSyncScheduler).SyncCycleInProgress) {
+    while ((Get-ADSyncScheduler).SyncCycleInProgress -or @(Get-ADSyncConnectorRunStatus).Count -gt 0) {
         if ((Get-Date) -gt $deadline) {
             throw "A sync cycle was still running after $WaitTimeoutSeconds seconds; nothing further was changed."
         }
@@ -47,7 +48,10 @@ function Wait-ADSyncIdle {
 }
 
 function Get-ManagedRule([string] $Name) {
-    @(Get-ADSyncRule | Where-Object { $_.Name -ceq $Name -and -not $_.IsStandardRule })
+    # A custom rule of the AAD connector with that name: never a standard rule, whatever its name.
+    @(Get-ADSyncRule | Where-Object {
+            $_.Name -ceq $Name -and -not $_.IsStandardRule -and $_.Connector -eq 'b891884f-051e-4a83-95af-2544101c9083'
+        })
 }
 
 function Get-StandardRule([string] $Name, [string] $TagPrefix) {
@@ -62,7 +66,10 @@ function Test-ManagedRule([string] $Name, [int] $Precedence, [string] $MemberExp
     $found = @(Get-ManagedRule $Name)
     if ($found.Count -ne 1 -or $found[0].Precedence -ne $Precedence -or $found[0].Disabled) { return $false }
     $member = @($found[0].AttributeFlowMappings | Where-Object { $_.Destination -ceq 'member' })
-    if ($member.Count -ne 1 -or $member[0].Expression -cne $MemberExpression) { return $false }
+    # Compared without white space, which the product may add or drop when it stores an expression.
+    if ($member.Count -ne 1) { return $false }
+    $stored = $member[0].Expression -replace '\s', ''
+    if ($stored -cne ($MemberExpression -replace '\s', '')) { return $false }
     foreach ($group in @($found[0].ScopeFilter)) {
         foreach ($condition in @($group.ScopeConditionList)) {
             $isCount = $condition.Attribute -ceq 'memberCount'
