@@ -195,6 +195,13 @@ def test_task_script_registers_a_reconcile_on_start_up_and_schedule(run: Run) ->
     assert "-RepetitionInterval (New-TimeSpan -Minutes $EveryMinutes)" in text
     assert '"reconcile `"$StatePath`" --target powershell"' in text
     assert "-MultipleInstances IgnoreNew" in text
+    # SYSTEM, a gMSA (whose password Windows fetches), or a user whose password goes to the task itself:
+    # a principal of LogonType Password carries no password, so only a gMSA may use one.
+    assert "New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest" in text
+    gmsa, user = text.split("elseif ($Gmsa) {")[1].split("else {")
+    assert "-LogonType Password" in gmsa and "-LogonType Password" not in user
+    assert "Register-ScheduledTask @task -User $User -Password $plain -RunLevel Highest" in user
+    assert "log on as a batch job" in text and "ADSyncAdmins" in text
 
 
 def test_export_of_an_export_folder_is_named_after_the_folder(contoso_export: Path, run: Run) -> None:
