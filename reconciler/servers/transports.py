@@ -5,7 +5,8 @@
 - `WinRM`: through WinRM/PSRP with pypsrp (the `winrm` extra). Credentials and options come from
   the environment only, never the command line or logs: RECONCILER_WINRM_USERNAME,
   RECONCILER_WINRM_PASSWORD, RECONCILER_WINRM_AUTH (negotiate, kerberos, ntlm, credssp, basic,
-  certificate; default negotiate), RECONCILER_WINRM_SSL (default true),
+  certificate; default negotiate), RECONCILER_WINRM_CERTIFICATE_PEM and
+  RECONCILER_WINRM_CERTIFICATE_KEY_PEM (for certificate), RECONCILER_WINRM_SSL (default true),
   RECONCILER_WINRM_CERT_VALIDATION (default true). See docs/targets.md.
 
 Tests replay recorded outputs through the same `Transport` protocol.
@@ -122,7 +123,22 @@ def winrm_options(host: str, env: Mapping[str, str]) -> dict[str, Any]:
         if not port.isdigit():
             raise UserError(f"winrm://{host}: the port must be a number")
         options["port"] = int(port)
+    if auth == "certificate":
+        options.update(_certificate(host, env, options["ssl"]))
     return options
+
+
+def _certificate(host: str, env: Mapping[str, str], ssl: bool) -> dict[str, str]:
+    """pypsrp's certificate authentication: a client certificate and its key (PEM files), over HTTPS."""
+    certificate, key = env.get("RECONCILER_WINRM_CERTIFICATE_PEM"), env.get("RECONCILER_WINRM_CERTIFICATE_KEY_PEM")
+    if not (certificate and key):
+        raise UserError(
+            f"winrm://{host}: RECONCILER_WINRM_AUTH=certificate needs RECONCILER_WINRM_CERTIFICATE_PEM and "
+            "RECONCILER_WINRM_CERTIFICATE_KEY_PEM (paths to the client certificate and its key)"
+        )
+    if not ssl:
+        raise UserError(f"winrm://{host}: certificate authentication works over HTTPS only (RECONCILER_WINRM_SSL)")
+    return {"certificate_pem": certificate, "certificate_key_pem": key}
 
 
 class WinRM:

@@ -220,6 +220,16 @@ def test_winrm_options_come_from_the_environment_only() -> None:
         transports.winrm_options("h", {**env, "RECONCILER_WINRM_AUTH": "digest"})
     with pytest.raises(UserError, match="RECONCILER_WINRM_SSL='maybe': expected true or false"):
         transports.winrm_options("h", {**env, "RECONCILER_WINRM_SSL": "maybe"})
+    certificate = {"RECONCILER_WINRM_AUTH": "certificate"}
+    with pytest.raises(UserError, match="certificate needs RECONCILER_WINRM_CERTIFICATE_PEM"):
+        transports.winrm_options("h", certificate)
+    pems = {**certificate, "RECONCILER_WINRM_CERTIFICATE_PEM": "c.pem", "RECONCILER_WINRM_CERTIFICATE_KEY_PEM": "k.pem"}
+    assert transports.winrm_options("h", pems) == {
+        "server": "h", "auth": "certificate", "ssl": True, "cert_validation": True,
+        "certificate_pem": "c.pem", "certificate_key_pem": "k.pem",
+    }  # fmt: skip
+    with pytest.raises(UserError, match="over HTTPS only"):
+        transports.winrm_options("h", {**pems, "RECONCILER_WINRM_SSL": "false"})
 
 
 def test_winrm_transport_reports_script_errors() -> None:
