@@ -7,7 +7,9 @@ checked against the whole real file."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -113,6 +115,38 @@ def test_the_check_finds_a_wrong_cmdlet_parameter_or_missing_mandatory_one() -> 
     ]
     assert problems("Add-ADSyncRule\n") == ["Add-ADSyncRule []: fits none of its parameter sets"]
     assert problems("$rule | Add-ADSyncRule | Out-Null\n") == []
+
+
+def _named_values(root: Node) -> list[tuple[str, str, str]]:
+    """(cmdlet, parameter, value) for every parameter given a plain single-quoted literal."""
+    found = []
+    for node in _walk(root):
+        if node.type != "command_elements" or node.parent is None:
+            continue
+        name = next((c for c in node.parent.children if c.type == "command_name"), None)
+        elements = [c for c in node.children if c.type != "command_argument_sep"]
+        for parameter, value in itertools.pairwise(elements):
+            text = (value.text or b"").decode()
+            if parameter.type == "command_parameter" and re.fullmatch(r"'[^']*'", text) and name is not None:
+                found.append(((name.text or b"").decode(), parameter.text.decode().lstrip("-").lower(), text[1:-1]))
+    return found
+
+
+def test_every_enum_value_a_script_passes_is_real() -> None:
+    surface = _surface()
+    problems = []
+    for script in _scripts():
+        for cmdlet, parameter, value in _named_values(parse(script)):
+            declared = next((p["type"] for p in surface.get(cmdlet, []) if p["name"].lower() == parameter), "")
+            enum = declared.rsplit(".", 1)[-1]
+            if enum in facts.OBJECT_MODEL_ENUMS and value not in facts.OBJECT_MODEL_ENUMS[enum]:
+                problems.append(f"{cmdlet} -{parameter} {value!r}: not a {enum}")
+        for operator in re.findall(r"ScopeCondition' `\n\s+-ArgumentList '[^']*','[^']*','([A-Z_]+)'", script):
+            if operator not in facts.OBJECT_MODEL_ENUMS["ComparisonOperator"]:
+                problems.append(f"scope condition operator {operator!r}")
+    assert problems == []
+    checked = {(c, p) for script in _scripts() for c, p, _ in _named_values(parse(script))}
+    assert {("New-ADSyncRule", "linktype"), ("Add-ADSyncAttributeFlowMapping", "flowtype")} <= checked
 
 
 def test_the_trimmed_surface_is_the_real_one() -> None:
