@@ -113,10 +113,13 @@ def _wait_timeout(given: float | None) -> float:
 
 
 def _options(args: argparse.Namespace) -> runner.RunOptions:
+    target = targets.parse(args.target)
     return runner.RunOptions(
-        target=targets.parse(args.target),
+        target=target,
         allow_group_deletion=args.allow_group_deletion,
         wait_timeout=_wait_timeout(getattr(args, "wait_timeout", None)),
+        # A live server is observed by running the collector: while a cycle runs, ask every 10 s.
+        poll_interval=10.0 if isinstance(target, targets.LiveTarget) else 2.0,
     )
 
 
