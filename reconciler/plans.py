@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import schemas
-from reconciler.actions import Action, ScriptContext
+from reconciler.actions import KINDS, Action, ScriptContext
 from reconciler.diff import DiffItem
 from reconciler.errors import UserError
 
@@ -62,6 +62,30 @@ def to_json(plan: Plan) -> dict[str, Any]:
     }
 
 
+def first_difference(saved: Any, fresh: Any, path: str = "") -> str | None:
+    """Where two plan documents first differ, as a readable path (None when they are equal)."""
+    if isinstance(saved, dict) and isinstance(fresh, dict):
+        for key in [*fresh, *(k for k in saved if k not in fresh)]:
+            where = f"{path}.{key}" if path else str(key)
+            if key not in saved or key not in fresh:
+                return f"{where} is {'missing' if key not in saved else 'not planned'}"
+            found = first_difference(saved[key], fresh[key], where)
+            if found is not None:
+                return found
+        return None
+    if isinstance(saved, list) and isinstance(fresh, list):
+        for index, (left, right) in enumerate(zip(saved, fresh, strict=False)):
+            found = first_difference(left, right, f"{path}[{index}]")
+            if found is not None:
+                return found
+        if len(saved) != len(fresh):
+            return f"{path} has {len(saved)} entries, the plan has {len(fresh)}"
+        return None
+    if saved != fresh or type(saved) is not type(fresh):
+        return f"{path} is {json.dumps(saved)[:80]}, the plan says {json.dumps(fresh)[:80]}"
+    return None
+
+
 def from_json(data: Any, source: str) -> Plan:
     """A saved plan, checked against schemas/plan.schema.json."""
     problems = schemas.check_data(data, schemas.PLAN, source)
@@ -77,7 +101,11 @@ def from_json(data: Any, source: str) -> Plan:
         observed_digest=data["observedDigest"],
         observed_version=data["observedVersion"],
         changes=tuple(changes),
-        actions=tuple(Action(a["kind"], dict(a["params"]), a["reason"]) for a in data["actions"]),
+        # In the vocabulary's order of parameters, whatever order the file has them in (jq -S sorts).
+        actions=tuple(
+            Action(a["kind"], {name: a["params"][name] for name in KINDS[a["kind"]].params}, a["reason"])
+            for a in data["actions"]
+        ),
         warnings=tuple(data["warnings"]),
         impact=Impact(
             tuple(data["impact"]["groupsToProvision"]),

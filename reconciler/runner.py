@@ -139,7 +139,17 @@ def apply_one(
             notes.append(f"drift after upgrade {history.last_applied_version} → {current.server.version}: re-applying")
         if saved is not None:
             _check_saved(saved, state_file, observed.digest(current))
-            the_plan = saved
+            # What was reviewed is exactly what runs: the plan made afresh from the same state file
+            # and the same server must be the saved one, action for action (an edited plan is
+            # refused, and the deletion guard is checked again on the way).
+            fresh = _make_plan(state_file, current, options, history)
+            difference = plans.first_difference(plans.to_json(saved), plans.to_json(fresh))
+            if difference is not None:
+                raise UserError(
+                    f"{name}: the saved plan is not the plan for this state and server ({difference}); "
+                    "plan again and review it (nothing was changed)"
+                )
+            the_plan = fresh
         else:
             the_plan = _make_plan(state_file, current, options, history)
         show(the_plan, notes)

@@ -8,7 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,6 +169,46 @@ def test_saved_plan_is_applied_and_refused_once_stale(run: Run) -> None:
     fresh = run("apply", CONTOSO, "--plan", "plan.json", "--yes")
     assert fresh.code == 0, fresh.err
     assert fresh.out.endswith("contoso-aadc01: applied 7 action(s)\n")
+
+
+def _edited(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    edit(document)
+    path.write_text(json.dumps(document, sort_keys=True), encoding="utf-8")  # as jq -S writes it
+
+
+@pytest.mark.parametrize(
+    ("edit", "difference"),
+    [
+        (lambda d: d["actions"].insert(2, {"kind": "SetExportApiVersion", "params": {"version": 1}, "reason": "x"}),
+         "actions[2].kind is \"SetExportApiVersion\", the plan says \"CreateSyncRule\""),
+        (lambda d: d["actions"].pop(), "actions has 6 entries, the plan has 7"),
+        (lambda d: d["actions"][2]["params"].update(clonedFrom="Out to AAD - Contact Join"),
+         "actions[2].params.clonedFrom is \"Out to AAD - Contact Join\", the plan says \"Out to AAD - Group Join\""),
+    ],
+)  # fmt: skip
+def test_an_edited_saved_plan_is_refused_naming_the_first_difference(
+    run: Run, edit: Callable[[dict[str, Any]], None], difference: str
+) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    assert run("plan", CONTOSO, "--out", "plan.json").code == 0
+    _edited(Path("plan.json"), edit)
+    result = run("apply", CONTOSO, "--plan", "plan.json", "--yes")
+    assert result.code == 1
+    assert result.err == (
+        f"contoso-aadc01: the saved plan is not the plan for this state and server ({difference}); "
+        "plan again and review it (nothing was changed)\n"
+    )
+    assert sim("contoso-aadc01").observe().registry.export_api_version is None  # nothing was changed
+
+
+def test_a_saved_plan_with_its_keys_sorted_is_still_the_plan(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    assert run("plan", CONTOSO, "--out", "plan.json").code == 0
+    _edited(Path("plan.json"), lambda _d: None)  # jq -S: the same plan, keys in another order
+    result = run("apply", CONTOSO, "--plan", "plan.json", "--yes")
+    assert result.code == 0, result.err
+    assert result.out.endswith("contoso-aadc01: applied 7 action(s)\n")
 
 
 def test_saved_plan_for_another_desired_state_is_refused(run: Run, tmp_path: Path) -> None:
