@@ -6,6 +6,7 @@ This is the only place where exceptions become exit codes and messages (docs/com
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--shard", metavar="K/N", help="only the K-th of N stable slices of the servers (by name)")
     waiting = _Parser(add_help=False)
     waiting.add_argument(
-        "--wait-timeout", type=float, metavar="SECONDS",
+        "--wait-timeout", type=_seconds, metavar="SECONDS",
         help=f"wait at most this long for a running sync cycle (env {WAIT_ENV}, default {DEFAULT_WAIT:g})",
     )  # fmt: skip
 
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", dest="plan_file", metavar="PLAN.json", help="a plan saved with `plan --out`")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p = sub.add_parser("reconcile", parents=[server, waiting], help="plan and apply in one, optionally again and again")
-    p.add_argument("--watch", type=float, metavar="SECONDS", help="repeat every SECONDS until stopped (Ctrl-C)")
+    p.add_argument("--watch", type=_seconds, metavar="SECONDS", help="repeat every SECONDS until stopped (Ctrl-C)")
 
     p = sub.add_parser("report", help="merge plan reports (--output json of each shard) into one")
     p.add_argument("files", nargs="+", metavar="PLAN.json")
@@ -98,18 +99,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds(text: str) -> float:
+    """A finite, non-negative number of seconds: nan would wait forever, inf too."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a finite, non-negative number of seconds")
+    return value
+
+
 def _wait_timeout(given: float | None) -> float:
-    if given is None:
-        raw = os.environ.get(WAIT_ENV)
-        if not raw:
-            return DEFAULT_WAIT
-        try:
-            given = float(raw)
-        except ValueError:
-            raise UserError(f"{WAIT_ENV}={raw!r} is not a number of seconds") from None
-    if given < 0:
-        raise UserError(f"the wait timeout must not be negative, got {given:g}")
-    return given
+    if given is not None:
+        return given
+    raw = os.environ.get(WAIT_ENV)
+    if not raw:
+        return DEFAULT_WAIT
+    try:
+        return _seconds(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise UserError(f"{WAIT_ENV}: {exc}") from None
 
 
 def _options(args: argparse.Namespace) -> runner.RunOptions:

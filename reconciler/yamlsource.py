@@ -49,6 +49,10 @@ for _loader in (_Loader, _CLoader):
     )
 
 
+INT_TAG = "tag:yaml.org,2002:int"
+DECIMAL = re.compile(r"^[-+]?(?:0|[1-9][0-9]*(?:_[0-9]+)*)$")  # 100_000 groups digits; nothing else
+
+
 @dataclass(frozen=True)
 class Position:
     line: int
@@ -123,6 +127,15 @@ class _Builder:
                 self.err(node.start_mark, f"YAML: unsupported tag {node.tag}")
                 return None
             return [self.build(item, (*path, i), (*stack, id(node))) for i, item in enumerate(node.value)]
+        if node.tag == INT_TAG and not DECIMAL.match(node.value):
+            # YAML 1.1 reads 075000 as octal (31232), 1:30 as 90, 0b1011010 as 90; YAML 1.2 as text or
+            # decimal. Neither guess is taken.
+            self.err(
+                node.start_mark,
+                f"YAML: {node.value!r} is not a plain decimal number (YAML 1.1 reads leading zeros, 0b, 0x, "
+                "_ and : as other bases); write it in decimal, or quote it if it is text",
+            )
+            return None
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:

@@ -126,3 +126,21 @@ def test_an_unwritable_working_folder_is_one_line_not_a_traceback(
     assert result.code == 1
     assert len(result.err_lines) == 1 and "Traceback" not in result.err
     assert ".reconciler" in result.err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_seconds_are_finite_and_not_negative(run: Run, value: str) -> None:
+    result = run("reconcile", "states/", "--watch", value)
+    assert result.code == 1
+    assert result.err == (
+        f"reconciler reconcile: argument --watch: {value!r} is not a finite, non-negative number of seconds "
+        "(see --help)\n"
+    )
+
+
+def test_a_name_with_a_line_break_is_not_a_name(run: Run, tmp_path: Path) -> None:
+    state = tmp_path / "x.yaml"
+    text = (CASES / "valid" / "v2-100k.yaml").read_text(encoding="utf-8")
+    state.write_text(text.replace("name: v2-100k", 'name: "v2-100k\\n"'), encoding="utf-8")
+    result = run("validate", str(state))
+    assert result.code == 1 and "metadata.name: 'v2-100k\\n' is not valid" in result.err

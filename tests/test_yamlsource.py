@@ -89,3 +89,15 @@ def test_dump_keeps_key_order_and_round_trips() -> None:
     text = yamlsource.dump(data, header="# h\n")
     assert text.startswith("# h\nz: 1\na:\n")
     assert yamlsource.parse(text, "f.yaml").data == data
+
+
+@pytest.mark.parametrize("value", ["075000", "0132", "1:30", "0b1011010", "0x5A"])
+def test_yaml_1_1_numbers_are_refused_not_guessed(value: str) -> None:
+    """YAML 1.1 reads 075000 as 31232 and 1:30 as 90; neither guess is taken."""
+    with pytest.raises(UserError) as caught:
+        yamlsource.parse(f"limit: {value}\n", "f.yaml")
+    assert str(caught.value) == (
+        f"f.yaml:1:8: YAML: {value!r} is not a plain decimal number (YAML 1.1 reads leading zeros, 0b, 0x, _ "
+        "and : as other bases); write it in decimal, or quote it if it is text"
+    )
+    assert yamlsource.parse(f"limit: '{value}'\n", "f.yaml").data == {"limit": value}

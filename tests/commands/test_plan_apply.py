@@ -242,7 +242,7 @@ def test_busy_server_times_out_and_nothing_changes(run: Run, monkeypatch: pytest
     )
     assert sim("contoso-aadc01").path.read_bytes() == before
     monkeypatch.setenv("RECONCILER_WAIT_TIMEOUT", "soon")
-    assert run("apply", CONTOSO, "--yes").err == "RECONCILER_WAIT_TIMEOUT='soon' is not a number of seconds\n"
+    assert run("apply", CONTOSO, "--yes").err == "RECONCILER_WAIT_TIMEOUT: 'soon' is not a number of seconds\n"
 
 
 def test_drift_after_upgrade_is_named_and_re_applied(run: Run) -> None:
