@@ -52,6 +52,20 @@ def _write(text: str) -> Path:
     raise last
 
 
+def write_quietly(exc: BaseException, argv: Sequence[str]) -> Path | None:
+    """The crash file of `exc`, or None when none could be written."""
+    try:
+        return _write(_details(exc, argv))
+    except OSError:
+        return None
+
+
+def one_line(exc: BaseException, path: Path | None) -> str:
+    summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:200] if str(exc) else type(exc).__name__
+    where = f" (details in {path})" if path else ""
+    return f"internal error: {summary}{where}; please report it"
+
+
 def report(exc: BaseException, argv: Sequence[str], debug: bool) -> None:
     """Say on stderr that something unexpected happened, and where its details are."""
     text = _details(exc, argv)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import fastschema, jsonmodel, schemas
+from reconciler import fastschema, jsonmodel, jsontext, schemas
 from reconciler.errors import UserError
 from reconciler.jsonmodel import prop
 
@@ -260,11 +260,7 @@ def _from_json(data: Any, source: str) -> ObservedState:
 
 
 def loads(text: str, source: str) -> ObservedState:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
-    return from_json(data, source)
+    return from_json(jsontext.loads(text, source), source)
 
 
 def _canonical(value: Any) -> bytes:

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler import desired, observed, planner, plans
+from reconciler import crash, desired, observed, planner, plans
 from reconciler.actions import DEFAULT_WAIT_TIMEOUT
-from reconciler.errors import UserError
+from reconciler.errors import Problem, UserError
 from reconciler.journal import History, Journal
 from reconciler.locking import FileLock, LockTimeout
 from reconciler.plans import Plan
@@ -85,6 +85,13 @@ def plan_result(state_file: StateFile, options: RunOptions) -> ServerResult:
         return ServerResult(state_file.state.name, state_file.path, plan=plan_one(state_file, options))
     except UserError as exc:
         return ServerResult(state_file.state.name, state_file.path, problems=exc.problems)
+    except Exception as exc:  # a bug of ours on one server: that server's failure, not the fleet's
+        return ServerResult(state_file.state.name, state_file.path, problems=(internal_error(exc),))
+
+
+def internal_error(exc: Exception) -> Problem:
+    """One server's unexpected error as its problem, the traceback in a crash file."""
+    return Problem("", None, None, crash.one_line(exc, crash.write_quietly(exc, ["(one server of a run)"])))
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import argparse
 from pathlib import Path
 
 import pytest
@@ -58,18 +58,30 @@ def test_a_crash_file_goes_to_the_temporary_folder_when_the_working_folder_canno
 def test_the_cli_turns_an_unexpected_error_into_one_line(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A real unexpected error of today: a snapshot holding a 5,000-digit number. When the reader
-    learns to refuse it as bad input, this test needs another way to reach an internal error."""
     monkeypatch.chdir(tmp_path)
-    assert (
-        run("sim", "init", "--name", "contoso-aadc01", "--version", "1.6.2.4", "--target", "sim:server.json").code == 0
-    )
-    data = json.loads((tmp_path / "server.json").read_text(encoding="utf-8"))
-    text = json.dumps(data).replace('"memberCount": 120000', '"memberCount": ' + "9" * 5000, 1)
-    assert "9" * 5000 in text  # the server file names its groups' sizes as the simulator made them
-    (tmp_path / "snap.json").write_text(text, encoding="utf-8")
-    result = run("plan", str(STATES / "contoso-aadc01.yaml"), "--target", "snapshot:snap.json")
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("argparse broke")
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", broken)  # the standard library's, not ours
+    result = run("validate", str(STATES))
     assert result.code == 1
-    assert len(result.err_lines) == 2 and result.err_lines[0].startswith("internal error: ValueError: ")
-    assert "Traceback" not in result.err
-    assert Path(result.err_lines[1].strip()).exists()
+    assert result.err_lines[0] == "internal error: RuntimeError: argparse broke — please report it with the file below"
+    assert "Traceback" not in result.err and Path(result.err_lines[1].strip()).exists()
+
+
+def test_a_huge_number_in_one_snapshot_is_that_servers_error(run: Run, tmp_path: Path) -> None:
+    """A 5,000-digit integer gave a traceback and no output for the other servers."""
+    snapshots = tmp_path / "snapshots"
+    snapshots.mkdir()
+    for name in ("contoso-aadc01", "contoso-aadc02"):
+        assert run("sim", "init", "--name", name, "--version", "2.4.21.0", "--target", f"sim:{snapshots}/").code == 0
+    bad = snapshots / "contoso-aadc02.json"
+    bad.write_text(bad.read_text(encoding="utf-8").replace('"memberCount": 120000', '"memberCount": ' + "9" * 5000, 1))
+    states = [str(STATES / "contoso-aadc01.yaml"), str(STATES / "contoso-aadc02-staging.yaml")]
+    result = run("plan", *states, "--target", f"snapshot:{snapshots}/")
+    assert result.code == 1
+    assert "contoso-aadc01 (version 2.4.21.0)" in result.out
+    assert result.err_lines == [
+        f"{bad}: not valid JSON: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits"
+    ]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import fleet, plans, results, runner, statefiles
+from reconciler import fleet, jsontext, plans, results, runner, statefiles
 from reconciler.errors import EXIT_INTERRUPTED, UserError
 from reconciler.plans import Plan
 from reconciler.reports.text import plan_text
@@ -50,12 +49,10 @@ def _confirm_with(yes: bool) -> Callable[[Plan], bool]:
 
 def _load_plan(path: str) -> Plan:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise UserError(f"{path}: cannot read the plan: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not a plan file: {exc}") from None
-    return plans.from_json(data, path)
+    return plans.from_json(jsontext.loads(jsontext.decode(data, path), path), path)
 
 
 def _result(applied: runner.Applied) -> str:

@@ -6,12 +6,11 @@ reads every slice's document, single-server or fleet, and prints one report of t
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler import plans, reports, results
+from reconciler import jsontext, plans, reports, results
 from reconciler.errors import Problem, UserError
 from reconciler.results import ServerResult
 
@@ -36,16 +35,17 @@ def report(files: list[str], output: str, detailed_exitcode: bool) -> int:
     problems: list[Problem] = []
     for name in files:
         try:
-            text = Path(name).read_text(encoding="utf-8")
+            text = jsontext.decode(Path(name).read_bytes(), name)
         except OSError as exc:
             problems.append(Problem(name, None, None, f"cannot read: {exc.strerror}"))
+            continue
+        except UserError as exc:
+            problems += exc.problems
             continue
         if not text.strip():
             continue  # a shard with no servers writes nothing
         try:
-            outcomes += _outcomes(json.loads(text), name)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(name, exc.lineno, exc.colno, f"not a plan report: {exc.msg}"))
+            outcomes += _outcomes(jsontext.loads(text, name), name)
         except (UserError, KeyError, TypeError) as exc:
             problems.append(Problem(name, None, None, f"not a plan report: {exc}"))
     if problems:

@@ -1,0 +1,77 @@
+"""JSON from outside the process (snapshots, simulator files, saved plans, reports), read so that no
+input ends in anything but a value or one clear line.
+
+`json.loads` raises more than `JSONDecodeError` on hostile input: ValueError for an integer of more
+than 4,300 digits, RecursionError for nesting hundreds deep. Each becomes a `UserError` naming the
+source, and duplicate keys, which JSON readers silently resolve, are refused.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.errors import UserError
+
+# Deeper than any document of ours (plans and snapshots nest about 8 levels): refused early.
+MAX_DEPTH = 64
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Duplicate(key)
+        found[key] = value
+    return found
+
+
+class _Duplicate(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _depth(text: str) -> int:
+    deepest = depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped = not escaped and char == "\\"
+            in_string = char != '"' or escaped
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def decode(data: bytes, source: str) -> str:
+    """Text as Windows writes it too: UTF-8 (with or without a byte order mark), or UTF-16 with one,
+    which is what Windows PowerShell 5.1's `>` writes."""
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{source}: not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start})") from None
+
+
+def loads(text: str, source: str) -> Any:
+    """The JSON value of `text`, or a UserError naming `source` and what is wrong with it."""
+    if _depth(text) > MAX_DEPTH:
+        raise UserError(f"{source}: not valid JSON: nested more than {MAX_DEPTH} levels deep")
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except _Duplicate as exc:
+        raise UserError(f"{source}: not valid JSON: duplicate key {exc.key[:60]!r}") from None
+    except ValueError as exc:  # integers beyond Python's conversion limit
+        raise UserError(f"{source}: not valid JSON: {str(exc).split(';')[0][:120]}") from None
+    except RecursionError:
+        raise UserError(f"{source}: not valid JSON: nested more than {MAX_DEPTH} levels deep") from None

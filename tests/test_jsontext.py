@@ -1,0 +1,45 @@
+"""Untrusted JSON gives a value or one clear line, whatever it holds."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler import jsontext, observed
+from reconciler.errors import UserError
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a": 1, "a": 2}', "f.json: not valid JSON: duplicate key 'a'"),
+        ("[" * 500 + "]" * 500, "f.json: not valid JSON: nested more than 64 levels deep"),
+        ("9" * 5000, "f.json: not valid JSON: Exceeds the limit (4300 digits) for integer string conversion: "
+                     "value has 5000 digits"),
+        ('{"a": ', "f.json:1:7: not valid JSON: Expecting value"),
+    ],
+)  # fmt: skip
+def test_hostile_json_is_one_line(text: str, message: str) -> None:
+    with pytest.raises(UserError) as caught:
+        jsontext.loads(text, "f.json")
+    assert str(caught.value) == message
+
+
+def test_windows_encodings_are_read() -> None:
+    document = json.dumps({"name": "Gruppe \u0411"})
+    for data in (document.encode("utf-8"), b"\xef\xbb\xbf" + document.encode("utf-8"), document.encode("utf-16")):
+        assert jsontext.loads(jsontext.decode(data, "f.json"), "f.json") == {"name": "Gruppe \u0411"}
+    with pytest.raises(UserError, match=r"^f.json: not UTF-8 or UTF-16 text"):
+        jsontext.decode(b"\xff\xff\xc3", "f.json")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300) | st.binary(max_size=300).map(lambda b: b.decode("latin-1")))
+def test_any_text_as_a_snapshot_is_a_state_or_a_user_error(text: str) -> None:
+    # Any other exception fails the test: a snapshot is read, or refused in one line.
+    with contextlib.suppress(UserError):
+        observed.loads(text, "snapshot.json")
