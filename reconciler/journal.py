@@ -8,6 +8,7 @@ disabled, and to say when the server was upgraded since the last successful appl
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from dataclasses import dataclass
@@ -33,31 +34,45 @@ class Journal:
     def __init__(self, server: str, folder: Path = DEFAULT_FOLDER) -> None:
         self.path = folder / f"{server}.jsonl"
         self.server = server
+        self.damaged = 0  # lines the last read skipped
 
     def record(self, event: str, run: str, **fields: Any) -> None:
         entry = {"time": _now(), "server": self.server, "run": run, "event": event, **fields}
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            os.write(fd, line)
+            # A line torn by a full disk or a crash ends here: the next one starts on a line of its own.
+            if os.fstat(fd).st_size and os.pread(fd, 1, os.fstat(fd).st_size - 1) != b"\n":
+                line = b"\n" + line
+            written = os.write(fd, line)
+            if written != len(line):  # a short write: fail before anything else is done
+                raise OSError(errno.ENOSPC, f"the journal line was cut short ({written} of {len(line)} bytes)")
             os.fsync(fd)
         finally:
             os.close(fd)
 
     def entries(self) -> list[dict[str, Any]]:
+        """Every whole entry; a line cut short (a power loss, a full disk) is skipped and counted in
+        `damaged`: that event did not complete."""
+        self.damaged = 0
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return []
         entries = []
-        for line in text.splitlines():
+        for line in data.split(b"\n"):
+            if not line.strip():
+                continue
             try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a power loss: that event did not complete
+                entry = json.loads(line.decode("utf-8"))
+            except (ValueError, RecursionError):  # undecodable, not JSON, or a number too long
+                self.damaged += 1
+                continue
             if isinstance(entry, dict):
                 entries.append(entry)
+            else:
+                self.damaged += 1
         return entries
 
     def history(self) -> History:

@@ -138,6 +138,8 @@ def apply_one(
         history = journal.history()
         current = server.observe()
         notes = []
+        if journal.damaged:
+            notes.append(f"journal {journal.path}: {journal.damaged} damaged line(s) skipped (a run cut short)")
         if history.died_with_scheduler_disabled:
             notes.append(
                 f"run {history.died_with_scheduler_disabled} stopped with the scheduler disabled; this run restores it"

@@ -56,3 +56,29 @@ def test_the_last_successful_run_gives_the_version_and_the_highest_limit_proven(
     history = journal.history()
     assert history.last_applied_version == "2.4.18.0"
     assert history.proven_limit == 75000
+
+
+def test_a_torn_line_is_skipped_and_counted_never_a_crash(tmp_path: Path) -> None:
+    """A full disk cut a line inside a multi-byte character; every later plan crashed on it."""
+    journal = _write(tmp_path, {"run": "a", "event": "run-end", "result": "success", "observedVersion": "2.4.21.0"})
+    with journal.path.open("ab") as handle:
+        handle.write('{"run": "b", "event": "action", "kind": "Set\u00e9'.encode()[:-1])  # cut mid-character
+    assert journal.history().last_applied_version == "2.4.21.0"
+    assert journal.damaged == 1
+    # The next line starts on a line of its own, so the torn one costs only itself.
+    journal.record("run-end", "c", result="success", observedVersion="2.4.21.1")
+    assert journal.history().last_applied_version == "2.4.21.1" and journal.damaged == 1
+
+
+def test_hostile_lines_are_skipped(tmp_path: Path) -> None:
+    journal = Journal("srv1", tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    journal.path.write_bytes(
+        b'{"run": "a", "event": "action", "kind": "SetSyncCycleEnabled", "params": {}, "result": "done"}\n'
+        + b"9" * 5000
+        + b"\n[1, 2]\n"
+        + b"[" * 2000
+        + b"\n\xff\xfe\n"
+    )
+    history = journal.history()
+    assert history.died_with_scheduler_disabled is None and journal.damaged == 4

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from reconciler import fleet, plans, reports, results, runner
+from reconciler import fleet, jsontext, plans, reports, results, runner
 from reconciler.errors import UserError
 from reconciler.plans import Plan
 
@@ -16,6 +16,8 @@ from reconciler.plans import Plan
 def save(the_plan: Plan, path: str) -> None:
     """Write the plan JSON atomically, so `apply --plan` never reads half a file."""
     target = Path(path)
+    if target.exists() and not _is_saved_plan(target):
+        raise UserError(f"{path}: exists and is not a saved plan; --out never replaces another file")
     text = json.dumps(plans.to_json(the_plan), indent=2, ensure_ascii=False) + "\n"
     folder = target.parent if str(target.parent) else Path()
     try:
@@ -27,6 +29,18 @@ def save(the_plan: Plan, path: str) -> None:
         os.replace(tmp, target)
     except OSError as exc:
         raise UserError(f"{path}: cannot write the plan: {exc.strerror}") from None
+
+
+def _is_saved_plan(path: Path) -> bool:
+    """A regular file holding a plan document: the only thing --out may write over."""
+    if not path.is_file():
+        return False
+    try:
+        document = jsontext.loads(jsontext.decode(path.read_bytes(), str(path)), str(path))
+    except (OSError, UserError):
+        return False
+    is_plan = isinstance(document, dict) and document.get("formatVersion") == plans.FORMAT_VERSION
+    return is_plan and "actions" in document
 
 
 def plan(

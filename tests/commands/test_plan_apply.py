@@ -330,3 +330,17 @@ def test_reconcile_watch_heals_an_upgrade_and_stops_on_ctrl_c(run: Run, tmp_path
     assert err.endswith("reconcile: stopped\n")
     assert "drift after upgrade 1.6.2.4 → 1.6.4.0: re-applying" in out
     assert server.observe().scheduler.sync_cycle_enabled is True
+
+
+def test_out_never_replaces_a_file_that_is_not_a_saved_plan(run: Run, tmp_path: Path) -> None:
+    """`plan X.yaml --out X.yaml` overwrote the state file with plan JSON."""
+    init(run, "contoso-aadc01", "1.6.2.4")
+    state = tmp_path / "contoso.yaml"
+    state.write_text(Path(CONTOSO).read_text(encoding="utf-8"), encoding="utf-8")
+    before = state.read_bytes()
+    result = run("plan", str(state), "--out", str(state))
+    assert result.code == 1
+    assert result.err_lines[-1] == f"{state}: exists and is not a saved plan; --out never replaces another file"
+    assert state.read_bytes() == before
+    assert run("plan", str(state), "--out", "plan.json").code == 0
+    assert run("plan", str(state), "--out", "plan.json").code == 0  # a saved plan is replaced
