@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from reconciler import files
 from reconciler.errors import Problem, UserError
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -172,15 +173,15 @@ def read_text(path: Path, display: str) -> str:
     """The file's text, or a UserError saying why it cannot be read as a state file."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UserError([Problem(display, None, None, f"file is {size} bytes; state files are limited to 1 MiB")])
-        raw = path.read_bytes()
     except FileNotFoundError:
         raise UserError([Problem(display, None, None, "no such file")]) from None
-    except IsADirectoryError:
-        raise UserError([Problem(display, None, None, "is a directory, not a file")]) from None
     except OSError as exc:
         raise UserError([Problem(display, None, None, f"cannot read: {exc.strerror}")]) from None
+    if path.is_dir():
+        raise UserError([Problem(display, None, None, "is a directory, not a file")])
+    if size > MAX_FILE_BYTES:
+        raise UserError([Problem(display, None, None, f"file is {size} bytes; state files are limited to 1 MiB")])
+    raw = files.read_bytes(path, MAX_FILE_BYTES, display)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler import observed
+from reconciler import files, jsontext, observed
 from reconciler.errors import Refused, UserError
 from reconciler.observed import ObservedState, SyncRule
 
+# A snapshot of 100,000 groups is about 8 MB; far beyond any server's is not a snapshot.
+MAX_SNAPSHOT_BYTES = 256 << 20
+
 
 def read(path: Path) -> ObservedState:
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # PowerShell 5.1's Out-File -Encoding utf8 writes a BOM
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such snapshot (run the collector script on the server)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read the snapshot: {exc}") from None
-    return observed.loads(text, str(path))
+    if not files.check_regular(path, str(path)):
+        raise UserError(f"{path}: no such snapshot (run the collector script on the server)")
+    data = files.read_bytes(path, MAX_SNAPSHOT_BYTES, str(path))
+    # PowerShell 5.1's Out-File -Encoding utf8 writes a BOM, its > writes UTF-16.
+    return observed.loads(jsontext.decode(data, str(path)), str(path))
 
 
 class ReadOnlyServer:

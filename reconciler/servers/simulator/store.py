@@ -14,12 +14,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from reconciler import observed
+from reconciler import files, observed
 from reconciler.errors import Problem, UserError
 from reconciler.locking import FileLock, LockTimeout
 from reconciler.observed import ObservedState
 
 LOCK_TIMEOUT_SECONDS = 30.0
+MAX_SIM_BYTES = 1 << 30  # a million groups is about 80 MB
 
 
 class SimFile:
@@ -27,8 +28,15 @@ class SimFile:
         self.path = path
         self._lock = FileLock(Path(str(path) + ".lock"), timeout=LOCK_TIMEOUT_SECONDS)
 
+    def _target(self) -> Path:
+        """The file itself: a symlink is followed (and its target written atomically); anything but a
+        regular file or nothing is refused before a lock or a byte is written."""
+        files.check_regular(self.path, str(self.path))
+        return Path(os.path.realpath(self.path))
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
+        self._target()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with self._lock:
@@ -39,16 +47,16 @@ class SimFile:
             ) from None
 
     def exists(self) -> bool:
-        return self.path.is_file()
+        return files.check_regular(self.path, str(self.path))
 
     def read(self) -> ObservedState:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        if not self.exists():
             raise UserError(
                 f"{self.path}: no simulated server here; create one with `reconciler sim init --target sim:{self.path}`"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
+            )
+        try:
+            text = files.read_bytes(self.path, MAX_SIM_BYTES, str(self.path)).decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise UserError(f"{self.path}: cannot read the simulated server: {exc}") from None
         try:
             return observed.loads(text, str(self.path))
@@ -63,18 +71,19 @@ class SimFile:
 
     def write(self, state: ObservedState) -> None:
         data = observed.dumps(state)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
+        target = self._target()
+        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _fsync_folder(self.path.parent)
+        _fsync_folder(target.parent)
 
     def update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
         """Read, change and write back under the lock; nothing is written if `change` raises."""

@@ -1,0 +1,46 @@
+"""Reading and writing the files users name, safely: only regular files, never without bound.
+
+A FIFO, a device or a folder where a file is expected is refused before anything is read or
+written (reading `/dev/zero` never ends; writing over `/dev/null` as root replaced it), and a
+symlink is followed to the file it names.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from reconciler.errors import Problem, UserError
+
+
+def _refuse(display: str, message: str) -> UserError:
+    return UserError([Problem(display, None, None, message)])
+
+
+def check_regular(path: Path, display: str) -> bool:
+    """True when `path` is a regular file (after symlinks), False when nothing is there; else refused."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise _refuse(display, f"cannot read: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a FIFO, device or socket)"
+        raise _refuse(display, f"is {kind}; only a regular file is read or written here")
+    return True
+
+
+def read_bytes(path: Path, limit: int, display: str) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or a UserError saying why not."""
+    if not check_regular(path, display):
+        raise _refuse(display, "no such file")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise _refuse(display, f"cannot read: {exc.strerror}") from None
+    if len(data) > limit:
+        raise _refuse(display, f"is larger than {limit // (1 << 20)} MiB, more than such a file can be")
+    return data
