@@ -8,6 +8,7 @@ symlink is followed to the file it names.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -44,3 +45,18 @@ def read_bytes(path: Path, limit: int, display: str) -> bytes:
     if len(data) > limit:
         raise _refuse(display, f"is larger than {limit // (1 << 20)} MiB, more than such a file can be")
     return data
+
+
+# A server's name, as metadata.name allows it (schemas/desired-state.schema.json): it names files
+# (simulator, snapshot, journal, lock), so it can never climb out of their folder.
+SERVER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def server_name(name: str, where: str) -> str:
+    """`name` when it can name a server's files; else a UserError saying so."""
+    if not SERVER_NAME.fullmatch(name) or name in (".", ".."):
+        raise UserError(
+            f"{where}: {name[:80]!r} is not a server name: use 1-63 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name

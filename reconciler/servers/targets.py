@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from reconciler import builds
+from reconciler import builds, files
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
 from reconciler.observed import ObservedState
@@ -67,7 +67,7 @@ class _Files:
         assert self.folder is not None
         if not name:
             raise UserError(f"the target is a folder of servers ({self.folder}); name one with --name")
-        return self.folder / f"{name}.json"
+        return self.folder / f"{files.server_name(name, str(self.folder))}.json"
 
     def label(self, name: str) -> str:
         return f"{self.prefix}:{self.path_for(name)}"

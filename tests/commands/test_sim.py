@@ -141,3 +141,18 @@ def test_damaged_file_is_an_error_without_traceback(run: Run, tmp_path: Path) ->
         f"{path}: the simulator file is damaged; fix or remove it (it is never overwritten)",
     ]
     assert path.read_text() == "{not json"
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/abs", "..", "a/b", "x\n"])
+def test_a_name_never_points_outside_the_simulator_folder(run: Run, tmp_path: Path, name: str) -> None:
+    """`sim init --from` wrote where the snapshot's server.name pointed, and so did --name."""
+    result = run("sim", "init", "--name", name)
+    assert result.code == 1 and "is not a server name" in result.err
+    snapshot = tmp_path / "snap.json"
+    assert run("sim", "init", "--target", f"sim:{snapshot}", "--name", "ok").code == 0
+    data = json.loads(snapshot.read_text(encoding="utf-8"))
+    data["server"]["name"] = name
+    snapshot.write_text(json.dumps(data), encoding="utf-8")
+    result = run("sim", "init", "--from", str(snapshot))
+    assert result.code == 1 and "is not a server name" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap.json", "snap.json.lock"]
