@@ -202,7 +202,19 @@ def parse(text: str, display: str) -> Document:
 
 
 def _parse(text: str, display: str, loader_class: type[yaml.SafeLoader]) -> Document:
-    loader = loader_class(text)
+    try:
+        # The reader refuses NUL and other control characters already here.
+        loader = loader_class(text)
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        row, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"YAML: control character U+{code:04X} is not allowed in a state file"
+        raise UserError([Problem(display, row, column, message)]) from None
+    except yaml.MarkedYAMLError as exc:
+        raise UserError([_mark_problem(display, exc)]) from None
+    except yaml.YAMLError as exc:
+        raise UserError([Problem(display, None, None, f"YAML: {str(exc)[:200]}")]) from None
     try:
         try:
             node = loader.get_single_node()
@@ -221,7 +233,9 @@ def _parse(text: str, display: str, loader_class: type[yaml.SafeLoader]) -> Docu
     except yaml.MarkedYAMLError as exc:
         raise UserError([_mark_problem(display, exc)]) from None
     except yaml.YAMLError as exc:
-        raise UserError([Problem(display, None, None, f"YAML: {exc}")]) from None
+        raise UserError([Problem(display, None, None, f"YAML: {str(exc)[:200]}")]) from None
+    except RecursionError:
+        raise UserError([Problem(display, None, None, "YAML: nested too deeply to be a state file")]) from None
     finally:
         loader.dispose()
     if builder.problems:

@@ -101,3 +101,11 @@ def test_yaml_1_1_numbers_are_refused_not_guessed(value: str) -> None:
         "and : as other bases); write it in decimal, or quote it if it is text"
     )
     assert yamlsource.parse(f"limit: '{value}'\n", "f.yaml").data == {"limit": value}
+
+
+def test_control_characters_and_deep_nesting_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as caught:
+        yamlsource.parse("apiVersion: reconciler/v1\nkind: Sync\x00Server\n", "f.yaml")
+    assert str(caught.value) == "f.yaml:2:11: YAML: control character U+0000 is not allowed in a state file"
+    with pytest.raises(UserError, match=r"^f.yaml: YAML: nested too deeply to be a state file$"):
+        yamlsource.parse("a: " + "[" * 3000 + "]" * 3000 + "\n", "f.yaml")

@@ -8,6 +8,7 @@ result must still be valid observed state, so a poke cannot damage the file.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from reconciler.errors import UserError
@@ -52,6 +53,6 @@ def _step(node: Any, part: str, where: str) -> Any:
 
 
 def _index(node: list[Any], part: str, where: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
+    if not re.fullmatch(r"[0-9]{1,9}", part) or int(part) >= len(node):  # ASCII digits: '²'.isdigit() is True
         raise UserError(f"sim set: {where}: no item {part!r} (the list has {len(node)})")
     return int(part)
