@@ -74,6 +74,8 @@ def tokenize(text: str) -> list[Token]:
                 j += 1
             if j < n and (text[j].isalpha() or text[j] in "._"):
                 raise ExpressionError(f"not a decimal number at column {i + 1}")
+            if j - i > MAX_NUMBER_DIGITS or not text[i:j].isascii():
+                raise ExpressionError(f"not a member count at column {i + 1}: {text[i:j][:20]}")
             tokens.append(Token("num", text[i:j], i, j))
             i = j
         elif c.isalpha() or c == "_":
@@ -153,9 +155,19 @@ class _Parser:
         raise ExpressionError(f"unexpected {tok.text!r} at column {tok.start + 1}")
 
 
+# Far beyond any rule's expression: longer or deeper ones are refused, not parsed.
+MAX_LENGTH = 10_000
+MAX_NUMBER_DIGITS = 18
+
+
 def parse(text: str) -> Node:
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"longer than {MAX_LENGTH} characters")
     parser = _Parser(text)
-    node = parser.expression()
+    try:
+        node = parser.expression()
+    except RecursionError:
+        raise ExpressionError("nested too deeply") from None
     rest = parser.peek()
     if rest is not None:
         raise ExpressionError(f"unexpected {rest.text!r} at column {rest.start + 1}")

@@ -82,3 +82,16 @@ def test_limit_round_trips_through_any_spacing(old: int, new: int, a: str, b: st
 def test_operators_group_left_to_right_only_by_parentheses() -> None:
     tree = expressions.parse('"a" & [b] & "c"')
     assert tree.kind == "binop" and tree.children[0].kind == "binop"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("(" * 3000 + "1" + ")" * 3000, "nested too deeply"),
+        ("IIF(([memberCount]> " + "9" * 5000 + '),Error("x"),IgnoreThisFlow)', "not a member count at column 21"),
+        ("x" * 20_000, "longer than 10000 characters"),
+    ],
+)
+def test_hostile_expressions_are_expression_errors(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=message):
+        expressions.member_limit(text)

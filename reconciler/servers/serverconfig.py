@@ -14,6 +14,7 @@ parsed: the on-premises connector's (megabytes of schema) is never opened.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,6 +68,8 @@ def _reading(path: Path) -> Iterator[None]:
         raise UserError(f"{path}: not valid XML: {exc}") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    except (LookupError, ValueError) as exc:  # an unknown encoding= in the declaration, and the like
+        raise UserError(f"{path}: not valid XML: {str(exc)[:120]}") from None
 
 
 def _parse(path: Path) -> Element:
@@ -99,8 +102,9 @@ def _bool(text: str, where: Path) -> bool:
 
 
 def _int(text: str, where: Path, what: str) -> int:
-    if not text.lstrip("-").isdigit():
-        raise UserError(f"{where}: {what} {text!r} is not a number")
+    # ASCII digits only: '13²' and '¹' pass str.isdigit() and then fail int().
+    if not re.fullmatch(r"-?[0-9]{1,18}", text):
+        raise UserError(f"{where}: {what} {text[:40]!r} is not a number")
     return int(text)
 
 

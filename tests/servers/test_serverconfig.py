@@ -3,6 +3,7 @@ where shared/fixtures is beside the checkout."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +132,30 @@ def test_us_government_authority_names_the_cloud(tmp_path: Path) -> None:
     folder = _export(tmp_path, MV, CONNECTOR.replace("{kind}", "5"), rule.read_text())
     state = serverconfig.read(folder, "x")
     assert state.server.cloud == "AzureUSGovernment" and state.registry.export_api_version == 2
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("<precedence>139</precedence>", "<precedence>13\u00b2</precedence>", "precedence '13²' is not a number"),
+        ("<precedence>139</precedence>", "<precedence>--139</precedence>", "precedence '--139' is not a number"),
+        ("<version>1</version>", "<version>\u00b9</version>", "version '¹' is not a number"),
+    ],
+)
+def test_hostile_numbers_in_an_export_are_one_line(tmp_path: Path, old: str, new: str, message: str) -> None:
+    folder = tmp_path / "export"
+    shutil.copytree(SIM_EXPORT, folder)
+    rule = folder / "SynchronizationRules" / "SynchronizationRule_{039dcc3a-1513-4c08-b296-0973691e644a}.xml"
+    rule.write_text(rule.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    with pytest.raises(UserError) as caught:
+        serverconfig.read(folder, "x")
+    assert str(caught.value) == f"{rule}: {message}"
+
+
+def test_an_unknown_xml_encoding_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    shutil.copytree(SIM_EXPORT, folder)
+    mv = folder / "GlobalSettings" / "MV.xml"
+    mv.write_bytes(b"<?xml version='1.0' encoding='x-nonsense'?>\n" + mv.read_bytes())
+    with pytest.raises(UserError, match=r"MV.xml: not valid XML"):
+        serverconfig.read(folder, "x")
