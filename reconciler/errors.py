@@ -15,6 +15,10 @@ EXIT_CHANGES = 2
 EXIT_INTERRUPTED = 130
 
 
+# The longest problem message shown whole.
+MAX_MESSAGE = 2000
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with the input, located where we know where."""
@@ -30,7 +34,10 @@ class Problem:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {self.message}" if where else self.message
+        message = self.message
+        if len(message) > MAX_MESSAGE:  # a value echoed whole could make a line of megabytes
+            message = f"{message[:MAX_MESSAGE]}… ({len(message)} characters)"
+        return f"{where}: {message}" if where else message
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line or 0, self.column or 0, self.message)

@@ -9,6 +9,7 @@ source, and duplicate keys, which JSON readers silently resolve, are refused.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from reconciler.errors import UserError
@@ -30,6 +31,25 @@ class _Duplicate(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
+
+
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _no_lone_surrogates(value: Any, source: str) -> None:
+    """A \\udc00 escape alone is no character: it could never be written back as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UserError(f"{source}: not valid JSON: a string holds a lone surrogate (\\ud800-\\udfff)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_lone_surrogates(key, source)
+            _no_lone_surrogates(item, source)
+    elif isinstance(value, list):
+        for item in value:
+            _no_lone_surrogates(item, source)
 
 
 def _depth(text: str) -> int:
@@ -66,7 +86,10 @@ def loads(text: str, source: str) -> Any:
     if _depth(text) > MAX_DEPTH:
         raise UserError(f"{source}: not valid JSON: nested more than {MAX_DEPTH} levels deep")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        value = json.loads(text, object_pairs_hook=_no_duplicates)
+        if SURROGATE_ESCAPE.search(text):
+            _no_lone_surrogates(value, source)
+        return value
     except json.JSONDecodeError as exc:
         raise UserError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except _Duplicate as exc:

@@ -144,3 +144,12 @@ def test_a_name_with_a_line_break_is_not_a_name(run: Run, tmp_path: Path) -> Non
     state.write_text(text.replace("name: v2-100k", 'name: "v2-100k\\n"'), encoding="utf-8")
     result = run("validate", str(state))
     assert result.code == 1 and "metadata.name: 'v2-100k\\n' is not valid" in result.err
+
+
+def test_a_huge_value_is_not_echoed_whole(run: Run, tmp_path: Path) -> None:
+    state = tmp_path / "x.yaml"
+    text = (CASES / "valid" / "v2-100k.yaml").read_text(encoding="utf-8")
+    state.write_text(text.replace("name: v2-100k", "name: " + "x" * 900_000), encoding="utf-8")
+    result = run("validate", str(state))
+    assert result.code == 1
+    assert all(len(line) < 2_300 for line in result.err_lines) and "characters)" in result.err

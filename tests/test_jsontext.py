@@ -43,3 +43,9 @@ def test_any_text_as_a_snapshot_is_a_state_or_a_user_error(text: str) -> None:
     # Any other exception fails the test: a snapshot is read, or refused in one line.
     with contextlib.suppress(UserError):
         observed.loads(text, "snapshot.json")
+
+
+def test_a_lone_surrogate_is_one_line_and_a_pair_is_a_character() -> None:
+    with pytest.raises(UserError, match=r"^f.json: not valid JSON: a string holds a lone surrogate"):
+        jsontext.loads('{"name": "\\udc00"}', "f.json")
+    assert jsontext.loads('{"name": "\\ud83d\\ude00"}', "f.json") == {"name": "\U0001f600"}

@@ -41,7 +41,11 @@ def _confirm_with(yes: bool) -> Callable[[Plan], bool]:
             return True
         if not sys.stdin.isatty():
             raise UserError(f"{the_plan.server}: apply changes a server; confirm with --yes when not run interactively")
-        answer = input(f"Apply {len(the_plan.actions)} action(s) to {the_plan.server}? Only 'yes' proceeds: ")
+        try:
+            answer = input(f"Apply {len(the_plan.actions)} action(s) to {the_plan.server}? Only 'yes' proceeds: ")
+        except EOFError:  # Ctrl-D, or the input closed: no answer is not a yes
+            print()
+            return False
         return answer.strip() == "yes"
 
     return confirm

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from reconciler import builds, files
 from reconciler.desired import DesiredState
-from reconciler.errors import UserError
+from reconciler.errors import Refused, UserError
 from reconciler.observed import ObservedState
 from reconciler.servers import snapshot
 from reconciler.servers.protocol import Server
@@ -83,7 +83,11 @@ class SimTarget(_Files):
         server = SimulatedServer(self.path_for(desired.name))
         if not server.file.exists():
             state = defaults.new_server(desired.name, builds.CURRENT_VERSION, desired.cloud, desired.connector_name)
-            server.create(state, replace=False)
+            try:
+                server.create(state, replace=False)
+            except Refused:
+                if not server.file.exists():
+                    raise  # another process's first use made it in between: that one is used
         return server
 
     def observe_existing(self, name: str | None) -> ObservedState:

@@ -344,3 +344,17 @@ def test_out_never_replaces_a_file_that_is_not_a_saved_plan(run: Run, tmp_path: 
     assert state.read_bytes() == before
     assert run("plan", str(state), "--out", "plan.json").code == 0
     assert run("plan", str(state), "--out", "plan.json").code == 0  # a saved plan is replaced
+
+
+def test_no_answer_at_the_prompt_is_not_a_yes(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-D at the prompt, or a closed input, gave a traceback."""
+    init(run, "contoso-aadc01", "1.6.2.4")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+
+    def closed(_prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", closed)
+    result = run("apply", CONTOSO)
+    assert result.code == 0 and "contoso-aadc01: not applied" in result.out
+    assert sim("contoso-aadc01").observe().registry.export_api_version is None
