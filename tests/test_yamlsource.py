@@ -109,3 +109,8 @@ def test_control_characters_and_deep_nesting_are_one_line(tmp_path: Path) -> Non
     assert str(caught.value) == "f.yaml:2:11: YAML: control character U+0000 is not allowed in a state file"
     with pytest.raises(UserError, match=r"^f.yaml: YAML: nested too deeply to be a state file$"):
         yamlsource.parse("a: " + "[" * 3000 + "]" * 3000 + "\n", "f.yaml")
+
+
+def test_a_number_of_thousands_of_digits_is_one_line() -> None:
+    with pytest.raises(UserError, match=r"^f.yaml:1:8: YAML: a number of 5000 digits is not one a state file holds$"):
+        yamlsource.parse("limit: " + "9" * 5000 + "\n", "f.yaml")
