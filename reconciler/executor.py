@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -140,11 +141,16 @@ class Executor:
             return
         try:
             self.server.set_sync_cycle_enabled(True)
+        except KeyboardInterrupt:  # a second Ctrl-C while turning it back on
+            self.restore_error = "the scheduler could not be restored (interrupted) and is still disabled"
+            raise
         except (UserError, OSError) as exc:
             self.restore_error = f"the scheduler could not be restored and is still disabled: {exc}"
-            self.journal.record("scheduler-restore-failed", self.run_id, error=str(exc))
+            with contextlib.suppress(OSError):  # a full disk may refuse the journal line too
+                self.journal.record("scheduler-restore-failed", self.run_id, error=str(exc))
             return
-        self.journal.record("scheduler-restored", self.run_id, scheduler=True)
+        with contextlib.suppress(OSError):
+            self.journal.record("scheduler-restored", self.run_id, scheduler=True)
 
     def _keep_scheduler_off(self, why: str) -> None:
         self.restore_error = (
@@ -152,7 +158,8 @@ class Executor:
             "run reconcile again to finish the change, and it turns the scheduler back on"
         )
         # Deliberately off: the next run plans the rest of the change and the scheduler with it.
-        self.journal.record("scheduler-kept-off", self.run_id, reason=why)
+        with contextlib.suppress(OSError):
+            self.journal.record("scheduler-kept-off", self.run_id, reason=why)
 
     def _observe_quietly(self) -> ObservedState | None:
         try:

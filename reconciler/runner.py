@@ -174,11 +174,27 @@ def apply_one(
         was_enabled = True if history.died_with_scheduler_disabled else None
         try:
             steps = runner.run(the_plan, scheduler_was_enabled=was_enabled)
-        except UserError as exc:
-            if runner.restore_error:
-                raise UserError([*exc.problems, *UserError(f"{name}: {runner.restore_error}").problems]) from None
-            raise
+        except (UserError, OSError, KeyboardInterrupt) as exc:
+            if not runner.restore_error:
+                raise
+            # Every way a run can stop with the scheduler off says so, and how to turn it back on.
+            off = f"{name}: {runner.restore_error}; {RESTORE_HINT.format(state=state_file.path)}"
+            if isinstance(exc, KeyboardInterrupt):
+                raise KeyboardInterrupt(off) from None
+            first = exc.problems if isinstance(exc, UserError) else (Problem("", None, None, _os_error(exc)),)
+            raise UserError([*first, Problem("", None, None, off)]) from None
         return Applied(the_plan, notes, steps)
+
+
+RESTORE_HINT = (
+    "`reconciler reconcile {state}` finishes the change and turns it on "
+    "(or, on the server: Set-ADSyncScheduler -SyncCycleEnabled $true)"
+)
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 def apply_result(state_file: StateFile, options: RunOptions, review: Review, saved: Plan | None = None) -> ServerResult:
