@@ -204,6 +204,8 @@ def apply_result(state_file: StateFile, options: RunOptions, review: Review, sav
         applied = apply_one(state_file, options, review.confirm, saved, review.show)
     except UserError as exc:
         return ServerResult(name, state_file.path, problems=exc.problems)
+    except Exception as exc:  # a bug of ours on one server: the other servers still run
+        return ServerResult(name, state_file.path, problems=(internal_error(exc),))
     review.done(applied)
     converged = not applied.plan.actions
     if applied.plan.actions and applied.confirmed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -153,3 +154,35 @@ def test_a_huge_value_is_not_echoed_whole(run: Run, tmp_path: Path) -> None:
     result = run("validate", str(state))
     assert result.code == 1
     assert all(len(line) < 2_300 for line in result.err_lines) and "characters)" in result.err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/zero are POSIX")
+def test_a_state_file_that_is_a_fifo_or_a_link_to_a_device_is_refused_not_read(run: Run, tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.yaml"
+    zero.symlink_to("/dev/zero")
+    result = run("validate", str(fifo), str(zero))
+    assert result.code == 1
+    assert result.err_lines == [
+        f"{fifo}: is not a regular file (a FIFO, device or socket); only a regular file is read or written here",
+        f"{zero}: is not a regular file (a FIFO, device or socket); only a regular file is read or written here",
+    ]
+
+
+def test_a_wait_timeout_from_the_environment_is_finite(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECONCILER_WAIT_TIMEOUT", "nan")
+    result = run("apply", str(STATES / "contoso-aadc01.yaml"), "--yes")
+    assert result.err == "RECONCILER_WAIT_TIMEOUT: 'nan' is not a finite, non-negative number of seconds\n"
+
+
+def test_a_report_written_by_windows_powershell_is_read(run: Run, tmp_path: Path) -> None:
+    """Windows PowerShell 5.1's > writes UTF-16: `reconciler plan ... > plan.json` on a server."""
+    target = f"sim:{tmp_path}/"
+    assert run("sim", "init", "--target", target, "--name", "contoso-aadc01", "--version", "1.6.2.4").code == 0
+    plan = run("plan", str(STATES / "contoso-aadc01.yaml"), "--target", target, "--output", "json")
+    utf16 = tmp_path / "plan-utf16.json"
+    utf16.write_bytes(plan.out.encode("utf-16"))
+    result = run("report", str(utf16), "--output", "text")
+    assert result.code == 0, result.err
+    assert result.out.startswith("contoso-aadc01 (version 1.6.2.4)")

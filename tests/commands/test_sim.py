@@ -156,3 +156,10 @@ def test_a_name_never_points_outside_the_simulator_folder(run: Run, tmp_path: Pa
     result = run("sim", "init", "--from", str(snapshot))
     assert result.code == 1 and "is not a server name" in result.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["snap.json", "snap.json.lock"]
+
+
+def test_sim_set_with_a_huge_number_is_one_line(run: Run, tmp_path: Path) -> None:
+    target = f"sim:{tmp_path / 'a.json'}"
+    run("sim", "init", "--target", target, "--name", "a")
+    result = run("sim", "set", "--target", target, "groups.0.memberCount=" + "9" * 5000)
+    assert result.code == 1 and "Traceback" not in result.err and len(result.err_lines) >= 1

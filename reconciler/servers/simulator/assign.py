@@ -20,7 +20,7 @@ def parse(assignment: str) -> tuple[list[str], Any]:
         raise UserError(f"sim set: expected KEY=VALUE, got {assignment!r}")
     try:
         value = json.loads(raw)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or a number of thousands of digits: the text itself
         value = raw
     return key.strip().split("."), value
 
