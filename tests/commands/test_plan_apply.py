@@ -358,3 +358,19 @@ def test_no_answer_at_the_prompt_is_not_a_yes(run: Run, monkeypatch: pytest.Monk
     result = run("apply", CONTOSO)
     assert result.code == 0 and "contoso-aadc01: not applied" in result.out
     assert sim("contoso-aadc01").observe().registry.export_api_version is None
+
+
+def test_parallel_first_uses_of_a_simulated_server_all_succeed(tmp_path: Path) -> None:
+    """Four plans at once on a server that does not exist yet raced ("exists already")."""
+    argv = [sys.executable, "-m", "reconciler", "plan", str(Path(FABRIKAM).resolve()), "--target", "sim:sims/"]
+    procs = [
+        subprocess.Popen(
+            argv, cwd=tmp_path, env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    results = [(p.wait(60), p.communicate()[1]) for p in procs]
+    # Each refuses the same way (a 2.x server needs a precedence for 50,000), none races the creation.
+    assert all("exists already" not in err and "Traceback" not in err for _, err in results), results
+    assert all(code == 1 and "rulePrecedence is needed" in err for code, err in results), results
+    assert (tmp_path / "sims" / "fabrikam-aadc01.json").is_file()
