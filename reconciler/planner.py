@@ -20,6 +20,7 @@ from reconciler import (
     inforce,
     limitrules,
     observed,
+    plans,
     provisioning,
     syncrules,
     views,
@@ -56,7 +57,7 @@ def _goal(desired: DesiredState, state: ObservedState, found: InForce, options: 
         if cycle is not None and cycle.has_real_errors:
             real = ", ".join(f"{e.type} x{e.count}" for e in cycle.export_errors if not e.informational)
             warnings.append(
-                f"rollout: the limit stays at {current}: the last sync cycle had export errors ({real}); "
+                f"{plans.HELD} {current}: the last sync cycle had export errors ({real}); "
                 "fix them, run a sync cycle, then reconcile again"
             )
             limit = current

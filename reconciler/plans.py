@@ -13,6 +13,8 @@ from reconciler.diff import DiffItem
 from reconciler.errors import UserError
 
 FORMAT_VERSION = 1
+# How a plan's warning starts when a staged rollout holds the limit (the planner writes it).
+HELD = "rollout: the limit stays at"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,12 @@ class Plan:
     # writes, as planned from what was observed). Not part of the JSON plan: apply builds the
     # rule again from the server as it finds it.
     script: ScriptContext = field(default=ScriptContext(), compare=False)
+
+    @property
+    def held(self) -> bool:
+        """Nothing to do this run, yet short of the desired state: a staged rollout holds the limit
+        (docs/commands.md#exit-codes: that is exit 2 with --detailed-exitcode, not "in sync")."""
+        return not self.actions and any(w.startswith(HELD) for w in self.warnings)
 
 
 def digest_of(data: Any) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem
 from reconciler.plans import Plan
 
-STATUSES = ("in-sync", "changes", "failed")
+STATUSES = ("in-sync", "changes", "held", "failed")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class ServerResult:
     def status(self) -> str:
         if self.problems:
             return "failed"
+        if self.plan is not None and self.plan.held:
+            return "held"
         return "changes" if self.plan is not None and self.plan.actions else "in-sync"
 
 
@@ -42,7 +44,11 @@ def counts(results: Iterable[ServerResult]) -> dict[str, int]:
 def summary(results: Sequence[ServerResult], changes: str = "with changes") -> str:
     found = counts(results)
     noun = "server" if len(results) == 1 else "servers"
-    return f"{len(results)} {noun}: {found['in-sync']} in sync, {found['changes']} {changes}, {found['failed']} failed"
+    held = f", {found['held']} held by a staged rollout" if found["held"] else ""
+    return (
+        f"{len(results)} {noun}: {found['in-sync']} in sync, {found['changes']} {changes}{held}, "
+        f"{found['failed']} failed"
+    )
 
 
 def exit_code(results: Iterable[ServerResult], detailed: bool) -> int:
@@ -50,4 +56,5 @@ def exit_code(results: Iterable[ServerResult], detailed: bool) -> int:
     statuses = {r.status for r in results}
     if "failed" in statuses:
         return EXIT_ERROR
-    return EXIT_CHANGES if detailed and "changes" in statuses else EXIT_OK
+    # A held rollout is short of the desired state: drift, not "nothing to do".
+    return EXIT_CHANGES if detailed and statuses & {"changes", "held"} else EXIT_OK

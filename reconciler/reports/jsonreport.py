@@ -17,6 +17,8 @@ def report(outcomes: Sequence[ServerResult]) -> str:
     counts = results.counts(outcomes)
     summary = {"servers": len(outcomes), "inSync": counts["in-sync"], "withChanges": counts["changes"],
                "failed": counts["failed"]}  # fmt: skip
+    if counts["held"]:
+        summary["held"] = counts["held"]
     entries = [
         {
             "server": o.server,

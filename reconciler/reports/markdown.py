@@ -13,7 +13,7 @@ from reconciler.results import ServerResult
 # A server's details longer than this many lines are folded away in a pull request.
 FOLD_AFTER_LINES = 12
 
-_STATUS = {"in-sync": "in sync", "changes": "changes", "failed": "**failed**"}
+_STATUS = {"in-sync": "in sync", "changes": "changes", "held": "**held** (rollout)", "failed": "**failed**"}
 
 
 def _text_cell(text: str) -> str:
@@ -25,7 +25,7 @@ def _cell(value: Any) -> str:
 
 
 def plan_markdown(p: Plan, heading: str = "###") -> str:
-    status = f"{len(p.actions)} action(s)" if p.actions else "in sync"
+    status = f"{len(p.actions)} action(s)" if p.actions else "held by a staged rollout" if p.held else "in sync"
     out = [f"{heading} `{p.server}`: {status}\n", f"Observed version {p.observed_version}.\n"]
     if p.changes and p.actions:
         out.append("| setting | observed | desired |\n| --- | --- | --- |")

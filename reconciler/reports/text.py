@@ -14,7 +14,9 @@ _SIGN = {"add": "+", "remove": "-", "change": "~"}
 
 def plan_text(p: Plan) -> str:
     lines = [f"{p.server} (version {p.observed_version})"]
-    if not p.actions:
+    if p.held:
+        lines.append("  No changes this run: a staged rollout holds the limit below the desired one (see below).")
+    elif not p.actions:
         lines.append("  No changes: the server matches its desired state.")
     else:
         lines.append("  Changes:")

@@ -374,3 +374,21 @@ def test_parallel_first_uses_of_a_simulated_server_all_succeed(tmp_path: Path) -
     assert all("exists already" not in err and "Traceback" not in err for _, err in results), results
     assert all(code == 1 and "rulePrecedence is needed" in err for code, err in results), results
     assert (tmp_path / "sims" / "fabrikam-aadc01.json").is_file()
+
+
+def test_a_held_rollout_is_not_in_sync(run: Run) -> None:
+    """With export errors in the last cycle the rollout holds the limit: that is short of the desired
+    state (exit 2 with --detailed-exitcode), never "the server matches"."""
+    init(run, "contoso-aadc01", "1.6.2.4")
+    assert run("reconcile", CONTOSO).code == 0  # the first step, to 75,000
+    errors = '[{"type": "sync-rule-error-function-triggered", "count": 2}]'
+    cycle = '{"result": "completed-sync-errors", "exportErrors": ' + errors + ', "kind": "delta"}'
+    assert run("sim", "set", "--name", "contoso-aadc01", f"lastSyncCycle={cycle}").code == 0
+    result = run("plan", CONTOSO, "--detailed-exitcode")
+    assert result.code == 2
+    assert "  No changes this run: a staged rollout holds the limit below the desired one (see below)." in result.out
+    assert "the server matches" not in result.out
+    assert "Warning: rollout: the limit stays at 75000" in result.out
+    markdown = run("plan", CONTOSO, str(FABRIKAM), "--output", "markdown")
+    assert "| `contoso-aadc01` | **held** (rollout) | 0 |" in markdown.out
+    assert "1 held by a staged rollout" in markdown.out
