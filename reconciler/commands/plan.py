@@ -59,7 +59,9 @@ def plan(
     if output == "powershell" and len(outcomes) != 1:
         raise UserError(f"--output powershell writes one server's script; {len(outcomes)} state files were given")
     plans = [o.plan for o in outcomes if o.plan is not None]
-    if plans or len(outcomes) > 1:
+    # A program reading JSON or Markdown always gets a document: one refused server, or a shard
+    # with none, is a fleet document saying so, not zero bytes.
+    if plans or len(outcomes) > 1 or output in ("json", "markdown"):
         sys.stdout.write(reports.reporter(output)(outcomes))
     if out is not None and plans:
         save(plans[0], out)

@@ -42,8 +42,9 @@ def report(files: list[str], output: str, detailed_exitcode: bool) -> int:
         except UserError as exc:
             problems += exc.problems
             continue
-        if not text.strip():
-            continue  # a shard with no servers writes nothing
+        if not text.strip():  # plan always writes a document, even for a shard with no servers
+            problems.append(Problem(name, None, None, "empty: not a plan report (did its plan run fail?)"))
+            continue
         try:
             outcomes += _outcomes(jsontext.loads(text, name), name)
         except (UserError, KeyError, TypeError) as exc:

@@ -10,7 +10,7 @@ import pytest
 from reconciler import adopt, observed
 from reconciler.servers import targets
 from reconciler.servers.simulator import defaults
-from tests.support import Run
+from tests.support import STATES, Run
 
 
 def P(*parts: str) -> str:
@@ -185,3 +185,19 @@ def test_reconcile_a_fleet_side_by_side_staging_first(
     assert result.out.endswith("6 servers: 0 in sync, 6 changed, 0 failed\n")
     again = run("plan", "fleet", "--detailed-exitcode")
     assert again.code == 0 and again.out.endswith("6 servers: 6 in sync, 0 with changes, 0 failed\n")
+
+
+def test_json_of_one_refused_server_is_a_document_and_an_empty_report_is_an_error(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    fabrikam = str(STATES / "fabrikam-aadc01-v1.yaml")  # refused on a new 2.x simulator: no precedence
+    result = run("plan", fabrikam, "--output", "json")
+    assert result.code == 1
+    document = json.loads(result.out)
+    assert document["summary"]["failed"] == 1 and document["servers"][0]["status"] == "failed"
+    empty = tmp_path / "plan-2.json"
+    empty.write_text("", encoding="utf-8")
+    merged = run("report", str(empty))
+    assert merged.code == 1
+    assert merged.err == f"{empty}: empty: not a plan report (did its plan run fail?)\n"
