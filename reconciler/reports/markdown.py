@@ -47,7 +47,10 @@ def report(outcomes: Sequence[ServerResult]) -> str:
     table = ["| server | status | actions |", "| --- | --- | --- |"]
     for o in outcomes:
         actions = len(o.plan.actions) if o.plan is not None else ""
-        table.append(f"| `{o.server}` | {_STATUS[o.status]} | {actions} |")
+        status = _STATUS[o.status]
+        if o.plan is not None and o.plan.impact.groups_to_delete:  # never only inside the folded details
+            status += f", **deletes {len(o.plan.impact.groups_to_delete)} group(s)**"
+        table.append(f"| `{o.server}` | {status} | {actions} |")
     blocks = [f"## ADSync Reconciler: {results.summary(outcomes)}", "\n".join(table)]
     for o in outcomes:
         if o.status == "in-sync":

@@ -201,3 +201,21 @@ def test_json_of_one_refused_server_is_a_document_and_an_empty_report_is_an_erro
     merged = run("report", str(empty))
     assert merged.code == 1
     assert merged.err == f"{empty}: empty: not a plan report (did its plan run fail?)\n"
+
+
+def test_the_markdown_table_shows_deletions(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    rollback = tmp_path / "contoso-aadc01.yaml"
+    text = (STATES / "contoso-aadc01.yaml").read_text(encoding="utf-8").split("  rollout:")[0]
+    text = text.replace("export: 2", "export: 1").replace("import: 2", "import: 1")
+    text = text.replace("groupMemberLimit: 100000", "groupMemberLimit: 50000")
+    rollback.write_text(text.replace("  rulePrecedence: 90\n", "").replace("  writeupRulePrecedence: 89", ""))
+    assert run("sim", "init", "--name", "contoso-aadc01", "--version", "1.6.2.4").code == 0
+    big = tmp_path / "big.yaml"
+    big.write_text((STATES / "contoso-aadc01.yaml").read_text(encoding="utf-8").split("  rollout:")[0])
+    assert run("reconcile", str(big)).code == 0
+    assert run("sim", "cycle", "--name", "contoso-aadc01", "--full").code == 0
+    result = run("plan", str(rollback), str(STATES / "fabrikam-aadc01-v1.yaml"), "--output", "markdown",
+                 "--allow-group-deletion")  # fmt: skip
+    row = next(line for line in result.out.splitlines() if line.startswith("| `contoso-aadc01`"))
+    assert "**deletes 1 group(s)**" in row
