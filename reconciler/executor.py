@@ -119,6 +119,7 @@ class Executor:
                 # The version the plan was made for: an upgrade during the run is drift for the next.
                 observedVersion=first.server.version,
                 memberLimit=syncrules.effective_limit(last) if last else None,
+                memberLimitBefore=syncrules.effective_limit(first),
             )
         return outcomes
 

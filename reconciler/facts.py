@@ -13,6 +13,9 @@ V1_MEMBER_LIMIT = 50_000
 V2_MEMBER_LIMIT = 250_000
 # V2 page: 15,000 members where the tenant has no verified DNS domain.
 UNVERIFIED_DOMAIN_MEMBER_LIMIT = 15_000
+# Scheduler page (how-to-connect-sync-feature-scheduler): a sync cycle every 30 minutes by default;
+# Get-ADSyncScheduler's CurrentlyEffectiveSyncCycleInterval is a TimeSpan, e.g. 00:30:00.
+DEFAULT_SYNC_CYCLE_INTERVAL_SECONDS = 30 * 60
 
 # V2 page, "Prerequisites": the custom rule's precedence is in 1-99 (lower number wins).
 CUSTOM_PRECEDENCE_MIN = 1

@@ -28,6 +28,9 @@ class History:
     died_with_scheduler_disabled: str | None  # run id of a run that died after disabling the scheduler
     last_applied_version: str | None  # observed version at the end of the last successful run
     proven_limit: int | None  # the highest member limit a successful run has left in force
+    # When the last successful run that raised the limit in force ended (ISO 8601): a staged
+    # rollout's next step waits for a sync cycle that ended after it.
+    last_raise_at: str | None = None
 
 
 class Journal:
@@ -82,6 +85,7 @@ class Journal:
         died: str | None = None
         applied: str | None = None
         proven: int | None = None
+        raised_at: str | None = None
         for run, events in runs.items():  # runs of one server never overlap: apply holds its lock
             end = next((e for e in events if e.get("event") == "run-end"), None)
             if end is None:
@@ -92,10 +96,18 @@ class Journal:
             died = None  # a later run that finished re-planned, and so restored the scheduler
             if end.get("result") == "success":
                 applied = end.get("observedVersion")
-                limit = end.get("memberLimit")
-                if isinstance(limit, int) and not isinstance(limit, bool):
+                limit = _integer(end.get("memberLimit"))
+                if limit is not None:
+                    # Journals before 0.2 do not say the limit a run started from: the best before it.
+                    before = _integer(end.get("memberLimitBefore"))
+                    if limit > (before if before is not None else proven or 0):
+                        raised_at = str(end.get("time"))
                     proven = max(proven or 0, limit)
-        return History(died, applied, proven)
+        return History(died, applied, proven, raised_at)
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _scheduler_left(entry: dict[str, Any]) -> bool | None:

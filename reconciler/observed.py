@@ -151,6 +151,9 @@ class SyncCycleResult:
     result: str = prop("result")
     export_errors: tuple[ExportError, ...] = prop("exportErrors")
     kind: str | None = prop("kind", optional=True, default=None)
+    # When the cycle ended (ISO 8601): a staged rollout steps again only after a cycle that ended
+    # after its previous step. Snapshots written before it existed leave it out.
+    ended_at: str | None = prop("endedAt", optional=True, default=None)
 
     @property
     def has_real_errors(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from reconciler import (
     actions,
@@ -20,8 +20,8 @@ from reconciler import (
     inforce,
     limitrules,
     observed,
-    plans,
     provisioning,
+    rollout,
     syncrules,
     views,
 )
@@ -43,34 +43,15 @@ class Options:
     # The highest limit a successful run left in force (journal): a staged rollout climbs back to
     # it at once after an upgrade reset it, and steps only beyond it.
     proven_limit: int | None = None
+    # When the last run that raised the limit ended (journal): the next rollout step waits for a
+    # sync cycle after it. `now` is when the plan is made (the current time when not given).
+    last_raise_at: str | None = None
+    now: datetime | None = None
 
 
 def _goal(desired: DesiredState, state: ObservedState, found: InForce, options: Options, warnings: list[str]) -> Goal:
-    """The limit this run aims for: the desired one, or one rollout step towards it."""
-    current = found.member_limit
-    if current is not None and options.proven_limit is not None:
-        current = max(current, min(options.proven_limit, desired.group_member_limit))
-    limit = desired.group_member_limit
-    step = desired.max_limit_increase
-    if step is not None and current is not None and limit > current:
-        cycle = state.last_sync_cycle
-        if cycle is not None and cycle.has_real_errors:
-            real = ", ".join(f"{e.type} x{e.count}" for e in cycle.export_errors if not e.informational)
-            warnings.append(
-                f"{plans.HELD} {current}: the last sync cycle had export errors ({real}); "
-                "fix them, run a sync cycle, then reconcile again"
-            )
-            limit = current
-        else:
-            if cycle is None:
-                warnings.append("rollout: no sync cycle recorded, so its export errors could not be checked")
-            if current + step < limit:
-                warnings.append(
-                    f"rollout: raising the limit to {current + step}, not {limit}, this run "
-                    f"(rollout.maxLimitIncrease {step}); later runs go on"
-                )
-                limit = current + step
-    return Goal(limit=limit)
+    pace = rollout.Pace(options.proven_limit, options.last_raise_at, options.now)
+    return Goal(limit=rollout.aim(desired, state, found.member_limit, pace, warnings))
 
 
 def _refusals(desired: DesiredState, state: ObservedState, goal: Goal, found: InForce) -> list[str]:

@@ -64,7 +64,9 @@ def _journal(name: str, options: RunOptions) -> Journal:
 
 def _make_plan(state_file: StateFile, current: observed.ObservedState, options: RunOptions, history: History) -> Plan:
     planner_options = planner.Options(
-        allow_group_deletion=options.allow_group_deletion, proven_limit=history.proven_limit
+        allow_group_deletion=options.allow_group_deletion,
+        proven_limit=history.proven_limit,
+        last_raise_at=history.last_raise_at,
     )
     return planner.make_plan(state_file.state, current, desired_digest(state_file), planner_options)
 

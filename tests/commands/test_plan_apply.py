@@ -110,6 +110,12 @@ def test_detailed_exitcode(run: Run) -> None:
     init(run, "contoso-aadc01", "1.6.2.4")
     assert run("plan", CONTOSO, "--detailed-exitcode").code == 2
     assert run("reconcile", CONTOSO).code == 0
+    # The runbook: raise, watch a sync cycle, raise again. Back to back, the second step waits.
+    held = run("plan", CONTOSO, "--detailed-exitcode")
+    assert held.code == 2
+    assert "rollout: the limit stays at 75000: no sync cycle has completed since the last step" in held.out
+    assert run("reconcile", CONTOSO).code == 0
+    assert run("sim", "cycle", "--name", "contoso-aadc01").code == 0
     run("reconcile", CONTOSO)  # the second rollout step: 75,000 then 100,000
     result = run("plan", CONTOSO, "--detailed-exitcode")
     assert (result.code, result.out) == (
@@ -248,6 +254,7 @@ def test_busy_server_times_out_and_nothing_changes(run: Run, monkeypatch: pytest
 def test_drift_after_upgrade_is_named_and_re_applied(run: Run) -> None:
     init(run, "contoso-aadc01", "1.5.30.0")
     run("reconcile", CONTOSO)
+    run("sim", "cycle", "--name", "contoso-aadc01")  # the rollout's next step waits for a cycle
     run("reconcile", CONTOSO)
     run("sim", "upgrade", "--name", "contoso-aadc01", "--to", "1.6.4.0")
     result = run("reconcile", CONTOSO)
@@ -321,6 +328,11 @@ def test_reconcile_watch_heals_an_upgrade_and_stops_on_ctrl_c(run: Run, tmp_path
         lines = journal.read_text().splitlines() if journal.exists() else []
         return syncrules.effective_limit(server.observe()) == 100000 and bool(lines) and '"run-end"' in lines[-1]
 
+    def stepped() -> bool:  # the rollout's first step; the next one waits for a sync cycle
+        return syncrules.effective_limit(server.observe()) == 75000
+
+    wait_for(stepped)
+    server.run_cycle(full=False)
     wait_for(settled)
     server.upgrade("1.6.4.0")  # the 1.6 known issue: back to 50,000
     wait_for(settled)

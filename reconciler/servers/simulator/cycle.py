@@ -11,6 +11,7 @@ staging server exports nothing, so it reports no export errors either.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timezone
 
 from reconciler import expressions, facts, inforce, provisioning
 from reconciler.observed import ConnectorOverride, ExportError, Group, ObservedState, SyncCycleResult
@@ -42,6 +43,7 @@ def run_cycle(state: ObservedState, full: bool) -> ObservedState:
         result="completed-sync-errors" if outcome.over_limit and not staging else "success",
         export_errors=tuple(errors),
         kind="full" if full else "delta",
+        ended_at=clock(),
     )
     overrides = tuple(ConnectorOverride(o.connector_name, False, False) for o in state.connector_overrides)
     scheduler = dataclasses.replace(state.scheduler, next_sync_cycle_policy_type="Delta")
@@ -51,3 +53,8 @@ def run_cycle(state: ObservedState, full: bool) -> ObservedState:
         connector_overrides=overrides,
         scheduler=scheduler,
     )
+
+
+def clock() -> str:
+    """When a cycle ends: now, to the millisecond (a rollout compares it with its last step)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -3,7 +3,7 @@
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:bec94574300a9a218edfbc039274d2d6d82d8932467f2c7bd21fd0b94051c6fc
-    Observed state sha256:473a295914a5dd4974c05a30b5efde7f7ead98ad2e2f921f39c84ea7e4041e95
+    Observed state sha256:bfb8639009f86506ade196d0429f4137fbb3d9db4dd7bd9d746691292c155398
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

@@ -3,7 +3,7 @@
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:ef390a3b063523ec93a84f4f0a82d8b4d4fc8c8599712182af50a6ec9fe9442c
-    Observed state sha256:f92d611ccb467e93d28965c798fa0e0c71494bce8036921db9d19307db832e67
+    Observed state sha256:7c00a2a0c05d03c848f21ca115eedd306a995bea5cb8a258080eda456245f8f9
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

@@ -3,7 +3,7 @@
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 2.4.18.0).
     Desired state sha256:dd77bb5371b3960dd7d5f3a7804f719ba6b139a836b0475973fdb7efbfbc800f
-    Observed state sha256:01e299805dcf04f455bd63297135a9b7af893d01a19422746e4ef54c581a6829
+    Observed state sha256:0df43b226d72cfc52eea83fb265acca07eb78ae4f6e491a3b7cc144df3c6284d
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

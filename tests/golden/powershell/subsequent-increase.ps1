@@ -3,7 +3,7 @@
 <#
     ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:2cfd97c30489a4b4b40461fe486a1d07d8a12f25feadc19edbe3e3c0cf7a1080
-    Observed state sha256:ae8d484f64b8bfa0ae7d93c4db44be2c3f76f72e798477907e32f548928f93d2
+    Observed state sha256:675a5cbcc9bda8fa83536f1f61757b574bf9e6c31c6aa010aa3152cdf1bf2d46
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
