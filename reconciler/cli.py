@@ -10,6 +10,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from reconciler import __version__, builds, fleet, reports, runner
 from reconciler.actions import DEFAULT_WAIT_TIMEOUT
@@ -55,16 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="PLAN.json", help="save the plan for `apply --plan`")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
-    waiting.add_argument(
-        "--wave",
-        choices=fleet.WAVES,
-        help="only staging servers, or only active ones (default: staging first, then active)",
-    )
-    p = sub.add_parser("apply", parents=[server, waiting], help="plan (or take a saved plan) and carry it out")
-    p.add_argument("--plan", dest="plan_file", metavar="PLAN.json", help="a plan saved with `plan --out`")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p = sub.add_parser("reconcile", parents=[server, waiting], help="plan and apply in one, optionally again and again")
-    p.add_argument("--watch", type=_seconds, metavar="SECONDS", help="repeat every SECONDS until stopped (Ctrl-C)")
+    _add_apply_commands(sub, server, waiting)
 
     p = sub.add_parser("report", help="merge plan reports (--output json of each shard) into one")
     p.add_argument("files", nargs="+", metavar="PLAN.json")
@@ -97,6 +89,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sim_sub.add_parser("set", parents=[common], help="set values: KEY=VALUE with KEY a dotted path")
     p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     return parser
+
+
+def _add_apply_commands(sub: Any, server: argparse.ArgumentParser, waiting: argparse.ArgumentParser) -> None:
+    waiting.add_argument(
+        "--wave",
+        choices=fleet.WAVES,
+        help="only staging servers, or only active ones (default: staging first, then active)",
+    )
+    waiting.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text progress (default), or json: progress on stderr and one JSON document of the results on stdout",
+    )
+    waiting.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when a server ends short of its desired state (held, rollout progressing, skipped)",
+    )
+    p = sub.add_parser("apply", parents=[server, waiting], help="plan (or take a saved plan) and carry it out")
+    p.add_argument("--plan", dest="plan_file", metavar="PLAN.json", help="a plan saved with `plan --out`")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = sub.add_parser("reconcile", parents=[server, waiting], help="plan and apply in one, optionally again and again")
+    p.add_argument("--watch", type=_seconds, metavar="SECONDS", help="repeat every SECONDS until stopped (Ctrl-C)")
 
 
 def _seconds(text: str) -> float:
@@ -153,13 +169,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "apply":
         from reconciler.commands import apply
 
-        return apply.apply(args.states, _options(args), args.plan_file, args.yes, apply.Wave(args.shard, args.wave))
+        wave, output = apply.Wave(args.shard, args.wave), apply.Output(args.output, args.detailed_exitcode)
+        return apply.apply(args.states, _options(args), args.plan_file, args.yes, wave=wave, output=output)
     if args.command == "reconcile":
         from reconciler.commands import apply
 
         if args.watch is not None and args.watch <= 0:
             raise UserError("--watch takes a positive number of seconds")
-        return apply.reconcile(args.states, _options(args), args.watch, apply.Wave(args.shard, args.wave))
+        wave, output = apply.Wave(args.shard, args.wave), apply.Output(args.output, args.detailed_exitcode)
+        return apply.reconcile(args.states, _options(args), args.watch, wave=wave, output=output)
     if args.command == "report":
         from reconciler.commands import report
 

@@ -17,7 +17,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reconciler import plans, provisioning, syncrules
@@ -26,6 +26,7 @@ from reconciler.errors import UserError
 from reconciler.journal import Journal
 from reconciler.observed import ObservedState
 from reconciler.plans import Plan
+from reconciler.progress import Listener, Stopped
 
 if TYPE_CHECKING:  # an annotation only: any server will do
     from reconciler.servers.protocol import Server
@@ -41,8 +42,10 @@ class StepResult:
 class Settings:
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     poll_interval: float = 2.0
-    sleep: Callable[[float], None] = time.sleep
+    # None: wait on the listener's stop event, so that a stop request ends the wait at once.
+    sleep: Callable[[float], None] | None = None
     clock: Callable[[], float] = time.monotonic
+    listener: Listener = field(default_factory=Listener)
 
 
 class Executor:
@@ -54,16 +57,28 @@ class Executor:
         self.restore_error: str | None = None
 
     def wait_for_idle(self, deadline: float) -> ObservedState:
+        started = self.settings.clock()
+        listener = self.settings.listener
         while True:
+            self._check_stop()
             state = self.server.observe()
             if not state.scheduler.sync_cycle_in_progress:
                 return state
+            listener.waiting(state.server.name, self.settings.clock() - started)
             if self.settings.clock() >= deadline:
                 raise UserError(
                     f"{state.server.name}: a sync cycle was still running after {self.settings.wait_timeout:g} s "
                     "(--wait-timeout); stopped before changing anything further"
                 )
-            self.settings.sleep(min(self.settings.poll_interval, max(0.0, deadline - self.settings.clock())))
+            pause = min(self.settings.poll_interval, max(0.0, deadline - self.settings.clock()))
+            if self.settings.sleep is not None:
+                self.settings.sleep(pause)
+            else:
+                listener.stop.wait(pause)
+
+    def _check_stop(self) -> None:
+        if self.settings.listener.stop.is_set():
+            raise Stopped()
 
     def run(self, the_plan: Plan, scheduler_was_enabled: bool | None = None) -> list[StepResult]:
         """Carry out the plan. `scheduler_was_enabled` overrides what is observed now, for a
@@ -83,27 +98,34 @@ class Executor:
         outcomes: list[StepResult] = []
         result = "failed"
         try:
+            listener, name, total = self.settings.listener, the_plan.server, len(the_plan.actions)
             for index, action in enumerate(the_plan.actions):
+                self._check_stop()
+                listener.starting(name, action, index=index + 1, total=total)
+                began = self.settings.clock()
                 state = self.wait_for_idle(deadline)
                 kind = action.definition
                 if not kind.changes_server:
-                    outcomes.append(StepResult(action, "done"))
-                    self._record(index, action, "done")
-                    continue
-                if kind.satisfied(state, action.params):
-                    outcomes.append(StepResult(action, "skipped"))
-                    self._record(index, action, "skipped")
-                    continue
-                try:
-                    kind.perform(self.server, state, action.params)
-                except UserError as exc:
-                    self._record(index, action, "failed", error=str(exc))
-                    raise
-                scheduler = kind.scheduler_after(action.params)
-                if scheduler is not None:
-                    disabled_by_us = scheduler is False and scheduler_was is not False
-                outcomes.append(StepResult(action, "done"))
-                self._record(index, action, "done", scheduler=scheduler)
+                    done = "done"
+                    self._record(index, action, done)
+                elif kind.satisfied(state, action.params):
+                    done = "skipped"
+                    self._record(index, action, done)
+                else:
+                    try:
+                        kind.perform(self.server, state, action.params)
+                    except UserError as exc:
+                        self._record(index, action, "failed", error=str(exc))
+                        raise
+                    scheduler = kind.scheduler_after(action.params)
+                    if scheduler is not None:
+                        disabled_by_us = scheduler is False and scheduler_was is not False
+                    done = "done"
+                    self._record(index, action, done, scheduler=scheduler)
+                outcomes.append(StepResult(action, done))
+                listener.finished(
+                    name, action, index=index + 1, total=total, result=done, seconds=self.settings.clock() - began
+                )
             result = "success"
         except KeyboardInterrupt:
             result = "interrupted"

@@ -17,7 +17,8 @@ from typing import Any
 
 from reconciler import runner, statefiles
 from reconciler.actions import ScriptContext
-from reconciler.errors import Problem, UserError
+from reconciler.errors import UserError
+from reconciler.progress import Listener
 from reconciler.results import ServerResult
 from reconciler.statefiles import StateFile
 
@@ -148,23 +149,39 @@ def is_staging(state_file: StateFile, options: runner.RunOptions) -> bool:
 APPLY_THREADS = 8
 
 
+class HardStop(KeyboardInterrupt):
+    """A second Ctrl-C while the servers' runs were stopping: quit without waiting for them."""
+
+
 def _side_by_side(
-    apply_one: Callable[[StateFile], ServerResult], states: list[StateFile], parallel: bool
+    apply_one: Callable[[StateFile], ServerResult], states: list[StateFile], parallel: bool, listener: Listener
 ) -> list[ServerResult]:
     if not parallel or len(states) < 2:
         return [apply_one(s) for s in states]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(APPLY_THREADS, len(states))) as pool:
-        return list(pool.map(apply_one, states))
+    # Ctrl-C reaches this thread only: it asks every server's run to stop at its next action or
+    # wait, and waits for them to do so; a second Ctrl-C does not wait.
+    pool = ThreadPoolExecutor(max_workers=min(APPLY_THREADS, len(states)))
+    futures = [pool.submit(apply_one, s) for s in states]
+    try:
+        try:
+            return [f.result() for f in futures]
+        except KeyboardInterrupt:
+            listener.stop.set()
+            listener.stopping()
+            return [f.result() for f in futures]
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise HardStop() from None
+    finally:
+        pool.shutdown(wait=False)
 
 
-def _held_back(state_file: StateFile, blockers: list[str]) -> ServerResult:
-    why = (
-        f"{state_file.state.name}: not applied: active servers wait until every staging server converges; "
-        f"not yet: {', '.join(blockers)}"
+def _not_applied(state_file: StateFile, why: str) -> ServerResult:
+    return ServerResult(
+        state_file.state.name, state_file.path, outcome="skipped", why=f"{state_file.state.name}: {why}"
     )
-    return ServerResult(state_file.state.name, state_file.path, problems=(Problem("", None, None, why),))
 
 
 def apply_in_waves(
@@ -175,10 +192,13 @@ def apply_in_waves(
     report: Callable[[list[ServerResult]], None] = lambda _done: None,
     *,
     parallel: bool = False,
+    listener: Listener | None = None,
 ) -> list[ServerResult]:
     """Staging servers first; active ones only once every staging server of the run converged.
 
+    A server outside the `wave` asked for, or an active one held back, is `skipped` and says why.
     `report` gets each wave's outcomes, sorted by server, as soon as the wave is done."""
+    listener = listener or Listener()
     outcomes: list[ServerResult] = []
     waves: dict[str, list[StateFile]] = {"staging": [], "active": []}
     for state_file in states:
@@ -186,16 +206,25 @@ def apply_in_waves(
             waves["staging" if is_staging(state_file, options) else "active"].append(state_file)
         except UserError as exc:
             outcomes.append(ServerResult(state_file.state.name, state_file.path, problems=exc.problems))
+    for name in WAVES:
+        if wave not in (None, name):
+            outcomes += [
+                _not_applied(
+                    s, f"a{'n' if name == 'active' else ''} {name} server; this run applies --wave {wave} only"
+                )
+                for s in waves[name]
+            ]
     report(sorted(outcomes, key=lambda o: o.server))
-    staged = _side_by_side(apply_one, waves["staging"], parallel) if wave in (None, "staging") else []
+    staged = _side_by_side(apply_one, waves["staging"], parallel, listener) if wave in (None, "staging") else []
     report(sorted(staged, key=lambda o: o.server))
     outcomes += staged
     if wave in (None, "active"):
-        blockers = sorted(o.server for o in staged if o.status == "failed" or not o.converged)
+        blockers = sorted(o.server for o in staged if o.status not in ("changed", "in-sync"))
         if blockers and wave is None:
-            held = [_held_back(s, blockers) for s in waves["active"]]
+            why = f"active servers wait until every staging server converges; not yet: {', '.join(blockers)}"
+            held = [_not_applied(s, why) for s in waves["active"]]
         else:
-            held = _side_by_side(apply_one, waves["active"], parallel)
+            held = _side_by_side(apply_one, waves["active"], parallel, listener)
         report(sorted(held, key=lambda o: o.server))
         outcomes += held
     return sorted(outcomes, key=lambda o: o.server)

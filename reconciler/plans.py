@@ -15,6 +15,8 @@ from reconciler.errors import UserError
 FORMAT_VERSION = 1
 # How a plan's warning starts when a staged rollout holds the limit (the planner writes it).
 HELD = "rollout: the limit stays at"
+# How it starts when this run takes one step of a staged rollout, short of the desired limit.
+STEP = "rollout: raising the limit to"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ class Plan:
         """Nothing to do this run, yet short of the desired state: a staged rollout holds the limit
         (docs/commands.md#exit-codes: that is exit 2 with --detailed-exitcode, not "in sync")."""
         return not self.actions and any(w.startswith(HELD) for w in self.warnings)
+
+    @property
+    def stepping(self) -> bool:
+        """This run takes one step of a staged rollout: applied, the server is still short of it."""
+        return bool(self.actions) and any(w.startswith(STEP) for w in self.warnings)
 
 
 def digest_of(data: Any) -> str:

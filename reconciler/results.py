@@ -1,6 +1,8 @@
 """What a run found or did for each server, and what a run of many servers adds up to.
 
 Reports read these and the runner writes them; neither needs the other (docs/commands.md#exit-codes).
+A status never says more than is true: a declined apply is not "changed", a skipped server is not
+"in sync", and a rollout step that leaves the server short of its desired limit is "progressing".
 """
 
 from __future__ import annotations
@@ -11,7 +13,33 @@ from dataclasses import dataclass
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem
 from reconciler.plans import Plan
 
-STATUSES = ("in-sync", "changes", "held", "failed")
+# In the order a summary lists them. `plan` gives the first four and `failed`; `apply` the rest.
+STATUSES = (
+    "in-sync",
+    "changes",
+    "progressing",
+    "held",
+    "changed",
+    "skipped",
+    "declined",
+    "interrupted",
+    "failed",
+)
+WORDS = {
+    "in-sync": "in sync",
+    "changes": "with changes",
+    "progressing": "rollout progressing",
+    "held": "held by a staged rollout",
+    "changed": "changed",
+    "skipped": "skipped",
+    "declined": "not applied (declined)",
+    "interrupted": "interrupted",
+    "failed": "failed",
+}
+# Short of the desired state: exit 2 with --detailed-exitcode.
+SHORT = frozenset({"changes", "progressing", "held", "skipped"})
+# The run did not do what it was asked: exit 1.
+ERRORS = frozenset({"failed", "declined", "interrupted"})
 
 
 @dataclass(frozen=True)
@@ -24,14 +52,32 @@ class ServerResult:
     problems: tuple[Problem, ...] = ()
     converged: bool | None = None  # after apply: planning again found nothing to do
     log: str = ""  # what an unattended apply had to say, printed once its wave is done
+    # An apply that did not run the plan: skipped, declined or interrupted (reason in `why`).
+    outcome: str | None = None
+    why: str = ""
+    applied: int = 0  # actions that changed the server
+    satisfied: int = 0  # actions found already satisfied, so nothing was done
 
     @property
     def status(self) -> str:
+        if self.outcome == "interrupted":
+            return "interrupted"
         if self.problems:
             return "failed"
-        if self.plan is not None and self.plan.held:
-            return "held"
-        return "changes" if self.plan is not None and self.plan.actions else "in-sync"
+        if self.outcome is not None:
+            return self.outcome
+        plan = self.plan
+        if plan is None:
+            return "changes" if self.converged is False else "in-sync"
+        if self.converged is None:  # a plan only
+            if plan.held:
+                return "held"
+            if plan.stepping:
+                return "progressing"
+            return "changes" if plan.actions else "in-sync"
+        if not plan.actions:
+            return "held" if plan.held else "in-sync" if self.converged else "changes"
+        return "changed" if self.converged and not plan.stepping else "progressing"
 
 
 def counts(results: Iterable[ServerResult]) -> dict[str, int]:
@@ -41,20 +87,17 @@ def counts(results: Iterable[ServerResult]) -> dict[str, int]:
     return found
 
 
-def summary(results: Sequence[ServerResult], changes: str = "with changes") -> str:
+def summary(results: Sequence[ServerResult]) -> str:
+    """`3 servers: 1 in sync, 1 with changes, 1 failed`: every status present, in a fixed order."""
     found = counts(results)
     noun = "server" if len(results) == 1 else "servers"
-    held = f", {found['held']} held by a staged rollout" if found["held"] else ""
-    return (
-        f"{len(results)} {noun}: {found['in-sync']} in sync, {found['changes']} {changes}{held}, "
-        f"{found['failed']} failed"
-    )
+    parts = [f"{found[s]} {WORDS[s]}" for s in STATUSES if found[s] or s in ("in-sync", "failed")]
+    return f"{len(results)} {noun}: {', '.join(parts)}"
 
 
 def exit_code(results: Iterable[ServerResult], detailed: bool) -> int:
-    """The worst of all: an error over changes over nothing to do."""
+    """The worst of all: an error over short of the desired state over nothing to do."""
     statuses = {r.status for r in results}
-    if "failed" in statuses:
+    if statuses & ERRORS:
         return EXIT_ERROR
-    # A held rollout is short of the desired state: drift, not "nothing to do".
-    return EXIT_CHANGES if detailed and statuses & {"changes", "held"} else EXIT_OK
+    return EXIT_CHANGES if detailed and statuses & SHORT else EXIT_OK

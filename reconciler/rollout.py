@@ -61,7 +61,7 @@ def aim(desired: DesiredState, state: ObservedState, in_force: int | None, pace:
         warnings.append("rollout: no sync cycle recorded, so its export errors could not be checked")
     if current + step < limit:
         warnings.append(
-            f"rollout: raising the limit to {current + step}, not {limit}, this run "
+            f"{plans.STEP} {current + step}, not {limit}, this run "
             f"(rollout.maxLimitIncrease {step}); the next step once a sync cycle has completed after it"
         )
         return current + step

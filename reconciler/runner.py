@@ -18,6 +18,7 @@ from reconciler.errors import Problem, UserError
 from reconciler.journal import History, Journal
 from reconciler.locking import FileLock, LockTimeout
 from reconciler.plans import Plan
+from reconciler.progress import Listener
 from reconciler.results import ServerResult
 from reconciler.servers import targets
 from reconciler.statefiles import StateFile
@@ -43,15 +44,6 @@ class Applied:
     notes: list[str] = field(default_factory=list)
     steps: list[executor.StepResult] = field(default_factory=list)
     confirmed: bool = True
-
-
-@dataclass(frozen=True)
-class Review:
-    """How a person (or `--yes`) takes part in an apply: sees the plan, says yes, sees what was done."""
-
-    confirm: Callable[[Plan], bool]
-    show: Callable[[Plan, list[str]], None] = lambda _p, _n: None
-    done: Callable[[Applied], None] = lambda _a: None
 
 
 def desired_digest(state_file: StateFile) -> str:
@@ -125,9 +117,10 @@ def apply_one(
     options: RunOptions,
     confirm: Callable[[Plan], bool],
     saved: Plan | None = None,
-    show: Callable[[Plan, list[str]], None] = lambda _p, _n: None,
+    listener: Listener | None = None,
 ) -> Applied:
     """Plan (or take the saved plan) and carry it out, holding the server's lock throughout."""
+    listener = listener or Listener()
     name = state_file.state.name
     if not options.target.writable:
         raise UserError(
@@ -146,8 +139,6 @@ def apply_one(
             notes.append(
                 f"run {history.died_with_scheduler_disabled} stopped with the scheduler disabled; this run restores it"
             )
-        if history.last_applied_version and history.last_applied_version != current.server.version:
-            notes.append(f"drift after upgrade {history.last_applied_version} → {current.server.version}: re-applying")
         if saved is not None:
             _check_saved(saved, state_file, observed.digest(current))
             # What was reviewed is exactly what runs: the plan made afresh from the same state file
@@ -163,7 +154,10 @@ def apply_one(
             the_plan = fresh
         else:
             the_plan = _make_plan(state_file, current, options, history)
-        show(the_plan, notes)
+        upgraded = history.last_applied_version and history.last_applied_version != current.server.version
+        if upgraded and the_plan.actions:  # said once, by the run that puts it right
+            notes.append(f"drift after upgrade {history.last_applied_version} → {current.server.version}: re-applying")
+        listener.planned(the_plan, notes)
         if not the_plan.actions:
             return Applied(the_plan, notes)
         if not confirm(the_plan):
@@ -171,7 +165,7 @@ def apply_one(
         # Imported here: `plan`, the command CI runs on every pull request, never needs it.
         from reconciler.executor import Executor, Settings
 
-        settings = Settings(wait_timeout=options.wait_timeout, poll_interval=options.poll_interval)
+        settings = Settings(wait_timeout=options.wait_timeout, poll_interval=options.poll_interval, listener=listener)
         runner = Executor(server, journal, settings)
         was_enabled = True if history.died_with_scheduler_disabled else None
         try:
@@ -199,20 +193,41 @@ def _os_error(exc: OSError) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
-def apply_result(state_file: StateFile, options: RunOptions, review: Review, saved: Plan | None = None) -> ServerResult:
-    """apply_one for one server of many: its failure is its result; whether it converged is checked."""
+def apply_result(
+    state_file: StateFile,
+    options: RunOptions,
+    confirm: Callable[[Plan], bool],
+    saved: Plan | None = None,
+    listener: Listener | None = None,
+) -> ServerResult:
+    """apply_one for one server of many: its failure is its result; whether it converged is checked.
+
+    A Ctrl-C (or a stop request from the main thread) ends this server's run as `interrupted` and
+    asks the rest of the run to stop too."""
+    listener = listener or Listener()
     name = state_file.state.name
+    if listener.stop.is_set():
+        return ServerResult(name, state_file.path, outcome="interrupted", why="not started: the run was stopped")
     try:
-        applied = apply_one(state_file, options, review.confirm, saved, review.show)
+        applied = apply_one(state_file, options, confirm, saved, listener)
     except UserError as exc:
         return ServerResult(name, state_file.path, problems=exc.problems)
+    except KeyboardInterrupt as exc:
+        listener.stop.set()
+        why = str(exc.args[0]) if exc.args else f"{name}: stopped before its next action"
+        return ServerResult(name, state_file.path, outcome="interrupted", why=why)
     except Exception as exc:  # a bug of ours on one server: the other servers still run
         return ServerResult(name, state_file.path, problems=(internal_error(exc),))
-    review.done(applied)
+    if not applied.confirmed:
+        return ServerResult(name, state_file.path, plan=applied.plan, outcome="declined", why="the apply was declined")
+    done = sum(1 for step in applied.steps if step.result == "done" and step.action.definition.changes_server)
     converged = not applied.plan.actions
-    if applied.plan.actions and applied.confirmed:
+    if applied.plan.actions:
         try:
             converged = not plan_one(state_file, options).actions
         except UserError:
             converged = False
-    return ServerResult(name, state_file.path, plan=applied.plan, converged=converged)
+    satisfied = sum(1 for step in applied.steps if step.result == "skipped")
+    return ServerResult(
+        name, state_file.path, plan=applied.plan, converged=converged, applied=done, satisfied=satisfied
+    )

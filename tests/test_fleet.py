@@ -38,7 +38,15 @@ def test_exit_code_is_the_worst() -> None:
     failed = ServerResult("b", "b.yaml", problems=(Problem("b.yaml", None, None, "x"),))
     assert results.exit_code([ok], detailed=True) == EXIT_OK
     assert results.exit_code([ok, failed], detailed=True) == EXIT_ERROR
-    assert results.summary([ok, failed]) == "2 servers: 1 in sync, 0 with changes, 1 failed"
+    assert results.summary([ok, failed]) == "2 servers: 1 in sync, 1 failed"
+    skipped = ServerResult("c", "c.yaml", outcome="skipped", why="c: an active server")
+    assert results.exit_code([ok, skipped], detailed=False) == EXIT_OK
+    assert results.exit_code([ok, skipped], detailed=True) == EXIT_CHANGES  # short of its desired state
+    declined = ServerResult("d", "d.yaml", outcome="declined", why="the apply was declined")
+    assert results.exit_code([ok, declined], detailed=False) == EXIT_ERROR  # Terraform: a cancelled apply is 1
+    assert results.summary([ok, skipped, declined]) == (
+        "3 servers: 1 in sync, 1 skipped, 1 not applied (declined), 0 failed"
+    )
     assert results.exit_code([], detailed=True) == EXIT_OK
     assert EXIT_CHANGES == 2
 
@@ -78,11 +86,14 @@ def test_active_servers_wait_for_a_staging_server_that_did_not_converge(tmp_path
         return ServerResult(state_file.state.name, state_file.path, converged=False)
 
     outcomes = {o.server: o for o in fleet.apply_in_waves(states, options, stuck, wave=None)}
-    assert outcomes["active1"].status == "failed"
-    assert outcomes["active1"].problems[0].message == (
-        "active1: not applied: active servers wait until every staging server converges; not yet: stage1"
+    assert outcomes["active1"].status == "skipped"
+    assert outcomes["active1"].why == (
+        "active1: active servers wait until every staging server converges; not yet: stage1"
     )
-    only_active = fleet.apply_in_waves(states, options, stuck, wave="active")
-    assert [o.server for o in only_active] == ["active1"] and only_active[0].problems == ()
-    only_staging = fleet.apply_in_waves(states, options, stuck, wave="staging")
-    assert [o.server for o in only_staging] == ["stage1"]
+    only_active = {o.server: o for o in fleet.apply_in_waves(states, options, stuck, wave="active")}
+    assert only_active["active1"].status == "changes" and only_active["active1"].problems == ()
+    # The other wave is never silently left out: skipped, and why.
+    assert only_active["stage1"].status == "skipped"
+    assert only_active["stage1"].why == "stage1: a staging server; this run applies --wave active only"
+    only_staging = {o.server: o for o in fleet.apply_in_waves(states, options, stuck, wave="staging")}
+    assert only_staging["active1"].why == "active1: an active server; this run applies --wave staging only"

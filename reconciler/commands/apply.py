@@ -1,8 +1,14 @@
-"""`reconciler apply` and `reconciler reconcile`: carry plans out, safely."""
+"""`reconciler apply` and `reconciler reconcile`: carry plans out, safely, saying what happens.
+
+Interactive `apply` is Terraform's: the whole plan of every server, one summary line, one
+question. What runs is exactly what was reviewed: each server's run re-plans under its lock and
+refuses to go on when the plan differs from the reviewed one. `--yes` and `reconcile` plan each
+server under its lock and apply at once, printing each plan as it is made.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -10,21 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import fleet, jsontext, plans, results, runner, statefiles
+from reconciler.commands.live import LinePrinter
+from reconciler.commands.plan import colour_for, show_text
 from reconciler.errors import EXIT_INTERRUPTED, UserError
 from reconciler.plans import Plan
-from reconciler.reports.text import plan_text
+from reconciler.reports import jsonreport
 from reconciler.results import ServerResult
 from reconciler.statefiles import StateFile
-
-
-def _shown(the_plan: Plan, notes: list[str]) -> str:
-    return "".join(f"{the_plan.server}: {note}\n" for note in notes) + plan_text(the_plan)
-
-
-def _show(the_plan: Plan, notes: list[str]) -> None:
-    # Interactive: the plan must be on the screen before the question about it.
-    sys.stdout.write(_shown(the_plan, notes))
-    sys.stdout.flush()
 
 
 @dataclass(frozen=True)
@@ -35,20 +33,13 @@ class Wave:
     wave: str | None = None
 
 
-def _confirm_with(yes: bool) -> Callable[[Plan], bool]:
-    def confirm(the_plan: Plan) -> bool:
-        if yes:
-            return True
-        if not sys.stdin.isatty():
-            raise UserError(f"{the_plan.server}: apply changes a server; confirm with --yes when not run interactively")
-        try:
-            answer = input(f"Apply {len(the_plan.actions)} action(s) to {the_plan.server}? Only 'yes' proceeds: ")
-        except EOFError:  # Ctrl-D, or the input closed: no answer is not a yes
-            print()
-            return False
-        return answer.strip() == "yes"
+@dataclass(frozen=True)
+class Output:
+    """How the run reports: `text` lines on stdout, or `json` (progress on stderr, one document on
+    stdout); `detailed` exit 2 when any server ends short of its desired state."""
 
-    return confirm
+    format: str = "text"
+    detailed: bool = False
 
 
 def _load_plan(path: str) -> Plan:
@@ -59,82 +50,167 @@ def _load_plan(path: str) -> Plan:
     return plans.from_json(jsontext.loads(jsontext.decode(data, path), path), path)
 
 
-def _result(applied: runner.Applied) -> str:
-    name = applied.plan.server
-    if not applied.plan.actions:
-        return ""
-    if not applied.confirmed:
-        return f"{name}: not applied\n"
-    done = sum(1 for o in applied.steps if o.result == "done")
-    skipped = len(applied.steps) - done
-    return f"{name}: applied {done} action(s)" + (f", {skipped} already satisfied" if skipped else "") + "\n"
-
-
-def _apply_one(options: runner.RunOptions, yes: bool, saved: Plan | None) -> Callable[[StateFile], ServerResult]:
-    def run(state_file: StateFile) -> ServerResult:
-        log: list[str] = []
-
-        def show(the_plan: Plan, notes: list[str]) -> None:
-            if yes:  # unattended: kept with the server's result, printed per wave in name order
-                log.append(_shown(the_plan, notes))
-            else:
-                _show(the_plan, notes)
-
-        def done(applied: runner.Applied) -> None:
-            log.append(_result(applied))
-
-        result = runner.apply_result(state_file, options, runner.Review(_confirm_with(yes), show, done), saved)
-        return dataclasses.replace(result, log="".join(log))
-
-    return run
-
-
-def _run_all(
-    states: list[StateFile], options: runner.RunOptions, yes: bool, saved: Plan | None, wave: str | None
-) -> list[ServerResult]:
-    def print_wave(finished: list[ServerResult]) -> None:
-        for outcome in finished:
-            sys.stdout.write(outcome.log)
-            for problem in outcome.problems:
-                print(problem, file=sys.stderr)
-        sys.stdout.flush()
-
-    # Unattended runs take the servers of a wave side by side; asking for each one cannot.
-    outcomes = fleet.apply_in_waves(states, options, _apply_one(options, yes, saved), wave, print_wave, parallel=yes)
-    if len(outcomes) > 1:
-        print(results.summary(outcomes, changes="changed"))
-    return outcomes
-
-
 def _states(paths: list[str], shard: str | None) -> list[StateFile]:
     # Any invalid state file stops the whole run before anything is observed or changed.
     return fleet.select(statefiles.load_all(paths), fleet.parse_shard(shard) if shard else None)
 
 
-def apply(paths: list[str], options: runner.RunOptions, plan_file: str | None, yes: bool, wave: Wave = Wave()) -> int:
+def _printer(output: Output, **options: bool) -> LinePrinter:
+    stream = sys.stdout if output.format == "text" else sys.stderr
+    return LinePrinter(stream, colour=colour_for(stream), **options)
+
+
+def _apply_all(
+    states: list[StateFile],
+    options: runner.RunOptions,
+    printer: LinePrinter,
+    wave: str | None,
+    reviewed: dict[str, Plan] | None = None,
+) -> list[ServerResult]:
+    def run_one(state_file: StateFile) -> ServerResult:
+        saved = reviewed.get(state_file.state.name) if reviewed is not None else None
+        outcome = runner.apply_result(state_file, options, lambda _p: True, saved, printer)
+        printer.result(outcome)
+        return outcome
+
+    def report_skipped(finished: list[ServerResult]) -> None:
+        for outcome in finished:
+            if outcome.status == "skipped":
+                printer.result(outcome)
+
+    # Applying is waiting on servers: those of one wave run side by side.
+    only = [s for s in states if reviewed is None or s.state.name in reviewed]
+    return fleet.apply_in_waves(only, options, run_one, wave, report_skipped, parallel=True, listener=printer)
+
+
+def _finish(outcomes: list[ServerResult], printer: LinePrinter, output: Output) -> int:
+    if output.format == "json":
+        sys.stdout.write(jsonreport.fleet_report(outcomes))
+    elif len(outcomes) > 1:
+        print(results.summary(outcomes))
+    if any(o.status == "interrupted" for o in outcomes):
+        sys.stderr.write(printer.interrupted_summary(outcomes))
+        return EXIT_INTERRUPTED
+    return results.exit_code(outcomes, output.detailed)
+
+
+def _review(
+    states: list[StateFile], options: runner.RunOptions, saved: Plan | None, output: Output
+) -> tuple[list[ServerResult], bool]:
+    """Plan every server, show it all, ask once. Returns the plans and whether to go on."""
+    if saved is not None:
+        reviewed = [ServerResult(saved.server, states[0].path, plan=saved)]
+    else:
+        reviewed = [runner.plan_result(s, options) for s in states]
+    stream = sys.stdout if output.format == "text" else sys.stderr
+    show_text(reviewed, stream)
+    changing = [o.plan for o in reviewed if o.plan is not None and o.plan.actions]
+    if not changing:
+        return reviewed, False
+    if not sys.stdin.isatty():
+        raise UserError("apply changes servers; confirm with --yes when not run interactively (nothing was changed)")
+    servers = "server" if len(changing) == 1 else "servers"
+    question = (
+        f"Apply {sum(len(p.actions) for p in changing)} action(s) to {len(changing)} {servers}? Only 'yes' proceeds: "
+    )
+    stream.flush()
+    try:
+        answer = input(question)
+    except EOFError:  # Ctrl-D, or the input closed: no answer is not a yes
+        print()
+        answer = ""
+    return reviewed, answer.strip() == "yes"
+
+
+def apply(
+    paths: list[str],
+    options: runner.RunOptions,
+    plan_file: str | None,
+    yes: bool,
+    *,
+    wave: Wave = Wave(),
+    output: Output = Output(),
+) -> int:
     states = _states(paths, wave.shard)
     saved = None
     if plan_file is not None:
         if len(states) != 1:
             raise UserError(f"--plan applies the saved plan of one server; {len(states)} state files were given")
         saved = _load_plan(plan_file)
-    return results.exit_code(_run_all(states, options, yes, saved, wave.wave), detailed=False)
+    if yes:
+        printer = _printer(output)
+        reviewed_plans = {saved.server: saved} if saved is not None else None
+        return _run(lambda: _apply_all(states, options, printer, wave.wave, reviewed_plans), printer, output)
+    reviewed, go = _review(states, options, saved, output)
+    changing = {o.server: o.plan for o in reviewed if o.plan is not None and o.plan.actions}
+    if not changing:  # nothing to ask about: the review was the whole run
+        if output.format == "json":
+            sys.stdout.write(jsonreport.fleet_report(reviewed))
+        return results.exit_code(reviewed, output.detailed)
+    if not go:
+        print("Apply cancelled: nothing was changed.", file=sys.stderr)
+        declined = [
+            ServerResult(o.server, o.path, o.plan, o.problems, outcome="declined", why="the apply was declined")
+            if o.server in changing
+            else o
+            for o in reviewed
+        ]
+        return _finish(declined, _printer(output), output)
+    printer = _printer(output, show_plans=False)
+    return _run(lambda: _apply_all(states, options, printer, wave.wave, changing), printer, output, reviewed)
 
 
-def reconcile(paths: list[str], options: runner.RunOptions, watch: float | None, wave: Wave = Wave()) -> int:
+def _run(
+    work: Callable[[], list[ServerResult]],
+    printer: LinePrinter,
+    output: Output,
+    others: list[ServerResult] | None = None,
+) -> int:
+    try:
+        outcomes = work()
+    except fleet.HardStop:
+        print(
+            "Two interrupts received: quit without waiting for the servers' runs to stop. A server may be "
+            "left with its scheduler off: `reconciler reconcile` of its state file finishes the change and "
+            "turns it on (or, on the server: Set-ADSyncScheduler -SyncCycleEnabled $true)",
+            file=sys.stderr,
+        )
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(EXIT_INTERRUPTED)  # the pool's threads would otherwise be waited for at exit
+    if others is not None:  # servers with nothing to apply, and those that failed to plan, count too
+        ran = {o.server for o in outcomes}
+        outcomes = sorted(outcomes + [o for o in others if o.server not in ran], key=lambda o: o.server)
+    return _finish(outcomes, printer, output)
+
+
+def reconcile(
+    paths: list[str],
+    options: runner.RunOptions,
+    watch: float | None,
+    *,
+    wave: Wave = Wave(),
+    output: Output = Output(),
+) -> int:
     if watch is None:
-        return results.exit_code(_run_all(_states(paths, wave.shard), options, True, None, wave.wave), detailed=False)
+        printer = _printer(output)
+        return _run(lambda: _apply_all(_states(paths, wave.shard), options, printer, wave.wave), printer, output)
     # Level-triggered: every pass compares desired and observed afresh and re-applies what drifted,
     # so a reset by an in-place upgrade is put right on the next pass. A failing pass is reported
     # and the loop goes on; Ctrl-C stops it between or within passes, the scheduler restored.
+    printer = _printer(output, repeat=True)
     try:
         while True:
             try:
                 # Read afresh each pass: a merged change to a state file takes effect on the next one.
-                _run_all(_states(paths, wave.shard), options, True, None, wave.wave)
+                outcomes = _apply_all(_states(paths, wave.shard), options, printer, wave.wave)
             except UserError as exc:
                 for problem in exc.problems:
                     print(problem, file=sys.stderr)
+            else:
+                if any(o.status == "interrupted" for o in outcomes):
+                    sys.stderr.write(printer.interrupted_summary(outcomes))
+                    raise KeyboardInterrupt
             time.sleep(watch)
     except KeyboardInterrupt:
         print("reconcile: stopped", file=sys.stderr)

@@ -7,10 +7,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from reconciler import fleet, jsontext, plans, reports, results, runner
 from reconciler.errors import UserError
 from reconciler.plans import Plan
+from reconciler.reports import text
 
 
 def save(the_plan: Plan, path: str) -> None:
@@ -61,11 +63,37 @@ def plan(
     plans = [o.plan for o in outcomes if o.plan is not None]
     # A program reading JSON or Markdown always gets a document: one refused server, or a shard
     # with none, is a fleet document saying so, not zero bytes.
-    if plans or len(outcomes) > 1 or output in ("json", "markdown"):
+    if output == "text":
+        show_text(outcomes)
+    elif plans or len(outcomes) > 1 or output in ("json", "markdown"):
         sys.stdout.write(reports.reporter(output)(outcomes))
     if out is not None and plans:
         save(plans[0], out)
-    for outcome in outcomes:
-        for problem in outcome.problems:
-            print(problem, file=sys.stderr)
+    if output != "text":
+        for outcome in outcomes:
+            for problem in outcome.problems:
+                print(problem, file=sys.stderr)
     return results.exit_code(outcomes, detailed_exitcode)
+
+
+def show_text(outcomes: list[results.ServerResult], stream: TextIO | None = None) -> None:
+    """Each server's block, its problems right after it on stderr, then the summary lines."""
+    out = stream or sys.stdout
+    colour = colour_for(out)
+    for index, outcome in enumerate(outcomes):
+        out.write(("\n" if index else "") + text.server_block(outcome, colour))
+        if outcome.problems:
+            out.flush()
+            for problem in outcome.problems:
+                print(problem, file=sys.stderr)
+            sys.stderr.flush()
+    tail = text.footer(outcomes)
+    if tail:
+        out.write("\n" + tail)
+    out.flush()
+
+
+def colour_for(stream: object) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set (no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")

@@ -14,11 +14,17 @@ _COMPACT = json.JSONEncoder(ensure_ascii=False).encode
 def report(outcomes: Sequence[ServerResult]) -> str:
     if len(outcomes) == 1 and outcomes[0].plan is not None:
         return json.dumps(plans.to_json(outcomes[0].plan), indent=2, ensure_ascii=False) + "\n"
+    return fleet_report(outcomes)
+
+
+def fleet_report(outcomes: Sequence[ServerResult]) -> str:
+    """The fleet document, whatever the number of servers: what `apply --output json` prints."""
     counts = results.counts(outcomes)
     summary = {"servers": len(outcomes), "inSync": counts["in-sync"], "withChanges": counts["changes"],
                "failed": counts["failed"]}  # fmt: skip
-    if counts["held"]:
-        summary["held"] = counts["held"]
+    for status in ("held", "progressing", "changed", "skipped", "declined", "interrupted"):
+        if counts[status]:
+            summary[status] = counts[status]
     entries = [
         {
             "server": o.server,
@@ -26,6 +32,7 @@ def report(outcomes: Sequence[ServerResult]) -> str:
             "status": o.status,
             "plan": plans.to_json(o.plan) if o.plan is not None else None,
             "errors": [p.message if not p.file else str(p) for p in o.problems],
+            **({"reason": o.why} if o.why else {}),
         }
         for o in outcomes
     ]

@@ -13,7 +13,17 @@ from reconciler.results import ServerResult
 # A server's details longer than this many lines are folded away in a pull request.
 FOLD_AFTER_LINES = 12
 
-_STATUS = {"in-sync": "in sync", "changes": "changes", "held": "**held** (rollout)", "failed": "**failed**"}
+_STATUS = {
+    "in-sync": "in sync",
+    "changes": "changes",
+    "progressing": "changes (rollout step)",
+    "held": "**held** (rollout)",
+    "changed": "changed",
+    "skipped": "**skipped**",
+    "declined": "**declined**",
+    "interrupted": "**interrupted**",
+    "failed": "**failed**",
+}
 
 
 def _text_cell(text: str) -> str:

@@ -30,6 +30,9 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECONCILER_WAIT_TIMEOUT", raising=False)
 
 
+APPLIED_A_STEP = "contoso-aadc01: applied 7 action(s); rollout progressing: the next step after a sync cycle\n"
+
+
 def sim(name: str) -> SimulatedServer:
     return SimulatedServer(Path(".reconciler") / "sim" / f"{name}.json")
 
@@ -92,7 +95,8 @@ def test_plan_refusal_lists_the_groups_and_exits_1(run: Run, tmp_path: Path) -> 
     ]
     allowed = run("plan", str(rollback), "--allow-group-deletion")
     assert allowed.code == 0
-    assert "Deletes 4 group(s): All Faculty, All Staff, All Students, Alumni" in allowed.out
+    assert "Deletes 4 group(s) on the next full sync: All Faculty, All Staff, All Students, Alumni" in allowed.out
+    assert allowed.out.count("All Faculty") == 1  # said once, not again as a warning
 
 
 def test_lowering_a_limit_within_v2_keeps_the_groups_and_warns(run: Run) -> None:
@@ -174,7 +178,7 @@ def test_saved_plan_is_applied_and_refused_once_stale(run: Run) -> None:
     assert run("plan", CONTOSO, "--out", "plan.json").code == 0
     fresh = run("apply", CONTOSO, "--plan", "plan.json", "--yes")
     assert fresh.code == 0, fresh.err
-    assert fresh.out.endswith("contoso-aadc01: applied 7 action(s)\n")
+    assert fresh.out.endswith(APPLIED_A_STEP)
 
 
 def _edited(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
@@ -214,7 +218,7 @@ def test_a_saved_plan_with_its_keys_sorted_is_still_the_plan(run: Run) -> None:
     _edited(Path("plan.json"), lambda _d: None)  # jq -S: the same plan, keys in another order
     result = run("apply", CONTOSO, "--plan", "plan.json", "--yes")
     assert result.code == 0, result.err
-    assert result.out.endswith("contoso-aadc01: applied 7 action(s)\n")
+    assert result.out.endswith(APPLIED_A_STEP)
 
 
 def test_saved_plan_for_another_desired_state_is_refused(run: Run, tmp_path: Path) -> None:
@@ -231,7 +235,9 @@ def test_apply_needs_yes_when_not_interactive(run: Run) -> None:
     before = sim("contoso-aadc01").path.read_bytes()
     result = run("apply", CONTOSO)
     assert result.code == 1
-    assert result.err == "contoso-aadc01: apply changes a server; confirm with --yes when not run interactively\n"
+    assert result.err == (
+        "apply changes servers; confirm with --yes when not run interactively (nothing was changed)\n"
+    )
     assert sim("contoso-aadc01").path.read_bytes() == before
 
 
@@ -368,7 +374,8 @@ def test_no_answer_at_the_prompt_is_not_a_yes(run: Run, monkeypatch: pytest.Monk
 
     monkeypatch.setattr("builtins.input", closed)
     result = run("apply", CONTOSO)
-    assert result.code == 0 and "contoso-aadc01: not applied" in result.out
+    # Terraform's way: a cancelled apply is exit 1, and says so.
+    assert result.code == 1 and result.err == "Apply cancelled: nothing was changed.\n"
     assert sim("contoso-aadc01").observe().registry.export_api_version is None
 
 
