@@ -72,7 +72,7 @@ class LinePrinter(Listener):
 
     def starting(self, server: str, action: Action, *, index: int, total: int) -> None:
         self._server(server).next_wait_line = WAITING_EVERY
-        verb = "waiting for no sync cycle to run" if action.kind == "WaitForSyncIdle" else "applying"
+        verb = "checking that no sync cycle runs" if action.kind == "WaitForSyncIdle" else "applying"
         self._write(f"{server}: [{index}/{total}] {action.describe()}: {verb}...\n")
 
     def finished(self, server: str, action: Action, *, index: int, total: int, result: str, seconds: float) -> None:

@@ -33,10 +33,14 @@ def _written(the_plan: Plan, name: str) -> list[str]:
     for mapping in rule.attribute_flow_mappings:
         if mapping.destination == "member" and mapping.expression:
             lines.append(f"member = {mapping.expression}")
+    scopes: dict[str, int] = {}
     for group in rule.scope_filter:
         for condition in group.conditions:
             if condition.attribute == "memberCount":
-                lines.append(f"scope: memberCount {condition.comparison_operator} {condition.comparison_value}")
+                said = f"scope: memberCount {condition.comparison_operator} {condition.comparison_value}"
+                scopes[said] = scopes.get(said, 0) + 1
+    # The standard rules repeat the condition in each of their scope groups: said once, counted.
+    lines += [f"{said} (in {n} scope groups)" if n > 1 else said for said, n in scopes.items()]
     return lines
 
 
