@@ -58,6 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
     _add_apply_commands(sub, server, waiting)
 
+    p = sub.add_parser(
+        "status",
+        parents=[server],
+        help="each server now: in sync, drifted (what), held, failed; last apply, last upgrade",
+    )
+    p.add_argument(
+        "--output", choices=["text", "json", "markdown"], default="text", help="text (default), json or markdown"
+    )
+    p.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 2 when a server is short of its desired state"
+    )
+    p = sub.add_parser("history", help="a server's journal as a readable history (what ran, when, and how it ended)")
+    p.add_argument("name", metavar="NAME", help="the server's name (metadata.name of its state file)")
+    p.add_argument("--output", choices=["text", "json"], default="text", help="text (default) or json")
     p = sub.add_parser("report", help="merge plan reports (--output json of each shard) into one")
     p.add_argument("files", nargs="+", metavar="PLAN.json")
     p.add_argument("--output", choices=["text", "json", "markdown"], default="markdown")
@@ -178,6 +192,14 @@ def _run(args: argparse.Namespace) -> int:
             raise UserError("--watch takes a positive number of seconds")
         wave, output = apply.Wave(args.shard, args.wave), apply.Output(args.output, args.detailed_exitcode)
         return apply.reconcile(args.states, _options(args), args.watch, wave=wave, output=output)
+    if args.command == "status":
+        from reconciler.commands import status
+
+        return status.status(args.states, _options(args), args.output, args.detailed_exitcode)
+    if args.command == "history":
+        from reconciler.commands import status
+
+        return status.history(args.name, args.output)
     if args.command == "report":
         from reconciler.commands import report
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import actions
+from reconciler.results import RunRecord
 
 DEFAULT_FOLDER = Path(".reconciler") / "journal"
 
@@ -78,6 +79,13 @@ class Journal:
                 self.damaged += 1
         return entries
 
+    def runs(self) -> list[RunRecord]:
+        """Every run, oldest first."""
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for entry in self.entries():
+            grouped.setdefault(str(entry.get("run")), []).append(entry)
+        return [_record(run, events) for run, events in grouped.items()]
+
     def history(self) -> History:
         runs: dict[str, list[dict[str, Any]]] = {}
         for entry in self.entries():
@@ -104,6 +112,44 @@ class Journal:
                         raised_at = str(end.get("time"))
                     proven = max(proven or 0, limit)
         return History(died, applied, proven, raised_at)
+
+
+def _note(entry: dict[str, Any]) -> str | None:
+    event = entry.get("event")
+    if event == "scheduler-kept-off":
+        return f"scheduler kept off: {entry.get('reason')}"
+    if event == "scheduler-restored":
+        return "scheduler restored after the failure"
+    if event == "scheduler-restore-failed":
+        return f"scheduler could not be restored: {entry.get('error')}"
+    return None
+
+
+def _record(run: str, events: list[dict[str, Any]]) -> RunRecord:
+    start = next((e for e in events if e.get("event") == "run-start"), {})
+    end = next((e for e in events if e.get("event") == "run-end"), None)
+    actions, notes = [], []
+    for e in events:
+        if e.get("event") == "action":
+            params: dict[str, Any] = e["params"] if isinstance(e.get("params"), dict) else {}
+            args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in params.items())
+            kind = str(e.get("kind"))
+            actions.append((f"{kind}({args})" if args else kind, str(e.get("result"))))
+            if e.get("error"):
+                notes.append(str(e["error"]))
+        elif (note := _note(e)) is not None:
+            notes.append(note)
+    return RunRecord(
+        run=run,
+        started=start.get("time"),
+        ended=end.get("time") if end else None,
+        result=str(end.get("result")) if end else "unfinished",
+        version=(end or start).get("observedVersion"),
+        limit_before=_integer(end.get("memberLimitBefore")) if end else None,
+        limit_after=_integer(end.get("memberLimit")) if end else None,
+        actions=tuple(actions),
+        notes=tuple(notes),
+    )
 
 
 def _integer(value: Any) -> int | None:

@@ -101,3 +101,28 @@ def exit_code(results: Iterable[ServerResult], detailed: bool) -> int:
     if statuses & ERRORS:
         return EXIT_ERROR
     return EXIT_CHANGES if detailed and statuses & SHORT else EXIT_OK
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A server's standing for `reconciler status`: a fresh plan, and what its journal remembers."""
+
+    result: ServerResult
+    last_apply: tuple[str, str, str | None] | None = None  # (time, run, version) of the last success
+    last_run: tuple[str, str, str] | None = None  # (time, run, result) of the last run, if not a success
+    last_upgrade: tuple[str, str, str | None] | None = None  # (from, to, first seen) builds
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as the journal tells it (what `reconciler history` prints)."""
+
+    run: str
+    started: str | None
+    ended: str | None
+    result: str  # success | failed | interrupted | unfinished (no run-end: the process died)
+    version: str | None  # the server's build the run's plan was made for
+    limit_before: int | None
+    limit_after: int | None
+    actions: tuple[tuple[str, str], ...]  # (action as planned, done | skipped | failed)
+    notes: tuple[str, ...]  # errors, and what became of the scheduler after a failure

@@ -1,0 +1,36 @@
+"""`reconciler status STATE…` and `reconciler history NAME` (docs/commands.md#status-and-history)."""
+
+from __future__ import annotations
+
+import sys
+
+from reconciler import files, fleet, results, runner, standing, statefiles
+from reconciler.errors import UserError
+from reconciler.reports import standing as shown
+
+FORMATS = {"text": shown.text, "json": shown.as_json, "markdown": shown.markdown}
+
+
+def status(paths: list[str], options: runner.RunOptions, output: str, detailed_exitcode: bool) -> int:
+    """Each server: a fresh plan (nothing is changed) and what its journal remembers."""
+    states = fleet.select(statefiles.load_all(paths), None)
+    standings = [standing.standing(s, options) for s in states]
+    sys.stdout.write(FORMATS[output](standings))
+    if output != "text":
+        for s in standings:
+            for problem in s.result.problems:
+                print(problem, file=sys.stderr)
+    return results.exit_code([s.result for s in standings], detailed_exitcode)
+
+
+def history(name: str, output: str) -> int:
+    """A server's journal as a readable history, oldest run first."""
+    files.server_name(name, "history")
+    journal = standing.journal_of(name, runner.STATE_DIR)
+    runs = journal.runs()
+    if not runs:
+        raise UserError(f"{name}: no runs in {journal.path} (no apply or reconcile of this server has run here)")
+    sys.stdout.write(shown.history_json(name, runs) if output == "json" else shown.history_text(name, runs))
+    if journal.damaged:
+        print(f"{journal.path}: {journal.damaged} damaged line(s) skipped (a run cut short)", file=sys.stderr)
+    return 0

@@ -1,0 +1,127 @@
+"""`reconciler status` and `history` for people (text), programs (JSON) and pull requests (Markdown)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler import plans, results
+from reconciler.reports.values import shown
+from reconciler.results import RunRecord, Standing
+
+FORMAT_VERSION = 1
+_WORDS = {**results.WORDS, "changes": "drifted"}
+
+
+def reasons(standing: Standing) -> list[str]:
+    """Why the server is not in sync, in words: what drifted, a held rollout, problems."""
+    result, plan = standing.result, standing.result.plan
+    said = [p.message if not p.file else str(p) for p in result.problems]
+    if plan is not None:
+        said += [f"{c.path}: {shown(c.observed)} → {shown(c.desired)}" for c in plan.changes]
+        said += [w for w in plan.warnings if w.startswith("rollout:")]
+    return said
+
+
+def _facts(standing: Standing) -> list[tuple[str, str]]:
+    found = []
+    if standing.result.plan is not None:
+        found.append(("observed version", standing.result.plan.observed_version))
+    if standing.last_apply is not None:
+        time, run, version = standing.last_apply
+        found.append(("last successful apply", f"{time} (run {run}, version {version or 'unknown'})"))
+    else:
+        found.append(("last successful apply", "none recorded here"))
+    if standing.last_run is not None:
+        time, run, result = standing.last_run
+        found.append(("last run", f"{result} at {time} (run {run}; `reconciler history` tells more)"))
+    if standing.last_upgrade is not None:
+        before, after, when = standing.last_upgrade
+        found.append(("last upgrade seen", f"{before} → {after}" + (f" (before run of {when})" if when else " (now)")))
+    return found
+
+
+def text(standings: Sequence[Standing]) -> str:
+    blocks = []
+    for s in standings:
+        lines = [f"{s.result.server}: {_WORDS[s.result.status]}"]
+        lines += [f"  - {reason}" for reason in reasons(s)]
+        lines += [f"  {name}: {value}" for name, value in _facts(s)]
+        blocks.append("\n".join(lines) + "\n")
+    if len(standings) > 1:
+        blocks.append(results.summary([s.result for s in standings]) + "\n")
+    return "\n".join(blocks)
+
+
+def _triple(value: tuple[str, str, str | None] | None, names: tuple[str, str, str]) -> dict[str, Any] | None:
+    return dict(zip(names, value, strict=True)) if value is not None else None
+
+
+def as_json(standings: Sequence[Standing]) -> str:
+    servers = [
+        {
+            "server": s.result.server,
+            "stateFile": s.result.path,
+            "status": s.result.status,
+            "observedVersion": s.result.plan.observed_version if s.result.plan is not None else None,
+            "reasons": reasons(s),
+            "changes": plans.to_json(s.result.plan)["changes"] if s.result.plan is not None else [],
+            "lastSuccessfulApply": _triple(s.last_apply, ("time", "run", "version")),
+            "lastRun": _triple(s.last_run, ("time", "run", "result")),
+            "lastUpgradeSeen": _triple(s.last_upgrade, ("from", "to", "seenBefore")),
+        }
+        for s in standings
+    ]
+    summary = results.counts(s.result for s in standings)
+    document = {"formatVersion": FORMAT_VERSION, "summary": {k: v for k, v in summary.items() if v}, "servers": servers}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def markdown(standings: Sequence[Standing]) -> str:
+    rows = ["| server | status | why | last successful apply | last upgrade seen |", "| --- | --- | --- | --- | --- |"]
+    for s in standings:
+        why = "; ".join(reasons(s)).replace("|", "\\|").replace("\n", " ")
+        applied = s.last_apply[0] if s.last_apply else ""
+        upgrade = f"{s.last_upgrade[0]} → {s.last_upgrade[1]}" if s.last_upgrade else ""
+        rows.append(f"| `{s.result.server}` | {_WORDS[s.result.status]} | {why} | {applied} | {upgrade} |")
+    heading = f"## ADSync Reconciler status: {results.summary([s.result for s in standings])}"
+    return heading + "\n\n" + "\n".join(rows) + "\n"
+
+
+def history_text(name: str, runs: Sequence[RunRecord]) -> str:
+    lines = [f"{name}: {len(runs)} run(s) in the journal, oldest first"]
+    for r in runs:
+        limits = ""
+        if r.limit_after is not None:
+            limits = (
+                f", limit {r.limit_before} → {r.limit_after}"
+                if r.limit_before is not None and r.limit_before != r.limit_after
+                else f", limit {r.limit_after}"
+            )
+        lines.append(f"{r.started or '?'}  run {r.run}  {r.result}  (version {r.version or 'unknown'}{limits})")
+        lines += [f"    {result:<8} {action}" for action, result in r.actions]
+        lines += [f"    note: {note}" for note in r.notes]
+    return "\n".join(lines) + "\n"
+
+
+def history_json(name: str, runs: Sequence[RunRecord]) -> str:
+    document = {
+        "formatVersion": FORMAT_VERSION,
+        "server": name,
+        "runs": [
+            {
+                "run": r.run,
+                "started": r.started,
+                "ended": r.ended,
+                "result": r.result,
+                "observedVersion": r.version,
+                "memberLimitBefore": r.limit_before,
+                "memberLimit": r.limit_after,
+                "actions": [{"action": a, "result": res} for a, res in r.actions],
+                "notes": list(r.notes),
+            }
+            for r in runs
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
