@@ -15,6 +15,7 @@ from typing import Any
 from reconciler import __version__, builds, fleet, reports, runner
 from reconciler.actions import DEFAULT_WAIT_TIMEOUT
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError
+from reconciler.facts import CLOUDS
 from reconciler.servers import targets
 
 WAIT_ENV = "RECONCILER_WAIT_TIMEOUT"
@@ -28,13 +29,45 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message} (see --help)")
 
 
+EXAMPLES = {
+    "validate": "reconciler validate states/",
+    "plan": "reconciler plan states/ --target snapshot:snapshots/ --output markdown --detailed-exitcode",
+    "apply": "reconciler apply states/contoso-aadc01.yaml --target powershell",
+    "reconcile": "reconciler reconcile states/contoso-aadc01.yaml --watch 900",
+    "status": "reconciler status states/ --target snapshot:snapshots/",
+    "history": "reconciler history contoso-aadc01",
+    "report": "reconciler report plan-*.json --output markdown --max-bytes 65536",
+    "export": "reconciler export --target snapshot:contoso-aadc01.json --out states/contoso-aadc01.yaml",
+    "schema": "reconciler schema desired-state > schemas/desired-state.schema.json",
+    "collector-script": "reconciler collector-script > Collect-ADSyncObservedState.ps1",
+    "task-script": "reconciler task-script > Register-ReconcilerTask.ps1",
+    "sim init": "reconciler sim init --name contoso-aadc01 --version 1.6.2.4",
+    "sim show": "reconciler sim show --name contoso-aadc01",
+    "sim upgrade": "reconciler sim upgrade --name contoso-aadc01 --to 2.4.21.0",
+    "sim cycle": "reconciler sim cycle --name contoso-aadc01 --full",
+    "sim set": "reconciler sim set --name contoso-aadc01 scheduler.SyncCycleInProgress=true",
+}
+
+
+def _command(sub: Any, name: str, help_text: str, parents: Sequence[argparse.ArgumentParser] = ()) -> Any:
+    """A subcommand with its help and an example under its --help."""
+    return sub.add_parser(
+        name.rsplit(maxsplit=1)[-1],
+        parents=list(parents),
+        help=help_text,
+        description=help_text,
+        epilog=f"example:\n  {EXAMPLES[name]}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reconciler", description="Declarative V2 endpoint settings for Entra Connect Sync servers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("validate", help="check state files (or folders of them) against schema and rules")
+    p = _command(sub, "validate", "check state files (or folders of them) against schema and rules")
     p.add_argument("paths", nargs="+", metavar="STATE", help="state file or folder")
 
     server = _Parser(add_help=False)
@@ -44,68 +77,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-group-deletion", action="store_true", help="allow plans that delete provisioned groups"
     )
     server.add_argument("--shard", metavar="K/N", help="only the K-th of N stable slices of the servers (by name)")
+
+    p = _command(sub, "plan", "observe, diff and print the ordered actions", [server])
+    p.add_argument(
+        "--output", choices=list(reports.FORMATS), default="text", help="text (default), json, markdown or powershell"
+    )
+    p.add_argument("--out", metavar="PLAN.json", help="save the plan for `apply --plan`")
+    p.add_argument("--max-bytes", type=_size, metavar="BYTES", help=MAX_BYTES_HELP)
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
+    _add_apply_commands(sub, server)
+    _add_report_commands(sub, server)
+    _add_sim_commands(sub)
+    return parser
+
+
+def _add_apply_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     waiting = _Parser(add_help=False)
     waiting.add_argument(
         "--wait-timeout", type=_seconds, metavar="SECONDS",
         help=f"wait at most this long for a running sync cycle (env {WAIT_ENV}, default {DEFAULT_WAIT:g})",
     )  # fmt: skip
-
-    p = sub.add_parser("plan", parents=[server], help="observe, diff and print the ordered actions")
-    p.add_argument(
-        "--output", choices=list(reports.FORMATS), default="text", help="text (default), json, markdown or powershell"
-    )
-    p.add_argument("--out", metavar="PLAN.json", help="save the plan for `apply --plan`")
-    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
-    _add_apply_commands(sub, server, waiting)
-
-    p = sub.add_parser(
-        "status",
-        parents=[server],
-        help="each server now: in sync, drifted (what), held, failed; last apply, last upgrade",
-    )
-    p.add_argument(
-        "--output", choices=["text", "json", "markdown"], default="text", help="text (default), json or markdown"
-    )
-    p.add_argument(
-        "--detailed-exitcode", action="store_true", help="exit 2 when a server is short of its desired state"
-    )
-    p = sub.add_parser("history", help="a server's journal as a readable history (what ran, when, and how it ended)")
-    p.add_argument("name", metavar="NAME", help="the server's name (metadata.name of its state file)")
-    p.add_argument("--output", choices=["text", "json"], default="text", help="text (default) or json")
-    p = sub.add_parser("report", help="merge plan reports (--output json of each shard) into one")
-    p.add_argument("files", nargs="+", metavar="PLAN.json")
-    p.add_argument("--output", choices=["text", "json", "markdown"], default="markdown")
-    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when any server has changes")
-    p = sub.add_parser("export", help="write the desired-state YAML that matches a server now")
-    p.add_argument("--target", help=f"where the server is: {targets.KNOWN} (default sim; env {targets.ENV_VAR})")
-    p.add_argument("--name", help="the server (its file in a folder target; an export's metadata.name)")
-    p.add_argument("--out", metavar="FILE", help="write to FILE (never overwritten) instead of printing")
-    sub.add_parser(
-        "collector-script", help="print the PowerShell script that writes a server's observed state (snapshot)"
-    )
-
-    sub.add_parser("task-script", help="print the PowerShell script that registers the self-heal scheduled task")
-
-    sim = sub.add_parser("sim", help="manage the embedded simulated server")
-    sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND", parser_class=_Parser)
-    common = _Parser(add_help=False)
-    common.add_argument("--target", help="sim (default), sim:FILE.json or sim:DIR/; env RECONCILER_TARGET")
-    common.add_argument("--name", help="server name (picks the file in a folder target; names a new server)")
-    p = sim_sub.add_parser("init", parents=[common], help="create a simulated server")
-    p.add_argument("--version", dest="product_version", help=f"product build (default {builds.CURRENT_VERSION})")
-    p.add_argument("--from", dest="source", metavar="SNAPSHOT.json", help="make a twin of an observed server")
-    p.add_argument("--force", action="store_true", help="replace an existing simulated server")
-    sim_sub.add_parser("show", parents=[common], help="print the observed state as JSON")
-    p = sim_sub.add_parser("upgrade", parents=[common], help="simulate an in-place upgrade")
-    p.add_argument("--to", required=True, metavar="VERSION", help="the new build")
-    p = sim_sub.add_parser("cycle", parents=[common], help="run a sync cycle")
-    p.add_argument("--full", action="store_true", help="a full sync cycle instead of a delta one")
-    p = sim_sub.add_parser("set", parents=[common], help="set values: KEY=VALUE with KEY a dotted path")
-    p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
-    return parser
-
-
-def _add_apply_commands(sub: Any, server: argparse.ArgumentParser, waiting: argparse.ArgumentParser) -> None:
     waiting.add_argument(
         "--wave",
         choices=fleet.WAVES,
@@ -122,11 +113,69 @@ def _add_apply_commands(sub: Any, server: argparse.ArgumentParser, waiting: argp
         action="store_true",
         help="exit 2 when a server ends short of its desired state (held, rollout progressing, skipped)",
     )
-    p = sub.add_parser("apply", parents=[server, waiting], help="plan (or take a saved plan) and carry it out")
+    p = _command(sub, "apply", "plan (or take a saved plan) and carry it out", [server, waiting])
     p.add_argument("--plan", dest="plan_file", metavar="PLAN.json", help="a plan saved with `plan --out`")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p = sub.add_parser("reconcile", parents=[server, waiting], help="plan and apply in one, optionally again and again")
+    p = _command(sub, "reconcile", "plan and apply in one, optionally again and again", [server, waiting])
     p.add_argument("--watch", type=_seconds, metavar="SECONDS", help="repeat every SECONDS until stopped (Ctrl-C)")
+
+
+def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
+    standing = "each server now: in sync, drifted (what), held, failed; its last apply and last upgrade seen"
+    p = _command(sub, "status", standing, [server])
+    p.add_argument("--output", choices=["text", "json", "markdown"], default="text", help="text, json or markdown")
+    p.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 2 when a server is short of its desired state"
+    )
+    p = _command(sub, "history", "a server's journal as a readable history (what ran, when, how it ended)")
+    p.add_argument("name", metavar="NAME", help="the server's name (metadata.name of its state file)")
+    p.add_argument("--output", choices=["text", "json"], default="text", help="text (default) or json")
+    p = _command(sub, "report", "merge plan reports (--output json of each shard) into one")
+    p.add_argument("files", nargs="+", metavar="PLAN.json", help="the JSON reports of `plan` or `apply`")
+    p.add_argument("--output", choices=["text", "json", "markdown"], default="markdown", help="markdown, json, text")
+    p.add_argument("--max-bytes", type=_size, metavar="BYTES", help=MAX_BYTES_HELP)
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when any server has changes")
+    p = _command(sub, "export", "write the desired-state YAML that matches a server now")
+    p.add_argument("--target", help=f"where the server is: {targets.KNOWN} (default sim; env {targets.ENV_VAR})")
+    p.add_argument("--name", help="the server (its file in a folder target; an export's metadata.name)")
+    p.add_argument("--out", metavar="FILE", help="write to FILE (never overwritten) instead of printing")
+    p = _command(sub, "schema", "print a JSON schema the tool ships, to keep beside a state repository")
+    p.add_argument("which", choices=["desired-state", "observed-state", "plan"], help="which schema")
+    _command(sub, "collector-script", "print the PowerShell script that writes a server's observed state (snapshot)")
+    _command(sub, "task-script", "print the PowerShell script that registers the self-heal scheduled task")
+
+
+def _add_sim_commands(sub: Any) -> None:
+    sim = sub.add_parser("sim", help="manage the embedded simulated server")
+    sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND", parser_class=_Parser)
+    common = _Parser(add_help=False)
+    common.add_argument("--target", help="sim (default), sim:FILE.json or sim:DIR/; env RECONCILER_TARGET")
+    common.add_argument("--name", help="server name (picks the file in a folder target; names a new server)")
+    p = _command(sim_sub, "sim init", "create a simulated server", [common])
+    p.add_argument("--version", dest="product_version", help=f"product build (default {builds.CURRENT_VERSION})")
+    p.add_argument("--cloud", choices=CLOUDS, help="the server's cloud (default AzureCommercial)")
+    p.add_argument("--connector-name", help="the AAD connector's name (default 'contoso.onmicrosoft.com - AAD')")
+    p.add_argument("--from", dest="source", metavar="SNAPSHOT.json", help="make a twin of an observed server")
+    p.add_argument("--force", action="store_true", help="replace an existing simulated server")
+    _command(sim_sub, "sim show", "print the observed state as JSON", [common])
+    p = _command(sim_sub, "sim upgrade", "simulate an in-place upgrade", [common])
+    p.add_argument("--to", required=True, metavar="VERSION", help="the new build")
+    p = _command(sim_sub, "sim cycle", "run a sync cycle", [common])
+    p.add_argument("--full", action="store_true", help="a full sync cycle instead of a delta one")
+    p = _command(sim_sub, "sim set", "set values: KEY=VALUE with KEY a dotted path; says what changed", [common])
+    p.add_argument("assignments", nargs="+", metavar="KEY=VALUE", help="VALUE is read as JSON, else as text")
+
+
+MAX_BYTES_HELP = (
+    "cut a Markdown report to this size, keeping the summary and the most urgent servers: 65536 for a "
+    "pull-request comment (default 1048576, a job summary's limit)"
+)
+
+
+def _size(text: str) -> int:
+    if not text.isdigit() or int(text) < 1024:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a size in bytes of at least 1024")
+    return int(text)
 
 
 def _seconds(text: str) -> float:
@@ -179,6 +228,7 @@ def _run(args: argparse.Namespace) -> int:
             out=args.out,
             detailed_exitcode=args.detailed_exitcode,
             shard=args.shard,
+            max_bytes=args.max_bytes,
         )
     if args.command == "apply":
         from reconciler.commands import apply
@@ -203,11 +253,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "report":
         from reconciler.commands import report
 
-        return report.report(args.files, args.output, args.detailed_exitcode)
+        return report.report(args.files, args.output, args.detailed_exitcode, args.max_bytes)
     if args.command == "export":
         from reconciler.commands import export
 
         return export.export(args.target, args.name, args.out)
+    if args.command == "schema":
+        from reconciler.commands import scripts
+
+        return scripts.print_schema(args.which)
     if args.command == "collector-script":
         from reconciler.commands import scripts
 
@@ -221,7 +275,8 @@ def _run(args: argparse.Namespace) -> int:
 
         target, name = args.target, args.name
         if args.sim_command == "init":
-            return sim.sim_init(target, name, args.product_version, args.source, args.force)
+            new = sim.NewServer(args.product_version, args.cloud, args.connector_name)
+            return sim.sim_init(target, name, new, args.source, args.force)
         if args.sim_command == "show":
             return sim.sim_show(target, name)
         if args.sim_command == "upgrade":

@@ -41,7 +41,7 @@ StrictValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
 )
 
 
-def _schema_text(name: str) -> str:
+def schema_text(name: str) -> str:
     packaged = resources.files("reconciler") / "schemas" / name
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
@@ -50,7 +50,7 @@ def _schema_text(name: str) -> str:
 
 @cache
 def schema(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(_schema_text(name))
+    loaded: dict[str, Any] = json.loads(schema_text(name))
     return loaded
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,14 +10,25 @@ from reconciler import adopt, desired, schemas, validation, yamlsource
 from reconciler.errors import EXIT_OK, UserError
 from reconciler.servers import targets
 
-# As in the examples: a state file in states/ beside the published schemas/ folder.
-MODELINE = desired.SCHEMA_MODELINE.format("../schemas/desired-state.schema.json")
+# Where a state repository keeps the schema (`reconciler schema desired-state > …`), from its root.
+SCHEMA_FILE = Path("schemas") / "desired-state.schema.json"
+
+
+def _modeline(out: str | None) -> str:
+    """Editors check the file against the repository's own copy of the schema, when it has one."""
+    if not SCHEMA_FILE.is_file():
+        schema = SCHEMA_FILE.as_posix()
+        return f"# Editors check this file once the repository has `reconciler schema desired-state > {schema}`.\n"
+    folder = Path(out).resolve().parent if out is not None else Path.cwd()
+    relative = os.path.relpath(SCHEMA_FILE.resolve(), folder)
+    return desired.SCHEMA_MODELINE.format(Path(relative).as_posix())
 
 
 def export(target: str | None, name: str | None, out: str | None) -> int:
     observed = targets.parse(target).observe_existing(name)
     result = adopt.desired_from(observed)
-    header = MODELINE + f"# Exported by `reconciler export` from {observed.server.name} ({observed.server.version}).\n"
+    source = f"{observed.server.name} ({observed.server.version})"
+    header = _modeline(out) + f"# Exported by `reconciler export` from {source}.\n"
     header += "".join(f"# Note: {note}\n" for note in result.notes)
     text = yamlsource.dump(desired.to_document(result.state), header=header)
     # What export writes must pass validate: a server name from a folder may not be a valid one.

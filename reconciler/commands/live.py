@@ -49,6 +49,7 @@ class LinePrinter(Listener):
         self._lock = threading.Lock()
         self._servers: dict[str, _Server] = {}
         self._last_shown: dict[str, str] = {}
+        self._last_result: dict[str, str] = {}
 
     def _write(self, text: str) -> None:
         with self._lock:
@@ -96,8 +97,14 @@ class LinePrinter(Listener):
         sys.stderr.flush()
 
     def result(self, outcome: ServerResult) -> None:
-        """One line per server as it finishes; its problems right under it (on stderr)."""
-        self._write(result_line(outcome))
+        """One line per server as it finishes; its problems right under it (on stderr). In a watch
+        loop a server that did nothing says so once, not on every pass."""
+        line = result_line(outcome)
+        idle = outcome.plan is not None and not outcome.plan.actions
+        if self.repeat and idle and self._last_result.get(outcome.server) == line:
+            return
+        self._last_result[outcome.server] = line
+        self._write(line)
         if outcome.problems:
             with self._lock:
                 for problem in outcome.problems:

@@ -12,7 +12,7 @@ from typing import TextIO
 from reconciler import fleet, jsontext, plans, reports, results, runner
 from reconciler.errors import UserError
 from reconciler.plans import Plan
-from reconciler.reports import text
+from reconciler.reports import markdown, text
 
 
 def save(the_plan: Plan, path: str) -> None:
@@ -53,6 +53,7 @@ def plan(
     out: str | None,
     detailed_exitcode: bool,
     shard: str | None = None,
+    max_bytes: int | None = None,
 ) -> int:
     # Planning changes nothing: an invalid state file fails its own server, and the others are planned.
     outcomes = fleet.plan_paths(paths, options, fleet.parse_shard(shard) if shard else None, progress=output == "text")
@@ -65,7 +66,9 @@ def plan(
     # with none, is a fleet document saying so, not zero bytes.
     if output == "text":
         show_text(outcomes)
-    elif plans or len(outcomes) > 1 or output in ("json", "markdown"):
+    elif output == "markdown":
+        sys.stdout.write(markdown.report(outcomes, max_bytes or markdown.JOB_SUMMARY_BYTES))
+    elif plans or len(outcomes) > 1 or output == "json":
         sys.stdout.write(reports.reporter(output)(outcomes))
     if out is not None and plans:
         save(plans[0], out)

@@ -12,6 +12,7 @@ from typing import Any
 
 from reconciler import jsontext, plans, reports, results
 from reconciler.errors import Problem, UserError
+from reconciler.reports import markdown
 from reconciler.results import ServerResult
 
 
@@ -24,13 +25,32 @@ def _outcomes(document: Any, source: str) -> list[ServerResult]:
         for entry in entries:
             plan = plans.from_json(entry["plan"], source) if entry.get("plan") is not None else None
             problems = tuple(Problem("", None, None, str(e)) for e in entry.get("errors", []))
-            found.append(ServerResult(str(entry["server"]), str(entry.get("stateFile", "")), plan, problems))
+            found.append(_entry(entry, plan, problems))
         return found
     single = plans.from_json(document, source)
     return [ServerResult(single.server, "", single)]
 
 
-def report(files: list[str], output: str, detailed_exitcode: bool) -> int:
+# What an apply's statuses need beyond the plan (the fleet document of `apply --output json`).
+_AFTER_APPLY = {"changed": True, "progressing": True}
+_NOT_RUN = ("skipped", "declined", "interrupted")
+
+
+def _entry(entry: dict[str, Any], plan: plans.Plan | None, problems: tuple[Problem, ...]) -> ServerResult:
+    status = entry.get("status")
+    outcome = str(status) if status in _NOT_RUN else None
+    return ServerResult(
+        str(entry["server"]),
+        str(entry.get("stateFile", "")),
+        plan,
+        problems,
+        converged=_AFTER_APPLY.get(str(status)),
+        outcome=outcome,
+        why=str(entry.get("reason", "")),
+    )
+
+
+def report(files: list[str], output: str, detailed_exitcode: bool, max_bytes: int | None = None) -> int:
     outcomes: list[ServerResult] = []
     problems: list[Problem] = []
     for name in files:
@@ -52,5 +72,8 @@ def report(files: list[str], output: str, detailed_exitcode: bool) -> int:
     if problems:
         raise UserError(problems)
     outcomes.sort(key=lambda o: o.server)
-    sys.stdout.write(reports.reporter(output)(outcomes))
+    if output == "markdown":
+        sys.stdout.write(markdown.report(outcomes, max_bytes or markdown.JOB_SUMMARY_BYTES))
+    else:
+        sys.stdout.write(reports.reporter(output)(outcomes))
     return results.exit_code(outcomes, detailed_exitcode)

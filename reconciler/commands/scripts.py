@@ -1,9 +1,15 @@
-"""`reconciler collector-script` and `reconciler task-script`: print the PowerShell scripts that ship with the tool."""
+"""`reconciler collector-script`, `task-script` and `schema`: print what ships with the tool.
+
+`schema NAME` lets a state repository keep the schema its editors check against beside its state
+files (`schemas/desired-state.schema.json`, which `export` then references), matching the tool
+that CI installs.
+"""
 
 from __future__ import annotations
 
 import sys
 
+from reconciler import schemas
 from reconciler.errors import EXIT_OK
 from reconciler.servers import powershell
 
@@ -17,4 +23,9 @@ def script_text(name: str) -> str:
 
 def print_script(name: str) -> int:
     sys.stdout.write(script_text(name))
+    return EXIT_OK
+
+
+def print_schema(name: str) -> int:
+    sys.stdout.write(schemas.schema_text(f"{name}.schema.json"))
     return EXIT_OK

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import builds, facts, observed
 from reconciler.errors import EXIT_OK, UserError
 from reconciler.servers import serverconfig, snapshot, targets
-from reconciler.servers.simulator import SimulatedServer, defaults
+from reconciler.servers.simulator import SimulatedServer, assign, defaults
 
 SHOW_DELETED = 10
 
@@ -17,9 +19,20 @@ def _server(target: str | None, name: str | None) -> SimulatedServer:
     return SimulatedServer(targets.sim_path(target, name))
 
 
-def sim_init(target: str | None, name: str | None, version: str | None, source: str | None, force: bool) -> int:
-    if source is not None and version is not None:
-        raise UserError("sim init: --from makes an exact twin; --version cannot be combined with it")
+@dataclass(frozen=True)
+class NewServer:
+    """What `sim init` makes when it is not a twin: a build, a cloud, an AAD connector's name."""
+
+    version: str | None = None
+    cloud: str | None = None
+    connector_name: str | None = None
+
+
+def sim_init(target: str | None, name: str | None, new: NewServer, source: str | None, force: bool) -> int:
+    given = [f"--{flag}" for flag, value in (("version", new.version), ("cloud", new.cloud),
+             ("connector-name", new.connector_name)) if value is not None]  # fmt: skip
+    if source is not None and given:
+        raise UserError(f"sim init: --from makes an exact twin; {', '.join(given)} cannot be combined with it")
     default_name = name or _file_stem(target)
     if source is not None:
         path = Path(source)
@@ -31,7 +44,12 @@ def sim_init(target: str | None, name: str | None, version: str | None, source: 
     else:
         if not default_name:
             raise UserError("sim init: name the server with --name (or use --target sim:FILE.json)")
-        state = defaults.new_server(default_name, version or builds.CURRENT_VERSION)
+        state = defaults.new_server(
+            default_name,
+            new.version or builds.CURRENT_VERSION,
+            new.cloud or "AzureCommercial",
+            new.connector_name,
+        )
     server = SimulatedServer(targets.sim_path(target, state.server.name))
     server.create(state, replace=force)
     print(f"{server.path}: simulated server {state.server.name} ({state.server.version}) created")
@@ -89,5 +107,17 @@ def sim_cycle(target: str | None, name: str | None, full: bool) -> int:
 
 
 def sim_set(target: str | None, name: str | None, assignments: list[str]) -> int:
-    _server(target, name).assign(assignments)
+    """Sets the values, and says what each one was and is now."""
+    server = _server(target, name)
+    before = observed.to_json(server.observe())
+    after = observed.to_json(server.assign(assignments))
+    for assignment in assignments:
+        path, _ = assign.parse(assignment)
+        old, new = assign.read(before, path), assign.read(after, path)
+        said = "unchanged" if old == new else f"{_json(old)} → {_json(new)}"
+        print(f"{server.path}: {'.'.join(path)}: {said}")
     return EXIT_OK
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)

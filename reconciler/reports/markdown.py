@@ -51,27 +51,84 @@ def plan_markdown(p: Plan, heading: str = "###") -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def report(outcomes: Sequence[ServerResult]) -> str:
-    if len(outcomes) == 1 and outcomes[0].plan is not None:
-        return plan_markdown(outcomes[0].plan)
-    table = ["| server | status | actions |", "| --- | --- | --- |"]
-    for o in outcomes:
-        actions = len(o.plan.actions) if o.plan is not None else ""
-        status = _STATUS[o.status]
-        if o.plan is not None and o.plan.impact.groups_to_delete:  # never only inside the folded details
-            status += f", **deletes {len(o.plan.impact.groups_to_delete)} group(s)**"
-        table.append(f"| `{o.server}` | {status} | {actions} |")
-    blocks = [f"## ADSync Reconciler: {results.summary(outcomes)}", "\n".join(table)]
-    for o in outcomes:
+# Where a report must fit: a pull-request comment holds 65,536 characters, a job summary 1 MiB
+# (GitHub's documented limits). Measured in UTF-8 bytes, which is never fewer than characters.
+PR_COMMENT_BYTES = 65_536
+JOB_SUMMARY_BYTES = 1_048_576
+# What a cut report points to for the rest.
+REST = "the JSON report (`--output json`; in CI, the plan artifacts)"
+# Worst first when a report must be cut: failures, deletions, holds, changes, then the rest.
+_SEVERITY = {"failed": 0, "interrupted": 0, "declined": 1, "held": 2, "skipped": 2, "progressing": 3, "changes": 3}
+
+
+def _row(o: ServerResult) -> str:
+    actions = len(o.plan.actions) if o.plan is not None else ""
+    status = _STATUS[o.status]
+    if o.plan is not None and o.plan.impact.groups_to_delete:  # never only inside the folded details
+        status += f", **deletes {len(o.plan.impact.groups_to_delete)} group(s)**"
+    if o.why:
+        status += f": {_text_cell(o.why)}"
+    return f"| `{o.server}` | {status} | {actions} |"
+
+
+def _details(o: ServerResult) -> str:
+    if o.plan is not None:
+        body = plan_markdown(o.plan, heading="####").rstrip("\n")
+    else:
+        problems = "\n".join(f"- {_text_cell(str(p))}" for p in o.problems)
+        body = f"#### `{o.server}`: {o.status}\n\n{problems or _text_cell(o.why)}"
+    if body.count("\n") > FOLD_AFTER_LINES:
+        # GitHub renders Markdown inside <details> only after a blank line.
+        body = f"<details><summary><code>{o.server}</code>: {o.status}</summary>\n\n{body}\n\n</details>"
+    return body
+
+
+def _severity(o: ServerResult) -> tuple[int, str]:
+    deletes = o.plan is not None and bool(o.plan.impact.groups_to_delete)
+    return (1 if deletes and o.status != "failed" else _SEVERITY.get(o.status, 4), o.server)
+
+
+def report(outcomes: Sequence[ServerResult], max_bytes: int | None = None) -> str:
+    if len(outcomes) == 1 and outcomes[0].plan is not None and outcomes[0].why == "":
+        whole = plan_markdown(outcomes[0].plan)
+        if max_bytes is None or len(whole.encode("utf-8")) <= max_bytes:
+            return whole
+    heading = f"## ADSync Reconciler: {results.summary(outcomes)}"
+    header = "| server | status | actions |\n| --- | --- | --- |"
+    table = "\n".join([header, *(_row(o) for o in outcomes)])
+    blocks = [heading, table, *(_details(o) for o in outcomes if o.status != "in-sync")]
+    whole = "\n\n".join(blocks) + "\n"
+    if max_bytes is None or len(whole.encode("utf-8")) <= max_bytes:
+        return whole
+    return _within(outcomes, heading, header, max_bytes)
+
+
+def _within(outcomes: Sequence[ServerResult], heading: str, header: str, max_bytes: int) -> str:
+    """The summary and the worst servers that fit, and where the rest is."""
+    ranked = sorted(outcomes, key=_severity)
+    footer_room = 400
+    used = len(heading.encode("utf-8")) + len(header.encode("utf-8")) + footer_room
+    rows: list[str] = []
+    for o in ranked:
+        row = _row(o)
+        if used + len(row.encode("utf-8")) + 1 > max_bytes:
+            break
+        rows.append(row)
+        used += len(row.encode("utf-8")) + 1
+    details: list[str] = []
+    for o in ranked[: len(rows)]:
         if o.status == "in-sync":
             continue
-        if o.plan is not None:
-            body = plan_markdown(o.plan, heading="####").rstrip("\n")
-        else:
-            problems = "\n".join(f"- {_text_cell(str(p))}" for p in o.problems)
-            body = f"#### `{o.server}`: failed\n\n{problems}"
-        if body.count("\n") > FOLD_AFTER_LINES:
-            # GitHub renders Markdown inside <details> only after a blank line.
-            body = f"<details><summary><code>{o.server}</code>: {o.status}</summary>\n\n{body}\n\n</details>"
-        blocks.append(body)
-    return "\n\n".join(blocks) + "\n"
+        body = _details(o)
+        if used + len(body.encode("utf-8")) + 2 > max_bytes:
+            break
+        details.append(body)
+        used += len(body.encode("utf-8")) + 2
+    left = len(outcomes) - len(rows)
+    note = (
+        f"_Cut to fit {max_bytes:,} bytes: the table shows the {len(rows)} most urgent of {len(outcomes)} "
+        f"servers (failures, deletions, holds and changes first), details for {len(details)}"
+        + (f"; {left} more" if left else "")
+        + f". Every server is in {REST}._"
+    )
+    return "\n\n".join([heading, note, "\n".join([header, *rows]), *details]) + "\n"

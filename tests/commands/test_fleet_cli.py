@@ -222,3 +222,30 @@ def test_the_markdown_table_shows_deletions(run: Run, tmp_path: Path, monkeypatc
                  "--allow-group-deletion")  # fmt: skip
     row = next(line for line in result.out.splitlines() if line.startswith("| `contoso-aadc01`"))
     assert "**deletes 1 group(s)**" in row
+
+
+def test_markdown_is_cut_to_fit_a_pull_request_comment_worst_first(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fleet").mkdir()
+    for i in range(60):
+        name = f"srv{i:02d}"
+        assert run("sim", "init", "--name", name, "--version", "1.6.2.4", "--target", "sim:sims/").code == 0
+        (tmp_path / "fleet" / f"{name}.yaml").write_text(STATE.format(name=name, limit=100000))
+    (tmp_path / "fleet" / "srv00.yaml").write_text("not: [valid")  # one failure among many changes
+    whole = run("plan", "fleet", "--target", "sim:sims/", "--output", "markdown")
+    assert len(whole.out.encode("utf-8")) > 65_536  # 59 changed servers and their details
+    cut = run("plan", "fleet", "--target", "sim:sims/", "--output", "markdown", "--max-bytes", "65536")
+    size = len(cut.out.encode("utf-8"))
+    assert size <= 65_536
+    lines = cut.out.splitlines()
+    assert lines[0] == "## ADSync Reconciler: 60 servers: 0 in sync, 59 with changes, 1 failed"
+    assert "Every server is in the JSON report" in cut.out
+    first_row = next(line for line in lines if line.startswith("| `"))
+    assert "**failed**" in first_row  # the worst first
+    json_file = tmp_path / "plan.json"
+    json_file.write_text(run("plan", "fleet", "--target", "sim:sims/", "--output", "json").out, encoding="utf-8")
+    merged = run("report", str(json_file), "--max-bytes", "65536")
+    assert len(merged.out.encode("utf-8")) <= 65_536 and merged.code == 1
+    assert run("plan", "fleet", "--target", "sim:sims/", "--output", "markdown", "--max-bytes", "12").code == 1

@@ -334,8 +334,9 @@ def test_reconcile_watch_heals_an_upgrade_and_stops_on_ctrl_c(run: Run, tmp_path
         lines = journal.read_text().splitlines() if journal.exists() else []
         return syncrules.effective_limit(server.observe()) == 100000 and bool(lines) and '"run-end"' in lines[-1]
 
-    def stepped() -> bool:  # the rollout's first step; the next one waits for a sync cycle
-        return syncrules.effective_limit(server.observe()) == 75000
+    def stepped() -> bool:  # the rollout's first step, its run over; the next one waits for a sync cycle
+        lines = journal.read_text().splitlines() if journal.exists() else []
+        return syncrules.effective_limit(server.observe()) == 75000 and bool(lines) and '"run-end"' in lines[-1]
 
     wait_for(stepped)
     server.run_cycle(full=False)

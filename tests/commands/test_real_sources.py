@@ -143,8 +143,22 @@ def test_export_command_writes_a_state_that_plans_empty(run: Run, tmp_path: Path
     result = run("export", "--name", "lab01", "--out", str(out))
     assert (result.code, result.out) == (0, f"{out}: written\n")
     text = out.read_text(encoding="utf-8")
-    assert text.startswith("# yaml-language-server: $schema=../schemas/desired-state.schema.json\n")
+    # No schema in this repository yet: the file says how to get one, never a path that is not there.
+    assert text.startswith(
+        "# Editors check this file once the repository has "
+        "`reconciler schema desired-state > schemas/desired-state.schema.json`.\n"
+    )
     assert run("validate", str(out)).code == 0
+    schema = run("schema", "desired-state")
+    assert json.loads(schema.out)["$id"] == "urn:adsync-reconciler:schema:desired-state:1"
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "desired-state.schema.json").write_text(schema.out, encoding="utf-8")
+    (tmp_path / "states").mkdir()
+    referenced = tmp_path / "states" / "lab01.yaml"
+    assert run("export", "--name", "lab01", "--out", str(referenced)).code == 0
+    assert referenced.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=../schemas/desired-state.schema.json\n"
+    )
     assert run("plan", str(out), "--detailed-exitcode").code == 0
     again = run("export", "--name", "lab01", "--out", str(out))
     assert (again.code, again.err) == (1, f"{out}: exists already; export never overwrites a state file\n")

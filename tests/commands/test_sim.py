@@ -163,3 +163,26 @@ def test_sim_set_with_a_huge_number_is_one_line(run: Run, tmp_path: Path) -> Non
     run("sim", "init", "--target", target, "--name", "a")
     result = run("sim", "set", "--target", target, "groups.0.memberCount=" + "9" * 5000)
     assert result.code == 1 and "Traceback" not in result.err and len(result.err_lines) >= 1
+
+
+def test_init_takes_a_cloud_and_a_connector_name(run: Run, tmp_path: Path) -> None:
+    target = f"sim:{tmp_path / 'gov.json'}"
+    made = run("sim", "init", "--target", target, "--cloud", "AzureUSGovernment", "--connector-name", "t.us - AAD")
+    assert made.code == 0, made.err
+    data = json.loads(run("sim", "show", "--target", target).out)
+    assert data["server"]["cloud"] == "AzureUSGovernment" and data["aadConnector"]["Name"] == "t.us - AAD"
+    twin = run("sim", "init", "--target", f"sim:{tmp_path / 'b.json'}", "--from", str(tmp_path / "gov.json"),
+               "--cloud", "AzureCommercial")  # fmt: skip
+    assert twin.code == 1
+    assert twin.err == "sim init: --from makes an exact twin; --cloud cannot be combined with it\n"
+
+
+def test_set_says_what_changed(run: Run, tmp_path: Path) -> None:
+    target = f"sim:{tmp_path / 'a.json'}"
+    assert run("sim", "init", "--target", target, "--version", "1.6.2.4").code == 0
+    result = run("sim", "set", "--target", target, "scheduler.SyncCycleInProgress=true", "server.version=1.6.2.4")
+    assert result.code == 0
+    assert result.out == (
+        f"{tmp_path / 'a.json'}: scheduler.SyncCycleInProgress: false → true\n"
+        f"{tmp_path / 'a.json'}: server.version: unchanged\n"
+    )

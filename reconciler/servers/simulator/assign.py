@@ -25,6 +25,19 @@ def parse(assignment: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
+def read(data: dict[str, Any], path: list[str]) -> Any:
+    """The value at `path`, or None where there is none (what `sim set` reports as the old value)."""
+    node: Any = data
+    for part in path:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and re.fullmatch(r"[0-9]{1,9}", part) and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
 def apply(data: dict[str, Any], path: list[str], value: Any) -> None:
     """Set `value` at `path` in `data` (in place); every step but the last must already exist."""
     node: Any = data
