@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -83,6 +84,17 @@ def test_reconcile_workflow_essentials() -> None:
     assert "adsync-staging" in jobs["apply-staging"]["runs-on"]
     uses = [s["uses"] for job in jobs.values() for s in job["steps"] if "uses" in s]
     assert uses and all(re.fullmatch(r"[\w-]+/[\w-]+@v\d+\.\d+\.\d+", u) for u in uses), uses  # pinned
+    # A failed shard's report is uploaded too, so the merged summary names exactly the failed servers;
+    # the check fails after the merge.
+    upload = next(s for s in jobs["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()"
+    report_steps = [s.get("run", "") for s in jobs["report"]["steps"]]
+    assert "--max-bytes 1048576" in report_steps[3] and "--max-bytes 65000" in report_steps[4]
+    assert report_steps[-1] == 'test "$code" -ne 1'
+    assert jobs["report"]["permissions"]["pull-requests"] == "write"
+    for job in ("apply-staging", "apply-active"):  # a runner in the wrong wave fails, never green
+        apply = next(s["run"] for s in jobs[job]["steps"] if s.get("name") == "Apply")
+        assert "--output json > apply.json" in apply and "$result.summary.skipped" in apply
 
 
 def test_pre_commit_hook() -> None:
@@ -122,11 +134,42 @@ def test_the_action_assembles_the_command_from_its_inputs(
     env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "ARGS_FILE": str(tmp_path / "args"),
            "GITHUB_OUTPUT": str(tmp_path / "output"), **inputs}  # fmt: skip
     done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == 0, done.stderr  # exit 2 is a result, not a failure, unless asked
     args = (tmp_path / "args").read_text().splitlines()
     assert args == expected
     build_parser().parse_args(args)
     assert (tmp_path / "output").read_text() == "exit-code=2\n"
+    asked = subprocess.run(["bash", "-c", script], env={**env, "RECONCILER_FAIL_ON_CHANGES": "true"},
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert asked.returncode == 2
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="runs the action's bash step with a stand-in reconciler")
+def test_the_action_writes_the_job_summary_from_a_json_report(tmp_path: Path) -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    script = next(s["run"] for s in action["runs"]["steps"] if s.get("id") == "run")
+    (tmp_path / "bin").mkdir()
+    stand_in = tmp_path / "bin" / "reconciler"
+    # The run prints its JSON document and exits 1 (a failed server); `report` prints what it was asked.
+    stand_in.write_text(
+        '#!/bin/sh\nif [ "$1" = report ]; then echo "report: $*"; exit 0; fi\n'
+        'echo "$@" > "$ARGS_FILE"\necho \'{"formatVersion": 1}\'\nexit 1\n'
+    )
+    stand_in.chmod(0o755)
+    summary = tmp_path / "summary.md"
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "ARGS_FILE": str(tmp_path / "args"),
+           "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(summary),
+           "RUNNER_TEMP": str(tmp_path), "RECONCILER_COMMAND": "plan", "RECONCILER_STATES": "states/",
+           "RECONCILER_INPUT_TARGET": "", "RECONCILER_OUTPUT": "text", "RECONCILER_ARGS": "--shard 1/2",
+           "RECONCILER_SUMMARY": "true", "RECONCILER_COMMENT": "false"}  # fmt: skip
+    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 1  # a failed server fails the step, after the summary is written
+    assert (tmp_path / "args").read_text().split() == ["plan", "states/", "--output", "json", "--shard", "1/2"]
+    report = tmp_path / "reconciler-report.json"
+    assert json.loads(report.read_text()) == {"formatVersion": 1}
+    assert f"report: report {report} --output text" in done.stdout  # the plan, readable, in the log
+    assert summary.read_text() == f"report: report {report} --output markdown --max-bytes 1048576\n"
+    assert (tmp_path / "output").read_text() == f"report={report}\nexit-code=1\n"
 
 
 def test_the_action_refuses_an_unknown_command(tmp_path: Path) -> None:
@@ -137,4 +180,4 @@ def test_the_action_refuses_an_unknown_command(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "RECONCILER_COMMAND": "rm -rf /", "GITHUB_OUTPUT": str(tmp_path / "o")}
     done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 1
-    assert "command must be validate, plan, apply or reconcile" in done.stderr
+    assert "command must be validate, plan, apply, reconcile or status" in done.stderr
