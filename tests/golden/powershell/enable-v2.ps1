@@ -1,7 +1,7 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
 <#
-    ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.5.30.0).
+    ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.5.30.0).
     Desired state sha256:7dc7650adf264718ac7b93ba861de9bda02cf52d5241b3e35a385d9686d6bf24
     Observed state sha256:537afc15eb065fd1cdb273322001caaa13491cf3de5181f3430e47908cec2b5e
 

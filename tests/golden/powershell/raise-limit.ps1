@@ -1,7 +1,7 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
 <#
-    ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
+    ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:bec94574300a9a218edfbc039274d2d6d82d8932467f2c7bd21fd0b94051c6fc
     Observed state sha256:bfb8639009f86506ade196d0429f4137fbb3d9db4dd7bd9d746691292c155398
 

@@ -1,7 +1,7 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
 <#
-    ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
+    ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:ef390a3b063523ec93a84f4f0a82d8b4d4fc8c8599712182af50a6ec9fe9442c
     Observed state sha256:7c00a2a0c05d03c848f21ca115eedd306a995bea5cb8a258080eda456245f8f9
 

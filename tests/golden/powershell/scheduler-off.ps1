@@ -1,7 +1,7 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
 <#
-    ADSync Reconciler 0.1.0: plan for server srv1 (observed version 2.4.18.0).
+    ADSync Reconciler 0.2.0: plan for server srv1 (observed version 2.4.18.0).
     Desired state sha256:dd77bb5371b3960dd7d5f3a7804f719ba6b139a836b0475973fdb7efbfbc800f
     Observed state sha256:0df43b226d72cfc52eea83fb265acca07eb78ae4f6e491a3b7cc144df3c6284d
 

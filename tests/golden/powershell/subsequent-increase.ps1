@@ -1,7 +1,7 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
 <#
-    ADSync Reconciler 0.1.0: plan for server srv1 (observed version 1.6.2.4).
+    ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:2cfd97c30489a4b4b40461fe486a1d07d8a12f25feadc19edbe3e3c0cf7a1080
     Observed state sha256:675a5cbcc9bda8fa83536f1f61757b574bf9e6c31c6aa010aa3152cdf1bf2d46
 
