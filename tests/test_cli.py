@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import __version__
+from reconciler.cli import build_parser
 from tests.support import CASES, STATES, Run
 
 VALID = sorted((CASES / "valid").glob("*.yaml"))
@@ -186,3 +189,27 @@ def test_a_report_written_by_windows_powershell_is_read(run: Run, tmp_path: Path
     result = run("report", str(utf16), "--output", "text")
     assert result.code == 0, result.err
     assert result.out.startswith("contoso-aadc01 (version 1.6.2.4)")
+
+
+def _subparsers(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, argparse.ArgumentParser]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.append((f"{prefix}{name}", sub))
+                found += _subparsers(sub, f"{prefix}{name} ")
+    return found
+
+
+def test_every_argument_has_help_and_every_command_an_example_that_parses() -> None:
+    parser = build_parser()
+    commands = _subparsers(parser)
+    assert {"status", "history", "schema", "sim init", "sim set"} <= {name for name, _ in commands}
+    for name, sub in commands:
+        if name == "sim":
+            continue  # a group of commands, each with its own example
+        missing = [a.dest for a in sub._actions if not a.help and not isinstance(a, argparse._SubParsersAction)]
+        assert missing == [], f"{name}: {missing}"
+        assert sub.epilog and sub.epilog.startswith("example:\n  reconciler "), name
+        example = shlex.split(sub.epilog.split("\n  ", 1)[1].split(">")[0])
+        assert parser.parse_args(example[1:]).command == name.split()[0]

@@ -168,20 +168,30 @@ def _run(
 ) -> int:
     try:
         outcomes = work()
-    except fleet.HardStop:
-        print(
-            "Two interrupts received: quit without waiting for the servers' runs to stop. A server may be "
-            "left with its scheduler off: `reconciler reconcile` of its state file finishes the change and "
-            "turns it on (or, on the server: Set-ADSyncScheduler -SyncCycleEnabled $true)",
-            file=sys.stderr,
-        )
-        sys.stderr.flush()
-        sys.stdout.flush()
-        os._exit(EXIT_INTERRUPTED)  # the pool's threads would otherwise be waited for at exit
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, fleet.HardStop):
+            _hard_stop()
+        # A server's own run turns its Ctrl-C into its result: this one came outside every run,
+        # most likely while the servers were observed for their waves.
+        raise KeyboardInterrupt(
+            "stopped outside any server's run; `reconciler status` of the state files shows where each stands"
+        ) from None
     if others is not None:  # servers with nothing to apply, and those that failed to plan, count too
         ran = {o.server for o in outcomes}
         outcomes = sorted(outcomes + [o for o in others if o.server not in ran], key=lambda o: o.server)
     return _finish(outcomes, printer, output)
+
+
+def _hard_stop() -> None:
+    print(
+        "Two interrupts received: quit without waiting for the servers' runs to stop. A server may be "
+        "left with its scheduler off: `reconciler reconcile` of its state file finishes the change and "
+        "turns it on (or, on the server: Set-ADSyncScheduler -SyncCycleEnabled $true)",
+        file=sys.stderr,
+    )
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os._exit(EXIT_INTERRUPTED)  # the pool's threads would otherwise be waited for at exit
 
 
 def reconcile(
