@@ -32,7 +32,6 @@ Params = Mapping[str, Any]
 
 # WaitForSyncIdle waits at most this long by default (--wait-timeout, RECONCILER_WAIT_TIMEOUT;
 # docs/commands.md#waiting-for-a-sync-cycle).
-DEFAULT_WAIT_TIMEOUT = 1800.0
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,16 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler import __version__, builds, fleet, reports, runner
-from reconciler.actions import DEFAULT_WAIT_TIMEOUT
+from reconciler import __version__, builds, reports
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError
 from reconciler.facts import CLOUDS
-from reconciler.servers import targets
+from reconciler.options import DEFAULT_WAIT_TIMEOUT, KNOWN_TARGETS, TARGET_ENV, WAIT_ENV, WAVES
 
-WAIT_ENV = "RECONCILER_WAIT_TIMEOUT"
+if TYPE_CHECKING:
+    from reconciler import runner
+
 DEFAULT_WAIT = DEFAULT_WAIT_TIMEOUT
 
 
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     server = _Parser(add_help=False)
     server.add_argument("states", nargs="+", metavar="STATE", help="state file or folder")
-    server.add_argument("--target", help=f"where the servers are: {targets.KNOWN} (default sim; env {targets.ENV_VAR})")
+    server.add_argument("--target", help=f"where the servers are: {KNOWN_TARGETS} (default sim; env {TARGET_ENV})")
     server.add_argument(
         "--allow-group-deletion", action="store_true", help="allow plans that delete provisioned groups"
     )
@@ -99,7 +100,7 @@ def _add_apply_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     waiting.add_argument(
         "--wave",
-        choices=fleet.WAVES,
+        choices=WAVES,
         help="only staging servers, or only active ones (default: staging first, then active)",
     )
     waiting.add_argument(
@@ -136,7 +137,7 @@ def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     p.add_argument("--max-bytes", type=_size, metavar="BYTES", help=MAX_BYTES_HELP)
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when any server has changes")
     p = _command(sub, "export", "write the desired-state YAML that matches a server now")
-    p.add_argument("--target", help=f"where the server is: {targets.KNOWN} (default sim; env {targets.ENV_VAR})")
+    p.add_argument("--target", help=f"where the server is: {KNOWN_TARGETS} (default sim; env {TARGET_ENV})")
     p.add_argument("--name", help="the server (its file in a folder target; an export's metadata.name)")
     p.add_argument("--out", metavar="FILE", help="write to FILE (never overwritten) instead of printing")
     p = _command(sub, "schema", "print a JSON schema the tool ships, to keep beside a state repository")
@@ -202,6 +203,10 @@ def _wait_timeout(given: float | None) -> float:
 
 
 def _options(args: argparse.Namespace) -> runner.RunOptions:
+    # Imported here: parsing arguments, and --help, load no stage of the pipeline.
+    from reconciler import runner
+    from reconciler.servers import targets
+
     target = targets.parse(args.target)
     return runner.RunOptions(
         target=target,

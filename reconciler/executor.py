@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reconciler import plans, provisioning, syncrules
-from reconciler.actions import DEFAULT_WAIT_TIMEOUT, Action
+from reconciler.actions import Action
 from reconciler.errors import UserError
 from reconciler.journal import Journal
 from reconciler.observed import ObservedState
+from reconciler.options import DEFAULT_WAIT_TIMEOUT
 from reconciler.plans import Plan
 from reconciler.progress import Listener, Stopped
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler import runner, statefiles
+from reconciler import options, runner, statefiles
 from reconciler.actions import ScriptContext
 from reconciler.errors import UserError
 from reconciler.progress import Listener
@@ -24,7 +24,7 @@ from reconciler.statefiles import StateFile
 
 # Below this many servers a process pool costs more than it saves.
 PARALLEL_FROM = 48
-WAVES = ("staging", "active")
+WAVES = options.WAVES
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import crash, desired, observed, planner, plans
-from reconciler.actions import DEFAULT_WAIT_TIMEOUT
 from reconciler.errors import Problem, UserError
 from reconciler.journal import History, Journal
 from reconciler.locking import FileLock, LockTimeout
+from reconciler.options import DEFAULT_WAIT_TIMEOUT
 from reconciler.plans import Plan
 from reconciler.progress import Listener
 from reconciler.results import ServerResult

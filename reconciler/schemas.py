@@ -11,15 +11,15 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
-
-import jsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any, cast
 
 from reconciler import fastschema
 from reconciler.errors import Problem
 from reconciler.yamlsource import Document, JsonPath
+
+if TYPE_CHECKING:  # jsonschema is imported only to word the errors of an invalid document (~60 ms)
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 DESIRED_STATE = "desired-state.schema.json"
 OBSERVED_STATE = "observed-state.schema.json"
@@ -35,10 +35,21 @@ def _is_integer(_checker: object, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-_STRICT_TYPES = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer)
-StrictValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, type_checker=_STRICT_TYPES
-)
+@cache
+def _strict_validator_class() -> Any:
+    """Draft 2020-12 with integers that are ints: built on first use, when a document is invalid."""
+    import jsonschema  # noqa: PLC0415 - deliberately late, see TYPE_CHECKING above
+
+    draft = jsonschema.Draft202012Validator
+    strict = draft.TYPE_CHECKER.redefine("integer", _is_integer)
+    return jsonschema.validators.extend(draft, type_checker=strict)  # type: ignore[no-untyped-call]
+
+
+def __getattr__(name: str) -> Any:
+    # `schemas.StrictValidator`, for tests and tools that want the full checker; built on demand.
+    if name == "StrictValidator":
+        return _strict_validator_class()
+    raise AttributeError(name)
 
 
 def schema_text(name: str) -> str:
@@ -65,7 +76,7 @@ def validator(name: str) -> jsonschema.protocols.Validator:
             key: ({k: v for k, v in value.items() if k != "items"} if key in fast else value)
             for key, value in relaxed["properties"].items()
         }
-    return StrictValidator(relaxed)  # type: ignore[no-any-return]
+    return _strict_validator_class()(relaxed)  # type: ignore[no-any-return]
 
 
 def dotted(path: JsonPath) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler import __version__, cmdlets
-from reconciler.actions import DEFAULT_WAIT_TIMEOUT, Action
+from reconciler.actions import Action
 from reconciler.errors import UserError
+from reconciler.options import DEFAULT_WAIT_TIMEOUT
 from reconciler.plans import Plan
 from reconciler.results import ServerResult
 

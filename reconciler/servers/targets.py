@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from reconciler import builds, files
+from reconciler import builds, files, options
 from reconciler.desired import DesiredState
 from reconciler.errors import Refused, UserError
 from reconciler.observed import ObservedState
@@ -30,10 +30,10 @@ from reconciler.servers import snapshot
 from reconciler.servers.protocol import Server
 from reconciler.servers.simulator import SimulatedServer, defaults
 
-ENV_VAR = "RECONCILER_TARGET"
+ENV_VAR = options.TARGET_ENV
 DEFAULT = "sim"
 DEFAULT_SIM_FOLDER = Path(".reconciler") / "sim"
-KNOWN = "sim, sim:FILE.json, sim:DIR/, snapshot:FILE.json, snapshot:DIR/, export:DIR, powershell or winrm://HOST"
+KNOWN = options.KNOWN_TARGETS
 
 
 class Target(Protocol):
