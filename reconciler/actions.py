@@ -18,12 +18,13 @@ import functools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler import cmdlets, facts, inforce, limitrules, provisioning, syncrules, transitions
 from reconciler.errors import Refused, UserError
 from reconciler.observed import ObservedState, SyncRule
+from reconciler.records import record
 
 if TYPE_CHECKING:  # an annotation only: planning never needs a server
     from reconciler.servers.protocol import Server
@@ -34,7 +35,7 @@ Params = Mapping[str, Any]
 # docs/commands.md#waiting-for-a-sync-cycle).
 
 
-@dataclass(frozen=True)
+@record
 class Action:
     kind: str
     params: dict[str, Any] = field(hash=False)
@@ -54,7 +55,7 @@ class Action:
         return f"{self.kind}({args})" if args else self.kind
 
 
-@dataclass(frozen=True)
+@record
 class Probe:
     """One value an action's check reads: from an observed state, and by PowerShell on the server."""
 
@@ -63,7 +64,7 @@ class Probe:
     expected: bool | int | str
 
 
-@dataclass(frozen=True)
+@record
 class ScriptContext:
     """What a plan knows beyond its actions' parameters, for rendering them as PowerShell."""
 

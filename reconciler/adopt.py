@@ -7,16 +7,15 @@ is reported, not hidden.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reconciler import facts, inforce, limitrules, syncrules, views
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
 from reconciler.limitrules import LimitRule
 from reconciler.observed import ObservedState, SyncRule
+from reconciler.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Bootstrap:
     state: DesiredState
     notes: tuple[str, ...]

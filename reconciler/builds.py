@@ -7,17 +7,17 @@ builds it applies to and where the fact comes from (docs/domain.md).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import total_ordering
 from typing import Any
 
 from reconciler.errors import UserError
+from reconciler.records import record
 
 _VERSION = re.compile(r"^\d{1,5}(\.\d{1,9}){1,3}$")
 
 
 @total_ordering
-@dataclass(frozen=True)
+@record
 class Version:
     """A four-part product build number such as 1.6.2.4."""
 
@@ -39,7 +39,7 @@ class Version:
         return ".".join(str(p) for p in self.parts)
 
 
-@dataclass(frozen=True)
+@record
 class Behaviour:
     """One fact: `key` has `value` on builds in [since, until)."""
 

@@ -6,18 +6,18 @@ nothing here re-validates; `to_document` is its exact inverse, used by `export` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from reconciler import facts, limitrules
 from reconciler.limitrules import LimitRule
+from reconciler.records import record
 
 API_VERSION = "reconciler/v1"
 KIND = "SyncServer"
 SCHEMA_MODELINE = "# yaml-language-server: $schema={}\n"
 
 
-@dataclass(frozen=True)
+@record
 class DesiredState:
     name: str
     cloud: str

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from reconciler.records import record
 
 _OPS = {
     "values_changed": "change",
@@ -13,7 +14,7 @@ _OPS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class DiffItem:
     """One managed setting that differs: `op` is change, add or remove; `path` is dotted."""
 

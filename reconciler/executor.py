@@ -17,7 +17,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from reconciler import plans, provisioning, syncrules
@@ -28,18 +28,19 @@ from reconciler.observed import ObservedState
 from reconciler.options import DEFAULT_WAIT_TIMEOUT
 from reconciler.plans import Plan
 from reconciler.progress import Listener, Stopped
+from reconciler.records import record
 
 if TYPE_CHECKING:  # an annotation only: any server will do
     from reconciler.servers.protocol import Server
 
 
-@dataclass(frozen=True)
+@record
 class StepResult:
     action: Action
     result: str  # done | skipped
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     poll_interval: float = 2.0

@@ -15,7 +15,7 @@ is only ever changed at the exact span of the number, so everything else stays b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from reconciler.records import record
 
 _OPERATORS = ("<=", ">=", "<>", "&&", "||", "<", ">", "=", "&", "+", "-", "*", "/")
 LIMIT_ERROR_MESSAGE = "Maximum Group member count exceeded"
@@ -25,7 +25,7 @@ class ExpressionError(ValueError):
     """An expression this module cannot understand; the message says where and why."""
 
 
-@dataclass(frozen=True)
+@record
 class Token:
     kind: str  # str, num, attr, ident, op, "(", ")", ","
     text: str
@@ -33,7 +33,7 @@ class Token:
     end: int
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     """One node of the tree: `kind` is call, attr, str, num, name, binop or paren."""
 

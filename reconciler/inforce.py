@@ -8,11 +8,11 @@ These answers are needed alike by the simulator's sync cycle, the planner and `e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from reconciler import builds, facts, limitrules, syncrules
 from reconciler.limitrules import LimitRule
 from reconciler.observed import ObservedState, SyncRule
+from reconciler.records import record
 from reconciler.syncrules import RuleLimit
 
 
@@ -68,7 +68,7 @@ def member_limit(state: ObservedState) -> int:
     return min(limit if limit is not None else 0, sync_cap(state))
 
 
-@dataclass(frozen=True)
+@record
 class Family:
     """One limit-carrying standard rule on a server, and the managed clones of it."""
 
@@ -79,7 +79,7 @@ class Family:
     clones: tuple[SyncRule, ...]  # custom rules of the managed name
 
 
-@dataclass(frozen=True)
+@record
 class InForce:
     """Everything planning asks about a server's settings and rules, each limit parsed once."""
 

@@ -11,18 +11,18 @@ from __future__ import annotations
 import errno
 import json
 import os
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from reconciler import actions
+from reconciler.records import record
 from reconciler.results import RunRecord
 
 DEFAULT_FOLDER = Path(".reconciler") / "journal"
 
 
-@dataclass(frozen=True)
+@record
 class History:
     """What the journal says about earlier runs."""
 

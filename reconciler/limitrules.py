@@ -9,12 +9,11 @@ the attribute. A third such rule is a row here, and its keys in the state file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reconciler import facts
+from reconciler.records import record
 
 
-@dataclass(frozen=True)
+@record
 class LimitRule:
     key: str  # the family's name in code
     name: str  # the standard rule's name (ASCII hyphen, as real servers spell it)

@@ -13,19 +13,19 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from reconciler import fastschema, jsonmodel, jsontext, schemas
 from reconciler.errors import UserError
 from reconciler.jsonmodel import prop
+from reconciler.records import record
 
 SCHEMA_VERSION = 1
 # Real status strings of a run profile (Synchronization Service Manager).
 INFORMATIONAL_ERRORS = frozenset({"dn-attributes-failure"})  # V2 page: event 6949, informational only
 
 
-@dataclass(frozen=True)
+@record
 class ServerInfo:
     name: str = prop("name")
     version: str = prop("version")
@@ -33,7 +33,7 @@ class ServerInfo:
     tenant_has_verified_domain: bool | None = prop("tenantHasVerifiedDomain")
 
 
-@dataclass(frozen=True)
+@record
 class Registry:
     export_api_version: int | None = prop("AadConnectorExportApiVersion")
     import_api_version: int | None = prop("AadConnectorImportApiVersion")
@@ -42,14 +42,14 @@ class Registry:
     export_filtering: int | None = prop("EnableNonExistentObjectReferenceExportFiltering", default=None)
 
 
-@dataclass(frozen=True)
+@record
 class AadConnector:
     identifier: str = prop("Identifier")
     name: str = prop("Name")
     export_type: int = prop("ExportType")
 
 
-@dataclass(frozen=True)
+@record
 class Scheduler:
     sync_cycle_enabled: bool | None = prop("SyncCycleEnabled")
     sync_cycle_in_progress: bool | None = prop("SyncCycleInProgress")
@@ -62,38 +62,38 @@ class Scheduler:
     customized_sync_cycle_interval: str | None = prop("CustomizedSyncCycleInterval")
 
 
-@dataclass(frozen=True)
+@record
 class ConnectorOverride:
     connector_name: str = prop("ConnectorName")
     full_import_required: bool = prop("FullImportRequired")
     full_sync_required: bool = prop("FullSyncRequired")
 
 
-@dataclass(frozen=True)
+@record
 class ScopeCondition:
     attribute: str = prop("Attribute")
     comparison_operator: str = prop("ComparisonOperator")
     comparison_value: str = prop("ComparisonValue")
 
 
-@dataclass(frozen=True)
+@record
 class ScopeConditionGroup:
     conditions: tuple[ScopeCondition, ...] = prop("ScopeConditionList")
 
 
-@dataclass(frozen=True)
+@record
 class JoinCondition:
     cs_attribute: str = prop("CSAttribute")
     mv_attribute: str = prop("MVAttribute")
     case_sensitive: bool = prop("CaseSensitive")
 
 
-@dataclass(frozen=True)
+@record
 class JoinConditionGroup:
     conditions: tuple[JoinCondition, ...] = prop("JoinConditionList")
 
 
-@dataclass(frozen=True)
+@record
 class AttributeFlowMapping:
     source: tuple[str, ...] = prop("Source")
     destination: str = prop("Destination")
@@ -103,7 +103,7 @@ class AttributeFlowMapping:
     execute_once: bool = prop("ExecuteOnce", default=False)
 
 
-@dataclass(frozen=True)
+@record
 class SyncRule:
     identifier: str = prop("Identifier")
     name: str = prop("Name")
@@ -128,14 +128,14 @@ class SyncRule:
         return self.is_standard_rule or (self.immutable_tag or "").startswith("Microsoft.")
 
 
-@dataclass(frozen=True)
+@record
 class Group:
     name: str = prop("name")
     member_count: int = prop("memberCount")
     provisioned: bool = prop("provisioned")
 
 
-@dataclass(frozen=True)
+@record
 class ExportError:
     type: str = prop("type")
     count: int = prop("count")
@@ -146,7 +146,7 @@ class ExportError:
         return self.type in INFORMATIONAL_ERRORS
 
 
-@dataclass(frozen=True)
+@record
 class SyncCycleResult:
     result: str = prop("result")
     export_errors: tuple[ExportError, ...] = prop("exportErrors")
@@ -160,7 +160,7 @@ class SyncCycleResult:
         return any(not e.informational for e in self.export_errors)
 
 
-@dataclass(frozen=True)
+@record
 class ObservedState:
     collected_at: str = prop("collectedAt")
     server: ServerInfo = prop("server")

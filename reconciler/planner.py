@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from reconciler import (
@@ -32,10 +31,11 @@ from reconciler.errors import Problem, UserError
 from reconciler.inforce import Family, InForce
 from reconciler.observed import ObservedState, Registry, SyncRule
 from reconciler.plans import Impact, Plan
+from reconciler.records import record
 from reconciler.views import Goal, ManagedRule, ManagedSettings
 
 
-@dataclass(frozen=True)
+@record
 class Options:
     allow_group_deletion: bool = False
     # The day support is judged on (ISO date); today when not given.

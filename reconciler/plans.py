@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from reconciler import schemas
 from reconciler.actions import KINDS, Action, ScriptContext
 from reconciler.diff import DiffItem
 from reconciler.errors import UserError
+from reconciler.records import record
 
 FORMAT_VERSION = 1
 # How a plan's warning starts when a staged rollout holds the limit (the planner writes it).
@@ -19,7 +20,7 @@ HELD = "rollout: the limit stays at"
 STEP = "rollout: raising the limit to"
 
 
-@dataclass(frozen=True)
+@record
 class Impact:
     groups_to_provision: tuple[str, ...] = ()
     groups_to_delete: tuple[str, ...] = ()
@@ -27,7 +28,7 @@ class Impact:
     groups_over_limit: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     server: str
     desired_digest: str

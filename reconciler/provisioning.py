@@ -16,15 +16,14 @@ docs/plan.md#ordering-invariants) all ask this module, so they cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reconciler import inforce, syncrules
 from reconciler.observed import Group, ObservedState, SyncRule
+from reconciler.records import record
 
 PROVISION = "Provision"
 
 
-@dataclass(frozen=True)
+@record
 class CycleOutcome:
     provisioned: frozenset[str]  # provisioned after the cycle
     newly_provisioned: frozenset[str]
@@ -108,7 +107,7 @@ def next_cycle(state: ObservedState, full: bool) -> CycleOutcome:
     return CycleOutcome(frozenset(after), frozenset(new), frozenset(deleted), frozenset(over))
 
 
-@dataclass(frozen=True)
+@record
 class DeletionRisk:
     """What the next full cycle would delete: the groups by name where they were observed, and in
     any case what the rules and the endpoint say on their own."""

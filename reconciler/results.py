@@ -8,10 +8,10 @@ A status never says more than is true: a declined apply is not "changed", a skip
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem
 from reconciler.plans import Plan
+from reconciler.records import record
 
 # In the order a summary lists them. `plan` gives the first four and `failed`; `apply` the rest.
 STATUSES = (
@@ -42,7 +42,7 @@ SHORT = frozenset({"changes", "progressing", "held", "skipped"})
 ERRORS = frozenset({"failed", "declined", "interrupted"})
 
 
-@dataclass(frozen=True)
+@record
 class ServerResult:
     """One server of a run: its plan, or the problems that stopped it."""
 
@@ -103,7 +103,7 @@ def exit_code(results: Iterable[ServerResult], detailed: bool) -> int:
     return EXIT_CHANGES if detailed and statuses & SHORT else EXIT_OK
 
 
-@dataclass(frozen=True)
+@record
 class Standing:
     """A server's standing for `reconciler status`: a fresh plan, and what its journal remembers."""
 
@@ -113,7 +113,7 @@ class Standing:
     last_upgrade: tuple[str, str, str | None] | None = None  # (from, to, first seen) builds
 
 
-@dataclass(frozen=True)
+@record
 class RunRecord:
     """One run as the journal tells it (what `reconciler history` prints)."""
 

@@ -16,18 +16,18 @@ to at once after an upgrade reset it: that is not a step.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from reconciler import facts, plans
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
 from reconciler.observed import ObservedState
+from reconciler.records import record
 
 _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
 
 
-@dataclass(frozen=True)
+@record
 class Pace:
     """What the journal says about earlier steps, and the moment the plan is made."""
 

@@ -19,6 +19,7 @@ from reconciler.locking import FileLock, LockTimeout
 from reconciler.options import DEFAULT_WAIT_TIMEOUT
 from reconciler.plans import Plan
 from reconciler.progress import Listener
+from reconciler.records import record
 from reconciler.results import ServerResult
 from reconciler.servers import targets
 from reconciler.statefiles import StateFile
@@ -29,7 +30,7 @@ if typing.TYPE_CHECKING:
 STATE_DIR = Path(".reconciler")
 
 
-@dataclass(frozen=True)
+@record
 class RunOptions:
     target: targets.Target
     allow_group_deletion: bool = False

@@ -7,17 +7,17 @@ repository in one pass. Nothing here talks to a server.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import desired, schemas, validation, yamlsource
 from reconciler.desired import DesiredState
 from reconciler.errors import Problem, UserError
+from reconciler.records import record
 
 STATE_SUFFIXES = (".yaml", ".yml")
 
 
-@dataclass(frozen=True)
+@record
 class StateFile:
     path: str
     state: DesiredState

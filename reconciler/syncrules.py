@@ -11,20 +11,20 @@ from __future__ import annotations
 import dataclasses
 import functools
 import uuid
-from dataclasses import dataclass
 
 from reconciler import expressions, facts, limitrules
 from reconciler.errors import UserError
 from reconciler.expressions import ExpressionError
 from reconciler.limitrules import LimitRule
 from reconciler.observed import ObservedState, ScopeCondition, ScopeConditionGroup, SyncRule
+from reconciler.records import record
 
 MEMBER_ATTRIBUTE = "member"
 COUNT_ATTRIBUTE = "memberCount"
 SCOPE_OPERATOR = "LESSTHAN"
 
 
-@dataclass(frozen=True)
+@record
 class RuleLimit:
     """The limit as a rule states it: in its member flow and in its memberCount scope conditions."""
 

@@ -17,7 +17,6 @@ sides, left out of the comparison and reported, so nothing is planned from a gue
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from reconciler import facts, inforce
@@ -25,6 +24,7 @@ from reconciler.desired import DesiredState
 from reconciler.inforce import Family, InForce
 from reconciler.limitrules import LimitRule
 from reconciler.observed import ObservedState
+from reconciler.records import record
 
 # Which observed-state paths each managed setting is read from (for sources that miss some).
 SOURCES: dict[str, tuple[str, ...]] = {
@@ -34,7 +34,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Goal:
     """What this run aims for: the desired limit, or one staged-rollout step towards it."""
 
@@ -45,7 +45,7 @@ class Goal:
         return self.limit != family.standard_limit
 
 
-@dataclass(frozen=True)
+@record
 class ManagedRule:
     """The managed clone as the diff sees it."""
 
@@ -65,7 +65,7 @@ class ManagedRule:
         }
 
 
-@dataclass(frozen=True)
+@record
 class RuleSettings:
     """One limit-carrying standard rule and its managed clone."""
 
@@ -74,7 +74,7 @@ class RuleSettings:
     managed_rule: ManagedRule | None
 
 
-@dataclass(frozen=True)
+@record
 class ManagedSettings:
     export_api_version: int | str | None  # a text when the three places of the version disagree
     import_api_version: int | None

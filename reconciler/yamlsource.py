@@ -19,6 +19,7 @@ import yaml
 
 from reconciler import files
 from reconciler.errors import Problem, UserError
+from reconciler.records import record
 
 MAX_FILE_BYTES = 1024 * 1024
 # Aliases can make a small file expand into a huge tree ("billion laughs"); a state file has
@@ -55,7 +56,7 @@ MAX_INT_CHARACTERS = 24  # far past any count or precedence, far below Python's 
 DECIMAL = re.compile(r"^[-+]?(?:0|[1-9][0-9]*(?:_[0-9]+)*)$")  # 100_000 groups digits; nothing else
 
 
-@dataclass(frozen=True)
+@record
 class Position:
     line: int
     column: int

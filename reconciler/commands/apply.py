@@ -12,7 +12,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import fleet, jsontext, plans, results, runner, statefiles
@@ -20,12 +19,13 @@ from reconciler.commands.live import LinePrinter
 from reconciler.commands.plan import colour_for, show_text
 from reconciler.errors import EXIT_INTERRUPTED, UserError
 from reconciler.plans import Plan
+from reconciler.records import record
 from reconciler.reports import jsonreport
 from reconciler.results import ServerResult
 from reconciler.statefiles import StateFile
 
 
-@dataclass(frozen=True)
+@record
 class Wave:
     """Which servers of the fleet this run takes: a shard of them, and one wave or both."""
 
@@ -33,7 +33,7 @@ class Wave:
     wave: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Output:
     """How the run reports: `text` lines on stdout, or `json` (progress on stderr, one document on
     stdout); `detailed` exit 2 when any server ends short of its desired state."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -26,6 +25,7 @@ from reconciler import builds, files, options
 from reconciler.desired import DesiredState
 from reconciler.errors import Refused, UserError
 from reconciler.observed import ObservedState
+from reconciler.records import record
 from reconciler.servers import snapshot
 from reconciler.servers.protocol import Server
 from reconciler.servers.simulator import SimulatedServer, defaults
@@ -53,7 +53,7 @@ class Target(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@record
 class _Files:
     """Observed-state JSON files: one file, or a folder of them named after each server."""
 
@@ -73,7 +73,7 @@ class _Files:
         return f"{self.prefix}:{self.path_for(name)}"
 
 
-@dataclass(frozen=True)
+@record
 class SimTarget(_Files):
     prefix = "sim"
     writable = True
@@ -94,7 +94,7 @@ class SimTarget(_Files):
         return SimulatedServer(self.path_for(name)).observe()
 
 
-@dataclass(frozen=True)
+@record
 class SnapshotTarget(_Files):
     prefix = "snapshot"
     writable = False
@@ -106,7 +106,7 @@ class SnapshotTarget(_Files):
         return snapshot.read(self.path_for(name))
 
 
-@dataclass(frozen=True)
+@record
 class ExportTarget:
     folder: Path
     writable = False
@@ -127,7 +127,7 @@ class ExportTarget:
         return self._read(name or self.folder.resolve().name)
 
 
-@dataclass(frozen=True)
+@record
 class LiveTarget:
     """A real server, changed through PowerShell: locally, or over WinRM when `host` is set."""
 
