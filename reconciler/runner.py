@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler import crash, desired, observed, planner, plans
+from reconciler import desired, observed, planner, plans
 from reconciler.errors import Problem, UserError
 from reconciler.journal import History, Journal
 from reconciler.locking import FileLock, LockTimeout
@@ -86,6 +86,8 @@ def plan_result(state_file: StateFile, options: RunOptions) -> ServerResult:
 
 def internal_error(exc: Exception) -> Problem:
     """One server's unexpected error as its problem, the traceback in a crash file."""
+    from reconciler import crash  # only when something went wrong: its imports cost every run
+
     return Problem("", None, None, crash.one_line(exc, crash.write_quietly(exc, ["(one server of a run)"])))
 
 

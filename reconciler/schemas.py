@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -53,6 +52,13 @@ def __getattr__(name: str) -> Any:
 
 
 def schema_text(name: str) -> str:
+    # Beside this module in a wheel (a plain file read: importlib.resources costs its imports on
+    # every start-up); importlib.resources for a zipped install; the top-level folder in a checkout.
+    beside = Path(__file__).resolve().parent / "schemas" / name
+    if beside.is_file():
+        return beside.read_text(encoding="utf-8")
+    from importlib import resources  # noqa: PLC0415 - a zipped install only
+
     packaged = resources.files("reconciler") / "schemas" / name
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TextIO
 
@@ -23,6 +22,8 @@ def save(the_plan: Plan, path: str) -> None:
     text = json.dumps(plans.to_json(the_plan), indent=2, ensure_ascii=False) + "\n"
     folder = target.parent if str(target.parent) else Path()
     try:
+        import tempfile  # noqa: PLC0415 - only to save a plan
+
         fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

@@ -16,7 +16,6 @@ applying to them is refused.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -155,6 +154,8 @@ class LiveTarget:
 
     def observe_existing(self, name: str | None) -> ObservedState:
         # The collector's own default: the computer's name, in lower case.
+        import socket  # only for the machine's own name
+
         return self.server(name or socket.gethostname().split(".")[0].lower(), None).observe()
 
 
