@@ -49,3 +49,34 @@ def test_a_lone_surrogate_is_one_line_and_a_pair_is_a_character() -> None:
     with pytest.raises(UserError, match=r"^f.json: not valid JSON: a string holds a lone surrogate"):
         jsontext.loads('{"name": "\\udc00"}', "f.json")
     assert jsontext.loads('{"name": "\\ud83d\\ude00"}', "f.json") == {"name": "\U0001f600"}
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_TRICKY = st.sampled_from(['"[{', '}"', "\\", 'a"b', "]", "", '\\"', "é[", 1, None])
+
+
+@st.composite
+def _nested(draw: st.DrawFn) -> object:
+    """A spine of lists and objects up to 90 deep, strings that look like brackets beside it."""
+    value: object = draw(_TRICKY)
+    for _level in range(draw(st.integers(0, 90))):
+        beside = draw(st.lists(_TRICKY, max_size=2))
+        if draw(st.booleans()):
+            value = [*beside, value]
+        else:
+            keys = draw(st.lists(st.sampled_from(["k", "[", "{}", "\\"]), min_size=len(beside), max_size=len(beside)))
+            value = {**{f"{key}{i}": b for i, (key, b) in enumerate(zip(keys, beside, strict=True))}, "z": value}
+    return value
+
+
+@given(_nested(), st.booleans())
+def test_the_nesting_check_agrees_with_the_parsed_depth(value: object, ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert jsontext._too_deep(text) == (_depth(value) > jsontext.MAX_DEPTH)
