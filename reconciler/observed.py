@@ -192,18 +192,25 @@ def to_json(state: ObservedState) -> dict[str, Any]:
 
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False).encode
+_STRING = json.encoder.encode_basestring  # what _COMPACT writes for a str, without the call tree
+
+
+def _group_line(group: Group) -> str:
+    """A group as _COMPACT writes its JSON, character for character, at a third of the cost."""
+    provisioned = "true" if group.provisioned else "false"
+    return f'{{"name": {_STRING(group.name)}, "memberCount": {group.member_count}, "provisioned": {provisioned}}}'
 
 
 def dumps(state: ObservedState) -> str:
     """Indented JSON, except one line per group: json's C encoder only runs without indent,
     and a tenant's 100,000 groups indented take 1.7 s to write instead of 0.1 s."""
-    data = to_json(state)
-    groups = data.get("groups")
+    groups = state.groups
     if not groups:
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(to_json(state), indent=2, ensure_ascii=False) + "\n"
+    data = to_json(state.replace(groups=()))  # the groups are written below, not as dicts first
     placeholder = f"groups-{uuid.uuid4().hex}"
     data["groups"] = placeholder
-    lines = ",\n    ".join(map(_COMPACT, groups))
+    lines = ",\n    ".join(map(_group_line, groups))
     text = json.dumps(data, indent=2, ensure_ascii=False)
     return text.replace(json.dumps(placeholder), f"[\n    {lines}\n  ]", 1) + "\n"
 

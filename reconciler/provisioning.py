@@ -16,6 +16,9 @@ docs/plan.md#ordering-invariants) all ask this module, so they cannot disagree.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 from reconciler import inforce, syncrules
 from reconciler.observed import Group, ObservedState, SyncRule
 from reconciler.records import record
@@ -80,6 +83,20 @@ def _in(scope: Scope, group: Group) -> bool:
     )
 
 
+def _below(scopes: Iterable[Scope]) -> dict[bool, float]:
+    """The scopes of all enabled provisioning rules as one bound per provisioned state: a group is
+    in scope of some rule exactly when its member count is below the bound for its state (any of
+    the `LESSTHAN` conditions that apply holds when the count is below the largest of them)."""
+    bound = {False: -math.inf, True: -math.inf}
+    for scope in scopes:
+        pairs = [(None, None)] if scope is None else scope
+        for below, anchored in pairs:
+            for provisioned in (False, True):
+                if anchored is None or anchored == provisioned:
+                    bound[provisioned] = max(bound[provisioned], math.inf if below is None else below)
+    return bound
+
+
 def next_cycle(state: ObservedState, full: bool) -> CycleOutcome:
     """What one sync cycle would do to the observed groups (none when groups are not observed)."""
     groups = state.groups or ()
@@ -88,10 +105,10 @@ def next_cycle(state: ObservedState, full: bool) -> CycleOutcome:
         return CycleOutcome(provisioned_now, frozenset(), frozenset(), frozenset())
     limit = inforce.member_limit(state)
     cap = inforce.sync_cap(state)
-    scopes = [_scope(r) for r in provisioning_rules(state)]  # read once, not once per group
+    below = _below(_scope(r) for r in provisioning_rules(state))  # read once, not once per group
     after, new, deleted, over = set(provisioned_now), set(), set(), set()
     for group in groups:
-        scoped = any(_in(scope, group) for scope in scopes)
+        scoped = group.member_count < below[group.provisioned]
         if not group.provisioned:
             if scoped and group.member_count > limit:
                 over.add(group.name)

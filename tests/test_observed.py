@@ -143,3 +143,25 @@ def test_digest_ignores_collection_time_only() -> None:
 def test_not_json_is_located() -> None:
     with pytest.raises(UserError, match=r"^snap.json:1:2: not valid JSON"):
         observed.loads("{,}", "snap.json")
+
+
+def _reference_dumps(state: observed.ObservedState) -> str:
+    """How dumps wrote a state before it wrote group lines itself: the text must not change."""
+    data = observed.to_json(state)
+    groups = data.get("groups")
+    if not groups:
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    data["groups"] = "PLACEHOLDER"
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    lines = ",\n    ".join(map(encode, groups))
+    return json.dumps(data, indent=2, ensure_ascii=False).replace('"PLACEHOLDER"', f"[\n    {lines}\n  ]", 1) + "\n"
+
+
+_NAMES = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=12)
+
+
+@given(st.lists(st.tuples(_NAMES, st.integers(0, 250_000), st.booleans()), max_size=6))
+def test_dumps_writes_groups_exactly_as_json_does(groups: list[tuple[str, int, bool]]) -> None:
+    state = defaults.new_server("srv1", "2.4.18.0").replace(groups=tuple(observed.Group(*g) for g in groups))
+    assert observed.dumps(state) == _reference_dumps(state)
+    assert observed.loads(observed.dumps(state), "x").groups == state.groups
