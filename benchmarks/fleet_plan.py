@@ -1,6 +1,11 @@
-"""Planning a fleet from snapshots, whole process: 2,000 servers <= 6 s, 10,000 <= 15 s, <= 500 MB.
+"""Planning a fleet from snapshots, whole process, beside its file-reading floor (issue 14).
 
-    python benchmarks/fleet_plan.py [--servers 2000 10000] [--runs 3]
+    python benchmarks/fleet_plan.py [--servers 1000 10000 20000] [--runs 3]
+
+The floor reads the same state files and snapshots with PyYAML's and json's C loaders in two
+processes, as any tool planning them must; it runs interleaved with the plans. Goals: 10,000
+servers <= 3.5x the floor, peak memory of the process tree <= 250 MB, time per server within
+10 % from 1,000 to 20,000 servers.
 
 Generates a state repository (one state file per server) and one collector-format snapshot per
 server, each with the full standard rule set (63 rules, the Group Join rule with its real flows)
@@ -64,6 +69,35 @@ def generate(folder: Path, count: int) -> None:
         (folder / "snapshots" / f"{name}.json").write_text(observed.dumps(state), encoding="utf-8")
 
 
+FLOOR = """
+import json, sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import yaml
+
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read(paths):
+    for path in paths:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if path.endswith(".yaml"):
+            yaml.load(data, Loader=LOADER)
+        else:
+            json.loads(data)
+    return len(paths)
+
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1])
+    files = sorted(map(str, folder.glob("states/*.yaml"))) + sorted(map(str, folder.glob("snapshots/*.json")))
+    with ProcessPoolExecutor(2) as pool:
+        print(sum(pool.map(read, [files[0::2], files[1::2]])))
+"""
+
+
 def _tree_rss_kb(root: int) -> int:
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
@@ -87,8 +121,8 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
-def run_once(folder: Path) -> tuple[float, float]:
-    argv = [*reconciler_command(), "plan", "states", "--target", "snapshot:snapshots/", "--output", "json"]
+def run_once(folder: Path, argv: list[str] | None = None) -> tuple[float, float]:
+    argv = argv or [*reconciler_command(), "plan", "states", "--target", "snapshot:snapshots/", "--output", "json"]
     peak = [0]
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -112,27 +146,40 @@ def run_once(folder: Path) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--servers", type=int, nargs="+", default=[2000, 10000])
+    parser.add_argument("--servers", type=int, nargs="+", default=[1000, 10000, 20000])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; {args.runs} interleaved runs each")
     if note := bytecode_note():
         print(note)
+    per_server: dict[int, float] = {}
     for count in args.servers:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
                             f"import fleet_plan; fleet_plan.generate(__import__('pathlib').Path({tmp!r}), {count})"],
                            check=True)  # fmt: skip
-            results = [run_once(folder) for _ in range(args.runs)]
+            floor_argv = [sys.executable, "-c", FLOOR, tmp]
+            results, floors = [], []
+            for _ in range(args.runs):
+                results.append(run_once(folder))
+                floors.append(run_once(folder, floor_argv))
         seconds = [r[0] for r in results]
         peak = max(r[1] for r in results)
-        median = statistics.median(seconds)
+        median, floor = statistics.median(seconds), statistics.median(f[0] for f in floors)
+        per_server[count] = median / count
         print(
-            f"plan {count} servers (snapshots): median {median:.2f} s (min {min(seconds):.2f}, max {max(seconds):.2f}) "
-            f"over {args.runs} runs; {count / median:,.0f} servers/s; peak RSS of the process tree {peak:.0f} MB"
+            f"plan {count:,} servers (snapshots): median {median:.2f} s "
+            f"(min {min(seconds):.2f}, max {max(seconds):.2f}); "
+            f"{count / median:,.0f} servers/s; peak RSS of the process tree {peak:.0f} MB; "
+            f"floor {floor:.2f} s ({max(f[1] for f in floors):.0f} MB); {median / floor:.2f}x the floor"
         )
-    print("goals: 2,000 <= 6 s, 10,000 <= 15 s, peak <= 500 MB, time growing linearly")
+    if len(per_server) > 1:
+        counts = sorted(per_server)
+        spread = max(per_server.values()) / min(per_server.values()) - 1
+        shown = ", ".join(f"{c:,}: {per_server[c] * 1e6:.0f} us" for c in counts)
+        print(f"time per server: {shown}; spread {spread:.0%} (goal <= 10 %)")
+    print("goals: 10,000 servers <= 3.5x the floor, peak <= 250 MB")
     return 0
 
 

@@ -29,13 +29,43 @@ def _plain(value: Any) -> Any:
     return None if type(value).__name__ == "NotPresent" else value
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal as deepdiff sees it: 1, 1.0 and True differ (a type change), at any depth."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if type(a) in (list, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _differing(observed: dict[str, Any], desired: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both sides less every key whose value is equal on both, at every level of nested objects:
+    deepdiff then reports exactly what it would on the whole, at the same paths."""
+    left, right = {}, {}
+    for key in observed.keys() | desired.keys():
+        if key not in desired:
+            left[key] = observed[key]
+        elif key not in observed:
+            right[key] = desired[key]
+        elif not _same(observed[key], desired[key]):
+            old, new = observed[key], desired[key]
+            if type(old) is dict and type(new) is dict:
+                old, new = _differing(old, new)
+            left[key], right[key] = old, new
+    return left, right
+
+
 def diff(observed: dict[str, Any], desired: dict[str, Any]) -> tuple[DiffItem, ...]:
-    if observed == desired:
+    if _same(observed, desired):
         return ()  # the common case in CI, decided without loading deepdiff (a third of start-up)
     from deepdiff import DeepDiff
 
     # threshold_to_diff_deeper=0: always report the setting that changed, never its whole parent.
-    result = DeepDiff(observed, desired, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
+    # Only what differs goes in: the parts that are equal report nothing, and cost deepdiff's walk.
+    left, right = _differing(observed, desired)
+    result = DeepDiff(left, right, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
     items = []
     for report, levels in result.items():
         op = _OPS.get(report)

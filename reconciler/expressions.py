@@ -15,6 +15,8 @@ is only ever changed at the exact span of the number, so everything else stays b
 
 from __future__ import annotations
 
+import functools
+
 from reconciler.records import record
 
 _OPERATORS = ("<=", ">=", "<>", "&&", "||", "<", ">", "=", "&", "+", "-", "*", "/")
@@ -220,6 +222,7 @@ def _limit_node(tree: Node) -> tuple[Node, int]:
     return number, (-1 if op in (">=", "<=") else 0)
 
 
+@functools.lru_cache(maxsize=1024)
 def member_limit(text: str) -> int:
     """The largest member count the `member` flow lets through; ExpressionError if not understood."""
     number, adjust = _limit_node(parse(text))
