@@ -232,6 +232,7 @@ def member_limit(text: str) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=1024)
 def with_member_limit(text: str, limit: int) -> str:
     """The same expression carrying `limit`; only the number's own characters change."""
     number, adjust = _limit_node(parse(text))

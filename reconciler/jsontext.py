@@ -52,24 +52,31 @@ def _no_lone_surrogates(value: Any, source: str) -> None:
             _no_lone_surrogates(item, source)
 
 
-# Every ASCII character but the ones that shape JSON's nesting, and quotes, deleted by translate.
-_SHAPE_ONLY = {code: None for code in range(128) if chr(code) not in '[]{}"'}
+# Every ASCII character but the ones that shape JSON (brackets, quotes, colons) deleted by translate.
+_SHAPE_ONLY = {code: None for code in range(128) if chr(code) not in '[]{}":'}
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
 
 
-def _too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
-    """Whether `text` nests more than `limit` levels, decided at C speed (a 7 MB simulator file
-    is read on every observe). Escaped backslashes and quotes go first, so that every quote left
-    opens or closes a string; what lies between the odd and even quotes is outside the strings;
-    then the innermost bracket pairs go, a level a pass. Text that is not well-formed stops
-    early; json.loads then says what is wrong with it."""
+def _shape(text: str) -> str:
+    """The brackets and colons of `text` outside its strings, at C speed (a 7 MB simulator file is
+    read on every observe). Escaped backslashes and quotes go first, so that every quote left
+    opens or closes a string; what lies between the odd and even quotes is outside the strings."""
     shape = text.replace("\\\\", "").replace('\\"', "").translate(_SHAPE_ONLY)
     # Two quotes side by side keep every other quote's parity: gone at once, most strings with them.
     shape = shape.replace('""', "")
     if '"' in shape:
         shape = "".join(shape.split('"')[::2])
-    brackets = _NOT_BRACKETS.sub("", shape)
+    return shape
+
+
+def _too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether `text` nests more than `limit` levels: the innermost bracket pairs go, a level a
+    pass. Text that is not well-formed stops early; json.loads then says what is wrong with it."""
+    return _nests_deeper(_NOT_BRACKETS.sub("", _shape(text)), limit)
+
+
+def _nests_deeper(brackets: str, limit: int) -> bool:
     for _level in range(limit):
         if not brackets:
             return False
@@ -78,6 +85,19 @@ def _too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
             return False  # unbalanced or mismatched: not nesting, a syntax error for json.loads
         brackets = shorter
     return bool(brackets)
+
+
+def _members(value: Any) -> int:
+    """How many name/value pairs the objects of a parsed value hold, all together."""
+    count, pending = 0, [value]
+    while pending:
+        item = pending.pop()
+        if type(item) is dict:
+            count += len(item)
+            pending.extend(v for v in item.values() if type(v) in (dict, list))
+        elif type(item) is list:
+            pending.extend(v for v in item if type(v) in (dict, list))
+    return count
 
 
 def decode(data: bytes, source: str) -> str:
@@ -93,10 +113,15 @@ def decode(data: bytes, source: str) -> str:
 
 def loads(text: str, source: str) -> Any:
     """The JSON value of `text`, or a UserError naming `source` and what is wrong with it."""
-    if _too_deep(text):
+    shape = _shape(text)
+    if _nests_deeper(_NOT_BRACKETS.sub("", shape), MAX_DEPTH):
         raise UserError(f"{source}: not valid JSON: nested more than {MAX_DEPTH} levels deep")
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates)
+        value = json.loads(text)
+        # Every colon outside a string ends a name: fewer pairs held than written means a name was
+        # written twice (read again, slowly, to say which). A hook on every object costs far more.
+        if _members(value) != shape.count(":"):
+            value = json.loads(text, object_pairs_hook=_no_duplicates)
         if SURROGATE_ESCAPE.search(text):
             _no_lone_surrogates(value, source)
         return value

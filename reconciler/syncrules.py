@@ -9,7 +9,6 @@ lowest precedence number that flows `member` (docs/domain.md#the-rules-that-carr
 from __future__ import annotations
 
 import dataclasses
-import functools
 import uuid
 
 from reconciler import expressions, facts, limitrules
@@ -87,11 +86,26 @@ def managed_clones(state: ObservedState, name: str) -> list[SyncRule]:
     return [r for r in state.sync_rules if r.name == name and not r.is_standard and is_outbound_group_rule(r)]
 
 
-@functools.lru_cache(maxsize=4096)
+_LIMITS: dict[int, tuple[SyncRule, RuleLimit]] = {}
+_LIMITS_MAX = 50_000
+
+
 def rule_limit(rule: SyncRule) -> RuleLimit:
     """The limit a rule carries; UserError naming the rule when it cannot be understood.
 
-    Cached by the (immutable) rule: a fleet's servers mostly carry the same rules."""
+    Cached by the rule's identity: a fleet's snapshots share interned rules (observed.from_json),
+    and hashing a rule for an lru_cache walks every flow of it on every call."""
+    held = _LIMITS.get(id(rule))
+    if held is not None and held[0] is rule:
+        return held[1]
+    if len(_LIMITS) >= _LIMITS_MAX:
+        _LIMITS.clear()
+    found = _rule_limit(rule)
+    _LIMITS[id(rule)] = (rule, found)
+    return found
+
+
+def _rule_limit(rule: SyncRule) -> RuleLimit:
     flows = [m for m in rule.attribute_flow_mappings if m.destination == MEMBER_ATTRIBUTE]
     flow: int | None = None
     try:

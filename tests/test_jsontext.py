@@ -6,7 +6,7 @@ import contextlib
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler import jsontext, observed
@@ -80,3 +80,26 @@ def _nested(draw: st.DrawFn) -> object:
 def test_the_nesting_check_agrees_with_the_parsed_depth(value: object, ascii_only: bool) -> None:
     text = json.dumps(value, ensure_ascii=ascii_only)
     assert jsontext._too_deep(text) == (_depth(value) > jsontext.MAX_DEPTH)
+
+
+@pytest.mark.parametrize(
+    ("text", "duplicate"),
+    [
+        ('{"a": {"b": 1, "c": {"d": 2, "d": 3}}}', "d"),
+        ('[{"x:": ":", "x:": 1}]', "x:"),
+        ('{"k": "a\\\\": 1, "k": 2}', None),  # not JSON at all: the parser says so first
+    ],
+)
+def test_a_name_written_twice_is_found_at_any_depth(text: str, duplicate: str | None) -> None:
+    with pytest.raises(UserError) as caught:
+        jsontext.loads(text, "f.json")
+    if duplicate is not None:
+        assert str(caught.value) == f"f.json: not valid JSON: duplicate key {duplicate!r}"
+
+
+@settings(max_examples=60)
+@given(_nested())
+def test_names_with_colons_and_quotes_are_not_duplicates(value: object) -> None:
+    assume(_depth(value) < jsontext.MAX_DEPTH - 2)
+    document = {"a:": value, 'b":': [value, {"c": ":"}]}
+    assert jsontext.loads(json.dumps(document), "f.json") == document
