@@ -18,6 +18,14 @@ from reconciler.errors import UserError
 MAX_DEPTH = 64
 
 
+def _counted(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The object, built in C; fewer names held than written means one was written twice."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        _no_duplicates(pairs)  # names it
+    return found
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in pairs:
@@ -52,14 +60,14 @@ def _no_lone_surrogates(value: Any, source: str) -> None:
             _no_lone_surrogates(item, source)
 
 
-# Every ASCII character but the ones that shape JSON (brackets, quotes, colons) deleted by translate.
-_SHAPE_ONLY = {code: None for code in range(128) if chr(code) not in '[]{}":'}
+# Every ASCII character but the ones that shape JSON's nesting (brackets, quotes) deleted by translate.
+_SHAPE_ONLY = {code: None for code in range(128) if chr(code) not in '[]{}"'}
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
 
 
 def _shape(text: str) -> str:
-    """The brackets and colons of `text` outside its strings, at C speed (a 7 MB simulator file is
+    """The brackets of `text` outside its strings, at C speed (a 7 MB simulator file is
     read on every observe). Escaped backslashes and quotes go first, so that every quote left
     opens or closes a string; what lies between the odd and even quotes is outside the strings."""
     shape = text.replace("\\\\", "").replace('\\"', "").translate(_SHAPE_ONLY)
@@ -87,19 +95,6 @@ def _nests_deeper(brackets: str, limit: int) -> bool:
     return bool(brackets)
 
 
-def _members(value: Any) -> int:
-    """How many name/value pairs the objects of a parsed value hold, all together."""
-    count, pending = 0, [value]
-    while pending:
-        item = pending.pop()
-        if type(item) is dict:
-            count += len(item)
-            pending.extend(v for v in item.values() if type(v) in (dict, list))
-        elif type(item) is list:
-            pending.extend(v for v in item if type(v) in (dict, list))
-    return count
-
-
 def decode(data: bytes, source: str) -> str:
     """Text as Windows writes it too: UTF-8 (with or without a byte order mark), or UTF-16 with one,
     which is what Windows PowerShell 5.1's `>` writes."""
@@ -113,15 +108,10 @@ def decode(data: bytes, source: str) -> str:
 
 def loads(text: str, source: str) -> Any:
     """The JSON value of `text`, or a UserError naming `source` and what is wrong with it."""
-    shape = _shape(text)
-    if _nests_deeper(_NOT_BRACKETS.sub("", shape), MAX_DEPTH):
+    if _too_deep(text):
         raise UserError(f"{source}: not valid JSON: nested more than {MAX_DEPTH} levels deep")
     try:
-        value = json.loads(text)
-        # Every colon outside a string ends a name: fewer pairs held than written means a name was
-        # written twice (read again, slowly, to say which). A hook on every object costs far more.
-        if _members(value) != shape.count(":"):
-            value = json.loads(text, object_pairs_hook=_no_duplicates)
+        value = json.loads(text, object_pairs_hook=_counted)
         if SURROGATE_ESCAPE.search(text):
             _no_lone_surrogates(value, source)
         return value
