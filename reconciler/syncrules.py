@@ -51,11 +51,12 @@ def is_group_join_standard(rule: SyncRule) -> bool:
 
 
 def is_outbound_group_rule(rule: SyncRule) -> bool:
+    # The cheap comparisons first: most of a server's 60-odd rules are not group rules at all.
     return (
-        rule.direction == "Outbound"
-        and rule.connector.strip("{}").lower() == facts.AAD_CONNECTOR_ID
+        rule.target_object_type == "group"
         and rule.source_object_type == "group"
-        and rule.target_object_type == "group"
+        and rule.direction == "Outbound"
+        and rule.connector.strip("{}").lower() == facts.AAD_CONNECTOR_ID
     )
 
 
