@@ -50,8 +50,18 @@ EXAMPLES = {
 }
 
 
+class _Unused:
+    """A subcommand this run does not parse: its arguments are not described (see build_parser)."""
+
+    def add_argument(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
 def _command(sub: Any, name: str, help_text: str, parents: Sequence[argparse.ArgumentParser] = ()) -> Any:
     """A subcommand with its help and an example under its --help."""
+    only = getattr(sub, "only", None)
+    if only is not None and name.split(maxsplit=1)[0] != only:
+        return _Unused()
     return sub.add_parser(
         name.rsplit(maxsplit=1)[-1],
         parents=list(parents),
@@ -62,11 +72,14 @@ def _command(sub: Any, name: str, help_text: str, parents: Sequence[argparse.Arg
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only`, that command alone is described (each subcommand
+    costs argparse a millisecond, most of it in gettext, on every start-up)."""
     parser = _Parser(prog="reconciler", description="Declarative V2 endpoint settings for Entra Connect Sync servers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    sub.only = only  # type: ignore[attr-defined]  # read by _command and _add_sim_commands
 
     p = _command(sub, "validate", "check state files (or folders of them) against schema and rules")
     p.add_argument("paths", nargs="+", metavar="STATE", help="state file or folder")
@@ -147,6 +160,8 @@ def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
 
 
 def _add_sim_commands(sub: Any) -> None:
+    if getattr(sub, "only", None) not in (None, "sim"):
+        return
     sim = sub.add_parser("sim", help="manage the embedded simulated server")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND", parser_class=_Parser)
     common = _Parser(add_help=False)
@@ -293,6 +308,15 @@ def _run(args: argparse.Namespace) -> int:
     raise AssertionError(f"unhandled command {args.command}")
 
 
+def _command_named(arguments: list[str]) -> str | None:
+    """The command a valid command line names (its first word that is not an option), so that only
+    it is described; None (everything described, for help and errors) when it names none we know."""
+    first = next((a for a in arguments if not a.startswith("-")), None)
+    if first is None or (first not in EXAMPLES and first != "sim") or "-h" in arguments or "--help" in arguments:
+        return None
+    return first
+
+
 def _utf8_streams() -> None:
     # Plans name rules and groups in any language; a Windows pipe would otherwise use a code page.
     for stream in (sys.stdout, sys.stderr):
@@ -304,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _utf8_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(arguments)
+        args = build_parser(_command_named(arguments)).parse_args(arguments)
         return _run(args)
     except UserError as exc:
         for problem in exc.problems:

@@ -213,3 +213,5 @@ def test_every_argument_has_help_and_every_command_an_example_that_parses() -> N
         assert sub.epilog and sub.epilog.startswith("example:\n  reconciler "), name
         example = shlex.split(sub.epilog.split("\n  ", 1)[1].split(">")[0])
         assert parser.parse_args(example[1:]).command == name.split()[0]
+        # A run describes its own command only (start-up time): it parses the same.
+        assert build_parser(name.split()[0]).parse_args(example[1:]) == parser.parse_args(example[1:])
