@@ -4,14 +4,17 @@ Python 3.10-3.12's dataclass writes each generated method (`__init__`, `__repr__
 `__hash__`, `__setattr__`, `__delattr__`) with an `exec` of its own: about 0.5 ms a class, and
 start-up loads some fifty of them before a plan is made (issue 14). This lets `dataclass` collect
 the fields (so `dataclasses.fields`, `replace` and `asdict` work as before) without generating
-anything, then writes all six methods in one `exec`, as Python 3.13's dataclass does. The methods
-are the ones `dataclass(frozen=True)` writes: same signature, same repr text, equality and hash
-over the fields that `compare` (and `hash`) select, `FrozenInstanceError` on assignment.
+anything, then writes `__init__` with one small `exec` (its signature must be the real one) and
+the other five as closures over the fields. They do what `dataclass(frozen=True)`'s do: the same
+signature, the same repr text, equality and hash over the fields that `compare` (and `hash`)
+select, `FrozenInstanceError` on assignment.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import operator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # type checkers read `record` as the frozen dataclass it makes (PEP 681)
@@ -23,6 +26,47 @@ else:
 
 
 T = TypeVar("T")
+
+
+def _tuple_of(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of these attributes as a tuple, as dataclass's methods compare and hash them."""
+    if len(names) == 1:
+        (only,) = names
+        return lambda obj: (getattr(obj, only),)
+    return operator.attrgetter(*names) if names else lambda _obj: ()
+
+
+def _methods(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> dict[str, Callable[..., Any]]:
+    """`__repr__`, `__eq__`, `__hash__` and the frozen pair as closures: no source to compile."""
+    shown = tuple(f.name for f in fields if f.repr)
+    compared = _tuple_of([f.name for f in fields if f.compare])
+    hashed = _tuple_of([f.name for f in fields if (f.compare if f.hash is None else f.hash)])
+    names = frozenset(f.name for f in fields)
+
+    def __repr__(self: Any) -> str:
+        inside = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"{self.__class__.__qualname__}({inside})"
+
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return compared(self) == compared(other)
+        return NotImplemented
+
+    def __hash__(self: Any) -> int:
+        return hash(hashed(self))
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)  # type: ignore[arg-type]
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)  # type: ignore[arg-type]
+
+    return {"__repr__": __repr__, "__eq__": __eq__, "__hash__": __hash__,
+            "__setattr__": __setattr__, "__delattr__": __delattr__}  # fmt: skip
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
@@ -37,9 +81,7 @@ def record(cls: type[T]) -> type[T]:
     fields = dataclasses.fields(made)  # type: ignore[arg-type]
     namespace: dict[str, Any] = {
         "_MISSING": dataclasses.MISSING,
-        "_FrozenInstanceError": dataclasses.FrozenInstanceError,
         "_object_setattr": object.__setattr__,
-        "_cls": made,
     }
     params, body = [], []
     for f in fields:
@@ -58,42 +100,15 @@ def record(cls: type[T]) -> type[T]:
             body.append(f"_object_setattr(self, {f.name!r}, {f.name})")
     if hasattr(made, "__post_init__"):
         body.append("self.__post_init__()")
-    shown = ", ".join(f"{f.name}={{self.{f.name}!r}}" for f in fields if f.repr)
-    compared = [f.name for f in fields if f.compare]
-    hashed = [f.name for f in fields if (f.compare if f.hash is None else f.hash)]
-    names = tuple(f.name for f in fields)
-    source = f"""
-def __init__(self, {", ".join(params)}) -> None:
-    {"; ".join(body) or "pass"}
-
-def __repr__(self):
-    return f"{{self.__class__.__qualname__}}({shown})"
-
-def __eq__(self, other):
-    if other.__class__ is self.__class__:
-        return ({"".join(f"self.{n}," for n in compared)}) == ({"".join(f"other.{n}," for n in compared)})
-    return NotImplemented
-
-def __hash__(self):
-    return hash(({"".join(f"self.{n}," for n in hashed)}))
-
-def __setattr__(self, name, value):
-    if type(self) is _cls or name in {names!r}:
-        raise _FrozenInstanceError(f"cannot assign to field {{name!r}}")
-    super(_cls, self).__setattr__(name, value)
-
-def __delattr__(self, name):
-    if type(self) is _cls or name in {names!r}:
-        raise _FrozenInstanceError(f"cannot delete field {{name!r}}")
-    super(_cls, self).__delattr__(name)
-"""
-    own = vars(made)
+    source = f"def __init__(self, {', '.join(params)}) -> None:\n    {'; '.join(body) or 'pass'}\n"
     exec(source, namespace)
-    for method in ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__"):
+    methods = _methods(made, fields)
+    methods["__init__"] = namespace["__init__"]
+    own = vars(made)
+    for method, function in methods.items():
         kept = own.get("__hash__") is not None if method == "__hash__" else method in own
         if kept:
             continue  # a method the class writes itself is kept, as dataclass keeps it
-        function = namespace[method]
         function.__qualname__ = f"{made.__qualname__}.{method}"
         setattr(made, method, function)
     # What introspection reads: a frozen dataclass with equality.
