@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
@@ -55,7 +55,7 @@ class Executor:
         self.server = server
         self.journal = journal
         self.settings = settings
-        self.run_id = uuid.uuid4().hex[:12]
+        self.run_id = os.urandom(6).hex()
         self.restore_error: str | None = None
 
     def wait_for_idle(self, deadline: float) -> ObservedState:

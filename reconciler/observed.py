@@ -12,7 +12,7 @@ import functools
 import hashlib
 import json
 import marshal
-import uuid
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -209,7 +209,7 @@ def dumps(state: ObservedState) -> str:
     if not groups:
         return json.dumps(to_json(state), indent=2, ensure_ascii=False) + "\n"
     data = to_json(state.replace(groups=()))  # the groups are written below, not as dicts first
-    placeholder = f"groups-{uuid.uuid4().hex}"
+    placeholder = f"groups-{os.urandom(16).hex()}"
     data["groups"] = placeholder
     lines = ",\n    ".join(map(_group_line, groups))
     text = json.dumps(data, indent=2, ensure_ascii=False)

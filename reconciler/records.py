@@ -76,6 +76,10 @@ def record(cls: type[T]) -> type[T]:
             raise TypeError(f"Cannot overwrite attribute {method} in class {cls.__name__}")
     # A record that extends another must be frozen to dataclass too (it then writes the two
     # frozen methods itself, with the same text as below).
+    if not cls.__doc__:
+        # dataclass writes a missing docstring from inspect.signature, whose first use costs
+        # milliseconds of start-up: the field names say as much.
+        cls.__doc__ = f"{cls.__name__}({', '.join(getattr(cls, '__annotations__', {}))})"
     extends = any(getattr(getattr(base, "__dataclass_params__", None), "frozen", False) for base in cls.__mro__[1:])
     made = dataclasses.dataclass(init=False, repr=False, eq=False, frozen=extends)(cls)
     fields = dataclasses.fields(made)  # type: ignore[arg-type]

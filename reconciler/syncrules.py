@@ -9,7 +9,6 @@ lowest precedence number that flows `member` (docs/domain.md#the-rules-that-carr
 from __future__ import annotations
 
 import dataclasses
-import uuid
 
 from reconciler import expressions, facts, limitrules
 from reconciler.errors import UserError
@@ -177,6 +176,8 @@ def with_limit(rule: SyncRule, limit: int) -> SyncRule:
 
 def clone_identifier(server: str, name: str) -> str:
     """A stable identifier for a managed clone, so a re-run never makes a second one."""
+    import uuid  # noqa: PLC0415 - only for a new clone; its import (with platform's) costs every start-up
+
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"adsync-reconciler:{server}:{name}"))
 
 

@@ -14,8 +14,6 @@ standard rules from 137 on move one down to make room, as the product renumbers 
 
 from __future__ import annotations
 
-import uuid
-
 from reconciler import builds, expressions, facts, limitrules
 from reconciler.observed import (
     AttributeFlowMapping,
@@ -142,6 +140,8 @@ def _identifier(row_id: str, tag: str, generation: int) -> str:
     # Generation 0 keeps the export's identifiers; an upgrade installs new rule objects.
     if generation == 0 and row_id:
         return row_id
+    import uuid  # noqa: PLC0415 - only when a simulated server is made or upgraded
+
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"adsync-standard-rule:{tag}:{generation}"))
 
 
