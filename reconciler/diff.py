@@ -65,7 +65,9 @@ def diff(observed: dict[str, Any], desired: dict[str, Any]) -> tuple[DiffItem, .
     # threshold_to_diff_deeper=0: always report the setting that changed, never its whole parent.
     # Only what differs goes in: the parts that are equal report nothing, and cost deepdiff's walk.
     left, right = _differing(observed, desired)
-    result = DeepDiff(left, right, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
+    # cache_purge_level=0: the diff is thrown away after reading, so its caches need no clean-up
+    # (a fifth of a small diff's time).
+    result = DeepDiff(left, right, view="tree", verbose_level=2, threshold_to_diff_deeper=0, cache_purge_level=0)
     items = []
     for report, levels in result.items():
         op = _OPS.get(report)

@@ -17,7 +17,7 @@ _VIEWS = st.recursive(_SCALARS, lambda inner: st.dictionaries(_KEYS, inner, max_
 
 def _whole(observed: dict[str, Any], desired: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
     """What deepdiff says of the whole views, in the diff's terms."""
-    result = DeepDiff(observed, desired, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
+    result = DeepDiff(observed, desired, view="tree", verbose_level=2, threshold_to_diff_deeper=0)  # as 0.1 did
     found = []
     for report, levels in result.items():
         for level in levels:
