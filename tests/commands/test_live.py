@@ -206,3 +206,26 @@ def test_result_lines_say_what_happened() -> None:
     )
     assert result_line(ServerResult("a", "a.yaml")) == ""  # in sync: its plan said so already
     assert Listener().stop.is_set() is False
+
+
+def test_a_saved_plan_is_reviewed_then_applied_on_yes(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("sim", "init", "--name", "contoso-aadc01", "--version", "1.6.2.4").code == 0
+    assert run("plan", CONTOSO, "--out", "plan.json").code == 0
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "yes")
+    result = run("apply", CONTOSO, "--plan", "plan.json")
+    assert result.code == 0, result.err
+    assert asked == ["Apply 7 action(s) to 1 server? Only 'yes' proceeds: "]
+    assert result.out.count("Actions, in order (7):") == 1  # the reviewed plan, shown once
+    assert result.out.splitlines()[-1].startswith("contoso-aadc01: applied 7 action(s)")
+
+
+def test_reconcile_output_json_of_one_server_is_the_fleet_document(run: Run) -> None:
+    assert run("sim", "init", "--name", "contoso-aadc01", "--version", "1.6.2.4").code == 0
+    result = run("reconcile", CONTOSO, "--output", "json", "--detailed-exitcode")
+    assert result.code == 2  # a rollout step: progressing, short of 100,000
+    document = json.loads(result.out)
+    assert document["summary"]["progressing"] == 1
+    assert document["servers"][0]["status"] == "progressing"
+    assert "contoso-aadc01: [7/7] SetSyncCycleEnabled: done after 0s" in result.err
