@@ -99,7 +99,8 @@ def _review(
 ) -> tuple[list[ServerResult], bool]:
     """Plan every server, show it all, ask once. Returns the plans and whether to go on."""
     if saved is not None:
-        reviewed = [ServerResult(saved.server, states[0].path, plan=saved)]
+        # Under the state file's server: a plan saved for another one is refused by name when it runs.
+        reviewed = [ServerResult(states[0].state.name, states[0].path, plan=saved)]
     else:
         reviewed = [runner.plan_result(s, options) for s in states]
     stream = sys.stdout if output.format == "text" else sys.stderr
@@ -139,7 +140,7 @@ def apply(
         saved = _load_plan(plan_file)
     if yes:
         printer = _printer(output)
-        reviewed_plans = {saved.server: saved} if saved is not None else None
+        reviewed_plans = {states[0].state.name: saved} if saved is not None else None
         return _run(lambda: _apply_all(states, options, printer, wave.wave, reviewed_plans), printer, output)
     reviewed, go = _review(states, options, saved, output)
     changing = {o.server: o.plan for o in reviewed if o.plan is not None and o.plan.actions}

@@ -229,3 +229,17 @@ def test_reconcile_output_json_of_one_server_is_the_fleet_document(run: Run) -> 
     assert document["summary"]["progressing"] == 1
     assert document["servers"][0]["status"] == "progressing"
     assert "contoso-aadc01: [7/7] SetSyncCycleEnabled: done after 0s" in result.err
+
+
+@pytest.mark.parametrize("interactive", [True, False])
+def test_a_plan_saved_for_another_server_is_refused_not_skipped(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interactive: bool
+) -> None:
+    folder = fleet(run, tmp_path, ["srv1", "srv2"])
+    assert run("plan", f"{folder}/srv1.yaml", "--out", "plan.json").code == 0
+    if interactive:
+        monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+        monkeypatch.setattr("builtins.input", lambda _prompt: "yes")
+    result = run("apply", f"{folder}/srv2.yaml", "--plan", "plan.json", *([] if interactive else ["--yes"]))
+    assert result.code == 1
+    assert "srv2: the saved plan is for server 'srv1'" in result.err
