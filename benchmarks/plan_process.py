@@ -40,8 +40,8 @@ def main() -> int:
         for path in (synced, drifted):
             init = [*cli, "sim", "init", "--name", "tailspin-aadc01", "--version", "1.6.2.4", "--target", f"sim:{path}"]
             subprocess.run(init, check=True, capture_output=True)
-            subprocess.run([*cli, "sim", "set", "--target", f"sim:{path}", "server.cloud=AzureUSGovernment",
-                            "aadConnector.Name=tailspin.onmicrosoft.us - AAD"], check=True, capture_output=True)  # fmt: skip
+            assign = ["server.cloud=AzureUSGovernment", "aadConnector.Name=tailspin.onmicrosoft.us - AAD"]
+            subprocess.run([*cli, "sim", "set", "--target", f"sim:{path}", *assign], check=True, capture_output=True)
         apply = [*cli, "apply", str(STATE), "--yes", "--target", f"sim:{synced}"]
         subprocess.run(apply, check=True, capture_output=True)
         commands = {
