@@ -13,7 +13,7 @@ import hashlib
 import json
 import marshal
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from reconciler import fastschema, jsonmodel, jsontext, schemas
@@ -205,15 +205,28 @@ def _group_line(group: Group) -> str:
 def dumps(state: ObservedState) -> str:
     """Indented JSON, except one line per group: json's C encoder only runs without indent,
     and a tenant's 100,000 groups indented take 1.7 s to write instead of 0.1 s."""
+    return "".join(chunks(state))
+
+
+# Groups written per piece of `chunks`: few writes, and never the whole file's text at once.
+_GROUPS_PER_CHUNK = 2_000
+
+
+def chunks(state: ObservedState) -> Iterator[str]:
+    """`dumps`' text in pieces, for writing a large state without holding all of it in memory."""
     groups = state.groups
     if not groups:
-        return json.dumps(to_json(state), indent=2, ensure_ascii=False) + "\n"
+        yield json.dumps(to_json(state), indent=2, ensure_ascii=False) + "\n"
+        return
     data = to_json(state.replace(groups=()))  # the groups are written below, not as dicts first
     placeholder = f"groups-{os.urandom(16).hex()}"
     data["groups"] = placeholder
-    lines = ",\n    ".join(map(_group_line, groups))
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    return text.replace(json.dumps(placeholder), f"[\n    {lines}\n  ]", 1) + "\n"
+    head, tail = json.dumps(data, indent=2, ensure_ascii=False).split(json.dumps(placeholder), 1)
+    yield head + "[\n    "
+    for start in range(0, len(groups), _GROUPS_PER_CHUNK):
+        lines = ",\n    ".join(map(_group_line, groups[start : start + _GROUPS_PER_CHUNK]))
+        yield lines if start == 0 else ",\n    " + lines
+    yield "\n  ]" + tail + "\n"
 
 
 # A fleet's snapshots carry the same standard rules again and again: each distinct rule (by the

@@ -70,12 +70,13 @@ class SimFile:
             raise UserError([*exc.problems, damaged]) from None
 
     def write(self, state: ObservedState) -> None:
-        data = observed.dumps(state)
         target = self._target()
         fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(data)
+                # In pieces: a million groups' text is never held whole (peak memory, issue 14).
+                for piece in observed.chunks(state):
+                    handle.write(piece)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
