@@ -6,6 +6,7 @@ This is the only place where exceptions become exit codes and messages (docs/com
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -23,8 +24,26 @@ if TYPE_CHECKING:
 DEFAULT_WAIT = DEFAULT_WAIT_TIMEOUT
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, given the terminal's width: argparse would import shutil (and with it
+    bz2, lzma, fnmatch) on every start-up to learn it, for every command, help or not."""
+
+    def __init__(self, prog: str) -> None:
+        columns = 80
+        try:
+            columns = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        super().__init__(prog, width=max(columns - 2, 40))
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as a user error (exit 1), not exit 2: 2 means drift."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UserError(f"{self.prog}: {message} (see --help)")
@@ -68,7 +87,7 @@ def _command(sub: Any, name: str, help_text: str, parents: Sequence[argparse.Arg
         help=help_text,
         description=help_text,
         epilog=f"example:\n  {EXAMPLES[name]}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
 
 
