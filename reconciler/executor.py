@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
-from reconciler import plans, provisioning, syncrules
+from reconciler import jsonmodel, plans, provisioning, syncrules
 from reconciler.actions import Action
 from reconciler.errors import UserError
 from reconciler.journal import Journal
@@ -144,6 +144,9 @@ class Executor:
                 observedVersion=first.server.version,
                 memberLimit=syncrules.effective_limit(last) if last else None,
                 memberLimitBefore=syncrules.effective_limit(first),
+                # What the last sync cycle looked like when the limit was raised: a staged rollout
+                # takes a different one later as a cycle run since, where no end time says so.
+                lastSyncCycle=jsonmodel.to_json(last.last_sync_cycle) if last and last.last_sync_cycle else None,
             )
         return outcomes
 

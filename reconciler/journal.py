@@ -32,6 +32,9 @@ class History:
     # When the last successful run that raised the limit in force ended (ISO 8601): a staged
     # rollout's next step waits for a sync cycle that ended after it.
     last_raise_at: str | None = None
+    # The last sync cycle as that run left it (canonical JSON, "null" for none); None when the
+    # journal does not say (written before 0.2).
+    last_raise_cycle: str | None = None
 
 
 class Journal:
@@ -94,6 +97,7 @@ class Journal:
         applied: str | None = None
         proven: int | None = None
         raised_at: str | None = None
+        raised_cycle: str | None = None
         for run, events in runs.items():  # runs of one server never overlap: apply holds its lock
             end = next((e for e in events if e.get("event") == "run-end"), None)
             if end is None:
@@ -110,8 +114,13 @@ class Journal:
                     before = _integer(end.get("memberLimitBefore"))
                     if limit > (before if before is not None else proven or 0):
                         raised_at = str(end.get("time"))
+                        raised_cycle = _canonical(end["lastSyncCycle"]) if "lastSyncCycle" in end else None
                     proven = max(proven or 0, limit)
-        return History(died, applied, proven, raised_at)
+        return History(died, applied, proven, raised_at, raised_cycle)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _note(entry: dict[str, Any]) -> str | None:

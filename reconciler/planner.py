@@ -47,10 +47,11 @@ class Options:
     # sync cycle after it. `now` is when the plan is made (the current time when not given).
     last_raise_at: str | None = None
     now: datetime | None = None
+    last_raise_cycle: str | None = None
 
 
 def _goal(desired: DesiredState, state: ObservedState, found: InForce, options: Options, warnings: list[str]) -> Goal:
-    pace = rollout.Pace(options.proven_limit, options.last_raise_at, options.now)
+    pace = rollout.Pace(options.proven_limit, options.last_raise_at, options.now, options.last_raise_cycle)
     return Goal(limit=rollout.aim(desired, state, found.member_limit, pace, warnings))
 
 

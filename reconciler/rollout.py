@@ -6,8 +6,9 @@ most `rollout.maxLimitIncrease` above the limit in force, and only when
 - the last sync cycle had no real export errors (informational ones, e.g. dn-attributes-failure,
   do not count), and
 - a sync cycle has completed since the previous step (the journal's last raise, the server's
-  `lastSyncCycle.endedAt`). A server that reports no cycle end time is taken to have run one once
-  its scheduler's interval has passed since the step, and the plan says so.
+  `lastSyncCycle.endedAt`). Where the source reports no end time, a `lastSyncCycle` other than
+  the one the step saw (the journal keeps it) is a cycle run since; failing that, a cycle is taken
+  to have run once the scheduler's interval has passed since the step, and the plan says so.
 
 A limit a successful run has already left in force (the journal's proven limit) is climbed back
 to at once after an upgrade reset it: that is not a step.
@@ -15,13 +16,14 @@ to at once after an upgrade reset it: that is not a step.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
-from reconciler import facts, plans
+from reconciler import facts, jsonmodel, plans
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
-from reconciler.observed import ObservedState
+from reconciler.observed import ObservedState, SyncCycleResult
 from reconciler.records import record
 
 _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
@@ -34,6 +36,8 @@ class Pace:
     proven_limit: int | None = None
     last_raise_at: str | None = None
     now: datetime | None = None
+    # The last sync cycle (canonical JSON) when the limit was last raised, if the journal says.
+    last_raise_cycle: str | None = None
 
 
 def aim(desired: DesiredState, state: ObservedState, in_force: int | None, pace: Pace, warnings: list[str]) -> int:
@@ -82,6 +86,8 @@ def _waiting_for_cycle(state: ObservedState, pace: Pace, warnings: list[str]) ->
             f"no sync cycle has completed since the last step ({pace.last_raise_at}); the next step "
             "can happen after the next cycle (the runbook: raise, watch a cycle, raise again)"
         )
+    if pace.last_raise_cycle is not None and _canonical(cycle) != pace.last_raise_cycle:
+        return None  # no end time, but not the cycle the step saw: one has completed since
     interval = _interval(state.scheduler.currently_effective_sync_cycle_interval)
     due = raised + interval
     now = pace.now or datetime.now(timezone.utc)
@@ -95,6 +101,11 @@ def _waiting_for_cycle(state: ObservedState, pace: Pace, warnings: list[str]) ->
         f"the server reports no sync cycle end time, so the next step waits one scheduler interval "
         f"({_duration(interval)}) after the last step: not before {_iso(due)}"
     )
+
+
+def _canonical(cycle: SyncCycleResult | None) -> str:
+    data = None if cycle is None else jsonmodel.to_json(cycle)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _moment(text: str, what: str) -> datetime:

@@ -60,6 +60,7 @@ def _make_plan(state_file: StateFile, current: observed.ObservedState, options: 
         allow_group_deletion=options.allow_group_deletion,
         proven_limit=history.proven_limit,
         last_raise_at=history.last_raise_at,
+        last_raise_cycle=history.last_raise_cycle,
     )
     return planner.make_plan(state_file.state, current, desired_digest(state_file), planner_options)
 

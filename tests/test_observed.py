@@ -168,7 +168,7 @@ def test_dumps_writes_groups_exactly_as_json_does(groups: list[tuple[str, int, b
 
 
 def test_dumps_in_pieces_is_the_same_text_across_piece_boundaries() -> None:
-    groups = tuple(observed.Group(f"g{i}\u00e9\"", i, i % 2 == 0) for i in range(4_501))
+    groups = tuple(observed.Group(f'g{i}\u00e9"', i, i % 2 == 0) for i in range(4_501))
     state = defaults.new_server("srv1", "2.4.18.0").replace(groups=groups)
     assert observed.dumps(state) == _reference_dumps(state)
     assert len(list(observed.chunks(state))) == 5  # head, three pieces of groups, tail

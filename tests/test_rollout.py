@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from reconciler import desired, planner, plans, syncrules
 from reconciler import journal as journal_module
 from reconciler.errors import UserError
 from reconciler.journal import Journal
-from reconciler.observed import SyncCycleResult
+from reconciler.observed import ExportError, SyncCycleResult
 from reconciler.plans import Plan
 from reconciler.servers.simulator import InMemoryServer
 from tests.scenario import apply, server, state
@@ -26,6 +27,7 @@ def plan_with(srv: InMemoryServer, journal: Journal, now: str = "2026-11-23T06:0
     options = planner.Options(
         proven_limit=history.proven_limit,
         last_raise_at=history.last_raise_at,
+        last_raise_cycle=history.last_raise_cycle,
         now=datetime.fromisoformat(now.replace("Z", "+00:00")),
     )
     return planner.make_plan(WANT, srv.observe(), plans.digest_of(desired.to_document(WANT)), options)
@@ -73,9 +75,28 @@ def test_a_cycle_after_the_step_lets_the_next_one_happen(stepped_once: Stepped) 
     assert not stepped.held
 
 
-def test_without_a_cycle_end_time_the_scheduler_interval_stands_in(stepped_once: Stepped) -> None:
-    srv, journal = stepped_once
-    with_cycle(srv, None)  # a snapshot written before endedAt existed
+@pytest.fixture
+def stepped_without_end_times(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Stepped:
+    """The first step on a server whose source reports cycles without an end time (old snapshots)."""
+    monkeypatch.setattr(journal_module, "_now", lambda: STEP_ENDED)
+    srv = server("1.6.2.4")
+    with_cycle(srv, None)
+    apply(srv, WANT, tmp_path)
+    return srv, Journal(WANT.name, tmp_path)
+
+
+def test_without_end_times_another_cycle_result_means_a_cycle_has_run(stepped_without_end_times: Stepped) -> None:
+    srv, journal = stepped_without_end_times
+    assert plan_with(srv, journal).held  # the cycle the step saw: no evidence of another
+    srv.state = srv.state.replace(
+        last_sync_cycle=SyncCycleResult("success", (ExportError("dn-attributes-failure", 1),), "delta", None)
+    )
+    stepped = plan_with(srv, journal)
+    assert not stepped.held and any(c.desired == 100000 for c in stepped.changes)
+
+
+def test_without_end_times_the_scheduler_interval_stands_in(stepped_without_end_times: Stepped) -> None:
+    srv, journal = stepped_without_end_times
     scheduler = dataclasses.replace(srv.state.scheduler, currently_effective_sync_cycle_interval="01:00:00")
     srv.state = srv.state.replace(scheduler=scheduler)
     early = plan_with(srv, journal, now="2026-11-23T06:59:59Z")
@@ -89,14 +110,23 @@ def test_without_a_cycle_end_time_the_scheduler_interval_stands_in(stepped_once:
     assert any("the scheduler's interval (1h00m) has passed since the last step" in w for w in late.warnings)
 
 
-def test_the_default_interval_is_thirty_minutes(stepped_once: Stepped) -> None:
-    srv, journal = stepped_once
-    srv.state = srv.state.replace(last_sync_cycle=None)
-    srv.state = srv.state.replace(
-        scheduler=dataclasses.replace(srv.state.scheduler, currently_effective_sync_cycle_interval=None)
-    )
+def test_the_default_interval_is_thirty_minutes(stepped_without_end_times: Stepped) -> None:
+    srv, journal = stepped_without_end_times
+    scheduler = dataclasses.replace(srv.state.scheduler, currently_effective_sync_cycle_interval=None)
+    srv.state = srv.state.replace(scheduler=scheduler)
     assert plan_with(srv, journal, now="2026-11-23T06:29:00Z").held
     assert not plan_with(srv, journal, now="2026-11-23T06:30:00Z").held
+
+
+def test_a_journal_from_before_0_2_falls_back_to_the_interval(stepped_once: Stepped) -> None:
+    srv, journal = stepped_once
+    lines = journal.path.read_text(encoding="utf-8").splitlines()
+    old = [json.dumps({k: v for k, v in json.loads(line).items() if k != "lastSyncCycle"}) for line in lines]
+    journal.path.write_text("\n".join(old) + "\n", encoding="utf-8")
+    assert journal.history().last_raise_cycle is None
+    with_cycle(srv, None)
+    assert plan_with(srv, journal, now="2026-11-23T06:01:00Z").held
+    assert not plan_with(srv, journal, now="2026-11-23T06:31:00Z").held
 
 
 def test_climbing_back_after_an_upgrade_is_not_a_step(stepped_once: Stepped) -> None:
