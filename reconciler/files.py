@@ -39,7 +39,12 @@ def read_bytes(path: Path, limit: int, display: str) -> bytes:
         raise _refuse(display, "no such file")
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            # read(n) sets aside n bytes before reading: ask for the file's size (and a byte more, to
+            # see it grew), not the limit of many megabytes, on every one of a fleet's files.
+            expected = min(os.fstat(handle.fileno()).st_size, limit) + 1
+            data = handle.read(expected)
+            if len(data) == expected:  # it grew since: read on, still never past the limit
+                data += handle.read(limit + 1 - len(data))
     except OSError as exc:
         raise _refuse(display, f"cannot read: {exc.strerror}") from None
     if len(data) > limit:
