@@ -20,7 +20,10 @@ def report(outcomes: Sequence[ServerResult]) -> str:
 def fleet_report(outcomes: Sequence[ServerResult]) -> str:
     """The fleet document, whatever the number of servers: what `apply --output json` prints."""
     counts = results.counts(outcomes)
-    summary = {"servers": len(outcomes), "inSync": counts["in-sync"], "withChanges": counts["changes"],
+    # A rollout step is a plan with changes too: `withChanges` counts it, `progressing` says which.
+    planned_only = all(o.converged is None for o in outcomes)  # a plan's report, not an apply's
+    with_changes = counts["changes"] + (counts["progressing"] if planned_only else 0)
+    summary = {"servers": len(outcomes), "inSync": counts["in-sync"], "withChanges": with_changes,
                "failed": counts["failed"]}  # fmt: skip
     for status in ("held", "progressing", "changed", "skipped", "declined", "interrupted"):
         if counts[status]:

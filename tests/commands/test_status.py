@@ -87,3 +87,15 @@ def test_history_of_an_unknown_or_unsafe_name_is_a_clear_error(run: Run) -> None
     assert unknown.err.startswith("nobody: no runs in ")
     unsafe = run("history", "../etc/passwd")
     assert unsafe.code == 1 and "is not a server name" in unsafe.err
+
+
+def test_a_fleet_plan_counts_a_rollout_step_among_the_changes(run: Run, tmp_path: Path) -> None:
+    assert run("sim", "init", "--name", "contoso-aadc01", "--version", "1.6.2.4").code == 0
+    assert run("sim", "init", "--name", "fabrikam-aadc01").code == 0
+    fabrikam = str(STATES / "fabrikam-aadc01-v1.yaml")
+    document = json.loads(run("plan", CONTOSO, fabrikam, "--output", "json").out)
+    statuses = {s["server"]: s["status"] for s in document["servers"]}
+    assert statuses["contoso-aadc01"] == "progressing"
+    assert document["summary"]["progressing"] == 1
+    assert statuses["fabrikam-aadc01"] == "failed"  # no precedence for its clone on a 2.x server
+    assert document["summary"]["withChanges"] == 1  # the step is a change too
