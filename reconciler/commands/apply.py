@@ -8,6 +8,7 @@ server under its lock and apply at once, printing each plan as it is made.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -219,6 +220,10 @@ def reconcile(
                 for problem in exc.problems:
                     print(problem, file=sys.stderr)
             else:
+                if output.format == "json":  # one document a pass, on a line of its own (JSON Lines)
+                    document = json.loads(jsonreport.fleet_report(outcomes))
+                    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+                    sys.stdout.flush()
                 if any(o.status == "interrupted" for o in outcomes):
                     sys.stderr.write(printer.interrupted_summary(outcomes))
                     raise KeyboardInterrupt

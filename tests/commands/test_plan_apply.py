@@ -412,3 +412,19 @@ def test_a_held_rollout_is_not_in_sync(run: Run) -> None:
     markdown = run("plan", CONTOSO, str(FABRIKAM), "--output", "markdown")
     assert "| `contoso-aadc01` | **held** (rollout) | 0 |" in markdown.out
     assert "1 held by a staged rollout" in markdown.out
+
+
+def test_reconcile_watch_output_json_is_a_document_a_pass(run: Run, tmp_path: Path) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "reconcile", CONTOSO, "--watch", "0.1", "--output", "json"],
+        cwd=tmp_path, env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    first, second = json.loads(proc.stdout.readline()), json.loads(proc.stdout.readline())
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert first["servers"][0]["status"] == "progressing"  # the first step of the rollout
+    assert second["servers"][0]["status"] == "held"  # the next waits for a sync cycle
+    assert "contoso-aadc01: [1/7] WaitForSyncIdle" in err  # progress on stderr
