@@ -58,7 +58,9 @@ def _states(paths: list[str], shard: str | None) -> list[StateFile]:
 
 def _printer(output: Output, **options: bool) -> LinePrinter:
     stream = sys.stdout if output.format == "text" else sys.stderr
-    return LinePrinter(stream, colour=colour_for(stream), **options)
+    # A status line redrawn in place on a terminal; plain lines in CI logs and pipes.
+    terminal = bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("CI")
+    return LinePrinter(stream, colour=colour_for(stream), live=terminal, **options)
 
 
 def _apply_all(

@@ -39,13 +39,23 @@ class LinePrinter(Listener):
     watch loop (`repeat`), a plan with nothing to do is printed only when it differs from last time."""
 
     def __init__(
-        self, out: TextIO | None = None, *, show_plans: bool = True, repeat: bool = False, colour: bool = False
+        self,
+        out: TextIO | None = None,
+        *,
+        show_plans: bool = True,
+        repeat: bool = False,
+        colour: bool = False,
+        live: bool = False,
     ) -> None:
         super().__init__()
         self.out = out or sys.stdout
         self.show_plans = show_plans
         self.repeat = repeat
         self.colour = colour
+        # On a terminal, waits are one status line redrawn in place; in a log, a line every 10 s.
+        self.live = live
+        self._status: dict[str, str] = {}  # server -> what it waits for, while it waits
+        self._shown_status = 0  # characters of the status line on the screen now
         self._lock = threading.Lock()
         self._servers: dict[str, _Server] = {}
         self._last_shown: dict[str, str] = {}
@@ -53,8 +63,21 @@ class LinePrinter(Listener):
 
     def _write(self, text: str) -> None:
         with self._lock:
+            self._clear_status()
             self.out.write(text)
+            self._draw_status()
             self.out.flush()
+
+    def _clear_status(self) -> None:
+        if self._shown_status:
+            self.out.write("\r" + " " * self._shown_status + "\r")
+            self._shown_status = 0
+
+    def _draw_status(self) -> None:
+        if self.live and self._status:
+            line = "; ".join(f"{server}: {what}" for server, what in sorted(self._status.items()))[:150]
+            self.out.write(line)
+            self._shown_status = len(line)
 
     def _server(self, name: str) -> _Server:
         with self._lock:
@@ -77,12 +100,21 @@ class LinePrinter(Listener):
         self._write(f"{server}: [{index}/{total}] {action.describe()}: {verb}...\n")
 
     def finished(self, server: str, action: Action, *, index: int, total: int, result: str, seconds: float) -> None:
+        with self._lock:
+            self._status.pop(server, None)
         entry = self._server(server)
         entry.done.append(action.describe())
         said = "already satisfied, nothing changed" if result == "skipped" else f"done after {elapsed(seconds)}"
         self._write(f"{server}: [{index}/{total}] {action.kind}: {said}\n")
 
     def waiting(self, server: str, seconds: float) -> None:
+        if self.live:
+            with self._lock:
+                self._status[server] = f"waiting for the sync cycle to finish [{elapsed(seconds)}]"
+                self._clear_status()
+                self._draw_status()
+                self.out.flush()
+            return
         entry = self._server(server)
         if seconds >= entry.next_wait_line:
             while entry.next_wait_line <= seconds:
@@ -99,6 +131,8 @@ class LinePrinter(Listener):
     def result(self, outcome: ServerResult) -> None:
         """One line per server as it finishes; its problems right under it (on stderr). In a watch
         loop a server that did nothing says so once, not on every pass."""
+        with self._lock:
+            self._status.pop(outcome.server, None)  # a wait that failed ends here too
         line = result_line(outcome)
         idle = outcome.plan is not None and not outcome.plan.actions
         if self.repeat and idle and self._last_result.get(outcome.server) == line:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -243,3 +244,28 @@ def test_a_plan_saved_for_another_server_is_refused_not_skipped(
     result = run("apply", f"{folder}/srv2.yaml", "--plan", "plan.json", *([] if interactive else ["--yes"]))
     assert result.code == 1
     assert "srv2: the saved plan is for server 'srv1'" in result.err
+
+
+def test_on_a_terminal_a_wait_is_one_status_line_redrawn(tmp_path: Path) -> None:
+    server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
+    p = make_plan(server, state())
+    idle = server.state
+    server.state = idle.replace(scheduler=dataclasses.replace(idle.scheduler, sync_cycle_in_progress=True))
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+        if now[0] >= 25:
+            server.state = idle
+
+    out = io.StringIO()
+    printer = LinePrinter(out, show_plans=False, live=True)
+    settings = Settings(wait_timeout=600, poll_interval=5, sleep=sleep, clock=lambda: now[0], listener=printer)
+    Executor(server, Journal("srv1", tmp_path), settings).run(p)
+    text = out.getvalue()
+    assert "still waiting" not in text  # no line a wait on a terminal
+    assert "srv1: waiting for the sync cycle to finish [20s]" in text
+    # Each redraw clears the line before it, and the next line of output starts clean.
+    assert "\r" in text and text.endswith("srv1: [7/7] SetSyncCycleEnabled: done after 0s\n")
+    final_lines = [line.split("\r")[-1] for line in text.split("\n")]
+    assert "srv1: [1/7] WaitForSyncIdle: done after 25s" in final_lines
