@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from reconciler import actions
+from reconciler import actions, observed
 from reconciler.records import record
 from reconciler.results import RunRecord
 
@@ -114,13 +114,9 @@ class Journal:
                     before = _integer(end.get("memberLimitBefore"))
                     if limit > (before if before is not None else proven or 0):
                         raised_at = str(end.get("time"))
-                        raised_cycle = _canonical(end["lastSyncCycle"]) if "lastSyncCycle" in end else None
+                        raised_cycle = observed.canonical(end["lastSyncCycle"]) if "lastSyncCycle" in end else None
                     proven = max(proven or 0, limit)
         return History(died, applied, proven, raised_at, raised_cycle)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _note(entry: dict[str, Any]) -> str | None:

@@ -288,8 +288,9 @@ def loads(text: str, source: str) -> ObservedState:
     return from_json(jsontext.loads(text, source), source)
 
 
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+def canonical(value: Any) -> str:
+    """JSON with sorted keys and no spaces: one text per value, for digests and comparisons."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 _RULE_BYTES: dict[int, tuple[SyncRule, bytes]] = {}
@@ -302,7 +303,7 @@ def _rule_bytes(rule: SyncRule) -> bytes:
         return held[1]
     if len(_RULE_BYTES) >= _RULES_MAX:
         _RULE_BYTES.clear()
-    encoded = _canonical(jsonmodel.to_json(rule))
+    encoded = canonical(jsonmodel.to_json(rule)).encode("utf-8")
     _RULE_BYTES[id(rule)] = (rule, encoded)
     return encoded
 
@@ -311,7 +312,7 @@ def digest(state: ObservedState) -> str:
     """A stable fingerprint of what was observed (collection time excluded)."""
     rest = to_json(state.replace(sync_rules=()))
     rest.pop("collectedAt", None)
-    hasher = hashlib.sha256(_canonical(rest))
+    hasher = hashlib.sha256(canonical(rest).encode("utf-8"))
     for rule in state.sync_rules:
         hasher.update(b"\n")
         hasher.update(_rule_bytes(rule))

@@ -51,7 +51,6 @@ class ServerResult:
     plan: Plan | None = None
     problems: tuple[Problem, ...] = ()
     converged: bool | None = None  # after apply: planning again found nothing to do
-    log: str = ""  # what an unattended apply had to say, printed once its wave is done
     # An apply that did not run the plan: skipped, declined or interrupted (reason in `why`).
     outcome: str | None = None
     why: str = ""

@@ -16,14 +16,13 @@ to at once after an upgrade reset it: that is not a step.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta, timezone
 
-from reconciler import facts, jsonmodel, plans
+from reconciler import facts, jsonmodel, observed, plans
 from reconciler.desired import DesiredState
 from reconciler.errors import UserError
-from reconciler.observed import ObservedState, SyncCycleResult
+from reconciler.observed import ObservedState
 from reconciler.records import record
 
 _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
@@ -86,7 +85,8 @@ def _waiting_for_cycle(state: ObservedState, pace: Pace, warnings: list[str]) ->
             f"no sync cycle has completed since the last step ({pace.last_raise_at}); the next step "
             "can happen after the next cycle (the runbook: raise, watch a cycle, raise again)"
         )
-    if pace.last_raise_cycle is not None and _canonical(cycle) != pace.last_raise_cycle:
+    seen = observed.canonical(None if cycle is None else jsonmodel.to_json(cycle))
+    if pace.last_raise_cycle is not None and seen != pace.last_raise_cycle:
         return None  # no end time, but not the cycle the step saw: one has completed since
     interval = _interval(state.scheduler.currently_effective_sync_cycle_interval)
     due = raised + interval
@@ -101,11 +101,6 @@ def _waiting_for_cycle(state: ObservedState, pace: Pace, warnings: list[str]) ->
         f"the server reports no sync cycle end time, so the next step waits one scheduler interval "
         f"({_duration(interval)}) after the last step: not before {_iso(due)}"
     )
-
-
-def _canonical(cycle: SyncCycleResult | None) -> str:
-    data = None if cycle is None else jsonmodel.to_json(cycle)
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _moment(text: str, what: str) -> datetime:

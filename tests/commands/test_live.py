@@ -150,25 +150,29 @@ def test_a_failure_is_said_right_under_its_server(run: Run, tmp_path: Path) -> N
     assert result.err.startswith("srv1: a sync cycle was still running after 0 s")
 
 
-def test_waiting_for_a_cycle_says_so_every_ten_seconds(tmp_path: Path) -> None:
+def _apply_through_a_cycle(tmp_path: Path, cycle_seconds: float, printer: LinePrinter) -> str:
+    """Apply to a server whose sync cycle runs for `cycle_seconds` (a fake clock, polled every 5 s);
+    what the printer wrote."""
     server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
     p = make_plan(server, state())
     idle = server.state
-    server.state = idle.replace(
-        scheduler=idle.scheduler.__class__(**{**idle.scheduler.__dict__, "sync_cycle_in_progress": True})
-    )
+    server.state = idle.replace(scheduler=dataclasses.replace(idle.scheduler, sync_cycle_in_progress=True))
     now = [0.0]
 
     def sleep(seconds: float) -> None:
         now[0] += seconds
-        if now[0] >= 35:
+        if now[0] >= cycle_seconds:
             server.state = idle
 
-    out = io.StringIO()
-    printer = LinePrinter(out, show_plans=False)
     settings = Settings(wait_timeout=600, poll_interval=5, sleep=sleep, clock=lambda: now[0], listener=printer)
     Executor(server, Journal("srv1", tmp_path), settings).run(p)
-    waits = [line for line in out.getvalue().splitlines() if "still waiting" in line]
+    assert isinstance(printer.out, io.StringIO)
+    return printer.out.getvalue()
+
+
+def test_waiting_for_a_cycle_says_so_every_ten_seconds(tmp_path: Path) -> None:
+    out = _apply_through_a_cycle(tmp_path, 35, LinePrinter(io.StringIO(), show_plans=False))
+    waits = [line for line in out.splitlines() if "still waiting" in line]
     assert waits == [
         "srv1: still waiting for the sync cycle to finish... [10s elapsed]",
         "srv1: still waiting for the sync cycle to finish... [20s elapsed]",
@@ -247,22 +251,7 @@ def test_a_plan_saved_for_another_server_is_refused_not_skipped(
 
 
 def test_on_a_terminal_a_wait_is_one_status_line_redrawn(tmp_path: Path) -> None:
-    server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
-    p = make_plan(server, state())
-    idle = server.state
-    server.state = idle.replace(scheduler=dataclasses.replace(idle.scheduler, sync_cycle_in_progress=True))
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-        if now[0] >= 25:
-            server.state = idle
-
-    out = io.StringIO()
-    printer = LinePrinter(out, show_plans=False, live=True)
-    settings = Settings(wait_timeout=600, poll_interval=5, sleep=sleep, clock=lambda: now[0], listener=printer)
-    Executor(server, Journal("srv1", tmp_path), settings).run(p)
-    text = out.getvalue()
+    text = _apply_through_a_cycle(tmp_path, 25, LinePrinter(io.StringIO(), show_plans=False, live=True))
     assert "still waiting" not in text  # no line a wait on a terminal
     assert "srv1: waiting for the sync cycle to finish [20s]" in text
     # Each redraw clears the line before it, and the next line of output starts clean.
