@@ -103,3 +103,18 @@ def test_names_with_colons_and_quotes_are_not_duplicates(value: object) -> None:
     assume(_depth(value) < jsontext.MAX_DEPTH - 2)
     document = {"a:": value, 'b":': [value, {"c": ":"}]}
     assert jsontext.loads(json.dumps(document), "f.json") == document
+
+
+@pytest.mark.parametrize(
+    ("text", "too_deep"),
+    [
+        ("{" + "[" * 70 + "]" * 70 + "]", True),  # deep before it goes wrong: refused for its depth
+        ("{" + "[{" * 40 + "}]" * 40 + "]", True),
+        ("[" * 70 + "}", False),  # nothing nests: json.loads names the place
+        ('[{]}"', False),  # wrong, but shallow: json.loads names the place
+        ("[" * 20 + "]" * 21, False),
+        ('["\\\\"]', False),  # an escaped backslash, then the closing quote
+    ],
+)
+def test_malformed_text_is_judged_by_its_depth_as_far_as_it_nests(text: str, too_deep: bool) -> None:
+    assert jsontext._too_deep(text) is too_deep
