@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 from typing import Any
 
 from reconciler.records import record
@@ -60,11 +61,27 @@ def _differing(observed: dict[str, Any], desired: dict[str, Any]) -> tuple[dict[
 def diff(observed: dict[str, Any], desired: dict[str, Any]) -> tuple[DiffItem, ...]:
     if _same(observed, desired):
         return ()  # the common case in CI, decided without loading deepdiff (a third of start-up)
+    # Only what differs goes in: the parts that are equal report nothing, and cost deepdiff's walk.
+    left, right = _differing(observed, desired)
+    # A fleet drifts in a handful of ways: the same difference is asked about again and again.
+    # Marshal's bytes are exact (1, 1.0 and True differ), so equal keys mean equal questions.
+    key = marshal.dumps((left, right), 2)
+    answer = _ANSWERS.get(key)
+    if answer is None:
+        if len(_ANSWERS) >= _ANSWERS_MAX:
+            _ANSWERS.clear()
+        answer = _ANSWERS[key] = _deepdiff(left, right)
+    return answer
+
+
+_ANSWERS: dict[bytes, tuple[DiffItem, ...]] = {}
+_ANSWERS_MAX = 4096
+
+
+def _deepdiff(left: dict[str, Any], right: dict[str, Any]) -> tuple[DiffItem, ...]:
     from deepdiff import DeepDiff
 
     # threshold_to_diff_deeper=0: always report the setting that changed, never its whole parent.
-    # Only what differs goes in: the parts that are equal report nothing, and cost deepdiff's walk.
-    left, right = _differing(observed, desired)
     # cache_purge_level=0: the diff is thrown away after reading, so its caches need no clean-up
     # (a fifth of a small diff's time).
     result = DeepDiff(left, right, view="tree", verbose_level=2, threshold_to_diff_deeper=0, cache_purge_level=0)

@@ -36,3 +36,11 @@ def test_the_same_items_as_deepdiff_on_the_whole(observed: dict[str, Any], desir
 
 def test_one_and_true_differ() -> None:
     assert [(i.path, i.op) for i in diff.diff({"a": {"b": 1}}, {"a": {"b": True}})] == [("a.b", "change")]
+
+
+def test_a_remembered_answer_is_never_another_questions() -> None:
+    """The fleet's memo of answers tells 1, 1.0 and True apart, asked in any order."""
+    for value in (1, True, 1.0, 1, True, 1.0):
+        answer = diff.diff({"a": {"b": 0}}, {"a": {"b": value}})
+        assert answer == diff._deepdiff({"a": {"b": 0}}, {"a": {"b": value}})
+        assert [type(item.desired) for item in answer] == [type(value)]
