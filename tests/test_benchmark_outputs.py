@@ -1,0 +1,96 @@
+"""What the benchmarks time prints exactly what it printed before the work on speed (issue 14).
+
+The inputs are the benchmarks' own (a snapshot fleet, a simulator of many groups, a server in sync
+and a drifted one), made smaller; each output's SHA-256 was recorded from the code as it stood
+before the speed work, for the JSON, text and Markdown reports, the fleet planned in parallel
+worker processes as a big one is, and the simulator file a full cycle writes. A faster path that
+changes one byte of any of them fails here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler import fleet
+from reconciler.servers.simulator import cycle, defaults
+from tests.support import Run
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+STATE = Path(__file__).resolve().parent.parent / "states" / "tailspin-aadc01-usgov.yaml"
+
+# Recorded at commit 849db6a, before any of the speed work; the same at every commit since.
+EXPECTED = {
+    "fleet plan --output json": "9e2ae13e3052d77d57f15b1d241ad09713600bd4768b96138194a4d30d2d6ef5",
+    "fleet plan (text)": "e92f3878eb20ce0bf077efba6bd93afbb3d1f9a5d6a043d3090d6ffcfcf09950",
+    "fleet plan --output markdown": "259d1ff1c4e8c98e6f94b58f3ab2ed758341a3cd364e3adc048e22f4834baff6",
+    "sim cycle --full (file)": "df6215efc6bd7f6266608492b235e729769ddb6ce1b1d6960d57df7ffc197cab",
+    "drifted plan (text)": "9c2e8b65a1c7923fd0ac0c7e477d3d2b275f7975f5f50b5927f410888619417c",
+    "drifted plan --output json": "48ca5c93a2af24aca3d4888734cf8fccf689b983beb6e834487068a280e973f9",
+    "in-sync plan (text)": "4675e3225ed4e5718e3d01cb533133bdbc7168c92be04ea61b6e617bb156b5d4",
+}
+
+
+def _sha(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode("utf-8") if isinstance(text, str) else text).hexdigest()
+
+
+@pytest.fixture
+def benchmarks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    # Simulator files carry the time: a fixed one, for outputs that can be compared.
+    monkeypatch.setattr(cycle, "clock", lambda: "2026-11-23T06:00:00.000Z")
+    monkeypatch.setattr(defaults, "now", lambda: "2026-11-23T06:00:00Z")
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.chdir(tmp_path)
+    yield
+    for name in ("fleet_plan", "sim_cycle", "_common"):
+        sys.modules.pop(name, None)
+
+
+@pytest.mark.usefixtures("benchmarks")
+def test_a_fleet_plans_as_before(tmp_path: Path, run: Run) -> None:
+    fleet_plan = importlib.import_module("fleet_plan")  # benchmarks/ is no package
+    count = fleet.PARALLEL_FROM + 12  # planned by worker processes, as 10,000 servers are
+    fleet_plan.generate(tmp_path, count)
+    argv = ["plan", "states", "--target", "snapshot:snapshots/"]
+    found = {
+        "fleet plan --output json": _sha(run(*argv, "--output", "json").out),
+        "fleet plan (text)": _sha(run(*argv).out),
+        "fleet plan --output markdown": _sha(run(*argv, "--output", "markdown").out),
+    }
+    assert found == {key: EXPECTED[key] for key in found}
+
+
+@pytest.mark.usefixtures("benchmarks")
+def test_a_full_cycle_writes_the_simulator_file_as_before(tmp_path: Path, run: Run) -> None:
+    sim_cycle = importlib.import_module("sim_cycle")
+    path = tmp_path / "bench01.json"
+    sim_cycle.build(path, 3000)
+    assert run("sim", "cycle", "--full", "--target", "sim:bench01.json").code == 0
+    assert {"sim cycle --full (file)": _sha(path.read_bytes())} == {
+        "sim cycle --full (file)": EXPECTED["sim cycle --full (file)"]
+    }
+
+
+@pytest.mark.usefixtures("benchmarks")
+def test_one_server_plans_as_before(tmp_path: Path, run: Run) -> None:
+    (tmp_path / STATE.name).write_bytes(STATE.read_bytes())
+    state, synced, drifted = STATE.name, "synced.json", "drifted.json"  # relative: the same text anywhere
+    for path in (synced, drifted):
+        assert (
+            run("sim", "init", "--name", "tailspin-aadc01", "--version", "1.6.2.4", "--target", f"sim:{path}").code == 0
+        )
+        assign = ["server.cloud=AzureUSGovernment", "aadConnector.Name=tailspin.onmicrosoft.us - AAD"]
+        assert run("sim", "set", "--target", f"sim:{path}", *assign).code == 0
+    assert run("apply", state, "--yes", "--target", f"sim:{synced}").code == 0
+    found = {
+        "drifted plan (text)": _sha(run("plan", state, "--target", f"sim:{drifted}").out),
+        "drifted plan --output json": _sha(run("plan", state, "--target", f"sim:{drifted}", "--output", "json").out),
+        "in-sync plan (text)": _sha(run("plan", state, "--target", f"sim:{synced}").out),
+    }
+    assert found == {key: EXPECTED[key] for key in found}
