@@ -72,14 +72,37 @@ def _shape(text: str) -> bytes:
     every observe, a fleet's snapshots by the thousand). In UTF-8 every byte of a non-ASCII
     character is above 127, so deleting bytes never splits a bracket; escapes go first, so that
     every quote left opens or closes a string."""
+    return _outside_strings(_quotes_and_brackets(text))
+
+
+def _quotes_and_brackets(text: str) -> bytes:
     data = text.encode("utf-8", "surrogatepass")
     if b"\\" in data:
         data = _ESCAPE.sub(b"", data)
+    return data.translate(None, _NOT_SHAPE)
+
+
+def _outside_strings(shape: bytes) -> bytes:
     # Two quotes side by side keep every other quote's parity: gone at once, most strings with them.
-    shape = data.translate(None, _NOT_SHAPE).replace(b'""', b"")
+    shape = shape.replace(b'""', b"")
     if b'"' in shape:
         shape = b"".join(shape.split(b'"')[::2])
     return shape
+
+
+def open_brackets(text: str) -> bytes | None:
+    """The brackets the start of a document leaves open, outermost first (b"{" directly inside
+    the top-level object); None if it ends inside a string or closes what it did not open."""
+    shape = _quotes_and_brackets(text)
+    if shape.count(b'"') % 2:
+        return None
+    shape = _outside_strings(shape)
+    for _pass in range(MAX_DEPTH):
+        shorter = shape.replace(b"[]", b"").replace(b"{}", b"")
+        if len(shorter) == len(shape):
+            return None if b"]" in shape or b"}" in shape else shape
+        shape = shorter
+    return None
 
 
 def _too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
@@ -120,9 +143,10 @@ def decode(data: bytes, source: str) -> str:
         raise UserError(f"{source}: not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start})") from None
 
 
-def loads(text: str, source: str) -> Any:
-    """The JSON value of `text`, or a UserError naming `source` and what is wrong with it."""
-    if _too_deep(text):
+def loads(text: str, source: str, max_depth: int = MAX_DEPTH) -> Any:
+    """The JSON value of `text`, or a UserError naming `source` and what is wrong with it.
+    (`max_depth` less than the default: for a part of a document, the levels above it taken.)"""
+    if _too_deep(text, max_depth):
         raise UserError(f"{source}: not valid JSON: nested more than {MAX_DEPTH} levels deep")
     try:
         value = json.loads(text, object_pairs_hook=_counted)

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from reconciler import fastschema, jsonmodel, jsontext, schemas
+from reconciler import fastschema, jsonmodel, jsontext, rulestext, schemas
 from reconciler.errors import UserError
 from reconciler.jsonmodel import prop
 from reconciler.records import record
@@ -263,7 +263,26 @@ EXPORT_FILTERING_PATH = "registry.EnableNonExistentObjectReferenceExportFilterin
 
 def from_json(data: Any, source: str) -> ObservedState:
     """Check `data` against the observed-state schema and build the model; UserError lists every problem."""
-    state = _from_json(data, source)
+    if isinstance(data, dict) and isinstance(data.get("syncRules"), list):
+        state = _with_rules(data, _interned_rules(data["syncRules"]))
+        if state is not None:
+            return state
+    problems = schemas.check_data(data, schemas.OBSERVED_STATE, source)
+    if problems:
+        raise UserError(problems)
+    return _noted(jsonmodel.from_json(ObservedState, data), data)
+
+
+def _with_rules(data: dict[str, Any], rules: tuple[SyncRule, ...] | None) -> ObservedState | None:
+    """The model of a document whose rules are built already; None if anything is not valid
+    (the slow path then says what)."""
+    rest = {**data, "syncRules": []}
+    if rules is None or not schemas.is_valid(rest, schemas.OBSERVED_STATE):
+        return None
+    return _noted(jsonmodel.from_json(ObservedState, rest).replace(sync_rules=rules), data)
+
+
+def _noted(state: ObservedState, data: dict[str, Any]) -> ObservedState:
     if "EnableNonExistentObjectReferenceExportFiltering" not in data["registry"]:
         # Snapshots from before the value was collected still load; the plan says it was not seen.
         seen_missing = state.unobserved or ()
@@ -272,20 +291,50 @@ def from_json(data: Any, source: str) -> ObservedState:
     return state
 
 
-def _from_json(data: Any, source: str) -> ObservedState:
-    if isinstance(data, dict) and isinstance(data.get("syncRules"), list):
-        rules = _interned_rules(data["syncRules"])
-        rest = {**data, "syncRules": []}
-        if rules is not None and schemas.is_valid(rest, schemas.OBSERVED_STATE):
-            return jsonmodel.from_json(ObservedState, rest).replace(sync_rules=rules)
-    problems = schemas.check_data(data, schemas.OBSERVED_STATE, source)
-    if problems:
-        raise UserError(problems)
-    return jsonmodel.from_json(ObservedState, data)
-
-
 def loads(text: str, source: str) -> ObservedState:
-    return from_json(jsontext.loads(text, source), source)
+    state = _from_known_rules(text, source)
+    return state if state is not None else from_json(jsontext.loads(text, source), source)
+
+
+# A rule's text read before is not parsed again (see rulestext): by the text itself, which the
+# rule it was read into answers exactly.
+_RULE_TEXTS: dict[str, SyncRule] = {}
+_RULE_TEXTS_MAX = 8_192
+
+
+def _from_known_rules(text: str, source: str) -> ObservedState | None:
+    found = rulestext.split(text)
+    if found is None:
+        return None
+    rules = []
+    for piece in found.rules:
+        rule = _RULE_TEXTS.get(piece)
+        if rule is None:
+            rule = _rule_from_text(piece)
+            if rule is None:
+                return None
+            if len(_RULE_TEXTS) >= _RULE_TEXTS_MAX:
+                _RULE_TEXTS.clear()
+            _RULE_TEXTS[piece] = rule
+        rules.append(rule)
+    try:
+        data = jsontext.loads(found.rest, source)
+    except UserError:
+        return None
+    if not isinstance(data, dict) or data.get("syncRules") != []:
+        return None
+    return _with_rules(data, tuple(rules))
+
+
+def _rule_from_text(text: str) -> SyncRule | None:
+    try:
+        # Two levels above it in a snapshot: the document, and its syncRules array.
+        item = jsontext.loads(text, "", max_depth=jsontext.MAX_DEPTH - 2)
+    except UserError:
+        return None
+    if not isinstance(item, dict) or not _rule_check()(item):
+        return None
+    return jsonmodel.from_json(SyncRule, item)
 
 
 def canonical(value: Any) -> str:

@@ -1,0 +1,111 @@
+"""Rules found in a snapshot's text: the same state as reading the whole text, or no claim at all."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler import jsontext, observed, rulestext
+from reconciler.errors import UserError
+from reconciler.servers.simulator import defaults
+
+_STATE = observed.to_json(defaults.new_server("srv01", "2.4.18.0"))
+
+
+def _ordinary(text: str) -> observed.ObservedState | str:
+    """What reading the whole text gives: the state, or the error's words."""
+    try:
+        return observed.from_json(jsontext.loads(text, "f.json"), "f.json")
+    except UserError as exc:
+        return str(exc)
+
+
+def _read(text: str) -> observed.ObservedState | str:
+    try:
+        return observed.loads(text, "f.json")
+    except UserError as exc:
+        return str(exc)
+
+
+def _powershell(document: Any) -> str:
+    """ConvertTo-Json's look in Windows PowerShell 5.1: four spaces, two after a colon, CRLF."""
+    return json.dumps(document, indent=4, separators=(",", ":  ")).replace("\n", "\r\n")
+
+
+LAYOUTS = {
+    "ours": observed.dumps,
+    "powershell": lambda state: _powershell(observed.to_json(state)),
+    "tabs": lambda state: json.dumps(observed.to_json(state), indent="\t"),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_pretty_printed_snapshots_are_cut_into_their_rules(layout: str) -> None:
+    state = observed.from_json(_STATE, "f.json")
+    text = LAYOUTS[layout](state)
+    found = rulestext.split(text)
+    assert found is not None
+    assert [json.loads(rule) for rule in found.rules] == json.loads(text)["syncRules"]
+    assert json.loads(found.rest) == {**json.loads(text), "syncRules": []}
+    assert observed.loads(text, "f.json") == state
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps(_STATE),  # compact: no lines to cut at
+        json.dumps({"x": {"syncRules": [{"a": 1}]}, **_STATE}, indent=2),  # a nested key of the name first
+        json.dumps({"note": 'say "syncRules": [', **_STATE}, indent=2),  # the words inside a string
+        json.dumps({**_STATE, "syncRules": []}, indent=2),
+        "x" * (rulestext.MAX_TEXT + 1),
+    ],
+)
+def test_no_claim_where_the_rules_are_not_plainly_the_top_level_array(text: str) -> None:
+    found = rulestext.split(text)
+    assert found is None or json.loads(found.rest).get("syncRules") == []
+    assert _read(text) == _ordinary(text)
+
+
+def test_a_piece_cut_in_the_wrong_place_is_read_the_ordinary_way() -> None:
+    # An object nested at the rules' own indentation ends a piece early: that piece is no object.
+    text = observed.dumps(observed.from_json(_STATE, "f.json"))
+    first = text.index('"Identifier"')
+    crooked = text[:first] + '"Extra": {\n    },\n    ' + text[first:]
+    assert rulestext.split(crooked) is not None
+    assert _read(crooked) == _ordinary(crooked)
+    assert "Extra" in str(_read(crooked))  # refused by the schema, as it always was
+
+
+_EDITS = st.sampled_from(
+    ['"', "\\", "{", "}", "[", "]", ",", "\n", "\n    }", "\n    },\n    {", "\r\n", " ", "1", "null", '"Name": 1, ']
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(LAYOUTS)), st.lists(st.tuples(st.floats(0, 1), _EDITS, st.booleans()), max_size=4))
+def test_any_edit_reads_as_the_whole_text_reads(layout: str, edits: list[tuple[float, str, bool]]) -> None:
+    """Damage anywhere (a quote, a bracket, a line break, a duplicate name) is the same error,
+    and text that stays valid the same state, as reading the whole text gives."""
+    text = LAYOUTS[layout](observed.from_json(_STATE, "f.json"))
+    for where, edit, delete in edits:
+        at = int(where * len(text))
+        text = text[:at] + text[at + len(edit) :] if delete else text[:at] + edit + text[at:]
+    assert _read(text) == _ordinary(text)
+
+
+def test_a_rule_read_before_is_the_same_object() -> None:
+    text = observed.dumps(observed.from_json(_STATE, "f.json"))
+    first, second = observed.loads(text, "a.json"), observed.loads(text, "b.json")
+    assert all(a is b for a, b in zip(first.sync_rules, second.sync_rules, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("prefix", "open_"),
+    [('{"a": [1, {"b": "]"}], ', b"{"), ('{"a": "x\\"', None), ('{"a": [', b"{["), ('{"a": ]', None), ("", b"")],
+)
+def test_open_brackets(prefix: str, open_: bytes | None) -> None:
+    assert jsontext.open_brackets(prefix) == open_
