@@ -13,7 +13,6 @@ apply makes and the guard a printed script runs cannot drift apart.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 from abc import ABC, abstractmethod
@@ -21,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler import cmdlets, facts, inforce, limitrules, provisioning, syncrules, transitions
+from reconciler import cmdlets, facts, inforce, limitrules, provisioning, records, syncrules, transitions
 from reconciler.errors import Refused, UserError
 from reconciler.observed import ObservedState, SyncRule
 from reconciler.records import record
@@ -86,7 +85,7 @@ def risky_steps(state: ObservedState, planned: tuple[Action, ...]) -> frozenset[
     the steps after which the next full cycle would delete what it would not have before."""
     before = provisioning.deletion_risk(state)
     server = transitions.StateServer(
-        state.replace(scheduler=dataclasses.replace(state.scheduler, sync_cycle_in_progress=False))
+        state.replace(scheduler=records.replace(state.scheduler, sync_cycle_in_progress=False))
     )
     risky = set()
     for index, action in enumerate(planned):
@@ -287,7 +286,7 @@ class UpdateSyncRule(_WriteManagedRule):
 
 def updated_clone(clone: SyncRule, precedence: int, limit: int) -> SyncRule:
     """The managed clone as UpdateSyncRule leaves it: enabled, at its precedence, carrying the limit."""
-    return syncrules.with_limit(dataclasses.replace(clone, precedence=precedence, disabled=False), limit)
+    return syncrules.with_limit(records.replace(clone, precedence=precedence, disabled=False), limit)
 
 
 class RemoveSyncRule(Kind):

@@ -6,6 +6,7 @@ builds it applies to and where the fact comes from (docs/domain.md).
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import total_ordering
 from typing import Any
@@ -25,10 +26,9 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        if not isinstance(text, str) or not _VERSION.match(text.strip()):
+        if not isinstance(text, str):
             raise UserError(f"not a product version: {text!r} (expected e.g. 2.4.18.0)")
-        parts = tuple(int(p) for p in text.strip().split("."))
-        return cls(parts + (0,) * (4 - len(parts)))
+        return _parsed(text)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Version):
@@ -37,6 +37,15 @@ class Version:
 
     def __str__(self) -> str:
         return ".".join(str(p) for p in self.parts)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> Version:
+    # A plan asks a server's version a dozen questions, each parsing it: parsed once.
+    if not _VERSION.match(text.strip()):
+        raise UserError(f"not a product version: {text!r} (expected e.g. 2.4.18.0)")
+    parts = tuple(int(p) for p in text.strip().split("."))
+    return Version(parts + (0,) * (4 - len(parts)))
 
 
 @record
@@ -188,6 +197,11 @@ def support_warning(version: Version | str, cloud: str, today: str) -> str | Non
 def lookup(key: str, version: Version | str) -> Any:
     """The value of behaviour `key` on `version`."""
     v = Version.parse(version) if isinstance(version, str) else version
+    return _lookup(key, v)
+
+
+@functools.lru_cache(maxsize=1024)
+def _lookup(key: str, v: Version) -> Any:
     for row in TABLE:
         if row.key == key and row.applies_to(v):
             return row.value

@@ -7,7 +7,6 @@ form is the snapshot format and the simulator's file, checked by
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
@@ -16,7 +15,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from reconciler import fastschema, jsonmodel, jsontext, rulestext, schemas
+from reconciler import fastschema, jsonmodel, jsontext, records, rulestext, schemas
 from reconciler.errors import UserError
 from reconciler.jsonmodel import prop
 from reconciler.records import record
@@ -183,7 +182,7 @@ class ObservedState:
         return next((o for o in self.connector_overrides if o.connector_name == connector_name), None)
 
     def replace(self, **changes: Any) -> ObservedState:
-        return dataclasses.replace(self, **changes)
+        return records.replace(self, **changes)
 
 
 def to_json(state: ObservedState) -> dict[str, Any]:
@@ -362,7 +361,6 @@ def digest(state: ObservedState) -> str:
     rest = to_json(state.replace(sync_rules=()))
     rest.pop("collectedAt", None)
     hasher = hashlib.sha256(canonical(rest).encode("utf-8"))
-    for rule in state.sync_rules:
-        hasher.update(b"\n")
-        hasher.update(_rule_bytes(rule))
+    if state.sync_rules:  # each rule after a line break: one update of them all, not two a rule
+        hasher.update(b"\n" + b"\n".join(map(_rule_bytes, state.sync_rules)))
     return "sha256:" + hasher.hexdigest()

@@ -8,7 +8,6 @@ server (version, precedence, domains, cloud) refuse the plan with every reason a
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -20,6 +19,7 @@ from reconciler import (
     limitrules,
     observed,
     provisioning,
+    records,
     rollout,
     syncrules,
     views,
@@ -266,11 +266,11 @@ def _predicted(
         if goal.needs_clone(family):
             kept = written.get(family.clone_name) or (family.clones[0] if family.clones else None)
             if kept is not None:
-                by_id[kept.identifier] = dataclasses.replace(kept, disabled=False)
+                by_id[kept.identifier] = records.replace(kept, disabled=False)
             if family.standard is not None:
-                by_id[family.standard.identifier] = dataclasses.replace(family.standard, disabled=True)
+                by_id[family.standard.identifier] = records.replace(family.standard, disabled=True)
         elif family.standard is not None:
-            by_id[family.standard.identifier] = dataclasses.replace(family.standard, disabled=False)
+            by_id[family.standard.identifier] = records.replace(family.standard, disabled=False)
     registry = Registry(
         desired.export_api_version,
         desired.import_api_version,
@@ -281,7 +281,7 @@ def _predicted(
 
 def _impact(before: ObservedState, after: ObservedState) -> Impact:
     """What the change does on the next full cycle; a staging server's, once it is active."""
-    active = dataclasses.replace(before.scheduler, staging_mode_enabled=False)
+    active = records.replace(before.scheduler, staging_mode_enabled=False)
     now = provisioning.next_cycle(before.replace(scheduler=active), full=True)
     then = provisioning.next_cycle(after.replace(scheduler=active), full=True)
     return Impact(

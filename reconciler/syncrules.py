@@ -8,9 +8,7 @@ lowest precedence number that flows `member` (docs/domain.md#the-rules-that-carr
 
 from __future__ import annotations
 
-import dataclasses
-
-from reconciler import expressions, facts, limitrules
+from reconciler import expressions, facts, limitrules, records
 from reconciler.errors import UserError
 from reconciler.expressions import ExpressionError
 from reconciler.limitrules import LimitRule
@@ -63,13 +61,47 @@ def flows_member(rule: SyncRule) -> bool:
     return any(m.destination == MEMBER_ATTRIBUTE for m in rule.attribute_flow_mappings)
 
 
+@record
+class _Scan:
+    """What planning asks of a server's rules again and again, found in one pass over them."""
+
+    standards: dict[LimitRule, list[SyncRule]]  # the standard rules of each limit family
+    custom_outbound: dict[str, list[SyncRule]]  # custom outbound group rules of the AAD connector, by name
+    candidates: tuple[SyncRule, ...]  # enabled outbound group rules of the AAD connector that flow member
+
+
+_SCANS: dict[int, tuple[tuple[SyncRule, ...], _Scan]] = {}
+
+
+def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
+    # By the identity of the (immutable) tuple: a plan asks about the same server's rules a dozen
+    # times; the copies a plan makes of a state share its tuple.
+    held = _SCANS.get(id(rules))
+    if held is not None and held[0] is rules:
+        return held[1]
+    standards: dict[LimitRule, list[SyncRule]] = {}
+    custom: dict[str, list[SyncRule]] = {}
+    candidates = []
+    for r in rules:
+        # Every limit-carrying rule is an outbound group rule: the cheap test first.
+        if r.target_object_type == "group" and r.direction == "Outbound":
+            family = standard_family(r)
+            if family is not None:
+                standards.setdefault(family, []).append(r)
+        if is_outbound_group_rule(r):
+            if not r.is_standard:
+                custom.setdefault(r.name, []).append(r)
+            if not r.disabled and flows_member(r):
+                candidates.append(r)
+    if len(_SCANS) >= 16:
+        _SCANS.clear()
+    found = _Scan(standards, custom, tuple(candidates))
+    _SCANS[id(rules)] = (rules, found)
+    return found
+
+
 def standard_rule(state: ObservedState, family: LimitRule) -> SyncRule | None:
-    # Every limit-carrying rule is an outbound group rule: the cheap test first.
-    found = [
-        r
-        for r in state.sync_rules
-        if r.target_object_type == "group" and r.direction == "Outbound" and standard_family(r) is family
-    ]
+    found = _scan(state.sync_rules).standards.get(family, [])
     if len(found) > 1:
         names = ", ".join(f"{r.name} ({r.identifier})" for r in found)
         raise UserError(f"{state.server.name}: more than one standard '{family.name}' rule: {names}")
@@ -83,7 +115,7 @@ def standard_group_join(state: ObservedState) -> SyncRule | None:
 def managed_clones(state: ObservedState, name: str) -> list[SyncRule]:
     """The custom outbound group rules of the AAD connector with that name (normally one; more only
     after a run died half-way). Never a standard rule, whatever its name."""
-    return [r for r in state.sync_rules if r.name == name and not r.is_standard and is_outbound_group_rule(r)]
+    return list(_scan(state.sync_rules).custom_outbound.get(name, ()))
 
 
 _LIMITS: dict[int, tuple[SyncRule, RuleLimit]] = {}
@@ -135,7 +167,7 @@ def _scope_value(condition: ScopeCondition) -> int:
 
 def limit_candidates(state: ObservedState) -> list[SyncRule]:
     """Enabled outbound group→group rules on AAD that flow member."""
-    return [r for r in state.sync_rules if not r.disabled and is_outbound_group_rule(r) and flows_member(r)]
+    return list(_scan(state.sync_rules).candidates)
 
 
 def limit_rule(state: ObservedState) -> SyncRule | None:
@@ -157,7 +189,7 @@ def effective_limit(state: ObservedState) -> int | None:
 def with_limit(rule: SyncRule, limit: int) -> SyncRule:
     """The rule carrying `limit` in its member flow and every memberCount scope condition."""
     mappings = tuple(
-        dataclasses.replace(m, expression=expressions.with_member_limit(m.expression, limit))
+        records.replace(m, expression=expressions.with_member_limit(m.expression, limit))
         if m.destination == MEMBER_ATTRIBUTE and m.expression is not None
         else m
         for m in rule.attribute_flow_mappings
@@ -165,13 +197,13 @@ def with_limit(rule: SyncRule, limit: int) -> SyncRule:
     scope = tuple(
         ScopeConditionGroup(
             tuple(
-                dataclasses.replace(c, comparison_value=str(limit)) if c.attribute == COUNT_ATTRIBUTE else c
+                records.replace(c, comparison_value=str(limit)) if c.attribute == COUNT_ATTRIBUTE else c
                 for c in group.conditions
             )
         )
         for group in rule.scope_filter
     )
-    return dataclasses.replace(rule, attribute_flow_mappings=mappings, scope_filter=scope)
+    return records.replace(rule, attribute_flow_mappings=mappings, scope_filter=scope)
 
 
 def clone_identifier(server: str, name: str) -> str:
@@ -183,7 +215,7 @@ def clone_identifier(server: str, name: str) -> str:
 
 def make_clone(standard: SyncRule, *, server: str, name: str, precedence: int, limit: int) -> SyncRule:
     """An editable copy of the standard rule with its own name, precedence and limit."""
-    clone = dataclasses.replace(
+    clone = records.replace(
         standard,
         identifier=clone_identifier(server, name),
         name=name,

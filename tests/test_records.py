@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconciler import records
 from reconciler.records import record
 
 
@@ -88,3 +89,29 @@ def test_post_init_explicit_methods_and_inheritance() -> None:
     assert Child(1) == Child(1, 2) and Child(1) != Base(1)
     with pytest.raises(dataclasses.FrozenInstanceError):
         Child(1).b = 3  # type: ignore[misc]
+
+
+@given(st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=3), st.integers())
+def test_replace_makes_what_dataclasses_replace_makes(a: int, b: str, c: list[int], a2: int) -> None:
+    one = RECORD(a, b, tuple(c))
+    for changes in ({}, {"a": a2}, {"b": b + "z", "c": ()}):
+        made, reference = records.replace(one, **changes), dataclasses.replace(one, **changes)
+        assert made == reference and _shown(made) == _shown(reference) and made is not one
+        assert vars(made) == vars(reference) and made.total == reference.total
+    _ = one.total  # a cached value in the instance dict is never carried into the copy
+    assert records.replace(one, a=a2 + 1).total == a2 + 1 + len(c)
+    with pytest.raises(TypeError):
+        records.replace(one, e=1)
+
+
+def test_replace_runs_post_init() -> None:
+    @record
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            if self.a < 0:
+                raise ValueError("negative")
+
+    with pytest.raises(ValueError, match="negative"):
+        records.replace(Checked(1), a=-1)

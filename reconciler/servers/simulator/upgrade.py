@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-from reconciler import builds, facts, syncrules
+from reconciler import builds, facts, records, syncrules
 from reconciler.errors import Refused
 from reconciler.observed import AadConnector, ConnectorOverride, ObservedState, Registry, SyncRule
 from reconciler.servers.simulator.standard_rules import standard_rules
@@ -33,7 +31,7 @@ def upgrade(state: ObservedState, to: str) -> ObservedState:
         disabled = before is not None and before.disabled
         if resets_limit and syncrules.standard_family(rule) is not None:
             disabled = False
-        standard.append(dataclasses.replace(rule, disabled=disabled))
+        standard.append(records.replace(rule, disabled=disabled))
 
     custom = [r for r in state.sync_rules if not r.is_standard]
     if resets_limit:
@@ -57,7 +55,7 @@ def upgrade(state: ObservedState, to: str) -> ObservedState:
     if builds.lookup("upgrade_sets_full_sync_overrides", new):
         overrides = tuple(ConnectorOverride(o.connector_name, True, True) for o in overrides)
     return state.replace(
-        server=dataclasses.replace(state.server, version=str(new)),
+        server=records.replace(state.server, version=str(new)),
         registry=registry,
         aad_connector=connector,
         connector_overrides=overrides,
