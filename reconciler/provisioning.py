@@ -23,8 +23,6 @@ from reconciler import inforce, syncrules
 from reconciler.observed import Group, ObservedState, SyncRule
 from reconciler.records import record
 
-PROVISION = "Provision"
-
 
 @record
 class CycleOutcome:
@@ -35,11 +33,7 @@ class CycleOutcome:
 
 
 def provisioning_rules(state: ObservedState) -> list[SyncRule]:
-    return [
-        r
-        for r in state.sync_rules
-        if not r.disabled and r.link_type == PROVISION and syncrules.is_outbound_group_rule(r)
-    ]
+    return syncrules.provisioning_rules(state)
 
 
 Scope = tuple[tuple[int | None, bool | None], ...] | None

@@ -17,6 +17,7 @@ from reconciler.records import record
 
 MEMBER_ATTRIBUTE = "member"
 COUNT_ATTRIBUTE = "memberCount"
+PROVISION = "Provision"  # the link type of a rule that creates the object in Entra ID where none joins
 SCOPE_OPERATOR = "LESSTHAN"
 
 
@@ -68,6 +69,7 @@ class _Scan:
     standards: dict[LimitRule, list[SyncRule]]  # the standard rules of each limit family
     custom_outbound: dict[str, list[SyncRule]]  # custom outbound group rules of the AAD connector, by name
     candidates: tuple[SyncRule, ...]  # enabled outbound group rules of the AAD connector that flow member
+    provisioning: tuple[SyncRule, ...]  # enabled outbound group rules of the AAD connector that provision
 
 
 _SCANS: dict[int, tuple[tuple[SyncRule, ...], _Scan]] = {}
@@ -81,7 +83,7 @@ def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
         return held[1]
     standards: dict[LimitRule, list[SyncRule]] = {}
     custom: dict[str, list[SyncRule]] = {}
-    candidates = []
+    candidates, provisioning = [], []
     for r in rules:
         # Every limit-carrying rule is an outbound group rule: the cheap test first.
         if r.target_object_type == "group" and r.direction == "Outbound":
@@ -93,9 +95,11 @@ def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
                 custom.setdefault(r.name, []).append(r)
             if not r.disabled and flows_member(r):
                 candidates.append(r)
+            if not r.disabled and r.link_type == PROVISION:
+                provisioning.append(r)
     if len(_SCANS) >= 16:
         _SCANS.clear()
-    found = _Scan(standards, custom, tuple(candidates))
+    found = _Scan(standards, custom, tuple(candidates), tuple(provisioning))
     _SCANS[id(rules)] = (rules, found)
     return found
 
@@ -168,6 +172,11 @@ def _scope_value(condition: ScopeCondition) -> int:
 def limit_candidates(state: ObservedState) -> list[SyncRule]:
     """Enabled outbound group→group rules on AAD that flow member."""
     return list(_scan(state.sync_rules).candidates)
+
+
+def provisioning_rules(state: ObservedState) -> list[SyncRule]:
+    """Enabled outbound group rules on AAD that provision (Group Join and its clones)."""
+    return list(_scan(state.sync_rules).provisioning)
 
 
 def limit_rule(state: ObservedState) -> SyncRule | None:
