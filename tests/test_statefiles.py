@@ -57,3 +57,27 @@ def test_valid_files_load_into_states() -> None:
         "fabrikam-aadc01",
         "tailspin-aadc01",
     ]
+
+
+def test_a_folder_yields_what_rglob_with_the_state_file_rule_yields(tmp_path: Path) -> None:
+    """Hidden entries skipped at any depth, links to files kept, links to folders and broken ones not."""
+    root = tmp_path / "states"
+    for relative in ["a.yaml", "b.yml", "c.txt", ".hidden.yaml", "sub/d.yaml", ".git/e.yaml", "sub/.x/f.yaml",
+                     "sub/deeper/g.YAML", "x.yaml.bak", "h.yaml/i.yaml", "a.b.yaml"]:  # fmt: skip
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text("x", encoding="utf-8")
+    (root / "link.yaml").symlink_to(root / "a.yaml")
+    (root / "broken.yaml").symlink_to(root / "nope.yaml")
+    (root / "dirlink.yaml").symlink_to(root / "sub")
+    by_rglob = sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix in statefiles.STATE_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+    found, problems = statefiles.discover([str(root)])
+    assert found == by_rglob and not problems
+    assert [p.relative_to(root).as_posix() for p in found] == [
+        "a.b.yaml", "a.yaml", "b.yml", "h.yaml/i.yaml", "link.yaml", "sub/d.yaml"
+    ]  # fmt: skip
