@@ -28,7 +28,7 @@ def fleet_report(outcomes: Sequence[ServerResult]) -> str:
     for status in ("held", "progressing", "changed", "skipped", "declined", "interrupted"):
         if counts[status]:
             summary[status] = counts[status]
-    entries = [
+    entries = (
         {
             "server": o.server,
             "stateFile": o.path,
@@ -38,11 +38,12 @@ def fleet_report(outcomes: Sequence[ServerResult]) -> str:
             **({"reason": o.why} if o.why else {}),
         }
         for o in outcomes
-    ]
+    )
     # One line per server: json's C encoder only runs without indent, and 10,000 plans indented
-    # take longer to write than to make. Still one JSON document.
+    # take longer to write than to make. Still one JSON document. Each entry is made and written
+    # in turn: a fleet's plans are never all held as dicts at once.
     lines = ",\n    ".join(map(_COMPACT, entries))
-    body = f"[\n    {lines}\n  ]" if entries else "[]"
+    body = f"[\n    {lines}\n  ]" if outcomes else "[]"
     return (
         f'{{\n  "formatVersion": {plans.FORMAT_VERSION},\n  "summary": {_COMPACT(summary)},\n  "servers": {body}\n}}\n'
     )
