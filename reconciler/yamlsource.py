@@ -10,7 +10,9 @@ strings, so a value we cannot understand is reported instead of guessed. Dates s
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,13 +179,14 @@ class _Builder:
 def read_text(path: Path, display: str) -> str:
     """The file's text, or a UserError saying why it cannot be read as a state file."""
     try:
-        size = path.stat().st_size
+        found = os.stat(path)
     except FileNotFoundError:
         raise UserError([Problem(display, None, None, "no such file")]) from None
     except OSError as exc:
         raise UserError([Problem(display, None, None, f"cannot read: {exc.strerror}")]) from None
-    if path.is_dir():
+    if stat.S_ISDIR(found.st_mode):
         raise UserError([Problem(display, None, None, "is a directory, not a file")])
+    size = found.st_size
     if size > MAX_FILE_BYTES:
         raise UserError([Problem(display, None, None, f"file is {size} bytes; state files are limited to 1 MiB")])
     raw = files.read_bytes(path, MAX_FILE_BYTES, display)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler import files, jsontext, observed
-from reconciler.errors import Refused, UserError
+from reconciler.errors import Refused
 from reconciler.observed import ObservedState, SyncRule
 
 # A snapshot of 100,000 groups is about 8 MB; far beyond any server's is not a snapshot.
@@ -16,9 +16,8 @@ MAX_SNAPSHOT_BYTES = 256 << 20
 
 
 def read(path: Path) -> ObservedState:
-    if not files.check_regular(path, str(path)):
-        raise UserError(f"{path}: no such snapshot (run the collector script on the server)")
-    data = files.read_bytes(path, MAX_SNAPSHOT_BYTES, str(path))
+    missing = "no such snapshot (run the collector script on the server)"
+    data = files.read_bytes(path, MAX_SNAPSHOT_BYTES, str(path), missing=missing)
     # PowerShell 5.1's Out-File -Encoding utf8 writes a BOM, its > writes UTF-16.
     return observed.loads(jsontext.decode(data, str(path)), str(path))
 
