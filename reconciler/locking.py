@@ -7,9 +7,9 @@ so a killed run never leaves a server locked. Re-entrant within a process.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -47,7 +47,7 @@ class LockTimeout(Exception):
 
 
 _held: dict[str, tuple[int, int]] = {}  # path -> (fd, depth), for re-entrance
-_guard = threading.Lock()
+_guard = _thread.allocate_lock()  # threading's Lock, without threading's import
 
 
 class FileLock:

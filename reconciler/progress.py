@@ -8,7 +8,6 @@ stops there the way a Ctrl-C would (the scheduler restored when that is safe).
 
 from __future__ import annotations
 
-import threading
 import typing
 
 if typing.TYPE_CHECKING:
@@ -20,6 +19,8 @@ class Listener:
     """Hears a run's events; this one hears nothing. Subclasses print them."""
 
     def __init__(self) -> None:
+        import threading  # noqa: PLC0415 - only a run that applies listens: a plan never pays its import
+
         self.stop = threading.Event()
 
     def planned(self, the_plan: Plan, notes: list[str]) -> None:

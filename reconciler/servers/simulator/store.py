@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -71,6 +70,9 @@ class SimFile:
 
     def write(self, state: ObservedState) -> None:
         target = self._target()
+        # Only a write needs it: tempfile (with shutil, random, bz2 and lzma) costs a plan 3 ms.
+        import tempfile  # noqa: PLC0415
+
         fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
