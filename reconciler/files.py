@@ -54,8 +54,8 @@ def read_bytes(path: Path, limit: int, display: str, missing: str = "no such fil
             # Asked for the file's size and a byte more (to see it grew), not the limit of many
             # megabytes, which read(n) would set aside first; then on to its end, never past the limit.
             data = os.read(descriptor, min(found.st_size, limit) + 1)
-            while len(data) <= limit:
-                more = os.read(descriptor, limit + 1 - len(data))
+            while len(data) <= limit:  # os.read(n) sets n bytes aside too: asked a piece at a time
+                more = os.read(descriptor, min(limit + 1 - len(data), 1 << 16))
                 if not more:
                     break
                 data += more
