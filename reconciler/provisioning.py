@@ -39,7 +39,23 @@ def provisioning_rules(state: ObservedState) -> list[SyncRule]:
 Scope = tuple[tuple[int | None, bool | None], ...] | None
 
 
-def _scope(rule: SyncRule) -> tuple[tuple[int | None, bool | None], ...] | None:
+_SCOPES: dict[int, tuple[SyncRule, Scope]] = {}
+
+
+def _scope(rule: SyncRule) -> Scope:
+    # By the rule's identity, as syncrules.rule_limit: a fleet's plans share interned rules, and
+    # each plan reads the provisioning rules' scopes twice (before and after the change).
+    held = _SCOPES.get(id(rule))
+    if held is not None and held[0] is rule:
+        return held[1]
+    if len(_SCOPES) >= 50_000:
+        _SCOPES.clear()
+    found = _read_scope(rule)
+    _SCOPES[id(rule)] = (rule, found)
+    return found
+
+
+def _read_scope(rule: SyncRule) -> Scope:
     """The rule's scope groups as (member count below which it holds, whether the group must already
     be in Entra ID): cloudAnchor ISNOTNULL means provisioned. Every other condition (security or
     mail enabled, not cloud-filtered, a source anchor) holds for the synced groups a server's

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,14 +65,38 @@ class Position:
     column: int
 
 
+class Positions(Mapping[JsonPath, Position]):
+    """Where each path is, kept as the parser's marks and made a Position only when asked: a
+    fleet's 10,000 files are read, and almost none of their positions is ever shown."""
+
+    def __init__(self) -> None:
+        self._marks: dict[JsonPath, yaml.Mark] = {}
+
+    def mark(self, path: JsonPath, mark: yaml.Mark | None) -> None:
+        assert mark is not None
+        self._marks[path] = mark
+
+    def __getitem__(self, path: JsonPath) -> Position:
+        return _pos(self._marks[path])
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._marks
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(self._marks)
+
+    def __len__(self) -> int:
+        return len(self._marks)
+
+
 @dataclass
 class Document:
     """A loaded YAML document: plain data plus the position of every key and value."""
 
     file: str
     data: Any
-    values: dict[JsonPath, Position] = field(default_factory=dict)
-    keys: dict[JsonPath, Position] = field(default_factory=dict)
+    values: Positions = field(default_factory=Positions)
+    keys: Positions = field(default_factory=Positions)
 
     def locate(self, path: JsonPath, *, key: bool = False) -> Position | None:
         """Where `path` is, or failing that its nearest ancestor that exists."""
@@ -124,7 +149,7 @@ class _Builder:
         if id(node) in stack:
             self.err(node.start_mark, "YAML: recursive alias")
             return None
-        self.doc.values[path] = _pos(node.start_mark)
+        self.doc.values.mark(path, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, (*stack, id(node)))
         if isinstance(node, yaml.SequenceNode):
@@ -155,7 +180,7 @@ class _Builder:
             self.err(node.start_mark, f"YAML: unsupported tag {node.tag}")
             return {}
         result: dict[str, Any] = {}
-        first_seen: dict[str, Position] = {}
+        first_seen: dict[str, yaml.Mark | None] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 self.err(key_node.start_mark, "YAML: merge keys (<<) are not supported; write the keys out")
@@ -164,14 +189,13 @@ class _Builder:
                 self.err(key_node.start_mark, "YAML: keys must be strings")
                 continue
             key = str(key_node.value)
-            key_pos = _pos(key_node.start_mark)
             if key in first_seen:
-                seen = first_seen[key]
+                seen = _pos(first_seen[key])
                 self.err(key_node.start_mark, f"duplicate key '{key}' (first defined at line {seen.line})")
                 continue
-            first_seen[key] = key_pos
+            first_seen[key] = key_node.start_mark
             key_path = (*path, key)
-            self.doc.keys[key_path] = key_pos
+            self.doc.keys.mark(key_path, key_node.start_mark)
             result[key] = self.build(value_node, key_path, stack)
         return result
 
