@@ -174,6 +174,7 @@ SIGN_IN_HARDENING = {"AzureCommercial": "2.4.18.0"}
 SIGN_IN_HARDENING_OTHER_CLOUDS = "2.4.21.0"
 
 
+@functools.lru_cache(maxsize=64)  # one text a fleet's plans share (and pickle once), not 10,000
 def support_warning(version: Version | str, cloud: str, today: str) -> str | None:
     """Why a server's build is out of support on `today` (ISO date), and what to upgrade to; None if it is not."""
     v = Version.parse(version) if isinstance(version, str) else version

@@ -6,7 +6,6 @@ always reported sorted by server name, whatever order the work finished in.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import hashlib
 import os
@@ -15,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler import options, runner, statefiles
+from reconciler import options, records, runner, statefiles
 from reconciler.actions import ScriptContext
 from reconciler.errors import UserError
 from reconciler.progress import Listener
@@ -84,7 +83,7 @@ def _plan_path_for_fleet(job: _PlanJob) -> ServerResult | None:
     result = _plan_path(job)
     if result is None or result.plan is None:
         return result
-    return dataclasses.replace(result, plan=dataclasses.replace(result.plan, script=ScriptContext()))
+    return records.replace(result, plan=records.replace(result.plan, script=ScriptContext()))
 
 
 def _collect_less() -> None:
