@@ -79,8 +79,9 @@ def main() -> int:
             ANSIBLE_PYTHON_INTERPRETER=str(Path(args.ansible_playbook).resolve().parent / "python"),
             ANSIBLE_NOCOLOR="1",
         )
-        ansible = [args.ansible_playbook, "-i", "localhost,", "--check", "--diff", "-e", f"found_dir={found}", str(PLAYBOOK)]
-        check = subprocess.run(ansible, capture_output=True, text=True)
+        ansible = [args.ansible_playbook, "-i", "localhost,", "--check", "--diff", "-e", f"found_dir={found}",
+                   str(PLAYBOOK)]  # fmt: skip
+        check = subprocess.run(ansible, check=False, capture_output=True, text=True)
         if check.returncode != 0 or "changed=3" not in check.stdout:
             print(check.stdout[-3000:], check.stderr[-3000:], file=sys.stderr)
             raise SystemExit("the playbook did not report the three settings that differ")
@@ -98,8 +99,8 @@ def main() -> int:
     for label, values in seconds.items():
         print(f"{label}: median {statistics.median(values):.3f} s (min {min(values):.3f}, max {max(values):.3f}); "
               f"peak RSS {peak[label]:.0f} MB")  # fmt: skip
-    ratio = statistics.median(seconds["ansible-playbook --check --diff"]) / statistics.median(seconds["reconciler plan"])
-    print(f"reconciler plan is {ratio:.1f}x faster than ansible-playbook --check --diff (goal >= 20x)")
+    plan_s, ansible_s = (statistics.median(values) for values in seconds.values())  # in the order timed
+    print(f"reconciler plan is {ansible_s / plan_s:.1f}x faster than ansible-playbook --check --diff (goal >= 20x)")
     return 0
 
 

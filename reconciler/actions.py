@@ -17,13 +17,12 @@ import functools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler import cmdlets, facts, inforce, limitrules, provisioning, records, syncrules, transitions
 from reconciler.errors import Refused, UserError
 from reconciler.observed import ObservedState, SyncRule
-from reconciler.records import record
+from reconciler.records import field, record
 
 if TYPE_CHECKING:  # an annotation only: planning never needs a server
     from reconciler.servers.protocol import Server

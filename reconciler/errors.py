@@ -7,7 +7,8 @@ It is reported as one line and never as a traceback. Anything else is a bug and 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from reconciler.records import record
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -19,7 +20,7 @@ EXIT_INTERRUPTED = 130
 MAX_MESSAGE = 2000
 
 
-@dataclass(frozen=True, order=True)
+@record
 class Problem:
     """One thing wrong with the input, located where we know where."""
 
@@ -27,6 +28,22 @@ class Problem:
     line: int | None
     column: int | None
     message: str
+
+    # Ordered as dataclass(order=True) orders: by the tuple of the fields.
+    def _fields(self) -> tuple[str, int | None, int | None, str]:
+        return (self.file, self.line, self.column, self.message)
+
+    def __lt__(self, other: object) -> bool:
+        return self._fields() < other._fields() if other.__class__ is self.__class__ else NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        return self._fields() <= other._fields() if other.__class__ is self.__class__ else NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        return self._fields() > other._fields() if other.__class__ is self.__class__ else NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        return self._fields() >= other._fields() if other.__class__ is self.__class__ else NotImplemented
 
     def __str__(self) -> str:
         where = self.file

@@ -17,7 +17,6 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from reconciler import jsonmodel, plans, provisioning, syncrules
@@ -28,7 +27,7 @@ from reconciler.observed import ObservedState
 from reconciler.options import DEFAULT_WAIT_TIMEOUT
 from reconciler.plans import Plan
 from reconciler.progress import Listener, Stopped
-from reconciler.records import record
+from reconciler.records import field, record
 
 if TYPE_CHECKING:  # an annotation only: any server will do
     from reconciler.servers.protocol import Server

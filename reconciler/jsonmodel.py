@@ -7,19 +7,20 @@ large tenant holds a hundred thousand groups.
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 import types
 import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from reconciler import records
+
 T = TypeVar("T")
 
 
 def prop(json_name: str, *, optional: bool = False, **kwargs: Any) -> Any:
-    """A dataclass field stored under `json_name`; an `optional` one is left out of JSON when None."""
-    return dataclasses.field(metadata={"json": json_name, "optional": optional}, **kwargs)
+    """A record's field stored under `json_name`; an `optional` one is left out of JSON when None."""
+    return records.field(metadata={"json": json_name, "optional": optional}, **kwargs)
 
 
 def _converters(hint: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
@@ -36,7 +37,7 @@ def _converters(hint: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
         if load is _identity:
             return tuple, list
         return (lambda v: tuple(map(load, v))), (lambda v: list(map(dump, v)))
-    if dataclasses.is_dataclass(hint):
+    if records.is_record(hint):
         cls = typing.cast(type, hint)
         return (lambda v: from_json(cls, v)), to_json
     return _identity, _identity
@@ -56,13 +57,13 @@ def _plan(cls: type) -> _Plan:
         return _PLANS[cls]
     hints = typing.get_type_hints(cls)
     plan = []
-    for f in dataclasses.fields(cls):
+    for f in records.fields(cls):
         load, dump = _converters(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else dataclasses.MISSING
+        default = f.default
         optional = bool(f.metadata.get("optional", False))
         plan.append((f.name, f.metadata.get("json", f.name), load, dump, default, optional))
     _PLANS[cls] = tuple(plan)
-    if all(load is _identity and default is dataclasses.MISSING for _n, _k, load, _d, default, _o in plan):
+    if all(load is _identity and default is records.MISSING for _n, _k, load, _d, default, _o in plan):
         _FLAT[cls] = operator.itemgetter(*(key for _n, key, *_rest in plan))
     return _PLANS[cls]
 
@@ -76,7 +77,7 @@ def from_json(cls: type[T], data: dict[str, Any]) -> T:
     for name, key, load, _dump, default, _optional in plan:
         if key in data:
             kwargs[name] = load(data[key])
-        elif default is not dataclasses.MISSING:
+        elif default is not records.MISSING:
             kwargs[name] = default
         else:
             kwargs[name] = None

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import field
 from typing import Any
 
 from reconciler import schemas
 from reconciler.actions import KINDS, Action, ScriptContext
 from reconciler.diff import DiffItem
 from reconciler.errors import UserError
-from reconciler.records import record
+from reconciler.records import field, record
 
 FORMAT_VERSION = 1
 # How a plan's warning starts when a staged rollout holds the limit (the planner writes it).

@@ -1,20 +1,22 @@
-"""`@record`: `@dataclass(frozen=True)` at a fifth of its import-time cost, same behaviour.
+"""`@record`: an immutable class with the methods `@dataclass(frozen=True)` writes, made without it.
 
-Python 3.10-3.12's dataclass writes each generated method (`__init__`, `__repr__`, `__eq__`,
-`__hash__`, `__setattr__`, `__delattr__`) with an `exec` of its own: about 0.5 ms a class, and
-start-up loads some fifty of them before a plan is made (issue 14). This lets `dataclass` collect
-the fields (so `dataclasses.fields`, `replace` and `asdict` work as before) without generating
-anything, then writes `__init__` with one small `exec` (its signature must be the real one) and
-the other five as closures over the fields. They do what `dataclass(frozen=True)`'s do: the same
-signature, the same repr text, equality and hash over the fields that `compare` (and `hash`)
-select, `FrozenInstanceError` on assignment.
+`dataclasses` imports `inspect` (and with it `ast`, `dis`, `tokenize`): 6 ms of every start-up,
+and it writes each method of each class with an `exec` of its own, about 0.1 ms a class, with some
+sixty classes loaded before a plan is made (issue 14). Here the fields are collected from the
+class's annotations as dataclass collects them (a base record's first, `ClassVar` skipped,
+defaults from the class body or from `field()`), `__init__` is written with one small `exec`
+(its signature must be the real one), and the rest are closures over the fields. They do what
+`dataclass(frozen=True)`'s do: the same signature, the same repr text, equality and hash over the
+fields that `compare` (and `hash`) select, `FrozenInstanceError` on assignment; the tests compare
+them with dataclass's. `fields`, `replace` and `field` stand in for dataclasses' own.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import operator
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # type checkers read `record` as the frozen dataclass it makes (PEP 681)
@@ -28,6 +30,109 @@ else:
 T = TypeVar("T")
 
 
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class FrozenInstanceError(AttributeError):
+    """An assignment to a field of a record (dataclasses' error of the same name, and kind)."""
+
+
+class Field:
+    """One field of a record: its name, default and what it takes part in."""
+
+    __slots__ = ("compare", "default", "default_factory", "hash", "metadata", "name", "repr", "type")
+
+    def __init__(
+        self,
+        *,
+        default: Any,
+        default_factory: Any,
+        repr: bool,
+        hash: bool | None,
+        compare: bool,
+        metadata: Mapping[str, Any] | None,
+    ) -> None:
+        self.name, self.type = "", ""
+        self.default, self.default_factory = default, default_factory
+        self.repr, self.hash, self.compare = repr, hash, compare
+        self.metadata: Mapping[str, Any] = MappingProxyType(dict(metadata or {}))
+
+    def __repr__(self) -> str:
+        return f"Field(name={self.name!r}, default={self.default!r}, default_factory={self.default_factory!r})"
+
+
+def field(
+    *,
+    default: Any = MISSING,
+    default_factory: Callable[[], Any] | Any = MISSING,
+    repr: bool = True,
+    hash: bool | None = None,
+    compare: bool = True,
+    metadata: Mapping[str, Any] | None = None,
+) -> Any:
+    """What `dataclasses.field` says of a field, for a record."""
+    if default is not MISSING and default_factory is not MISSING:
+        raise ValueError("cannot specify both default and default_factory")
+    return Field(
+        default=default, default_factory=default_factory, repr=repr, hash=hash, compare=compare, metadata=metadata
+    )
+
+
+def fields(class_or_instance: Any) -> tuple[Field, ...]:
+    """The record's fields, in order (a base record's first)."""
+    try:
+        found: tuple[Field, ...] = class_or_instance.__record_fields__
+    except AttributeError:
+        raise TypeError(f"{class_or_instance!r} is not a record or an instance of one") from None
+    return found
+
+
+def is_record(class_or_instance: Any) -> bool:
+    return hasattr(class_or_instance, "__record_fields__")
+
+
+# With `from __future__ import annotations` every annotation is its text.
+_CLASSVAR = re.compile(r"\s*(?:typing\.)?ClassVar\b")
+
+
+def _collect(cls: type) -> tuple[Field, ...]:
+    found: dict[str, Field] = {}
+    for base in reversed(cls.__mro__[1:]):
+        for f in base.__dict__.get("__record_fields__", ()):
+            found[f.name] = f
+    # The class's own annotations (inspect.get_annotations would import inspect, which this avoids).
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063
+        if isinstance(annotation, str) and _CLASSVAR.match(annotation):
+            continue
+        value = cls.__dict__.get(name, MISSING)
+        if isinstance(value, Field):
+            made = value
+            if made.default is MISSING:
+                delattr(cls, name)  # as dataclass does: no class attribute without a default
+            else:
+                setattr(cls, name, made.default)
+        else:
+            made = Field(default=value, default_factory=MISSING, repr=True, hash=None, compare=True, metadata=None)
+        if isinstance(made.default, (list, dict, set)):
+            raise ValueError(
+                f"mutable default {type(made.default)} for field {name} is not allowed: use default_factory"
+            )
+        made.name, made.type = name, annotation
+        found[name] = made
+    seen_default = ""
+    for f in found.values():
+        if f.default is not MISSING or f.default_factory is not MISSING:
+            seen_default = f.name
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument {seen_default!r}")
+    return tuple(found.values())
+
+
 def _tuple_of(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     """The values of these attributes as a tuple, as dataclass's methods compare and hash them."""
     if len(names) == 1:
@@ -36,7 +141,7 @@ def _tuple_of(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     return operator.attrgetter(*names) if names else lambda _obj: ()
 
 
-def _methods(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> dict[str, Callable[..., Any]]:
+def _methods(cls: type, fields: tuple[Field, ...]) -> dict[str, Callable[..., Any]]:
     """`__repr__`, `__eq__`, `__hash__` and the frozen pair as closures: no source to compile."""
     shown = tuple(f.name for f in fields if f.repr)
     compared = _tuple_of([f.name for f in fields if f.compare])
@@ -57,87 +162,81 @@ def _methods(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> dict[str,
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
         if type(self) is cls or name in names:
-            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+            raise FrozenInstanceError(f"cannot assign to field {name!r}")
         super(cls, self).__setattr__(name, value)  # type: ignore[arg-type]
 
     def __delattr__(self: Any, name: str) -> None:
         if type(self) is cls or name in names:
-            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+            raise FrozenInstanceError(f"cannot delete field {name!r}")
         super(cls, self).__delattr__(name)  # type: ignore[arg-type]
 
     return {"__repr__": __repr__, "__eq__": __eq__, "__hash__": __hash__,
             "__setattr__": __setattr__, "__delattr__": __delattr__}  # fmt: skip
 
 
-@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
-def record(cls: type[T]) -> type[T]:
-    for method in ("__setattr__", "__delattr__"):
-        if method in vars(cls):  # as dataclass(frozen=True) refuses
-            raise TypeError(f"Cannot overwrite attribute {method} in class {cls.__name__}")
-    # A record that extends another must be frozen to dataclass too (it then writes the two
-    # frozen methods itself, with the same text as below).
-    if not cls.__doc__:
-        # dataclass writes a missing docstring from inspect.signature, whose first use costs
-        # milliseconds of start-up: the field names say as much.
-        cls.__doc__ = f"{cls.__name__}({', '.join(getattr(cls, '__annotations__', {}))})"
-    extends = any(getattr(getattr(base, "__dataclass_params__", None), "frozen", False) for base in cls.__mro__[1:])
-    made = dataclasses.dataclass(init=False, repr=False, eq=False, frozen=extends)(cls)
-    fields = dataclasses.fields(made)  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {
-        "_MISSING": dataclasses.MISSING,
-        "_object_setattr": object.__setattr__,
-    }
+def _init(cls: type, fields: tuple[Field, ...]) -> Callable[..., None]:
+    namespace: dict[str, Any] = {"_MISSING": MISSING, "_object_setattr": object.__setattr__}
     params, body = [], []
     for f in fields:
-        if not f.init:
-            raise TypeError(f"@record does not take init=False fields ({made.__qualname__}.{f.name})")
-        if f.default is not dataclasses.MISSING:
+        if f.default is not MISSING:
             namespace[f"_default_{f.name}"] = f.default
             params.append(f"{f.name}=_default_{f.name}")
             body.append(f"_object_setattr(self, {f.name!r}, {f.name})")
-        elif f.default_factory is not dataclasses.MISSING:
+        elif f.default_factory is not MISSING:
             namespace[f"_factory_{f.name}"] = f.default_factory
             params.append(f"{f.name}=_MISSING")
             body.append(f"_object_setattr(self, {f.name!r}, _factory_{f.name}() if {f.name} is _MISSING else {f.name})")
         else:
             params.append(f.name)
             body.append(f"_object_setattr(self, {f.name!r}, {f.name})")
-    if hasattr(made, "__post_init__"):
+    if hasattr(cls, "__post_init__"):
         body.append("self.__post_init__()")
     source = f"def __init__(self, {', '.join(params)}) -> None:\n    {'; '.join(body) or 'pass'}\n"
     exec(source, namespace)
-    methods = _methods(made, fields)
-    methods["__init__"] = namespace["__init__"]
-    own = vars(made)
+    init: Callable[..., None] = namespace["__init__"]
+    return init
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
+def record(cls: type[T]) -> type[T]:
+    for method in ("__setattr__", "__delattr__"):
+        if method in vars(cls):  # as dataclass(frozen=True) refuses
+            raise TypeError(f"Cannot overwrite attribute {method} in class {cls.__name__}")
+    found = _collect(cls)
+    cls.__record_fields__ = found  # type: ignore[attr-defined]
+    if not cls.__doc__:
+        cls.__doc__ = f"{cls.__name__}({', '.join(f.name for f in found)})"
+    methods = _methods(cls, found)
+    methods["__init__"] = _init(cls, found)
+    own = vars(cls)
     for method, function in methods.items():
         kept = own.get("__hash__") is not None if method == "__hash__" else method in own
         if kept:
             continue  # a method the class writes itself is kept, as dataclass keeps it
-        function.__qualname__ = f"{made.__qualname__}.{method}"
-        setattr(made, method, function)
-    # What introspection reads: a frozen dataclass with equality.
-    params = made.__dataclass_params__  # type: ignore[attr-defined]
-    params.init = params.repr = params.eq = params.frozen = True
-    return made
+        function.__qualname__ = f"{cls.__qualname__}.{method}"
+        setattr(cls, method, function)
+    if "__match_args__" not in own:
+        setattr(cls, "__match_args__", tuple(f.name for f in found))  # noqa: B010 - no attribute to type-check
+    _FIELDS[cls] = (frozenset(f.name for f in found), hasattr(cls, "__post_init__"))
+    return cls
 
 
 _FIELDS: dict[type, tuple[frozenset[str], bool]] = {}
 
 
 def replace(obj: T, /, **changes: Any) -> T:
-    """`dataclasses.replace` for a record at a fifth of its cost (a plan makes a dozen): the
-    fields copied as they are, the changed ones set. A record's `__init__` only stores its
-    arguments, so this is the object `__init__` would make; a class with a `__post_init__`, or
-    with more in its `__dict__` than its fields (a cached property), goes through `__init__`."""
+    """`dataclasses.replace` for a record: the fields copied as they are, the changed ones set.
+    A record's `__init__` only stores its arguments, so this is the object `__init__` would make;
+    a class with a `__post_init__`, or with more in its `__dict__` than its fields (a cached
+    property), goes through `__init__`."""
     cls = obj.__class__
     known = _FIELDS.get(cls)
     if known is None:
-        names = frozenset(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-        known = _FIELDS[cls] = (names, hasattr(cls, "__post_init__"))
+        raise TypeError(f"replace() takes a record, not {cls.__name__}")
     names, checks = known
     values = obj.__dict__
     if checks or len(values) != len(names) or not names.issuperset(changes):
-        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+        return cls(**{name: values[name] for name in names if name not in changes}, **changes)
     new: T = object.__new__(cls)
     new.__dict__.update(values)
     new.__dict__.update(changes)

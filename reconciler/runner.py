@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import typing
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import desired, observed, planner, plans
@@ -39,12 +38,20 @@ class RunOptions:
     state_dir: Path = STATE_DIR
 
 
-@dataclass
 class Applied:
-    plan: Plan
-    notes: list[str] = field(default_factory=list)
-    steps: list[executor.StepResult] = field(default_factory=list)
-    confirmed: bool = True
+    """What an apply did: its plan, what it noted and each step's result (filled in as it runs)."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        notes: list[str] | None = None,
+        steps: list[executor.StepResult] | None = None,
+        confirmed: bool = True,
+    ) -> None:
+        self.plan = plan
+        self.notes = [] if notes is None else notes
+        self.steps = [] if steps is None else steps
+        self.confirmed = confirmed
 
 
 def desired_digest(state_file: StateFile) -> str:

@@ -14,7 +14,6 @@ import os
 import re
 import stat
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -89,14 +88,14 @@ class Positions(Mapping[JsonPath, Position]):
         return len(self._marks)
 
 
-@dataclass
 class Document:
     """A loaded YAML document: plain data plus the position of every key and value."""
 
-    file: str
-    data: Any
-    values: Positions = field(default_factory=Positions)
-    keys: Positions = field(default_factory=Positions)
+    def __init__(self, file: str, data: Any) -> None:
+        self.file = file
+        self.data = data
+        self.values = Positions()
+        self.keys = Positions()
 
     def locate(self, path: JsonPath, *, key: bool = False) -> Position | None:
         """Where `path` is, or failing that its nearest ancestor that exists."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import json
 import tempfile
@@ -10,7 +9,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 
-from reconciler import actions
+from reconciler import actions, records
 from reconciler.actions import KINDS, Kind
 from reconciler.executor import Executor, Settings
 from reconciler.journal import Journal
@@ -66,7 +65,7 @@ def test_each_action_carried_out_is_then_satisfied(srv, want) -> None:  # type: 
     with tempfile.TemporaryDirectory() as folder:
         executor = Executor(srv, Journal(want.name, Path(folder)), Settings(wait_timeout=0, poll_interval=0))
         for action in the_plan.actions:
-            executor.run(dataclasses.replace(the_plan, actions=(action,)))
+            executor.run(records.replace(the_plan, actions=(action,)))
             assert action.definition.satisfied(srv.observe(), action.params), action.describe()
 
 

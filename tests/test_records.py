@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any
+import subprocess
+import sys
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given
@@ -14,15 +16,15 @@ from reconciler import records
 from reconciler.records import record
 
 
-def pair(**fields: Any) -> tuple[type, type]:
-    """The same class body, once as a record and once as a frozen dataclass."""
+def pair() -> tuple[type, type]:
+    """The same class body, once as a record and once as a frozen dataclass (each with its own field())."""
 
-    def body() -> type:
+    def body(field: Any) -> type:
         class Sample:
             a: int
             b: str = "x"
-            c: tuple[int, ...] = dataclasses.field(default=(), compare=False)
-            d: list[int] = dataclasses.field(default_factory=list, hash=False, repr=False)
+            c: tuple[int, ...] = field(default=(), compare=False)
+            d: list[int] = field(default_factory=list, hash=False, repr=False)
 
             @functools.cached_property
             def total(self) -> int:
@@ -30,7 +32,7 @@ def pair(**fields: Any) -> tuple[type, type]:
 
         return Sample
 
-    return record(body()), dataclasses.dataclass(frozen=True)(body())
+    return record(body(records.field)), dataclasses.dataclass(frozen=True)(body(dataclasses.field))
 
 
 RECORD, DATACLASS = pair()
@@ -49,22 +51,28 @@ def test_the_same_methods(a: int, b: str, c: list[int], a2: int, b2: str) -> Non
     assert hash(one) == hash(ref_one)  # the same tuple of the same fields
     assert hash(one) == hash(RECORD(a, b, (9,)))  # c does not compare, so it does not hash
     assert one == RECORD(a, b, (9,)) and one != (a, b)
+    assert vars(one) == vars(ref_one)
     assert one.total == a + len(c)  # cached_property writes the instance dict, as with dataclass
-    assert dataclasses.replace(one, b="y") == RECORD(a, "y")
-    assert [f.name for f in dataclasses.fields(one)] == ["a", "b", "c", "d"]
-    assert dataclasses.asdict(one) == dataclasses.asdict(ref_one)
+    assert records.replace(one, b="y") == RECORD(a, "y")
+    described = [(f.name, f.default is records.MISSING, f.compare, f.hash, f.repr) for f in records.fields(one)]
+    assert described == [
+        (f.name, f.default is dataclasses.MISSING, f.compare, f.hash, f.repr) for f in dataclasses.fields(ref_one)
+    ]
 
 
 def test_frozen_defaults_and_introspection() -> None:
     made = RECORD(1)
-    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'a'"):
-        made.a = 2  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'b'"):
-        del made.b  # type: ignore[misc]
+    with pytest.raises(records.FrozenInstanceError, match="cannot assign to field 'a'"):
+        made.a = 2
+    with pytest.raises(AttributeError, match="cannot delete field 'b'"):  # dataclass's is one too
+        del made.b
     assert made.d == [] and RECORD(1).d is not made.d  # a fresh default from the factory
-    assert dataclasses.is_dataclass(made) and made.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assert records.is_record(made) and records.is_record(RECORD) and not records.is_record(DATACLASS)
+    assert getattr(RECORD, "b") == getattr(DATACLASS, "b") == "x"  # noqa: B009 - a class built at run time
+    assert not hasattr(RECORD, "d") and not hasattr(DATACLASS, "d")
+    assert getattr(RECORD, "__match_args__") == getattr(DATACLASS, "__match_args__")  # noqa: B009
     with pytest.raises(TypeError):
-        RECORD()  # type: ignore[call-arg]
+        RECORD()
 
 
 def test_post_init_explicit_methods_and_inheritance() -> None:
@@ -87,17 +95,20 @@ def test_post_init_explicit_methods_and_inheritance() -> None:
         Base(-1)
     assert repr(Base(1)) == "mine"  # a method the class writes is kept
     assert Child(1) == Child(1, 2) and Child(1) != Base(1)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(records.FrozenInstanceError):
         Child(1).b = 3  # type: ignore[misc]
+    assert [f.name for f in records.fields(Child)] == ["a", "b"]
 
 
 @given(st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=3), st.integers())
 def test_replace_makes_what_dataclasses_replace_makes(a: int, b: str, c: list[int], a2: int) -> None:
     one = RECORD(a, b, tuple(c))
     for changes in ({}, {"a": a2}, {"b": b + "z", "c": ()}):
-        made, reference = records.replace(one, **changes), dataclasses.replace(one, **changes)
+        made, reference = records.replace(one, **changes), RECORD(**{**vars(one), **changes})
         assert made == reference and _shown(made) == _shown(reference) and made is not one
         assert vars(made) == vars(reference) and made.total == reference.total
+    with pytest.raises(TypeError):
+        records.replace(DATACLASS(a), a=1)  # only a record
     _ = one.total  # a cached value in the instance dict is never carried into the copy
     assert records.replace(one, a=a2 + 1).total == a2 + 1 + len(c)
     with pytest.raises(TypeError):
@@ -115,3 +126,45 @@ def test_replace_runs_post_init() -> None:
 
     with pytest.raises(ValueError, match="negative"):
         records.replace(Checked(1), a=-1)
+
+
+def test_what_dataclass_refuses_is_refused() -> None:
+    class Mutable:
+        items: list[int] = []  # noqa: RUF012 - the point of the test
+
+    with pytest.raises(ValueError, match="mutable default"):
+        record(Mutable)
+
+    class Ordered:
+        a: int = 1
+        b: int
+
+    with pytest.raises(TypeError, match="non-default argument 'b'"):
+        record(Ordered)
+
+    class Writes:
+        a: int
+
+        def __setattr__(self, name: str, value: object) -> None: ...
+
+    with pytest.raises(TypeError, match="Cannot overwrite attribute __setattr__"):
+        record(Writes)
+
+
+def test_class_variables_are_no_fields() -> None:
+    @record
+    class Kind:
+        name: ClassVar[str] = "k"
+        value: int = 0
+
+    assert [f.name for f in records.fields(Kind)] == ["value"] and Kind(3).name == "k"
+
+
+def test_dataclasses_is_not_imported() -> None:
+    """The point of records (issue 14): a plan's start-up loads neither dataclasses nor inspect."""
+    code = (
+        "import sys, reconciler.records, reconciler.observed, reconciler.errors; "
+        "print(sorted({'dataclasses', 'inspect'} & set(sys.modules)))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert found == "[]"

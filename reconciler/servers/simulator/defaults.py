@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timezone
 
 from reconciler import builds, facts, records
@@ -92,7 +91,7 @@ def twin(observed: ObservedState, name: str | None = None) -> ObservedState:
     # A source that could not see the scheduler (an export) leaves None: an idle, enabled one stands in.
     filled = {
         f.name: getattr(IDLE_SCHEDULER, f.name)
-        for f in dataclasses.fields(Scheduler)
+        for f in records.fields(Scheduler)
         if getattr(scheduler, f.name) is None and f.name != "customized_sync_cycle_interval"
     }
     state = state.replace(scheduler=records.replace(scheduler, **filled), unobserved=None, collected_at=now())
