@@ -85,22 +85,45 @@ def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
     custom: dict[str, list[SyncRule]] = {}
     candidates, provisioning = [], []
     for r in rules:
-        # Every limit-carrying rule is an outbound group rule: the cheap test first.
-        if r.target_object_type == "group" and r.direction == "Outbound":
-            family = standard_family(r)
-            if family is not None:
-                standards.setdefault(family, []).append(r)
-        if is_outbound_group_rule(r):
-            if not r.is_standard:
-                custom.setdefault(r.name, []).append(r)
-            if not r.disabled and flows_member(r):
-                candidates.append(r)
-            if not r.disabled and r.link_type == PROVISION:
-                provisioning.append(r)
+        family, custom_outbound, candidate, provisions = _kind(r)
+        if family is not None:
+            standards.setdefault(family, []).append(r)
+        if custom_outbound:
+            custom.setdefault(r.name, []).append(r)
+        if candidate:
+            candidates.append(r)
+        if provisions:
+            provisioning.append(r)
     if len(_SCANS) >= 16:
         _SCANS.clear()
     found = _Scan(standards, custom, tuple(candidates), tuple(provisioning))
     _SCANS[id(rules)] = (rules, found)
+    return found
+
+
+_Kind = tuple[LimitRule | None, bool, bool, bool]
+_KINDS: dict[int, tuple[SyncRule, _Kind]] = {}
+
+
+def _kind(r: SyncRule) -> _Kind:
+    """What `_scan` asks of one rule: its limit family (a standard rule's), whether it is a custom
+    outbound group rule of the AAD connector, an enabled one that flows member, an enabled one that
+    provisions. By identity, as rule_limit: a plan's predicted state is a new tuple of the same rules."""
+    held = _KINDS.get(id(r))
+    if held is not None and held[0] is r:
+        return held[1]
+    # Every limit-carrying rule is an outbound group rule: the cheap test first.
+    family = standard_family(r) if r.target_object_type == "group" and r.direction == "Outbound" else None
+    outbound = is_outbound_group_rule(r)
+    found = (
+        family,
+        outbound and not r.is_standard,
+        outbound and not r.disabled and flows_member(r),
+        outbound and not r.disabled and r.link_type == PROVISION,
+    )
+    if len(_KINDS) >= 50_000:
+        _KINDS.clear()
+    _KINDS[id(r)] = (r, found)
     return found
 
 
