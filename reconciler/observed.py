@@ -233,7 +233,7 @@ def chunks(state: ObservedState) -> Iterator[str]:
 # equal content gives equal bytes; three times as fast as repr) is checked and built once, and every
 # snapshot holding it shares the one immutable SyncRule.
 _RULES: dict[bytes, SyncRule] = {}
-_RULES_MAX = 50_000
+_RULES_MAX = 4_096
 
 
 @functools.cache
@@ -298,7 +298,7 @@ def loads(text: str, source: str) -> ObservedState:
 # A rule's text read before is not parsed again (see rulestext): by the text itself, which the
 # rule it was read into answers exactly.
 _RULE_TEXTS: dict[str, SyncRule] = {}
-_RULE_TEXTS_MAX = 8_192
+_RULE_TEXTS_MAX = 1_024  # a server's own clone is text no other server has: kept briefly
 
 
 def _from_known_rules(text: str, source: str) -> ObservedState | None:
@@ -341,19 +341,13 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-_RULE_BYTES: dict[int, tuple[SyncRule, bytes]] = {}
-
-
 def _rule_bytes(rule: SyncRule) -> bytes:
-    # Interned rules (see from_json) are serialised once; by identity, as hashing a rule walks it all.
-    held = _RULE_BYTES.get(id(rule))
-    if held is not None and held[0] is rule:
-        return held[1]
-    if len(_RULE_BYTES) >= _RULES_MAX:
-        _RULE_BYTES.clear()
-    encoded = canonical(jsonmodel.to_json(rule)).encode("utf-8")
-    _RULE_BYTES[id(rule)] = (rule, encoded)
-    return encoded
+    # Kept in the rule (interned ones are serialised once): hashing a rule walks it all.
+    return records.memo(rule, "_memo_canonical", _canonical_bytes)
+
+
+def _canonical_bytes(rule: SyncRule) -> bytes:
+    return canonical(jsonmodel.to_json(rule)).encode("utf-8")
 
 
 def digest(state: ObservedState) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from reconciler import inforce, syncrules
+from reconciler import inforce, records, syncrules
 from reconciler.observed import Group, ObservedState, SyncRule
 from reconciler.records import record
 
@@ -39,20 +39,10 @@ def provisioning_rules(state: ObservedState) -> list[SyncRule]:
 Scope = tuple[tuple[int | None, bool | None], ...] | None
 
 
-_SCOPES: dict[int, tuple[SyncRule, Scope]] = {}
-
-
 def _scope(rule: SyncRule) -> Scope:
-    # By the rule's identity, as syncrules.rule_limit: a fleet's plans share interned rules, and
-    # each plan reads the provisioning rules' scopes twice (before and after the change).
-    held = _SCOPES.get(id(rule))
-    if held is not None and held[0] is rule:
-        return held[1]
-    if len(_SCOPES) >= 50_000:
-        _SCOPES.clear()
-    found = _read_scope(rule)
-    _SCOPES[id(rule)] = (rule, found)
-    return found
+    # Kept in the rule, as syncrules.rule_limit: a fleet's plans share interned rules, and each
+    # plan reads the provisioning rules' scopes twice (before and after the change).
+    return records.memo(rule, "_memo_scope", _read_scope)
 
 
 def _read_scope(rule: SyncRule) -> Scope:

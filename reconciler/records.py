@@ -241,3 +241,16 @@ def replace(obj: T, /, **changes: Any) -> T:
     new.__dict__.update(values)
     new.__dict__.update(changes)
     return new
+
+
+def memo(obj: Any, key: str, compute: Callable[[Any], T]) -> T:
+    """`compute(obj)` worked out once per record and kept in it, as `functools.cached_property`
+    keeps a value (in the instance's dict, past the frozen guard): it lives and dies with the
+    record, so a fleet's interned rules answer once and a server's own rules leave no trace.
+    `key` names it apart from the fields; `replace` never carries it into a copy."""
+    values = obj.__dict__
+    try:
+        found: T = values[key]
+    except KeyError:
+        found = values[key] = compute(obj)
+    return found

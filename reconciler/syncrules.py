@@ -102,29 +102,25 @@ def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
 
 
 _Kind = tuple[LimitRule | None, bool, bool, bool]
-_KINDS: dict[int, tuple[SyncRule, _Kind]] = {}
 
 
 def _kind(r: SyncRule) -> _Kind:
     """What `_scan` asks of one rule: its limit family (a standard rule's), whether it is a custom
     outbound group rule of the AAD connector, an enabled one that flows member, an enabled one that
-    provisions. By identity, as rule_limit: a plan's predicted state is a new tuple of the same rules."""
-    held = _KINDS.get(id(r))
-    if held is not None and held[0] is r:
-        return held[1]
+    provisions. Kept in the rule: a plan's predicted state is a new tuple of the same rules."""
+    return records.memo(r, "_memo_kind", _read_kind)
+
+
+def _read_kind(r: SyncRule) -> _Kind:
     # Every limit-carrying rule is an outbound group rule: the cheap test first.
     family = standard_family(r) if r.target_object_type == "group" and r.direction == "Outbound" else None
     outbound = is_outbound_group_rule(r)
-    found = (
+    return (
         family,
         outbound and not r.is_standard,
         outbound and not r.disabled and flows_member(r),
         outbound and not r.disabled and r.link_type == PROVISION,
     )
-    if len(_KINDS) >= 50_000:
-        _KINDS.clear()
-    _KINDS[id(r)] = (r, found)
-    return found
 
 
 def standard_rule(state: ObservedState, family: LimitRule) -> SyncRule | None:
@@ -145,23 +141,12 @@ def managed_clones(state: ObservedState, name: str) -> list[SyncRule]:
     return list(_scan(state.sync_rules).custom_outbound.get(name, ()))
 
 
-_LIMITS: dict[int, tuple[SyncRule, RuleLimit]] = {}
-_LIMITS_MAX = 50_000
-
-
 def rule_limit(rule: SyncRule) -> RuleLimit:
     """The limit a rule carries; UserError naming the rule when it cannot be understood.
 
-    Cached by the rule's identity: a fleet's snapshots share interned rules (observed.from_json),
+    Kept in the rule (records.memo): a fleet's snapshots share interned rules (observed.loads),
     and hashing a rule for an lru_cache walks every flow of it on every call."""
-    held = _LIMITS.get(id(rule))
-    if held is not None and held[0] is rule:
-        return held[1]
-    if len(_LIMITS) >= _LIMITS_MAX:
-        _LIMITS.clear()
-    found = _rule_limit(rule)
-    _LIMITS[id(rule)] = (rule, found)
-    return found
+    return records.memo(rule, "_memo_limit", _rule_limit)
 
 
 def _rule_limit(rule: SyncRule) -> RuleLimit:

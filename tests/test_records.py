@@ -168,3 +168,17 @@ def test_dataclasses_is_not_imported() -> None:
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert found == "[]"
+
+
+def test_a_memo_is_computed_once_and_never_copied() -> None:
+    calls: list[int] = []
+
+    def doubled(obj: Any) -> int:
+        calls.append(obj.a)
+        return 2 * int(obj.a)
+
+    one = RECORD(4)
+    assert records.memo(one, "_memo_doubled", doubled) == records.memo(one, "_memo_doubled", doubled) == 8
+    assert calls == [4] and one == RECORD(4) and hash(one) == hash(RECORD(4)) and repr(one) == repr(RECORD(4))
+    changed = records.replace(one, a=5)
+    assert "_memo_doubled" not in vars(changed) and records.memo(changed, "_memo_doubled", doubled) == 10
