@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler import options, records, runner, statefiles
+from reconciler import options, plans, records, runner, statefiles
 from reconciler.actions import ScriptContext
 from reconciler.errors import UserError
 from reconciler.progress import Listener
@@ -86,6 +86,15 @@ def _plan_path_for_fleet(job: _PlanJob) -> ServerResult | None:
     return records.replace(result, plan=records.replace(result.plan, script=ScriptContext()))
 
 
+def _plan_path_for_json(job: _PlanJob) -> ServerResult | None:
+    """The same, its plan's one-line JSON written here too (kept in the plan, it travels with it):
+    the parent of 10,000 plans then only strings them together."""
+    result = _plan_path_for_fleet(job)
+    if result is not None and result.plan is not None:
+        plans.compact_json(result.plan)
+    return result
+
+
 def _collect_less() -> None:
     gc.freeze()  # what the worker inherited from the fork
     gc.enable()  # the parent forked it with collection off (see _mapped)
@@ -117,15 +126,21 @@ def _mapped(function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
 
 
 def plan_paths(
-    arguments: Sequence[str], options: runner.RunOptions, shard: tuple[int, int] | None, progress: bool
+    arguments: Sequence[str],
+    options: runner.RunOptions,
+    shard: tuple[int, int] | None,
+    progress: bool,
+    *,
+    json_report: bool = False,
 ) -> list[ServerResult]:
-    """Every state file named (folders expanded) planned; each failure is its own server's outcome."""
+    """Every state file named (folders expanded) planned; each failure is its own server's outcome.
+    `json_report`: the plans go into a fleet's JSON report, whose text their workers write."""
     paths, problems = statefiles.discover(arguments)
     if problems:
         raise UserError(problems)
     meter = Progress(len(paths), "planning", progress)
     outcomes: list[ServerResult] = []
-    planner = _plan_path if len(paths) == 1 else _plan_path_for_fleet
+    planner = _plan_path if len(paths) == 1 else _plan_path_for_json if json_report else _plan_path_for_fleet
     for outcome in _mapped(planner, [(path, options, shard) for path in paths]):
         if outcome is not None:
             outcomes.append(outcome)

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from reconciler import schemas
+from reconciler import records, schemas
 from reconciler.actions import KINDS, Action, ScriptContext
 from reconciler.diff import DiffItem
 from reconciler.errors import UserError
@@ -75,6 +75,15 @@ def to_json(plan: Plan) -> dict[str, Any]:
             "groupsOverLimit": list(plan.impact.groups_over_limit),
         },
     }
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def compact_json(plan: Plan) -> str:
+    """The plan document on one line, as a fleet report writes it; worked out once and kept in
+    the plan (records.memo), so a worker process writes it and the text travels with the plan."""
+    return records.memo(plan, "_memo_compact_json", lambda p: _COMPACT(to_json(p)))
 
 
 def first_difference(saved: Any, fresh: Any, path: str = "") -> str | None:

@@ -57,7 +57,8 @@ def plan(
     max_bytes: int | None = None,
 ) -> int:
     # Planning changes nothing: an invalid state file fails its own server, and the others are planned.
-    outcomes = fleet.plan_paths(paths, options, fleet.parse_shard(shard) if shard else None, progress=output == "text")
+    chosen = fleet.parse_shard(shard) if shard else None
+    outcomes = fleet.plan_paths(paths, options, chosen, progress=output == "text", json_report=output == "json")
     if out is not None and len(outcomes) != 1:
         raise UserError(f"--out saves the plan of one server; {len(outcomes)} state files were given")
     if output == "powershell" and len(outcomes) != 1:

@@ -17,6 +17,18 @@ def report(outcomes: Sequence[ServerResult]) -> str:
     return fleet_report(outcomes)
 
 
+def _entry(o: ServerResult) -> str:
+    """What _COMPACT writes for the server's entry, its plan's text (plans.compact_json, which a
+    fleet's worker processes have written already) set in whole."""
+    head = _COMPACT({"server": o.server, "stateFile": o.path, "status": o.status})
+    tail = _COMPACT({
+        "errors": [p.message if not p.file else str(p) for p in o.problems],
+        **({"reason": o.why} if o.why else {}),
+    })  # fmt: skip
+    plan = plans.compact_json(o.plan) if o.plan is not None else "null"
+    return f'{head[:-1]}, "plan": {plan}, {tail[1:]}'
+
+
 def fleet_report(outcomes: Sequence[ServerResult]) -> str:
     """The fleet document, whatever the number of servers: what `apply --output json` prints."""
     counts = results.counts(outcomes)
@@ -28,21 +40,10 @@ def fleet_report(outcomes: Sequence[ServerResult]) -> str:
     for status in ("held", "progressing", "changed", "skipped", "declined", "interrupted"):
         if counts[status]:
             summary[status] = counts[status]
-    entries = (
-        {
-            "server": o.server,
-            "stateFile": o.path,
-            "status": o.status,
-            "plan": plans.to_json(o.plan) if o.plan is not None else None,
-            "errors": [p.message if not p.file else str(p) for p in o.problems],
-            **({"reason": o.why} if o.why else {}),
-        }
-        for o in outcomes
-    )
     # One line per server: json's C encoder only runs without indent, and 10,000 plans indented
     # take longer to write than to make. Still one JSON document. Each entry is made and written
     # in turn: a fleet's plans are never all held as dicts at once.
-    lines = ",\n    ".join(map(_COMPACT, entries))
+    lines = ",\n    ".join(map(_entry, outcomes))
     body = f"[\n    {lines}\n  ]" if outcomes else "[]"
     return (
         f'{{\n  "formatVersion": {plans.FORMAT_VERSION},\n  "summary": {_COMPACT(summary)},\n  "servers": {body}\n}}\n'
