@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,3 +95,11 @@ def test_one_server_plans_as_before(tmp_path: Path, run: Run) -> None:
         "in-sync plan (text)": _sha(run("plan", state, "--target", f"sim:{synced}").out),
     }
     assert found == {key: EXPECTED[key] for key in found}
+
+
+def test_the_planning_core_benchmark_runs() -> None:
+    """The benchmark that drives the library directly (no CLI) keeps up with its API."""
+    script = BENCHMARKS / "plan_core.py"
+    done = subprocess.run([sys.executable, str(script), "--servers", "30"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "planned 30 server pairs" in done.stdout
