@@ -8,8 +8,7 @@ large tenant holds a hundred thousand groups.
 from __future__ import annotations
 
 import operator
-import types
-import typing
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,24 +22,51 @@ def prop(json_name: str, *, optional: bool = False, **kwargs: Any) -> Any:
     return records.field(metadata={"json": json_name, "optional": optional}, **kwargs)
 
 
-def _converters(hint: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
-    """(from JSON, to JSON) for one field's type."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(inner) == 1:
-            load, dump = _converters(inner[0])
-            return (lambda v: None if v is None else load(v)), (lambda v: None if v is None else dump(v))
+_Converters = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+
+
+def _converters(owner: type, text: str) -> _Converters:
+    """(from JSON, to JSON) for one field, from its annotation's text (`from __future__ import
+    annotations` keeps every annotation as text): a record, a tuple of one type, either or None;
+    anything else (str, int, dict[...], a union of several) passes as it is. Read here rather than
+    by typing.get_type_hints, whose eval of each annotation was 2 ms of every plan's start-up; a
+    form not read here is an error, never a guess."""
+    if not isinstance(text, str):
+        raise TypeError(f"{owner.__qualname__}: jsonmodel reads annotations as text (__future__ annotations)")
+    parts = _top_level(text, "|")
+    inner = [p for p in parts if p != "None"]
+    if len(inner) != 1:
         return _identity, _identity
-    if origin is tuple:
-        load, dump = _converters(typing.get_args(hint)[0])
+    if len(parts) > 1:
+        load, dump = _converters(owner, inner[0])
+        return (lambda v: None if v is None else load(v)), (lambda v: None if v is None else dump(v))
+    name, bracket, rest = inner[0].partition("[")
+    if name in ("tuple", "typing.Tuple"):
+        load, dump = _converters(owner, _top_level(rest[:-1], ",")[0])
         if load is _identity:
             return tuple, list
         return (lambda v: tuple(map(load, v))), (lambda v: list(map(dump, v)))
-    if records.is_record(hint):
-        cls = typing.cast(type, hint)
-        return (lambda v: from_json(cls, v)), to_json
+    if bracket and name not in ("dict", "list", "Mapping", "Sequence"):
+        raise TypeError(f"{owner.__qualname__}: jsonmodel cannot read the annotation {text!r}")
+    found = vars(sys.modules[owner.__module__]).get(name)
+    if found is not None and records.is_record(found):
+        return (lambda v: from_json(found, v)), to_json
     return _identity, _identity
+
+
+def _top_level(text: str, separator: str) -> list[str]:
+    """`text` split at `separator` outside brackets, each part stripped."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    parts.append(text[start:].strip())
+    return parts
 
 
 def _identity(value: Any) -> Any:
@@ -52,13 +78,17 @@ _PLANS: dict[type, _Plan] = {}
 _FLAT: dict[type, Callable[[dict[str, Any]], Any]] = {}
 
 
+def _owner(cls: type, name: str) -> type:
+    """The class whose body annotates the field: its module is where the annotation's names live."""
+    return next(c for c in cls.__mro__ if name in c.__dict__.get("__annotations__", {}))  # noqa: RUF063
+
+
 def _plan(cls: type) -> _Plan:
     if cls in _PLANS:
         return _PLANS[cls]
-    hints = typing.get_type_hints(cls)
     plan = []
     for f in records.fields(cls):
-        load, dump = _converters(hints[f.name])
+        load, dump = _converters(_owner(cls, f.name), f.type)
         default = f.default
         optional = bool(f.metadata.get("optional", False))
         plan.append((f.name, f.metadata.get("json", f.name), load, dump, default, optional))

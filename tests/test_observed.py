@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+import types
+import typing
+from typing import Any, Optional
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from reconciler import observed, schemas
+from reconciler import jsonmodel, observed, records, schemas
 from reconciler.errors import UserError
 from reconciler.servers.simulator import defaults
 from tests.support import ROOT
@@ -172,3 +174,44 @@ def test_dumps_in_pieces_is_the_same_text_across_piece_boundaries() -> None:
     state = defaults.new_server("srv1", "2.4.18.0").replace(groups=groups)
     assert observed.dumps(state) == _reference_dumps(state)
     assert len(list(observed.chunks(state))) == 5  # head, three pieces of groups, tail
+
+
+def test_every_field_converts_as_its_type_says() -> None:
+    """jsonmodel reads annotations as text: each observed-state field gets the converters its type
+    (as typing.get_type_hints evaluates it) calls for; a form it cannot read is an error."""
+
+    def kind(hint: Any) -> Any:
+        origin = typing.get_origin(hint)
+        if origin in (typing.Union, types.UnionType):
+            inner = [a for a in typing.get_args(hint) if a is not type(None)]
+            return ("optional", kind(inner[0])) if len(inner) == 1 else "as is"
+        if origin is tuple:
+            return ("tuple", kind(typing.get_args(hint)[0]))
+        return hint if records.is_record(hint) else "as is"
+
+    def converted(load: Any, sample: Any) -> Any:
+        return load(sample)
+
+    for name in dir(observed):
+        cls = getattr(observed, name)
+        if not (isinstance(cls, type) and records.is_record(cls)):
+            continue
+        hints = typing.get_type_hints(cls)
+        for f in records.fields(cls):
+            load, _dump = jsonmodel._converters(cls, f.type)
+            expected = kind(hints[f.name])
+            if expected == "as is":
+                assert load is jsonmodel._identity, (cls, f.name)
+            elif expected in (("tuple", "as is"),):
+                assert load is tuple, (cls, f.name)
+            elif isinstance(expected, tuple) and expected[0] == "optional":
+                assert load is not jsonmodel._identity and converted(load, None) is None, (cls, f.name)
+            else:
+                assert load is not jsonmodel._identity, (cls, f.name)
+
+    @records.record
+    class Odd:
+        x: Optional[int]  # noqa: UP045 - the form jsonmodel does not read
+
+    with pytest.raises(TypeError, match="cannot read the annotation"):
+        jsonmodel._converters(Odd, records.fields(Odd)[0].type)
