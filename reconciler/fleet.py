@@ -119,7 +119,9 @@ def _mapped(function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
     gc.disable()
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_collect_less) as pool:
-            yield from pool.map(function, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+            # Chunks of at most 250 servers (about a quarter of a second): at the end one worker
+            # may still run its last chunk while the other has none left.
+            yield from pool.map(function, jobs, chunksize=max(1, min(250, len(jobs) // (workers * 8))))
     finally:
         gc.enable()
         gc.freeze()
