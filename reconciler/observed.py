@@ -12,7 +12,7 @@ import hashlib
 import json
 import marshal
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from reconciler import fastschema, jsonmodel, jsontext, records, rulestext, schemas
@@ -291,8 +291,17 @@ def _noted(state: ObservedState, data: dict[str, Any]) -> ObservedState:
 
 
 def loads(text: str, source: str) -> ObservedState:
-    state = _from_known_rules(text, source)
-    return state if state is not None else from_json(jsontext.loads(text, source), source)
+    found = rulestext.split(text)
+    if found is not None and sum(piece not in _RULE_TEXTS for piece in found.rules) <= _NEW_RULES_APART:
+        state = _from_known_rules(found, source)
+        if state is not None:
+            return state
+    state = from_json(jsontext.loads(text, source), source)
+    if found is not None and len(found.rules) == len(state.sync_rules):
+        # Every cut between rules is made, so as many pieces as rules means each piece is its rule:
+        # the next snapshot of the fleet finds them known.
+        _remember(zip(found.rules, state.sync_rules, strict=True))
+    return state
 
 
 # A rule's text read before is not parsed again (see rulestext): by the text itself, which the
@@ -301,10 +310,19 @@ _RULE_TEXTS: dict[str, SyncRule] = {}
 _RULE_TEXTS_MAX = 1_024  # a server's own clone is text no other server has: kept briefly
 
 
-def _from_known_rules(text: str, source: str) -> ObservedState | None:
-    found = rulestext.split(text)
-    if found is None:
-        return None
+# A document with more new rules than this is read whole (a single plan, a fleet's first
+# server): one parse of it all costs less than parsing rule by rule.
+_NEW_RULES_APART = 4
+
+
+def _remember(pairs: Iterable[tuple[str, SyncRule]]) -> None:
+    for piece, rule in pairs:
+        if len(_RULE_TEXTS) >= _RULE_TEXTS_MAX:
+            _RULE_TEXTS.clear()
+        _RULE_TEXTS[piece] = rule
+
+
+def _from_known_rules(found: rulestext.Split, source: str) -> ObservedState | None:
     rules = []
     for piece in found.rules:
         rule = _RULE_TEXTS.get(piece)
@@ -312,9 +330,7 @@ def _from_known_rules(text: str, source: str) -> ObservedState | None:
             rule = _rule_from_text(piece)
             if rule is None:
                 return None
-            if len(_RULE_TEXTS) >= _RULE_TEXTS_MAX:
-                _RULE_TEXTS.clear()
-            _RULE_TEXTS[piece] = rule
+            _remember([(piece, rule)])
         rules.append(rule)
     try:
         data = jsontext.loads(found.rest, source)
