@@ -6,6 +6,7 @@ always reported sorted by server name, whatever order the work finished in.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import os
@@ -63,12 +64,13 @@ class Progress:
             sys.stderr.flush()
 
 
-_PlanJob = tuple[Path, runner.RunOptions, tuple[int, int] | None]
+# The run's options and shard go with the planning function (a functools.partial, sent once with
+# each chunk of paths), not with each of 10,000 paths.
+_Shard = tuple[int, int] | None
 
 
-def _plan_path(job: _PlanJob) -> ServerResult | None:
+def _plan_path(options: runner.RunOptions, shard: _Shard, path: Path) -> ServerResult | None:
     """Load, pick by shard, plan: all in the worker, so that reading 10,000 files is spread too."""
-    path, options, shard = job
     state_file, problems = statefiles.load_one(path)
     if state_file is None:
         return ServerResult(str(path), str(path), problems=tuple(problems))
@@ -77,19 +79,19 @@ def _plan_path(job: _PlanJob) -> ServerResult | None:
     return runner.plan_result(state_file, options)
 
 
-def _plan_path_for_fleet(job: _PlanJob) -> ServerResult | None:
+def _plan_path_for_fleet(options: runner.RunOptions, shard: _Shard, path: Path) -> ServerResult | None:
     """A plan without what only a PowerShell script needs (the observed state it was made from):
     scripts are written for one server at a time, and a fleet's results travel between processes."""
-    result = _plan_path(job)
+    result = _plan_path(options, shard, path)
     if result is None or result.plan is None:
         return result
     return records.replace(result, plan=records.replace(result.plan, script=ScriptContext()))
 
 
-def _plan_path_for_json(job: _PlanJob) -> ServerResult | None:
+def _plan_path_for_json(options: runner.RunOptions, shard: _Shard, path: Path) -> ServerResult | None:
     """The same, its plan's one-line JSON written here too (kept in the plan, it travels with it):
     the parent of 10,000 plans then only strings them together."""
-    result = _plan_path_for_fleet(job)
+    result = _plan_path_for_fleet(options, shard, path)
     if result is not None and result.plan is not None:
         plans.compact_json(result.plan)
     return result
@@ -143,7 +145,7 @@ def plan_paths(
     meter = Progress(len(paths), "planning", progress)
     outcomes: list[ServerResult] = []
     planner = _plan_path if len(paths) == 1 else _plan_path_for_json if json_report else _plan_path_for_fleet
-    for outcome in _mapped(planner, [(path, options, shard) for path in paths]):
+    for outcome in _mapped(functools.partial(planner, options, shard), paths):
         if outcome is not None:
             outcomes.append(outcome)
         meter.step()
