@@ -96,13 +96,26 @@ def open_brackets(text: str) -> bytes | None:
     shape = _quotes_and_brackets(text)
     if shape.count(b'"') % 2:
         return None
-    shape = _outside_strings(shape)
+    return _unclosed(_outside_strings(shape))
+
+
+def _unclosed(shape: bytes) -> bytes | None:
     for _pass in range(MAX_DEPTH):
         shorter = shape.replace(b"[]", b"").replace(b"{}", b"")
         if len(shorter) == len(shape):
             return None if b"]" in shape or b"}" in shape else shape
         shape = shorter
     return None
+
+
+def one_object(text: str) -> bool:
+    """Whether `text`'s brackets (strings aside) are one object's: `{`, what it holds closed
+    within it, `}` — not two objects side by side, nor part of one."""
+    shape = _quotes_and_brackets(text)
+    if shape.count(b'"') % 2:
+        return False
+    shape = _outside_strings(shape)
+    return shape[:1] == b"{" and shape[-1:] == b"}" and _unclosed(shape[1:-1]) == b""
 
 
 def _too_deep(text: str, limit: int = MAX_DEPTH) -> bool:

@@ -297,9 +297,9 @@ def loads(text: str, source: str) -> ObservedState:
         if state is not None:
             return state
     state = from_json(jsontext.loads(text, source), source)
-    if found is not None and len(found.rules) == len(state.sync_rules):
-        # Every cut between rules is made, so as many pieces as rules means each piece is its rule:
-        # the next snapshot of the fleet finds them known.
+    if found is not None and len(found.rules) == len(state.sync_rules) and all(map(jsontext.one_object, found.rules)):
+        # Each piece one whole object, as many as the rules: each piece is its rule, and the next
+        # snapshot of the fleet finds them known.
         _remember(zip(found.rules, state.sync_rules, strict=True))
     return state
 

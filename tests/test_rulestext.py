@@ -109,3 +109,24 @@ def test_a_rule_read_before_is_the_same_object() -> None:
 )
 def test_open_brackets(prefix: str, open_: bytes | None) -> None:
     assert jsontext.open_brackets(prefix) == open_
+
+
+def test_pieces_are_remembered_only_when_each_is_one_rule() -> None:
+    """A cut inside a rule and a rule end not cut can leave as many pieces as rules in a valid
+    snapshot: such pieces are never taken for rules, or a later snapshot holding one of them
+    would get the wrong rule."""
+    state = observed.from_json(_STATE, "f.json")
+    text = observed.dumps(state)
+    # The first rule's first two flow mappings written at the rules' own indentation (a cut
+    # inside it), and a later rule's closing brace one space deeper (no cut after it).
+    inner = text.index("\n        },\n        {", text.index('"syncRules"'))
+    shifted = text[:inner] + "\n    },\n    {" + text[inner + len("\n        },\n        {") :]
+    boundaries = [i for i in range(len(shifted)) if shifted.startswith("\n    },\n    {", i)]
+    at = boundaries[5]
+    crooked = shifted[:at] + "\n     },\n    {" + shifted[at + len("\n    },\n    {") :]
+    found = rulestext.split(crooked)
+    assert found is not None and len(found.rules) == len(state.sync_rules)
+    assert not all(map(jsontext.one_object, found.rules))
+    observed._RULE_TEXTS.clear()
+    assert observed.loads(crooked, "f.json") == state  # read whole: it is a valid snapshot
+    assert not any(piece in observed._RULE_TEXTS for piece in found.rules)
