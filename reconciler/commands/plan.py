@@ -11,7 +11,7 @@ from typing import TextIO
 from reconciler import fleet, jsontext, plans, reports, results, runner
 from reconciler.errors import UserError
 from reconciler.plans import Plan
-from reconciler.reports import markdown, text
+from reconciler.reports import jsonreport, markdown, text
 
 
 def save(the_plan: Plan, path: str) -> None:
@@ -70,7 +70,9 @@ def plan(
         show_text(outcomes)
     elif output == "markdown":
         sys.stdout.write(markdown.report(outcomes, max_bytes or markdown.JOB_SUMMARY_BYTES))
-    elif plans or len(outcomes) > 1 or output == "json":
+    elif output == "json":
+        sys.stdout.writelines(jsonreport.pieces(outcomes))  # written as made (a fleet's is megabytes)
+    elif plans or len(outcomes) > 1:
         sys.stdout.write(reports.reporter(output)(outcomes))
     if out is not None and plans:
         save(plans[0], out)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from reconciler import plans, results
 from reconciler.results import ServerResult
@@ -12,9 +12,16 @@ _COMPACT = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def report(outcomes: Sequence[ServerResult]) -> str:
+    return "".join(pieces(outcomes))
+
+
+def pieces(outcomes: Sequence[ServerResult]) -> Iterator[str]:
+    """The report a piece at a time, to be written as made: 20,000 servers' document (40 MB) is
+    then never held whole, nor encoded whole on its way out."""
     if len(outcomes) == 1 and outcomes[0].plan is not None:
-        return json.dumps(plans.to_json(outcomes[0].plan), indent=2, ensure_ascii=False) + "\n"
-    return fleet_report(outcomes)
+        yield json.dumps(plans.to_json(outcomes[0].plan), indent=2, ensure_ascii=False) + "\n"
+    else:
+        yield from _fleet_pieces(outcomes)
 
 
 def _entry(o: ServerResult) -> str:
@@ -31,6 +38,10 @@ def _entry(o: ServerResult) -> str:
 
 def fleet_report(outcomes: Sequence[ServerResult]) -> str:
     """The fleet document, whatever the number of servers: what `apply --output json` prints."""
+    return "".join(_fleet_pieces(outcomes))
+
+
+def _fleet_pieces(outcomes: Sequence[ServerResult]) -> Iterator[str]:
     counts = results.counts(outcomes)
     # A rollout step is a plan with changes too: `withChanges` counts it, `progressing` says which.
     planned_only = all(o.converged is None for o in outcomes)  # a plan's report, not an apply's
@@ -43,8 +54,9 @@ def fleet_report(outcomes: Sequence[ServerResult]) -> str:
     # One line per server: json's C encoder only runs without indent, and 10,000 plans indented
     # take longer to write than to make. Still one JSON document. Each entry is made and written
     # in turn: a fleet's plans are never all held as dicts at once.
-    lines = ",\n    ".join(map(_entry, outcomes))
-    body = f"[\n    {lines}\n  ]" if outcomes else "[]"
-    return (
-        f'{{\n  "formatVersion": {plans.FORMAT_VERSION},\n  "summary": {_COMPACT(summary)},\n  "servers": {body}\n}}\n'
-    )
+    yield f'{{\n  "formatVersion": {plans.FORMAT_VERSION},\n  "summary": {_COMPACT(summary)},\n  "servers": '
+    if not outcomes:
+        yield "[]"
+    for index, outcome in enumerate(outcomes):
+        yield ("[\n    " if index == 0 else ",\n    ") + _entry(outcome)
+    yield "\n  ]\n}\n" if outcomes else "\n}\n"
