@@ -90,13 +90,17 @@ def _outside_strings(shape: bytes) -> bytes:
     return shape
 
 
+def _brackets_of_whole_strings(text: str) -> bytes | None:
+    """The brackets of `text` outside its strings; None if it ends inside a string."""
+    shape = _quotes_and_brackets(text)
+    return None if shape.count(b'"') % 2 else _outside_strings(shape)
+
+
 def open_brackets(text: str) -> bytes | None:
     """The brackets the start of a document leaves open, outermost first (b"{" directly inside
     the top-level object); None if it ends inside a string or closes what it did not open."""
-    shape = _quotes_and_brackets(text)
-    if shape.count(b'"') % 2:
-        return None
-    return _unclosed(_outside_strings(shape))
+    shape = _brackets_of_whole_strings(text)
+    return None if shape is None else _unclosed(shape)
 
 
 def _unclosed(shape: bytes) -> bytes | None:
@@ -111,17 +115,14 @@ def _unclosed(shape: bytes) -> bytes | None:
 def one_object(text: str) -> bool:
     """Whether `text`'s brackets (strings aside) are one object's: `{`, what it holds closed
     within it, `}` — not two objects side by side, nor part of one."""
-    shape = _quotes_and_brackets(text)
-    if shape.count(b'"') % 2:
-        return False
-    shape = _outside_strings(shape)
-    return shape[:1] == b"{" and shape[-1:] == b"}" and _unclosed(shape[1:-1]) == b""
+    shape = _brackets_of_whole_strings(text)
+    return shape is not None and shape[:1] == b"{" and shape[-1:] == b"}" and _unclosed(shape[1:-1]) == b""
 
 
 def _too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
     """Whether `text` nests more than `limit` levels. Text that is not well-formed stops early;
     json.loads then says what is wrong with it."""
-    brackets = _shape(text)
+    shape = brackets = _shape(text)
     # Each pass of two replaces takes one or two levels off: a shallow document (every one of
     # ours) is cleared in a few cheap passes; only a deep one is counted a level a pass.
     for _pass in range(limit // 2):
@@ -131,7 +132,7 @@ def _too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
         if len(shorter) == len(brackets):
             break  # unbalanced or mismatched: counted exactly below, as a deep document is
         brackets = shorter
-    return _nests_deeper(_shape(text), limit)
+    return _nests_deeper(shape, limit)
 
 
 def _nests_deeper(brackets: bytes, limit: int) -> bool:
