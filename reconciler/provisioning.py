@@ -32,10 +32,6 @@ class CycleOutcome:
     over_limit: frozenset[str]  # in scope, but their member flow fails
 
 
-def provisioning_rules(state: ObservedState) -> list[SyncRule]:
-    return syncrules.provisioning_rules(state)
-
-
 Scope = tuple[tuple[int | None, bool | None], ...] | None
 
 
@@ -105,7 +101,7 @@ def next_cycle(state: ObservedState, full: bool) -> CycleOutcome:
         return CycleOutcome(provisioned_now, frozenset(), frozenset(), frozenset())
     limit = inforce.member_limit(state)
     cap = inforce.sync_cap(state)
-    below = _below(_scope(r) for r in provisioning_rules(state))  # read once, not once per group
+    below = _below(_scope(r) for r in syncrules.provisioning_rules(state))  # read once, not once per group
     after, new, deleted, over = set(provisioned_now), set(), set(), set()
     for group in groups:
         scoped = group.member_count < below[group.provisioned]
@@ -148,6 +144,6 @@ class DeletionRisk:
 def deletion_risk(state: ObservedState) -> DeletionRisk:
     staging = bool(state.scheduler.staging_mode_enabled)
     groups = None if state.groups is None else next_cycle(state, full=True).deleted
-    no_rule = not staging and not provisioning_rules(state)
+    no_rule = not staging and not syncrules.provisioning_rules(state)
     cap = inforce.NO_CAP if staging else inforce.sync_cap(state)
     return DeletionRisk(groups, no_rule, cap)
