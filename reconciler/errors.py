@@ -7,6 +7,7 @@ It is reported as one line and never as a traceback. Anything else is a bug and 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import total_ordering
 
 from reconciler.records import record
 
@@ -20,6 +21,7 @@ EXIT_INTERRUPTED = 130
 MAX_MESSAGE = 2000
 
 
+@total_ordering
 @record
 class Problem:
     """One thing wrong with the input, located where we know where."""
@@ -29,21 +31,15 @@ class Problem:
     column: int | None
     message: str
 
-    # Ordered as dataclass(order=True) orders: by the tuple of the fields.
+    def __lt__(self, other: object) -> bool:
+        # Ordered as dataclass(order=True) orders, by the tuple of the fields; total_ordering adds
+        # the other three, as it does for builds.Version.
+        if not isinstance(other, Problem) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() < other._fields()
+
     def _fields(self) -> tuple[str, int | None, int | None, str]:
         return (self.file, self.line, self.column, self.message)
-
-    def __lt__(self, other: object) -> bool:
-        return self._fields() < other._fields() if other.__class__ is self.__class__ else NotImplemented
-
-    def __le__(self, other: object) -> bool:
-        return self._fields() <= other._fields() if other.__class__ is self.__class__ else NotImplemented
-
-    def __gt__(self, other: object) -> bool:
-        return self._fields() > other._fields() if other.__class__ is self.__class__ else NotImplemented
-
-    def __ge__(self, other: object) -> bool:
-        return self._fields() >= other._fields() if other.__class__ is self.__class__ else NotImplemented
 
     def __str__(self) -> str:
         where = self.file
