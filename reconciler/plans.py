@@ -77,13 +77,14 @@ def to_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-_COMPACT = json.JSONEncoder(ensure_ascii=False).encode
+# One line of JSON, as a fleet report writes each server: the report writes its own parts with it too.
+COMPACT = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def compact_json(plan: Plan) -> str:
     """The plan document on one line, as a fleet report writes it; worked out once and kept in
     the plan (records.memo), so a worker process writes it and the text travels with the plan."""
-    return records.memo(plan, "_memo_compact_json", lambda p: _COMPACT(to_json(p)))
+    return records.memo(plan, "_memo_compact_json", lambda p: COMPACT(to_json(p)))
 
 
 def first_difference(saved: Any, fresh: Any, path: str = "") -> str | None:

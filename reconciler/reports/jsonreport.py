@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from reconciler import plans, results
 from reconciler.results import ServerResult
 
-_COMPACT = json.JSONEncoder(ensure_ascii=False).encode
+_COMPACT = plans.COMPACT
 
 
 def report(outcomes: Sequence[ServerResult]) -> str:
