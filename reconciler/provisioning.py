@@ -66,11 +66,9 @@ def _read_scope(rule: SyncRule) -> Scope:
     return tuple(groups)
 
 
-def in_scope(rule: SyncRule, group: Group) -> bool:
-    return _in(_scope(rule), group)
-
-
 def _in(scope: Scope, group: Group) -> bool:
+    """Whether one rule's scope takes the group: the definition, group by group, that `_below`
+    answers for all rules at once (and is tested against)."""
     if scope is None:
         return True
     return any(

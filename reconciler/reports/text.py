@@ -75,10 +75,6 @@ def plan_text(p: Plan, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}"
-
-
 def summary_line(plans: Iterable[Plan]) -> str:
     """Terraform's `Plan: …` line, over every server: rules and groups, and servers held."""
     kinds: dict[str, int] = {}
