@@ -24,9 +24,10 @@ def check_regular(path: Path, display: str) -> bool:
     return _regular(path, display) is not None
 
 
-def _regular(path: Path, display: str) -> os.stat_result | None:
+def _regular(path: Path, display: str, found: os.stat_result | None = None) -> os.stat_result | None:
+    """What os.stat says of a regular file (`found`: said already), None when nothing is there."""
     try:
-        found = os.stat(path)
+        found = found or os.stat(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -42,10 +43,12 @@ def _regular(path: Path, display: str) -> os.stat_result | None:
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def read_bytes(path: Path, limit: int, display: str, missing: str = "no such file") -> bytes:
+def read_bytes(
+    path: Path, limit: int, display: str, missing: str = "no such file", found: os.stat_result | None = None
+) -> bytes:
     """The bytes of a regular file of at most `limit` bytes, or a UserError saying why not
-    (`missing` when there is no file)."""
-    found = _regular(path, display)
+    (`missing` when there is no file; `found`: what os.stat said of it, if the caller asked)."""
+    found = _regular(path, display, found)
     if found is None:
         raise _refuse(display, missing)
     try:

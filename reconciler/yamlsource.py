@@ -212,7 +212,7 @@ def read_text(path: Path, display: str) -> str:
     size = found.st_size
     if size > MAX_FILE_BYTES:
         raise UserError([Problem(display, None, None, f"file is {size} bytes; state files are limited to 1 MiB")])
-    raw = files.read_bytes(path, MAX_FILE_BYTES, display)
+    raw = files.read_bytes(path, MAX_FILE_BYTES, display, found=found)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
