@@ -17,17 +17,19 @@ import functools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler import cmdlets, facts, inforce, limitrules, provisioning, records, syncrules, transitions
 from reconciler.errors import Refused, UserError
 from reconciler.observed import ObservedState, SyncRule
 from reconciler.records import field, record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # an annotation only: planning never needs a server
+    from typing import Any, ClassVar
+
     from reconciler.servers.protocol import Server
 
-Params = Mapping[str, Any]
+    Params = Mapping[str, Any]
 
 # WaitForSyncIdle waits at most this long by default (--wait-timeout, RECONCILER_WAIT_TIMEOUT;
 # docs/commands.md#waiting-for-a-sync-cycle).

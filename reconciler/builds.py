@@ -9,10 +9,13 @@ from __future__ import annotations
 import functools
 import re
 from functools import total_ordering
-from typing import Any
 
 from reconciler.errors import UserError
 from reconciler.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _VERSION = re.compile(r"^\d{1,5}(\.\d{1,9}){1,3}$")
 

@@ -11,14 +11,16 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__, builds, reports
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError
 from reconciler.facts import CLOUDS
 from reconciler.options import DEFAULT_WAIT_TIMEOUT, KNOWN_TARGETS, TARGET_ENV, WAIT_ENV, WAVES
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from reconciler import runner
 
 DEFAULT_WAIT = DEFAULT_WAIT_TIMEOUT

@@ -6,11 +6,13 @@ nothing here re-validates; `to_document` is its exact inverse, used by `export` 
 
 from __future__ import annotations
 
-from typing import Any
-
 from reconciler import facts, limitrules
 from reconciler.limitrules import LimitRule
 from reconciler.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 API_VERSION = "reconciler/v1"
 KIND = "SyncServer"

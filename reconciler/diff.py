@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import marshal
-from typing import Any
 
 from reconciler.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _OPS = {
     "values_changed": "change",

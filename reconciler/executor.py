@@ -17,7 +17,6 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from reconciler import jsonmodel, plans, provisioning, syncrules
 from reconciler.actions import Action
@@ -29,7 +28,10 @@ from reconciler.plans import Plan
 from reconciler.progress import Listener, Stopped
 from reconciler.records import field, record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # an annotation only: any server will do
+    from typing import Any
+
     from reconciler.servers.protocol import Server
 
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any, cast
 
-Check = Callable[[Any], bool]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Check = Callable[[Any], bool]
 
 _ANNOTATIONS = {"$schema", "$id", "title", "description", "default", "format", "x-hint", "examples"}
 # JSON types as the exact Python types json.loads and YAML produce. An integer is an int, not a
@@ -179,9 +182,9 @@ def _flat_items(fields: tuple[tuple[str, type, int | None, int | None], ...]) ->
                 if type(field) is not kind:
                     return False
                 # (an exact type was checked: a str has a length, an int an order)
-                if min_length is not None and len(cast("str", field)) < min_length:
+                if min_length is not None and len(field) < min_length:  # type: ignore[arg-type]
                     return False
-                if minimum is not None and cast("int", field) < minimum:
+                if minimum is not None and field < minimum:  # type: ignore[operator]
                     return False
         return True
 

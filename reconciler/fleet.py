@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import functools
 import gc
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
-from reconciler import options, plans, records, runner, statefiles
+from reconciler import digests, options, plans, records, runner, statefiles
 from reconciler.actions import ScriptContext
 from reconciler.errors import UserError
 from reconciler.progress import Listener
 from reconciler.results import ServerResult
 from reconciler.statefiles import StateFile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Below this many servers a process pool costs more than it saves.
 PARALLEL_FROM = 48
@@ -37,7 +39,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 def in_shard(name: str, shard: tuple[int, int]) -> bool:
     """Stable across runs, machines and Python versions: a digest of the name, not hash()."""
     k, n = shard
-    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") % n == k - 1
+    return int.from_bytes(digests.sha256(name.encode("utf-8"))[:8], "big") % n == k - 1
 
 
 def select(states: Sequence[StateFile], shard: tuple[int, int] | None) -> list[StateFile]:
@@ -111,6 +113,8 @@ def _mapped(function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
         return
     # Imported only for a fleet: the process machinery is start-up time every small run would pay.
     from concurrent.futures import ProcessPoolExecutor
+
+    digests.use_openssl()  # before the fork: ~40 KB a server, 4.7 times faster than CPython's own
 
     # The cyclic collector re-scans every long-lived object (modules, schemas, the results so far)
     # at each full pass; frozen, they are skipped, while the garbage a plan makes is still collected.

@@ -13,11 +13,14 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from reconciler import actions, observed
 from reconciler.records import record
 from reconciler.results import RunRecord
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_FOLDER = Path(".reconciler") / "journal"
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 import operator
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 from reconciler import records
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+    _Converters = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+    _Plan = tuple[tuple[str, str, Callable[[Any], Any], Callable[[Any], Any], Any, bool], ...]
 
 
 def prop(json_name: str, *, optional: bool = False, **kwargs: Any) -> Any:
     """A record's field stored under `json_name`; an `optional` one is left out of JSON when None."""
     return records.field(metadata={"json": json_name, "optional": optional}, **kwargs)
-
-
-_Converters = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 
 
 def _converters(owner: type, text: str) -> _Converters:
@@ -73,7 +75,6 @@ def _identity(value: Any) -> Any:
     return value
 
 
-_Plan = tuple[tuple[str, str, Callable[[Any], Any], Callable[[Any], Any], Any, bool], ...]
 _PLANS: dict[type, _Plan] = {}
 _FLAT: dict[type, Callable[[dict[str, Any]], Any]] = {}
 

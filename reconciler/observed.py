@@ -8,17 +8,19 @@ form is the snapshot format and the simulator's file, checked by
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import marshal
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
-from reconciler import fastschema, jsonmodel, jsontext, records, rulestext, schemas
+from reconciler import digests, fastschema, jsonmodel, jsontext, records, rulestext, schemas
 from reconciler.errors import UserError
 from reconciler.jsonmodel import prop
 from reconciler.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 1
 # Real status strings of a run profile (Synchronization Service Manager).
@@ -370,7 +372,6 @@ def digest(state: ObservedState) -> str:
     """A stable fingerprint of what was observed (collection time excluded)."""
     rest = to_json(state.replace(sync_rules=()))
     rest.pop("collectedAt", None)
-    hasher = hashlib.sha256(canonical(rest).encode("utf-8"))
-    if state.sync_rules:  # each rule after a line break: one update of them all, not two a rule
-        hasher.update(b"\n" + b"\n".join(map(_rule_bytes, state.sync_rules)))
-    return "sha256:" + hasher.hexdigest()
+    # Each rule after a line break: one part for them all, not two a rule.
+    rules = b"\n" + b"\n".join(map(_rule_bytes, state.sync_rules)) if state.sync_rules else b""
+    return "sha256:" + digests.sha256(canonical(rest).encode("utf-8"), rules).hex()

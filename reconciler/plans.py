@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import Any
 
-from reconciler import records, schemas
+from reconciler import digests, records, schemas
 from reconciler.actions import KINDS, Action, ScriptContext
 from reconciler.diff import DiffItem
 from reconciler.errors import UserError
 from reconciler.records import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT_VERSION = 1
 # How a plan's warning starts when a staged rollout holds the limit (the planner writes it).
@@ -56,7 +58,7 @@ class Plan:
 
 def digest_of(data: Any) -> str:
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return "sha256:" + digests.sha256(canonical.encode("utf-8")).hex()
 
 
 def to_json(plan: Plan) -> dict[str, Any]:

@@ -8,9 +8,8 @@ stops there the way a Ctrl-C would (the scheduler restored when that is safe).
 
 from __future__ import annotations
 
-import typing
-
-if typing.TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     from reconciler.actions import Action
     from reconciler.plans import Plan
 

@@ -17,17 +17,18 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # type checkers read `record` as the frozen dataclass it makes (PEP 681)
+    from typing import Any, TypeVar
+
     from typing_extensions import dataclass_transform
+
+    T = TypeVar("T")
 else:
 
     def dataclass_transform(**_options: object) -> Any:
         return lambda function: function
-
-
-T = TypeVar("T")
 
 
 class _Missing:

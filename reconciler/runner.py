@@ -7,7 +7,6 @@ The commands call these per state file and report; the stages themselves live in
 from __future__ import annotations
 
 import contextlib
-import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,18 +19,19 @@ from reconciler.plans import Plan
 from reconciler.progress import Listener
 from reconciler.records import record
 from reconciler.results import ServerResult
-from reconciler.servers import targets
 from reconciler.statefiles import StateFile
 
-if typing.TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     from reconciler import executor
+    from reconciler.servers.protocol import Target
 
 STATE_DIR = Path(".reconciler")
 
 
 @record
 class RunOptions:
-    target: targets.Target
+    target: Target
     allow_group_deletion: bool = False
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     poll_interval: float = 2.0

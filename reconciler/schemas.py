@@ -10,15 +10,19 @@ import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
 
 from reconciler import fastschema
 from reconciler.errors import Problem
 from reconciler.yamlsource import Document, JsonPath
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # jsonschema is imported only to word the errors of an invalid document (~60 ms)
+    from typing import Any
+
     import jsonschema
     from jsonschema.exceptions import ValidationError
+
+    _FlatCheck = Callable[[Any, JsonPath], Iterator[tuple[JsonPath, str, bool]]]
 
 DESIRED_STATE = "desired-state.schema.json"
 OBSERVED_STATE = "observed-state.schema.json"
@@ -52,17 +56,16 @@ def __getattr__(name: str) -> Any:
 
 
 def schema_text(name: str) -> str:
-    # Beside this module in a wheel (a plain file read: importlib.resources costs its imports on
-    # every start-up); importlib.resources for a zipped install; the top-level folder in a checkout.
-    beside = Path(__file__).resolve().parent / "schemas" / name
-    if beside.is_file():
-        return beside.read_text(encoding="utf-8")
+    # Beside this module in a wheel, the top-level folder in a checkout (plain file reads:
+    # importlib.resources costs its imports, typing and tempfile among them, on every start-up),
+    # importlib.resources for a zipped install.
+    here = Path(__file__).resolve().parent
+    for path in (here / "schemas" / name, here.parent / "schemas" / name):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
     from importlib import resources  # noqa: PLC0415 - a zipped install only
 
-    packaged = resources.files("reconciler") / "schemas" / name
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "schemas" / name).read_text(encoding="utf-8")
+    return (resources.files("reconciler") / "schemas" / name).read_text(encoding="utf-8")
 
 
 @cache
@@ -128,8 +131,10 @@ def _messages(error: ValidationError) -> list[tuple[JsonPath, str, bool]]:
     path: JsonPath = tuple(error.absolute_path)
     where = dotted(path)
     # jsonschema types these as "possibly unset"; on an error from iter_errors they are all set.
-    kind, value, inst = error.validator, cast(Any, error.validator_value), cast(Any, error.instance)
-    subschema = cast(dict[str, Any], error.schema)
+    kind = error.validator
+    value: Any = error.validator_value
+    inst: Any = error.instance
+    subschema: Any = error.schema
     if kind == "additionalProperties":
         allowed = sorted(subschema.get("properties", {}))
         return [
@@ -161,7 +166,6 @@ def _messages(error: ValidationError) -> list[tuple[JsonPath, str, bool]]:
     return [(path, f"{where}: {error.message}", False)]
 
 
-_FlatCheck = Callable[[Any, JsonPath], Iterator[tuple[JsonPath, str, bool]]]
 _PY_TYPES: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: isinstance(v, str),
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),

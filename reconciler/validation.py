@@ -9,11 +9,14 @@ to the planner, not here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from reconciler import builds, facts, limitrules
 from reconciler.errors import Problem
 from reconciler.yamlsource import Document, JsonPath
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _get(data: Any, path: JsonPath, kind: type) -> Any:

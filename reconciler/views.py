@@ -17,14 +17,16 @@ sides, left out of the comparison and reported, so nothing is planned from a gue
 
 from __future__ import annotations
 
-from typing import Any
-
 from reconciler import facts, inforce
 from reconciler.desired import DesiredState
 from reconciler.inforce import Family, InForce
 from reconciler.limitrules import LimitRule
 from reconciler.observed import ObservedState
 from reconciler.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Which observed-state paths each managed setting is read from (for sources that miss some).
 SOURCES: dict[str, tuple[str, ...]] = {

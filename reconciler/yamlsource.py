@@ -15,13 +15,16 @@ import re
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from reconciler import files
 from reconciler.errors import Problem, UserError
 from reconciler.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_FILE_BYTES = 1024 * 1024
 # Aliases can make a small file expand into a huge tree ("billion laughs"); a state file has

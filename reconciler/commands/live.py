@@ -10,13 +10,16 @@ from __future__ import annotations
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from reconciler.actions import Action
 from reconciler.plans import Plan
 from reconciler.progress import Listener
 from reconciler.reports.text import plan_text
 from reconciler.results import ServerResult
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 # Terraform's cadence for "still …" lines.
 WAITING_EVERY = 10.0

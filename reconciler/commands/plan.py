@@ -6,12 +6,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
 
 from reconciler import fleet, jsontext, plans, reports, results, runner
 from reconciler.errors import UserError
 from reconciler.plans import Plan
 from reconciler.reports import jsonreport, markdown, text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def save(the_plan: Plan, path: str) -> None:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 from reconciler import jsontext, plans, reports, results
 from reconciler.errors import Problem, UserError
 from reconciler.reports import markdown
 from reconciler.results import ServerResult
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _outcomes(document: Any, source: str) -> list[ServerResult]:

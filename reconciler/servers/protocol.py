@@ -1,13 +1,17 @@
-"""The operations a server offers, whatever it is: the simulator, a file, or a real one over PowerShell.
+"""The operations a server offers, whatever it is: the simulator, a file, or a real one over PowerShell,
+and the target (`--target`) that opens one.
 
-Each maps to the real cmdlets (docs/domain.md#cmdlets); apply drives every target through this
-interface only. A server that says no raises `reconciler.errors.Refused`.
+Each operation maps to the real cmdlets (docs/domain.md#cmdlets); apply drives every target through
+this interface only. A server that says no raises `reconciler.errors.Refused`. These are interfaces
+for type checkers: modules import them under `if TYPE_CHECKING:`, as no class inherits from them
+(and `typing`, which `Protocol` needs, is 3 ms of a plan's start-up that nothing else asks for).
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from reconciler.desired import DesiredState
 from reconciler.observed import ObservedState, SyncRule
 
 
@@ -45,4 +49,21 @@ class Server(Protocol):
 
     def set_connector_override(self, connector_name: str, full_sync_required: bool) -> None:
         """Set-ADSyncSchedulerConnectorOverride -ConnectorName ... -FullSyncRequired ..."""
+        ...
+
+
+class Target(Protocol):
+    @property
+    def writable(self) -> bool: ...
+
+    def label(self, name: str) -> str:
+        """How messages name the server `name` of this target."""
+        ...
+
+    def open(self, desired: DesiredState) -> Server:
+        """The server a state file is planned against."""
+        ...
+
+    def observe_existing(self, name: str | None) -> ObservedState:
+        """What an existing server looks like (nothing is created for this); `name` may be unknown."""
         ...

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 from reconciler import builds, files, options
 from reconciler.desired import DesiredState
@@ -26,7 +25,6 @@ from reconciler.errors import Refused, UserError
 from reconciler.observed import ObservedState
 from reconciler.records import record
 from reconciler.servers import snapshot
-from reconciler.servers.protocol import Server
 from reconciler.servers.simulator import SimulatedServer, defaults
 
 ENV_VAR = options.TARGET_ENV
@@ -34,22 +32,9 @@ DEFAULT = "sim"
 DEFAULT_SIM_FOLDER = Path(".reconciler") / "sim"
 KNOWN = options.KNOWN_TARGETS
 
-
-class Target(Protocol):
-    @property
-    def writable(self) -> bool: ...
-
-    def label(self, name: str) -> str:
-        """How messages name the server `name` of this target."""
-        ...
-
-    def open(self, desired: DesiredState) -> Server:
-        """The server a state file is planned against."""
-        ...
-
-    def observe_existing(self, name: str | None) -> ObservedState:
-        """What an existing server looks like (nothing is created for this); `name` may be unknown."""
-        ...
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # interfaces only: the classes below have their methods without inheriting them
+    from reconciler.servers.protocol import Server, Target
 
 
 @record

@@ -1,0 +1,70 @@
+"""What a command loads before it answers (issue 14): start-up is most of a plan's time.
+
+Each test runs the command in a fresh interpreter and lists the modules it loaded. The modules
+named here were each measured as milliseconds of every run that a command does not need; a change
+that brings one back fails here, not silently in the benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from reconciler.cli import main
+from tests.support import STATES
+
+STATE = STATES / "tailspin-aadc01-usgov.yaml"
+# typing: 3.5 ms (annotations are text, protocols are imported for type checking only); hashlib:
+# 2.2 ms of OpenSSL (reconciler.digests); dataclasses/inspect: 6 ms (reconciler.records); deepdiff:
+# ~30 ms, only where views differ; jsonschema: ~60 ms, only to word an invalid document's errors.
+NOT_AT_START = {
+    "typing", "hashlib", "_hashlib", "dataclasses", "inspect", "deepdiff", "jsonschema", "tempfile",
+    "threading", "concurrent.futures", "shutil",
+}  # fmt: skip
+
+
+def _loaded(argv: list[str], cwd: Path) -> tuple[int, set[str]]:
+    code = (
+        "import json, sys\n"
+        "from reconciler.cli import main\n"
+        "try:\n"
+        f"    code = main({argv!r})\n"
+        "except SystemExit as exc:  # --help\n"
+        "    code = exc.code\n"
+        "print(json.dumps([code, sorted(sys.modules)]), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
+    exit_code, modules = json.loads(done.stderr.splitlines()[-1])
+    return exit_code, set(modules)
+
+
+def _server(tmp_path: Path, *, in_sync: bool) -> str:
+    """A 1.6.2.4 server the example state file describes: applied, or fresh (it needs a clone)."""
+    target = f"sim:{tmp_path / 'server.json'}"
+    assert main(["sim", "init", "--name", "tailspin-aadc01", "--version", "1.6.2.4", "--target", target]) == 0
+    settings = ["server.cloud=AzureUSGovernment", "aadConnector.Name=tailspin.onmicrosoft.us - AAD"]
+    assert main(["sim", "set", "--target", target, *settings]) == 0
+    assert not in_sync or main(["apply", str(STATE), "--yes", "--target", target]) == 0
+    return target
+
+
+def test_a_plan_in_sync_loads_none_of_the_slow_modules(tmp_path: Path) -> None:
+    code, modules = _loaded(["plan", str(STATE), "--target", _server(tmp_path, in_sync=True)], tmp_path)
+    assert code == 0 and "reconciler.planner" in modules
+    assert NOT_AT_START & modules == set()
+
+
+def test_a_drifted_plan_loads_deepdiff_and_still_not_the_rest(tmp_path: Path) -> None:
+    code, modules = _loaded(["plan", str(STATE), "--target", _server(tmp_path, in_sync=False)], tmp_path)
+    assert code == 0 and "deepdiff" in modules
+    assert (NOT_AT_START - {"deepdiff", "typing", "inspect", "threading", "hashlib", "_hashlib"}) & modules == set()
+
+
+def test_help_and_validate_load_no_stage(tmp_path: Path) -> None:
+    for argv in (["--help"], ["validate", str(STATE)]):
+        code, modules = _loaded(argv, tmp_path)
+        assert code == 0
+        assert {"reconciler.planner", "reconciler.observed", "reconciler.servers.targets"} & modules == set()
+        assert NOT_AT_START & modules == set()
