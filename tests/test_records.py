@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import subprocess
 import sys
 from typing import Any, ClassVar
@@ -171,3 +172,41 @@ def test_a_memo_is_computed_once_and_never_copied() -> None:
     assert calls == [4] and one == RECORD(4) and hash(one) == hash(RECORD(4)) and repr(one) == repr(RECORD(4))
     changed = records.replace(one, a=5)
     assert "_memo_doubled" not in vars(changed) and records.memo(changed, "_memo_doubled", doubled) == 10
+
+
+def _shaped(decorate: Any, field: Any, kinds: list[str], post_init: bool) -> type:
+    body: dict[str, Any] = {"__annotations__": {f"f{i}": "int" for i in range(len(kinds))}}
+    for i, kind in enumerate(kinds):
+        if kind == "default":
+            body[f"f{i}"] = i * 10
+        elif kind == "factory":
+            body[f"f{i}"] = field(default_factory=lambda i=i: [i])
+    if post_init:
+        body["__post_init__"] = lambda self: object.__setattr__(self, "seen", True)
+    made: type = decorate(type("Shaped", (), body))
+    return made
+
+
+@given(
+    st.lists(st.sampled_from(["required", "default", "factory"]), max_size=6).map(
+        lambda kinds: sorted(kinds, key=lambda kind: kind != "required")
+    ),
+    st.booleans(),
+    st.data(),
+)
+def test_every_shape_of_init_is_the_one_dataclass_writes(kinds: list[str], post_init: bool, data: Any) -> None:
+    """`__init__` is compiled once per shape of fields and renamed for each class (issue 14)."""
+    mine = _shaped(record, records.field, kinds, post_init)
+    theirs = _shaped(dataclasses.dataclass(frozen=True), dataclasses.field, kinds, post_init)
+    ours, reference = inspect.signature(mine).parameters, inspect.signature(theirs).parameters
+    assert list(ours) == list(reference)
+    for name, kind in zip(ours, kinds, strict=True):
+        if kind != "factory":
+            assert ours[name].default == reference[name].default
+    given_values = data.draw(st.lists(st.integers(), min_size=kinds.count("required"), max_size=len(kinds)))
+    as_keywords = {f"f{i}": value for i, value in enumerate(given_values)}
+    for args, kwargs in ((given_values, {}), ((), as_keywords)):
+        assert vars(mine(*args, **kwargs)) == vars(theirs(*args, **kwargs))
+    if kinds.count("required"):
+        with pytest.raises(TypeError, match=r"missing 1 required positional argument: 'f\d'"):
+            mine(*given_values[: kinds.count("required") - 1])
