@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import sys
+from reconciler.cli import console
 
-from reconciler.cli import main
-
-sys.exit(main())
+console()

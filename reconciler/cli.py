@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -221,7 +221,7 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value < 0:
+    if not 0 <= value < float("inf"):  # nan compares false (math, 0.2 ms of start-up, is not needed)
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a finite, non-negative number of seconds")
     return value
 
@@ -373,3 +373,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         crash.report(exc, arguments, debug="--debug" in arguments)
         return EXIT_ERROR
+
+
+def console() -> None:
+    """The installed `reconciler` command and `python -m reconciler`: `main`, then exit.
+
+    What is still alive is frozen out of the cyclic collector's reach first: the interpreter's
+    shutdown would walk it all once more for garbage, 5-6 ms of a 50 ms plan (issue 14), just
+    before the process's memory goes back to the system whole. Nothing waits on that pass: files
+    are closed by `with` blocks, locks by the system. `main` itself stays a plain function that
+    tests and embedding programs call as often as they like."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)

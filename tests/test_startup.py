@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reconciler.cli import main
 from tests.support import STATES
 
@@ -68,3 +70,18 @@ def test_help_and_validate_load_no_stage(tmp_path: Path) -> None:
         assert code == 0
         assert {"reconciler.planner", "reconciler.observed", "reconciler.servers.targets"} & modules == set()
         assert NOT_AT_START & modules == set()
+
+
+def test_the_installed_command_exits_as_main_returns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`console` (the script and `python -m reconciler`) only adds a cheaper exit to `main`."""
+    monkeypatch.chdir(tmp_path)
+    target = _server(tmp_path, in_sync=False)
+    missing = str(tmp_path / "missing.yaml")
+    for argv in (["plan", str(STATE), "--target", target], ["plan", missing], ["validate", str(STATE)]):
+        capsys.readouterr()
+        expected = main(argv), capsys.readouterr()
+        command = [sys.executable, "-m", "reconciler", *argv]
+        done = subprocess.run(command, check=False, cwd=tmp_path, capture_output=True, text=True)
+        assert (done.returncode, done.stdout, done.stderr) == (expected[0], expected[1].out, expected[1].err)
