@@ -10,7 +10,7 @@ from pathlib import Path
 from reconciler import fleet, jsontext, plans, reports, results, runner
 from reconciler.errors import UserError
 from reconciler.plans import Plan
-from reconciler.reports import jsonreport, markdown, text
+from reconciler.reports import text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -72,8 +72,12 @@ def plan(
     if output == "text":
         show_text(outcomes)
     elif output == "markdown":
+        from reconciler.reports import markdown  # noqa: PLC0415 - each format loads its own reporter
+
         sys.stdout.write(markdown.report(outcomes, max_bytes or markdown.JOB_SUMMARY_BYTES))
     elif output == "json":
+        from reconciler.reports import jsonreport  # noqa: PLC0415 - each format loads its own reporter
+
         sys.stdout.writelines(jsonreport.pieces(outcomes))  # written as made (a fleet's is megabytes)
     elif plans or len(outcomes) > 1:
         sys.stdout.write(reports.reporter(output)(outcomes))
