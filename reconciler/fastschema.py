@@ -39,7 +39,22 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
 
 
+# Each (sub)schema compiled once per process: the observed-state schema and its sync rule items
+# are checked apart (a snapshot's rules one by one) and together. Keyed by identity, the schema
+# kept beside its check so that the identity is not reused; schemas are never changed once read.
+_COMPILED: dict[int, tuple[dict[str, Any], Check]] = {}
+
+
 def compile_schema(schema: dict[str, Any]) -> Check:
+    known = _COMPILED.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    check = _compile(schema)
+    _COMPILED[id(schema)] = (schema, check)
+    return check
+
+
+def _compile(schema: dict[str, Any]) -> Check:
     unknown = set(schema) - _ANNOTATIONS - _KEYWORDS.keys()
     if unknown:
         raise ValueError(f"fastschema cannot compile keywords {sorted(unknown)}")

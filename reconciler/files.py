@@ -84,3 +84,9 @@ def server_name(name: str, where: str) -> str:
             "starting with a letter or digit"
         )
     return name
+
+
+def without_bom(data: bytes) -> bytes:
+    """UTF-8 less its byte order mark: what decoding as "utf-8-sig" reads, without loading that
+    codec's module at every start-up (Windows tools write the mark; see jsontext.decode)."""
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data

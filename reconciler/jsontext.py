@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+from reconciler import files
 from reconciler.errors import UserError
 
 TYPE_CHECKING = False
@@ -155,7 +156,7 @@ def decode(data: bytes, source: str) -> str:
     try:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             return data.decode("utf-16")
-        return data.decode("utf-8-sig")
+        return files.without_bom(data).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UserError(f"{source}: not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start})") from None
 

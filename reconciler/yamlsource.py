@@ -215,9 +215,9 @@ def read_text(path: Path, display: str) -> str:
     size = found.st_size
     if size > MAX_FILE_BYTES:
         raise UserError([Problem(display, None, None, f"file is {size} bytes; state files are limited to 1 MiB")])
-    raw = files.read_bytes(path, MAX_FILE_BYTES, display, found=found)
+    raw = files.without_bom(files.read_bytes(path, MAX_FILE_BYTES, display, found=found))
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1

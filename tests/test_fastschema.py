@@ -87,3 +87,14 @@ def test_unknown_keywords_are_refused() -> None:
 def test_json_equality_in_enums() -> None:
     check = fastschema.compile_schema({"enum": [1, 2, None]})
     assert check(1) and check(None) and not check(True) and not check("1")
+
+
+def test_a_schema_is_compiled_once_and_a_sub_schema_shares_its_check() -> None:
+    whole = schemas.schema(schemas.OBSERVED_STATE)
+    rule_items = whole["properties"]["syncRules"]["items"]
+    alone = fastschema.compile_schema(rule_items)
+    assert fastschema.compile_schema(rule_items) is alone
+    fastschema.compile_schema(whole)
+    assert fastschema.compile_schema(rule_items) is alone  # the whole schema's compile used it too
+    equal_copy = {**rule_items}
+    assert fastschema.compile_schema(equal_copy) is not alone  # by identity, never by value

@@ -3,8 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from reconciler import yamlsource
+from reconciler import files, yamlsource
 from reconciler.errors import UserError
 from reconciler.yamlsource import Position
 
@@ -114,3 +116,17 @@ def test_control_characters_and_deep_nesting_are_one_line(tmp_path: Path) -> Non
 def test_a_number_of_thousands_of_digits_is_one_line() -> None:
     with pytest.raises(UserError, match=r"^f.yaml:1:8: YAML: a number of 5000 digits is not one a state file holds$"):
         yamlsource.parse("limit: " + "9" * 5000 + "\n", "f.yaml")
+
+
+@given(st.text(max_size=40), st.booleans())
+def test_a_byte_order_mark_is_read_as_utf_8_sig_reads_it(text: str, marked: bool) -> None:
+    data = (b"\xef\xbb\xbf" if marked else b"") + text.encode("utf-8")
+    assert files.without_bom(data).decode("utf-8") == data.decode("utf-8-sig")
+
+
+def test_a_bad_byte_after_a_byte_order_mark_is_located_in_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "marked.yaml"
+    path.write_bytes(b"\xef\xbb\xbfserver:\n  name: caf\xe9\n")
+    with pytest.raises(UserError) as exc:
+        yamlsource.read_text(path, str(path))
+    assert [str(p) for p in exc.value.problems] == [f"{path}:2:12: not UTF-8 text (byte 0xe9)"]
