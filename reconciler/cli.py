@@ -381,13 +381,15 @@ def console() -> None:
     that tests and embedding programs call as often as they like.
 
     A command's start-up makes tens of thousands of objects that live as long as the process
-    (modules, classes, functions; deepdiff's import alone is thousands): at the default threshold
-    of 700 new objects the collector walks them again and again as they pile up, 3-4 ms of a plan.
-    At 10,000 it still runs, as the fleet's workers' 20,000 does. And what is alive at the end is
-    frozen out of its reach: the interpreter's shutdown would walk it all once more for garbage,
-    5-6 ms, just before the process's memory goes back to the system whole. Nothing waits on that
-    pass: files are closed by `with` blocks, locks by the system."""
-    gc.set_threshold(10_000, 10, 10)
+    (modules, classes, functions: 37,000 for a drifted plan, deepdiff's import among them). At the
+    default threshold of 700 new objects the collector walks them again and again as they pile up
+    (3-4 ms of a plan); at 10,000, still three passes of 1 ms each. At 100,000 a plan makes none,
+    and a long run (a fleet, a simulated cycle of a million groups) still collects, its garbage
+    waiting a few megabytes longer. And what is alive at the end is frozen out of the collector's
+    reach: the interpreter's shutdown would walk it all once more for garbage, 5-6 ms, just before
+    the process's memory goes back to the system whole. Nothing waits on that pass: files are
+    closed by `with` blocks, locks by the system."""
+    gc.set_threshold(100_000, 10, 10)
     code = main()
     gc.freeze()
     sys.exit(code)
