@@ -85,7 +85,12 @@ def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
     custom: dict[str, list[SyncRule]] = {}
     candidates, provisioning = [], []
     for r in rules:
-        family, custom_outbound, candidate, provisions = _kind(r)
+        # A plan scans a dozen tuples of the same sixty-odd rules (its predicted states): the kind
+        # kept in each rule is read here without a call, and most rules are of no kind at all.
+        kind = r.__dict__.get(_KIND) or _kind(r)
+        if kind is _NO_KIND:
+            continue
+        family, custom_outbound, candidate, provisions = kind
         if family is not None:
             standards.setdefault(family, []).append(r)
         if custom_outbound:
@@ -104,23 +109,28 @@ def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
 _Kind = tuple[LimitRule | None, bool, bool, bool]
 
 
+_KIND = "_memo_kind"
+_NO_KIND: _Kind = (None, False, False, False)
+
+
 def _kind(r: SyncRule) -> _Kind:
     """What `_scan` asks of one rule: its limit family (a standard rule's), whether it is a custom
     outbound group rule of the AAD connector, an enabled one that flows member, an enabled one that
     provisions. Kept in the rule: a plan's predicted state is a new tuple of the same rules."""
-    return records.memo(r, "_memo_kind", _read_kind)
+    return records.memo(r, _KIND, _read_kind)
 
 
 def _read_kind(r: SyncRule) -> _Kind:
     # Every limit-carrying rule is an outbound group rule: the cheap test first.
     family = standard_family(r) if r.target_object_type == "group" and r.direction == "Outbound" else None
     outbound = is_outbound_group_rule(r)
-    return (
+    kind = (
         family,
         outbound and not r.is_standard,
         outbound and not r.disabled and flows_member(r),
         outbound and not r.disabled and r.link_type == PROVISION,
     )
+    return _NO_KIND if kind == _NO_KIND else kind
 
 
 def standard_rule(state: ObservedState, family: LimitRule) -> SyncRule | None:
