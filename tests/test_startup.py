@@ -56,6 +56,9 @@ def test_a_plan_in_sync_loads_none_of_the_slow_modules(tmp_path: Path) -> None:
     code, modules = _loaded(["plan", str(STATE), "--target", _server(tmp_path, in_sync=True)], tmp_path)
     assert code == 0 and "reconciler.planner" in modules
     assert NOT_AT_START & modules == set()
+    # A plan reads the simulator's file; its cycle, upgrades and standard rules are for `sim`.
+    simulating = {"cycle", "upgrade", "assign", "standard_rules"}
+    assert {f"reconciler.servers.simulator.{name}" for name in simulating} & modules == set()
 
 
 def test_a_drifted_plan_loads_deepdiff_and_still_not_the_rest(tmp_path: Path) -> None:

@@ -15,8 +15,6 @@ from reconciler.observed import (
     Scheduler,
     ServerInfo,
 )
-from reconciler.servers.simulator import cycle
-from reconciler.servers.simulator.standard_rules import standard_rules
 
 # A tenant's spread: mostly small groups, one exactly at the V1 limit, a few between 50k and 250k.
 DEFAULT_GROUPS: tuple[tuple[str, int], ...] = (
@@ -59,6 +57,8 @@ def new_server(
     builds.Version.parse(version)
     if cloud not in facts.CLOUDS:
         raise Refused(f"unknown cloud {cloud!r} (one of {', '.join(facts.CLOUDS)})")
+    from reconciler.servers.simulator.standard_rules import standard_rules  # noqa: PLC0415 - see the package's docstring
+
     default = builds.default_api_version(version)
     connector_name = connector_name or f"{DEFAULT_TENANT_DOMAIN} - AAD"
     state = ObservedState(
@@ -79,6 +79,8 @@ def new_server(
 
 def with_groups_synced(state: ObservedState) -> ObservedState:
     """Groups provisioned as the server's own limit allows: the state after its first full sync cycle."""
+    from reconciler.servers.simulator import cycle  # noqa: PLC0415 - see the package's docstring
+
     return cycle.run_cycle(state, full=True)
 
 
