@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ OPENSSL_FROM = 1 << 20
 
 @functools.cache
 def _builtin() -> _Sha256:
+    if sys.implementation.name != "cpython":  # another Python's module of that name may be pure Python
+        return use_openssl()
     for name in ("_sha2", "_sha256"):
         try:
             module = importlib.import_module(name)
@@ -32,7 +35,7 @@ def _builtin() -> _Sha256:
             continue
         sha256: _Sha256 = module.sha256
         return sha256
-    return use_openssl()  # a Python built without its own SHA-256 (or not CPython)
+    return use_openssl()  # a CPython built without its own SHA-256
 
 
 _chosen: _Sha256 | None = None  # OpenSSL's, once loaded: from then on it is the cheaper one
