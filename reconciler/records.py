@@ -202,6 +202,8 @@ def _template(kinds: tuple[str, ...], post_init: bool) -> CodeType:
 def _init(cls: type, fields: tuple[Field, ...]) -> Callable[..., None]:
     """The shape's `__init__` with the fields' names: its signature is the real one (parameter
     names, defaults), as the source dataclass would compile."""
+    if any(f.name == "self" for f in fields):  # the parameter names must be distinct
+        raise TypeError(f"{cls.__name__}: a record field cannot be named 'self'")
     code = _template(tuple(map(_kind, fields)), hasattr(cls, "__post_init__"))
     names = {f"_{i}": f.name for i, f in enumerate(fields)}
     code = code.replace(

@@ -140,6 +140,12 @@ def test_what_dataclass_refuses_is_refused() -> None:
     with pytest.raises(TypeError, match="Cannot overwrite attribute __setattr__"):
         record(Writes)
 
+    class Selfish:  # dataclass renames its own parameter; a record refuses rather than mix them up
+        self: int
+
+    with pytest.raises(TypeError, match="cannot be named 'self'"):
+        record(Selfish)
+
 
 def test_class_variables_are_no_fields() -> None:
     @record
