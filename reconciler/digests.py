@@ -16,10 +16,10 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from _hashlib import HASH
     from collections.abc import Callable
+    from hashlib import _Hash
 
-    _Sha256 = Callable[[bytes], HASH]
+    _Sha256 = Callable[[bytes], _Hash]
 
 OPENSSL_FROM = 1 << 20
 

@@ -89,12 +89,21 @@ def test_json_equality_in_enums() -> None:
     assert check(1) and check(None) and not check(True) and not check("1")
 
 
-def test_a_schema_is_compiled_once_and_a_sub_schema_shares_its_check() -> None:
+def test_a_schema_is_compiled_once_and_a_sub_schema_shares_its_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastschema, "_COMPILED", {})
+    compiled: list[int] = []
+    compile_for_real = fastschema._compile
+
+    def counted(schema: dict[str, Any]) -> fastschema.Check:
+        compiled.append(id(schema))
+        return compile_for_real(schema)
+
+    monkeypatch.setattr(fastschema, "_compile", counted)
     whole = schemas.schema(schemas.OBSERVED_STATE)
     rule_items = whole["properties"]["syncRules"]["items"]
     alone = fastschema.compile_schema(rule_items)
-    assert fastschema.compile_schema(rule_items) is alone
     fastschema.compile_schema(whole)
-    assert fastschema.compile_schema(rule_items) is alone  # the whole schema's compile used it too
+    assert compiled.count(id(rule_items)) == 1  # the whole schema's compile used the rules' check
+    assert fastschema.compile_schema(rule_items) is alone
     equal_copy = {**rule_items}
     assert fastschema.compile_schema(equal_copy) is not alone  # by identity, never by value

@@ -216,3 +216,23 @@ def test_every_shape_of_init_is_the_one_dataclass_writes(kinds: list[str], post_
     if kinds.count("required"):
         with pytest.raises(TypeError, match=r"missing 1 required positional argument: 'f\d'"):
             mine(*given_values[: kinds.count("required") - 1])
+
+
+def test_fields_named_like_the_templates_own_names_are_renamed_right() -> None:
+    """The shared `__init__` is written with `_0`, `_1`, ..., `_MISSING`, `_object_setattr` and
+    `_factory__N`; fields of those very names must still land where they belong."""
+
+    def body(field: Any) -> type:
+        class Clash:
+            _1: int
+            _0: int
+            _MISSING: int = 7
+            _object_setattr: list[int] = field(default_factory=lambda: [1])
+            _factory__0: str = "f"
+
+        return Clash
+
+    mine, theirs = record(body(records.field)), dataclasses.dataclass(frozen=True)(body(dataclasses.field))
+    assert list(inspect.signature(mine).parameters) == list(inspect.signature(theirs).parameters)
+    for args, kwargs in (((1, 2), {}), ((1, 2, 3, [4], "x"), {}), ((), {"_0": 5, "_1": 6, "_factory__0": "y"})):
+        assert vars(mine(*args, **kwargs)) == vars(theirs(*args, **kwargs))

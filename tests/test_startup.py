@@ -8,14 +8,16 @@ that brings one back fails here, not silently in the benchmarks.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from reconciler.cli import main
-from tests.support import STATES
+from tests.support import ROOT, STATES
 
 STATE = STATES / "tailspin-aadc01-usgov.yaml"
 # typing: 3.5 ms (annotations are text, protocols are imported for type checking only); hashlib:
@@ -27,7 +29,22 @@ NOT_AT_START = {
 }  # fmt: skip
 
 
+def _env() -> dict[str, str]:
+    """The checkout's package, whatever is installed; no target from the environment."""
+    env = {key: value for key, value in os.environ.items() if key != "RECONCILER_TARGET"}
+    return {**env, "PYTHONPATH": str(ROOT)}
+
+
+@cache
+def _at_interpreter_start() -> frozenset[str]:
+    """What the interpreter loads before any of ours (a site's .pth files may load typing, say)."""
+    code = "import json, sys; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, check=True)
+    return frozenset(json.loads(done.stdout))
+
+
 def _loaded(argv: list[str], cwd: Path) -> tuple[int, set[str]]:
+    """The exit code, and the modules the command loaded beyond the interpreter's own."""
     code = (
         "import json, sys\n"
         "from reconciler.cli import main\n"
@@ -37,9 +54,10 @@ def _loaded(argv: list[str], cwd: Path) -> tuple[int, set[str]]:
         "    code = exc.code\n"
         "print(json.dumps([code, sorted(sys.modules)]), file=sys.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, cwd=cwd, env=_env(), capture_output=True, text=True, check=True)
     exit_code, modules = json.loads(done.stderr.splitlines()[-1])
-    return exit_code, set(modules)
+    return exit_code, set(modules) - _at_interpreter_start()
 
 
 def _server(tmp_path: Path, *, in_sync: bool) -> str:
@@ -86,5 +104,6 @@ def test_the_installed_command_exits_as_main_returns(
         capsys.readouterr()
         expected = main(argv), capsys.readouterr()
         command = [sys.executable, "-m", "reconciler", *argv]
-        done = subprocess.run(command, check=False, cwd=tmp_path, capture_output=True, text=True)
+        # `main` writes UTF-8 whatever the platform's code page (a drifted plan prints arrows).
+        done = subprocess.run(command, check=False, cwd=tmp_path, env=_env(), capture_output=True, encoding="utf-8")
         assert (done.returncode, done.stdout, done.stderr) == (expected[0], expected[1].out, expected[1].err)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import UserError
-from reconciler.servers import targets
+from reconciler.servers import protocol, targets
 from reconciler.servers.simulator import SimulatedServer, defaults
 from reconciler.servers.snapshot import ReadOnlyServer
 from tests.scenario import state
@@ -26,7 +26,7 @@ from tests.scenario import state
         ("winrm://aadc01.contoso.com:5986", targets.LiveTarget("aadc01.contoso.com:5986")),
     ],
 )
-def test_each_kind_is_parsed(spec: str, expected: targets.Target) -> None:
+def test_each_kind_is_parsed(spec: str, expected: protocol.Target) -> None:
     assert targets.parse(spec) == expected
 
 
