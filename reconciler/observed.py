@@ -293,7 +293,7 @@ def _noted(state: ObservedState, data: dict[str, Any]) -> ObservedState:
 
 
 def loads(text: str, source: str) -> ObservedState:
-    found = rulestext.split(text)
+    found = rulestext.split(text, _KNOWN)
     if found is not None and sum(piece not in _RULE_TEXTS for piece in found.rules) <= _NEW_RULES_APART:
         state = _from_known_rules(found, source)
         if state is not None:
@@ -302,7 +302,7 @@ def loads(text: str, source: str) -> ObservedState:
     if found is not None and len(found.rules) == len(state.sync_rules) and all(map(jsontext.one_object, found.rules)):
         # Each piece one whole object, as many as the rules: each piece is its rule, and the next
         # snapshot of the fleet finds them known.
-        _remember(zip(found.rules, state.sync_rules, strict=True))
+        _remember(zip(found.rules, state.sync_rules, strict=True), found.layout)
     return state
 
 
@@ -310,6 +310,7 @@ def loads(text: str, source: str) -> ObservedState:
 # rule it was read into answers exactly.
 _RULE_TEXTS: dict[str, SyncRule] = {}
 _RULE_TEXTS_MAX = 1_024  # a server's own clone is text no other server has: kept briefly
+_KNOWN = rulestext.Known()  # the same texts, for rulestext.split to recognise in place
 
 
 # A document with more new rules than this is read whole (a single plan, a fleet's first
@@ -317,11 +318,13 @@ _RULE_TEXTS_MAX = 1_024  # a server's own clone is text no other server has: kep
 _NEW_RULES_APART = 4
 
 
-def _remember(pairs: Iterable[tuple[str, SyncRule]]) -> None:
+def _remember(pairs: Iterable[tuple[str, SyncRule]], layout: str) -> None:
     for piece, rule in pairs:
         if len(_RULE_TEXTS) >= _RULE_TEXTS_MAX:
             _RULE_TEXTS.clear()
+            _KNOWN.clear()
         _RULE_TEXTS[piece] = rule
+        _KNOWN.add(piece, layout)
 
 
 def _from_known_rules(found: rulestext.Split, source: str) -> ObservedState | None:
@@ -332,7 +335,7 @@ def _from_known_rules(found: rulestext.Split, source: str) -> ObservedState | No
             rule = _rule_from_text(piece)
             if rule is None:
                 return None
-            _remember([(piece, rule)])
+            _remember([(piece, rule)], found.layout)
         rules.append(rule)
     try:
         data = jsontext.loads(found.rest, source)

@@ -10,6 +10,11 @@ It claims only what it checked: the array is the top-level object's own (the bra
 leave exactly one open, outside any string). A cut in the wrong place (an object nested at the
 same indentation, say) leaves a piece that is no whole JSON object, which its reader refuses,
 and then reads the whole text the ordinary way. Anything else unusual: None, the ordinary way.
+
+Rules cut before can be recognised in place instead of searched for (`Known`): a piece is looked
+up by its first characters (a rule's identifier comes first), compared where it stands, and then
+is the very string cut before, whose hash Python keeps. It is the piece the search would cut:
+`Known.add` takes only pieces whose one closing is their end.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ import re
 
 from reconciler import jsontext
 from reconciler.records import record
+
+# How much of a rule's text an index of known rules keys it by: its identifier and name.
+KEY_LENGTH = 96
 
 # The rules of a big simulator file are a sliver of it, and cutting copies the groups' text.
 MAX_TEXT = 1 << 20
@@ -30,9 +38,28 @@ _CLOSE = re.compile(r"[ \t\r\n]*\]")
 class Split:
     rest: str  # the document with `"syncRules": []`
     rules: tuple[str, ...]  # each rule's text, its braces included
+    layout: str = "\n"  # the line break and indentation before each rule's braces
 
 
-def split(text: str) -> Split | None:
+class Known:
+    """Rule texts cut before, by layout and by their first KEY_LENGTH characters."""
+
+    def __init__(self) -> None:
+        self._by_layout: dict[str, dict[str, str]] = {}
+
+    def add(self, piece: str, layout: str) -> None:
+        closing = layout + "}"
+        if piece.find(closing) == len(piece) - len(closing):  # its end is its only closing
+            self._by_layout.setdefault(layout, {})[piece[:KEY_LENGTH]] = piece
+
+    def clear(self) -> None:
+        self._by_layout.clear()
+
+    def of(self, layout: str) -> dict[str, str]:
+        return self._by_layout.get(layout, {})
+
+
+def split(text: str, known: Known | None = None) -> Split | None:
     if len(text) > MAX_TEXT:
         return None
     found = _OPEN.search(text)
@@ -40,14 +67,20 @@ def split(text: str) -> Split | None:
         return None
     line = found.group(2)  # the line break and indentation before each rule's braces
     closing, after_one = line + "}", "," + line + "{"
+    index = known.of(line) if known is not None else {}
     rules = []
     start = found.end() - 1
     while True:
-        end = text.find(closing, start)
-        if end < 0:
-            return None
-        end += len(closing)
-        rules.append(text[start:end])
+        piece = index.get(text[start : start + KEY_LENGTH]) if index else None
+        if piece is not None and text.startswith(piece, start):
+            end = start + len(piece)  # where the search below would end it (see Known.add)
+            rules.append(piece)
+        else:
+            end = text.find(closing, start)
+            if end < 0:
+                return None
+            end += len(closing)
+            rules.append(text[start:end])
         if text.startswith(after_one, end):
             start = end + len(after_one) - 1
             continue
@@ -55,4 +88,4 @@ def split(text: str) -> Split | None:
         if after is None:
             return None
         bracket = found.start(1)
-        return Split(text[: bracket + 1] + text[after.end() - 1 :], tuple(rules))
+        return Split(text[: bracket + 1] + text[after.end() - 1 :], tuple(rules), line)

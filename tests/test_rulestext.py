@@ -130,3 +130,46 @@ def test_pieces_are_remembered_only_when_each_is_one_rule() -> None:
     observed._RULE_TEXTS.clear()
     assert observed.loads(crooked, "f.json") == state  # read whole: it is a valid snapshot
     assert not any(piece in observed._RULE_TEXTS for piece in found.rules)
+
+
+def _known_from(*texts: str) -> rulestext.Known:
+    known = rulestext.Known()
+    for text in texts:
+        found = rulestext.split(text)
+        assert found is not None
+        for piece in found.rules:
+            known.add(piece, found.layout)
+    return known
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(LAYOUTS)), st.lists(st.tuples(st.floats(0, 1), _EDITS, st.booleans()), max_size=4))
+def test_rules_recognised_in_place_are_the_pieces_the_search_cuts(
+    layout: str, edits: list[tuple[float, str, bool]]
+) -> None:
+    """Whatever the text, a split that knows every layout's rules cuts exactly where the search
+    alone cuts; where it recognised a rule, its piece is the string it knew."""
+    state = observed.from_json(_STATE, "f.json")
+    known = _known_from(*(write(state) for write in LAYOUTS.values()))
+    text = LAYOUTS[layout](state)
+    for where, edit, delete in edits:
+        at = int(where * len(text))
+        text = text[:at] + text[at + len(edit) :] if delete else text[:at] + edit + text[at:]
+    assert rulestext.split(text, known) == rulestext.split(text)
+
+
+def test_a_recognised_rule_is_the_string_known_before() -> None:
+    text = observed.dumps(observed.from_json(_STATE, "f.json"))
+    known = _known_from(text)
+    again = rulestext.split(text, known)
+    first = rulestext.split(text)
+    assert again is not None and first is not None and again == first
+    remembered = set(map(id, known.of(first.layout).values()))
+    assert all(id(piece) in remembered for piece in again.rules)
+
+
+def test_a_piece_with_a_closing_before_its_end_is_never_known() -> None:
+    known = rulestext.Known()
+    known.add('{\n  "a": {\n  },\n  "b": 1\n  }', "\n  ")  # a nested object closes at the rules' depth
+    known.add('{\n  "a": 1\n  }', "\n  ")
+    assert list(known.of("\n  ").values()) == ['{\n  "a": 1\n  }']
