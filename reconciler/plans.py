@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from reconciler import digests, records, schemas
+from reconciler import digests, observed, records, schemas
 from reconciler.actions import KINDS, Action, ScriptContext
 from reconciler.diff import DiffItem
 from reconciler.errors import UserError
@@ -57,8 +57,7 @@ class Plan:
 
 
 def digest_of(data: Any) -> str:
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + digests.sha256(canonical.encode("utf-8")).hex()
+    return "sha256:" + digests.sha256(observed.canonical(data).encode("utf-8")).hex()
 
 
 def to_json(plan: Plan) -> dict[str, Any]:
@@ -80,7 +79,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
 
 
 # One line of JSON, as a fleet report writes each server: the report writes its own parts with it too.
-COMPACT = json.JSONEncoder(ensure_ascii=False).encode
+COMPACT = observed.COMPACT
 
 
 def compact_json(plan: Plan) -> str:
