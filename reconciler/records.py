@@ -6,10 +6,10 @@ sixty classes loaded before a plan is made (issue 14). Here the fields are colle
 class's annotations as dataclass collects them (a base record's first, `ClassVar` skipped,
 defaults from the class body or from `field()`), `__init__` is compiled once per shape of
 fields and given each class's field names (its signature must be the real one), and the rest are
-closures over the fields. They do what
-`dataclass(frozen=True)`'s do: the same signature, the same repr text, equality and hash over the
-fields that `compare` (and `hash`) select, `FrozenInstanceError` on assignment; the tests compare
-them with dataclass's. `fields`, `replace` and `field` stand in for dataclasses' own.
+closures over the fields. They do what `dataclass(frozen=True)`'s do: the same signature, the
+same repr text, equality and hash over the fields that `compare` (and `hash`) select,
+`FrozenInstanceError` on assignment; the tests compare them with dataclass's. `fields`, `replace`
+and `field` stand in for dataclasses' own.
 """
 
 from __future__ import annotations
