@@ -24,7 +24,7 @@ def check_regular(path: Path, display: str) -> bool:
     return _regular(path, display) is not None
 
 
-def _regular(path: Path, display: str, found: os.stat_result | None = None) -> os.stat_result | None:
+def _regular(path: Path | str, display: str, found: os.stat_result | None = None) -> os.stat_result | None:
     """What os.stat says of a regular file (`found`: said already), None when nothing is there."""
     try:
         found = found or os.stat(path)
@@ -44,7 +44,7 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC"
 
 
 def read_bytes(
-    path: Path, limit: int, display: str, missing: str = "no such file", found: os.stat_result | None = None
+    path: Path | str, limit: int, display: str, missing: str = "no such file", found: os.stat_result | None = None
 ) -> bytes:
     """The bytes of a regular file of at most `limit` bytes, or a UserError saying why not
     (`missing` when there is no file; `found`: what os.stat said of it, if the caller asked)."""

@@ -11,7 +11,6 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
 from reconciler import digests, options, plans, records, runner, statefiles
 from reconciler.actions import ScriptContext
@@ -71,17 +70,17 @@ class Progress:
 _Shard = tuple[int, int] | None
 
 
-def _plan_path(options: runner.RunOptions, shard: _Shard, path: Path) -> ServerResult | None:
+def _plan_path(options: runner.RunOptions, shard: _Shard, path: str) -> ServerResult | None:
     """Load, pick by shard, plan: all in the worker, so that reading 10,000 files is spread too."""
     state_file, problems = statefiles.load_one(path)
     if state_file is None:
-        return ServerResult(str(path), str(path), problems=tuple(problems))
+        return ServerResult(path, path, problems=tuple(problems))
     if shard is not None and not in_shard(state_file.state.name, shard):
         return None
     return runner.plan_result(state_file, options)
 
 
-def _plan_path_for_fleet(options: runner.RunOptions, shard: _Shard, path: Path) -> ServerResult | None:
+def _plan_path_for_fleet(options: runner.RunOptions, shard: _Shard, path: str) -> ServerResult | None:
     """A plan without what only a PowerShell script needs (the observed state it was made from):
     scripts are written for one server at a time, and a fleet's results travel between processes."""
     result = _plan_path(options, shard, path)
@@ -90,12 +89,13 @@ def _plan_path_for_fleet(options: runner.RunOptions, shard: _Shard, path: Path) 
     return records.replace(result, plan=records.replace(result.plan, script=ScriptContext()))
 
 
-def _plan_path_for_json(options: runner.RunOptions, shard: _Shard, path: Path) -> ServerResult | None:
+def _plan_path_for_json(options: runner.RunOptions, shard: _Shard, path: str) -> ServerResult | None:
     """The same, its plan's one-line JSON written here too (kept in the plan, it travels with it):
     the parent of 10,000 plans then only strings them together."""
     result = _plan_path_for_fleet(options, shard, path)
     if result is not None and result.plan is not None:
         plans.compact_json(result.plan)
+        result.status  # noqa: B018 - worked out here, in parallel, and kept for the report
     return result
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from reconciler import records
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem
 from reconciler.plans import Plan
 from reconciler.records import record
@@ -59,24 +60,30 @@ class ServerResult:
 
     @property
     def status(self) -> str:
-        if self.outcome == "interrupted":
-            return "interrupted"
-        if self.problems:
-            return "failed"
-        if self.outcome is not None:
-            return self.outcome
-        plan = self.plan
-        if plan is None:
-            return "changes" if self.converged is False else "in-sync"
-        if self.converged is None:  # a plan only
-            if plan.held:
-                return "held"
-            if plan.stepping:
-                return "progressing"
-            return "changes" if plan.actions else "in-sync"
-        if not plan.actions:
-            return "held" if plan.held else "in-sync" if self.converged else "changes"
-        return "changed" if self.converged and not plan.stepping else "progressing"
+        # Kept in the result (records.memo): a fleet's report asks it three times a server, and a
+        # worker process that asked it first sends the answer along with the result.
+        return records.memo(self, "_memo_status", _status)
+
+
+def _status(result: ServerResult) -> str:
+    if result.outcome == "interrupted":
+        return "interrupted"
+    if result.problems:
+        return "failed"
+    if result.outcome is not None:
+        return result.outcome
+    plan = result.plan
+    if plan is None:
+        return "changes" if result.converged is False else "in-sync"
+    if result.converged is None:  # a plan only
+        if plan.held:
+            return "held"
+        if plan.stepping:
+            return "progressing"
+        return "changes" if plan.actions else "in-sync"
+    if not plan.actions:
+        return "held" if plan.held else "in-sync" if result.converged else "changes"
+    return "changed" if result.converged and not plan.stepping else "progressing"
 
 
 def counts(results: Iterable[ServerResult]) -> dict[str, int]:

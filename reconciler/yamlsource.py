@@ -202,7 +202,7 @@ class _Builder:
         return result
 
 
-def read_text(path: Path, display: str) -> str:
+def read_text(path: Path | str, display: str) -> str:
     """The file's text, or a UserError saying why it cannot be read as a state file."""
     try:
         found = os.stat(path)
@@ -281,7 +281,7 @@ def _parse(text: str, display: str, loader_class: type[yaml.SafeLoader]) -> Docu
     return builder.doc
 
 
-def load(path: Path, display: str | None = None) -> Document:
+def load(path: Path | str, display: str | None = None) -> Document:
     shown = display if display is not None else str(path)
     return parse(read_text(path, shown), shown)
 

@@ -51,7 +51,7 @@ def test_state_files(text: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "x.yaml"
         path.write_bytes(text.encode("utf-8", "surrogatepass"))
-        loaded, problems = statefiles.load_one(path)  # every problem is collected, none raised
+        loaded, problems = statefiles.load_one(str(path))  # every problem is collected, none raised
         assert (loaded is None) == bool(problems)
 
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler import statefiles
 from reconciler.errors import UserError
@@ -26,7 +29,7 @@ def test_folders_are_searched_recursively_in_order_skipping_hidden(tmp_path: Pat
     (tmp_path / "notes.txt").write_text("not a state")
     files, problems = statefiles.discover([str(tmp_path)])
     assert problems == []
-    assert [p.relative_to(tmp_path).as_posix() for p in files] == ["a.yaml", "b/two.yml"]
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in files] == ["a.yaml", "b/two.yml"]
 
 
 def test_a_file_named_twice_is_loaded_once() -> None:
@@ -77,7 +80,45 @@ def test_a_folder_yields_what_rglob_with_the_state_file_rule_yields(tmp_path: Pa
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
     found, problems = statefiles.discover([str(root)])
-    assert found == by_rglob and not problems
-    assert [p.relative_to(root).as_posix() for p in found] == [
+    assert found == list(map(str, by_rglob)) and not problems
+    assert [Path(p).relative_to(root).as_posix() for p in found] == [
         "a.b.yaml", "a.yaml", "b.yml", "h.yaml/i.yaml", "link.yaml", "sub/d.yaml"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("spelling", [".", "./", "states", "./states", "states/", "states//", "./states/./", "ABS"])
+def test_each_file_is_shown_and_ordered_as_its_path_is(
+    tmp_path: Path, spelling: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The strings discover gives are what str(Path) shows for each file, in Path order, however
+    the folder is spelled: "./states//a.yaml" is shown "states/a.yaml", as before."""
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "states"
+    for relative in ["a.yaml", "a.b.yaml", "a/x.yaml", "a-b.yml", "B.yaml", "sub/deeper/c.yaml", "sub.yaml"]:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text("x", encoding="utf-8")
+    argument = str(root) if spelling == "ABS" else spelling
+    if spelling.startswith(".") and spelling.rstrip("/") == ".":
+        monkeypatch.chdir(root)
+    found, problems = statefiles.discover([argument])
+    by_paths = sorted(p for p in Path(argument).rglob("*") if p.suffix in statefiles.STATE_SUFFIXES and p.is_file())
+    assert not problems
+    assert found == [str(p) for p in by_paths]
+    assert len(found) == 7
+
+
+def test_a_file_named_and_in_a_folder_named_is_kept_once_where_first_named(tmp_path: Path) -> None:
+    copy(CASES / "valid" / "v2-100k.yaml", tmp_path / "a.yaml", "one")
+    copy(CASES / "valid" / "v2-100k.yaml", tmp_path / "b.yaml", "two")
+    found, _ = statefiles.discover([str(tmp_path / "b.yaml"), str(tmp_path) + "/", str(tmp_path / "." / "b.yaml")])
+    assert found == [str(tmp_path / "b.yaml"), str(tmp_path / "a.yaml")]
+
+
+# Names as a listing gives them to discover: hidden ones (and "." and "..") are skipped before.
+NAMES = st.text("ab.-_A0", min_size=1, max_size=4).filter(lambda name: not name.startswith("."))
+
+
+@given(st.lists(st.lists(NAMES, min_size=1, max_size=4), max_size=12))
+def test_files_are_ordered_as_their_paths_are(parts: list[list[str]]) -> None:
+    names = [os.path.join("states", *p) for p in parts]
+    assert sorted(names, key=statefiles._path_order) == [str(p) for p in sorted(map(Path, names))]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from reconciler import plans, results
+from reconciler import observed, plans, results
 from reconciler.results import ServerResult
 
 _COMPACT = plans.COMPACT
+_STRING = observed.STRING  # what _COMPACT writes for a str
 
 
 def report(outcomes: Sequence[ServerResult]) -> str:
@@ -27,12 +28,21 @@ def pieces(outcomes: Sequence[ServerResult]) -> Iterator[str]:
 def _entry(o: ServerResult) -> str:
     """What _COMPACT writes for the server's entry, its plan's text (plans.compact_json, which a
     fleet's worker processes have written already) set in whole."""
+    plan = plans.compact_json(o.plan) if o.plan is not None else "null"
+    if not o.problems and not o.why:
+        # Most of a fleet: written here at a third of the cost of two encoder calls; the parent
+        # writes 10,000 of these after the last plan is in, on one core, while nothing else runs.
+        server, path, status = _STRING(o.server), _STRING(o.path), _STRING(o.status)
+        return f'{{"server": {server}, "stateFile": {path}, "status": {status}, "plan": {plan}, "errors": []}}'
+    return _general_entry(o, plan)
+
+
+def _general_entry(o: ServerResult, plan: str) -> str:
     head = _COMPACT({"server": o.server, "stateFile": o.path, "status": o.status})
     tail = _COMPACT({
         "errors": [p.message if not p.file else str(p) for p in o.problems],
         **({"reason": o.why} if o.why else {}),
     })  # fmt: skip
-    plan = plans.compact_json(o.plan) if o.plan is not None else "null"
     return f'{head[:-1]}, "plan": {plan}, {tail[1:]}'
 
 
