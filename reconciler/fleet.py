@@ -107,6 +107,27 @@ def _collect_less() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
+# Servers a worker plans at a time: at most about a quarter of a second's worth, at least a few.
+CHUNK_MOST, CHUNK_LEAST = 250, 4
+
+
+def chunks(jobs: Sequence[Any], workers: int) -> list[Sequence[Any]]:
+    """The jobs in order, cut in chunks that shrink as the work runs out (guided scheduling): at
+    the end one worker may still run its last chunk while the others have none left, and a
+    chunk of 4 servers is over soon. Fixed chunks of 1/16 of the jobs kept a core idle for a
+    quarter of a chunk on average: 2-3 % of a fleet's time."""
+    cut, start = [], 0
+    while start < len(jobs):
+        size = max(CHUNK_LEAST, min(CHUNK_MOST, (len(jobs) - start) // (workers * 4)))
+        cut.append(jobs[start : start + size])
+        start += size
+    return cut
+
+
+def _each(function: Callable[[Any], Any], chunk: Sequence[Any]) -> list[Any]:
+    return [function(job) for job in chunk]
+
+
 def _mapped(function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
     workers = os.cpu_count() or 1
     if len(jobs) < PARALLEL_FROM or workers < 2:
@@ -126,9 +147,8 @@ def _mapped(function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
     gc.disable()
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_collect_less) as pool:
-            # Chunks of at most 250 servers (about a quarter of a second): at the end one worker
-            # may still run its last chunk while the other has none left.
-            yield from pool.map(function, jobs, chunksize=max(1, min(250, len(jobs) // (workers * 8))))
+            for done in pool.map(functools.partial(_each, function), chunks(jobs, workers)):
+                yield from done
     finally:
         gc.enable()
         gc.freeze()

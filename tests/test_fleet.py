@@ -24,6 +24,17 @@ def test_shards_partition_the_fleet(names: list[str], n: int) -> None:
     assert sorted(name for shard in shards for name in shard) == sorted(names)  # each in exactly one shard
 
 
+@given(st.integers(0, 30_000), st.integers(1, 16))
+def test_chunks_keep_the_order_and_shrink_as_the_work_runs_out(count: int, workers: int) -> None:
+    jobs = range(count)
+    cut = fleet.chunks(jobs, workers)
+    assert [job for chunk in cut for job in chunk] == list(jobs)
+    sizes = [len(chunk) for chunk in cut]
+    assert all(1 <= size <= fleet.CHUNK_MOST for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)  # the small ones last, where a worker may wait
+    assert all(size == fleet.CHUNK_LEAST for size in sizes[-workers * 4 : -1] if count > 2_000)
+
+
 def test_shards_are_stable_and_spread() -> None:
     names = [f"srv{i:04d}" for i in range(2000)]
     sizes = [sum(fleet.in_shard(n, (k, 4)) for n in names) for k in range(1, 5)]
