@@ -360,12 +360,21 @@ def _rule_from_text(text: str) -> SyncRule | None:
 
 def canonical(value: Any) -> str:
     """JSON with sorted keys and no spaces: one text per value, for digests and comparisons."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL_JSON(value)
+
+
+# What json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) writes,
+# without making an encoder for each call (two a plan).
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+# Each rule's canonical text is kept in the rule (as records.memo keeps a value; interned rules are
+# serialised once): hashing a rule walks it all.
+_CANONICAL = "_memo_canonical"
 
 
 def _rule_bytes(rule: SyncRule) -> bytes:
-    # Kept in the rule (interned ones are serialised once): hashing a rule walks it all.
-    return records.memo(rule, "_memo_canonical", _canonical_bytes)
+    return records.memo(rule, _CANONICAL, _canonical_bytes)
 
 
 def _canonical_bytes(rule: SyncRule) -> bytes:
@@ -377,5 +386,8 @@ def digest(state: ObservedState) -> str:
     rest = to_json(state.replace(sync_rules=()))
     rest.pop("collectedAt", None)
     # Each rule after a line break: one part for them all, not two a rule.
-    rules = b"\n" + b"\n".join(map(_rule_bytes, state.sync_rules)) if state.sync_rules else b""
+    # Kept texts read in line, without two calls a rule (sixty-odd rules a plan; the texts are
+    # never empty, so `or` only computes a missing one).
+    texts = [r.__dict__.get(_CANONICAL) or _rule_bytes(r) for r in state.sync_rules]
+    rules = b"\n" + b"\n".join(texts) if texts else b""
     return "sha256:" + digests.sha256(canonical(rest).encode("utf-8"), rules).hex()

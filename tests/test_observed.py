@@ -215,3 +215,16 @@ def test_every_field_converts_as_its_type_says() -> None:
 
     with pytest.raises(TypeError, match="cannot read the annotation"):
         jsonmodel._converters(Odd, records.fields(Odd)[0].type)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_canonical_text_is_json_dumps_with_sorted_keys_and_no_spaces(value: Any) -> None:
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert observed.canonical(value) == expected
