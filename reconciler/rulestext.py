@@ -15,6 +15,10 @@ Rules cut before can be recognised in place instead of searched for (`Known`): a
 up by its first characters (a rule's identifier comes first), compared where it stands, and then
 is the very string cut before, whose hash Python keeps. It is the piece the search would cut:
 `Known.add` takes only pieces whose one closing is their end.
+
+A piece can also be known but for its identifier (`Known.variant`): every server of a fleet has
+its own managed clone (syncrules.clone_identifier), the same rule as every other server's under
+another GUID. Its text is the known text with one GUID in place of another, and nothing else.
 """
 
 from __future__ import annotations
@@ -41,22 +45,52 @@ class Split:
     layout: str = "\n"  # the line break and indentation before each rule's braces
 
 
+# A rule's text opening with its identifier, a GUID as the schema allows it (no escape can be in
+# it, so the text between the quotes is the value itself).
+_IDENTIFIED = re.compile(
+    r'\{[ \t\r\n]*"Identifier"[ \t\r\n]*:[ \t\r\n]*"([0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"'
+)
+
+
 class Known:
-    """Rule texts cut before, by layout and by their first KEY_LENGTH characters."""
+    """Rule texts cut before, by layout and by their first KEY_LENGTH characters; and by their
+    text without the identifier's value."""
 
     def __init__(self) -> None:
         self._by_layout: dict[str, dict[str, str]] = {}
+        self._by_body: dict[tuple[str, str], str] = {}
 
     def add(self, piece: str, layout: str) -> None:
         closing = layout + "}"
         if piece.find(closing) == len(piece) - len(closing):  # its end is its only closing
             self._by_layout.setdefault(layout, {})[piece[:KEY_LENGTH]] = piece
+        body = _body(piece)
+        if body is not None:
+            self._by_body[body[0]] = piece
 
     def clear(self) -> None:
         self._by_layout.clear()
+        self._by_body.clear()
 
     def of(self, layout: str) -> dict[str, str]:
         return self._by_layout.get(layout, {})
+
+    def variant(self, piece: str) -> tuple[str, str] | None:
+        """(the known piece, this piece's identifier) when `piece` is a known piece with another
+        identifier, character for character; else None."""
+        body = _body(piece)
+        if body is None:
+            return None
+        known = self._by_body.get(body[0])
+        return None if known is None or known == piece else (known, body[1])
+
+
+def _body(piece: str) -> tuple[tuple[str, str], str] | None:
+    """((the text before the identifier's value, the text after it), the identifier)."""
+    found = _IDENTIFIED.match(piece)
+    if found is None:
+        return None
+    return (piece[: found.start(1)], piece[found.end(1) :]), found.group(1)
 
 
 def split(text: str, known: Known | None = None) -> Split | None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import jsontext, observed, rulestext
+from reconciler import jsonmodel, jsontext, observed, records, rulestext
 from reconciler.errors import UserError
 from reconciler.servers.simulator import defaults
 
@@ -173,3 +173,61 @@ def test_a_piece_with_a_closing_before_its_end_is_never_known() -> None:
     known.add('{\n  "a": {\n  },\n  "b": 1\n  }', "\n  ")  # a nested object closes at the rules' depth
     known.add('{\n  "a": 1\n  }', "\n  ")
     assert list(known.of("\n  ").values()) == ['{\n  "a": 1\n  }']
+
+
+_GUIDS = st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper())
+
+
+def _fresh_digest(state: observed.ObservedState) -> str:
+    """The digest of the state with its rules built anew: nothing kept in them beforehand."""
+    rules = tuple(jsonmodel.from_json(observed.SyncRule, jsonmodel.to_json(r)) for r in state.sync_rules)
+    return observed.digest(state.replace(sync_rules=rules))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(sorted(LAYOUTS)),
+    st.lists(st.tuples(st.integers(0, 200), _GUIDS), min_size=1, max_size=6),
+    st.lists(st.tuples(st.floats(0, 1), _EDITS, st.booleans()), max_size=2),
+)
+def test_rules_known_under_other_identifiers_read_as_the_whole_text_reads(
+    layout: str, renames: list[tuple[int, str]], edits: list[tuple[float, str, bool]]
+) -> None:
+    """A fleet's clones: rules read before, now under other GUIDs (any case), with damage
+    anywhere or none: the same state or error as reading the whole text, and the same digest as
+    the rules built anew, though their canonical text was made from the known rules'."""
+    state = observed.from_json(_STATE, "f.json")
+    write = LAYOUTS[layout]
+    observed.loads(write(state), "known.json")  # the rules as another server has them
+    rules = list(state.sync_rules)
+    for index, guid in renames:
+        at = index % len(rules)
+        rules[at] = records.replace(rules[at], identifier=guid)
+    text = write(state.replace(sync_rules=tuple(rules)))
+    for where, edit, delete in edits:
+        at = int(where * len(text))
+        text = text[:at] + text[at + len(edit) :] if delete else text[:at] + edit + text[at:]
+    read = _read(text)
+    assert read == _ordinary(text)
+    if isinstance(read, observed.ObservedState):
+        if not edits:  # each renamed rule was made from the known one, its canonical text too
+            renamed = {rules[index % len(rules)].identifier for index, _ in renames}
+            assert all(r.__dict__.get("_memo_canonical") for r in read.sync_rules if r.identifier in renamed)
+        assert observed.digest(read) == _fresh_digest(read)
+
+
+def test_a_variant_is_a_known_text_with_another_guid_and_nothing_else() -> None:
+    guid, other = "039dcc3a-1513-4c08-b296-0973691e644a", "A1B2C3D4-0000-4000-8000-00000000000F"
+
+    def piece(identifier: str, name: str = "x", indent: str = "\n  ") -> str:
+        return f'{{{indent}"Identifier": "{identifier}",{indent}"Name": "{name}"{indent}}}'
+
+    known = rulestext.Known()
+    known.add(piece(guid), "\n  ")
+    assert known.variant(piece(other)) == (piece(guid), other)
+    assert known.variant(piece(guid)) is None  # the known text itself
+    assert known.variant(piece(other, name="y")) is None  # another rule
+    assert known.variant(piece(other + "0")) is None  # no GUID: not an identifier the schema allows
+    assert known.variant(piece(other, indent="\n\t")) is None  # another layout
+    known.clear()
+    assert known.variant(piece(other)) is None
