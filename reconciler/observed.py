@@ -354,7 +354,7 @@ def _variant(piece: str) -> SyncRule | None:
     that rule with this identifier, and its canonical text, which the digest hashes, made from the
     known rule's instead of serialising the whole rule again (a clone's parse and canonical
     text were 420 us of a fleet server's ~2 ms on the machines of issue 14)."""
-    found = _KNOWN.variant(piece)
+    found = _KNOWN.variant(piece) if _RULE_TEXTS else None  # none for a run's first document
     known = None if found is None else _RULE_TEXTS.get(found[0])
     if found is None or known is None:
         return None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -231,3 +233,15 @@ def test_a_variant_is_a_known_text_with_another_guid_and_nothing_else() -> None:
     assert known.variant(piece(other, indent="\n\t")) is None  # another layout
     known.clear()
     assert known.variant(piece(other)) is None
+
+
+def test_reading_one_snapshot_leaves_variants_unlooked_for() -> None:
+    """A run reading one snapshot (a single plan) never looks for rules under other identifiers,
+    nor compiles what it would look with."""
+    code = (
+        "import sys; from reconciler import observed, rulestext; "
+        "observed.loads(sys.stdin.read(), 'f.json'); print(rulestext._identified.cache_info().currsize)"
+    )
+    text = observed.dumps(observed.from_json(_STATE, "f.json"))
+    done = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0"
