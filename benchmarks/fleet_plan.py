@@ -194,6 +194,10 @@ def main() -> int:
         floor_spread = max(floor_per_server.values()) / min(floor_per_server.values()) - 1
         shown = ", ".join(f"{c:,}: {floor_per_server[c] * 1e6:.0f} us" for c in counts)
         print(f"the floor's time per server: {shown}; spread {floor_spread:.0%}")
+        ratios = {c: per_server[c] / floor_per_server[c] for c in counts}
+        ratio_spread = max(ratios.values()) / min(ratios.values()) - 1
+        shown = ", ".join(f"{c:,}: {ratios[c]:.2f}x" for c in counts)
+        print(f"time per server against the floor's: {shown}; spread {ratio_spread:.0%}")
         cpu_spread = max(cpu_per_server.values()) / min(cpu_per_server.values()) - 1
         shown = ", ".join(f"{c:,}: {cpu_per_server[c] * 1e6:.0f} us" for c in counts)
         print(f"CPU per server (the process and its workers, start-up included): {shown}; spread {cpu_spread:.0%}")
