@@ -7,7 +7,7 @@ repository in one pass. Nothing here talks to a server.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from reconciler import desired, schemas, validation, yamlsource
@@ -35,7 +35,7 @@ def discover(arguments: Iterable[str]) -> tuple[list[str], list[Problem]]:
     for arg in arguments:
         path = Path(arg)
         if path.is_dir():
-            found = sorted(_state_files(str(path)), key=_path_order)
+            found = sorted(_state_files(arg, str(path)), key=_path_order)
             if not found:
                 problems.append(Problem(arg, None, None, "folder holds no state files (*.yaml, *.yml)"))
             files.extend(found)
@@ -44,39 +44,49 @@ def discover(arguments: Iterable[str]) -> tuple[list[str], list[Problem]]:
         else:
             problems.append(Problem(arg, None, None, "no such file or folder"))
     # A file named twice (or named and in a folder named) once, where first named; two names are
-    # one file where their Paths are equal (case aside on Windows).
+    # one file where their Paths are equal.
     unique: dict[str, str] = {}
     for file in files:
-        unique.setdefault(os.path.normcase(file), file)
+        unique.setdefault(_case(file), file)
     return list(unique.values()), problems
 
 
-def _path_order(path: str) -> str:
-    # Paths compare part by part (case aside on Windows): "a/x.yaml" before "a.b.yaml". Parts
-    # joined by NUL, which no name holds and which sorts before every character, compare alike.
-    return os.path.normcase(path).replace(os.sep, "\0")
+def order_key(separator: str, caseless: bool) -> Callable[[str], str]:
+    """How Paths of a flavour order their strings: part by part ("a/x.yaml" before "a.b.yaml"),
+    Windows' with str.lower (pathlib's own folding, 3.10-3.13; not os.path.normcase, which folds
+    some characters otherwise). Parts joined by NUL, which no name holds and which sorts before
+    every character, compare as the lists of parts do."""
+    if caseless:
+        return lambda path: path.lower().replace(separator, "\0")
+    return lambda path: path.replace(separator, "\0")
 
 
-def _state_files(folder: str) -> Iterator[str]:
-    """The state files under `folder` (as str(Path) shows it), hidden entries skipped, symbolic
-    links to folders not followed (as Path.rglob does), by one directory listing a folder: a
-    fleet's 10,000 files are not each asked again whether they are files."""
-    pending = [folder]
+_CASELESS = os.name == "nt"
+_path_order = order_key(os.sep, _CASELESS)
+_case: Callable[[str], str] = str.lower if _CASELESS else str
+
+
+def _state_files(folder: str, shown: str) -> Iterator[str]:
+    """The state files under `folder` as str(Path) shows them (`shown`: str(Path(folder))),
+    hidden entries skipped, symbolic links to folders not followed (as Path.rglob does), by one
+    directory listing a folder: a fleet's 10,000 files are not each asked again whether they are
+    files. `folder` is listed as given (an empty one names none, as it never did)."""
+    pending = [(folder, shown)]
     while pending:
-        current = pending.pop()
+        current, display = pending.pop()
         try:
             listing = os.scandir(current)
         except OSError:
             continue  # a folder we may not read holds nothing for us, as for rglob
-        # What os.path.join(current, name) gives; Path("./a.yaml") shows "a.yaml".
-        head = "" if current == "." else os.path.join(current, "")
+        # What os.path.join(display, name) gives; Path("./a.yaml") shows "a.yaml".
+        head = "" if display == "." else os.path.join(display, "")
         with listing:
             for entry in listing:
                 name = entry.name
                 if name.startswith("."):
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    pending.append(head + name)
+                    pending.append((head + name, head + name))
                 elif name.endswith(STATE_SUFFIXES) and entry.is_file():  # as splitext: no hidden names here
                     yield head + name
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
 from hypothesis import given
@@ -115,10 +115,31 @@ def test_a_file_named_and_in_a_folder_named_is_kept_once_where_first_named(tmp_p
 
 
 # Names as a listing gives them to discover: hidden ones (and "." and "..") are skipped before.
-NAMES = st.text("ab.-_A0", min_size=1, max_size=4).filter(lambda name: not name.startswith("."))
+# Letters whose cases fold differently by str.lower and Windows' own mapping are among them.
+NAMES = st.text("ab.-_A0İiß\U00010400\U00010428\U00010401", min_size=1, max_size=4).filter(
+    lambda name: not name.startswith(".")
+)
 
 
 @given(st.lists(st.lists(NAMES, min_size=1, max_size=4), max_size=12))
 def test_files_are_ordered_as_their_paths_are(parts: list[list[str]]) -> None:
     names = [os.path.join("states", *p) for p in parts]
     assert sorted(names, key=statefiles._path_order) == [str(p) for p in sorted(map(Path, names))]
+
+
+@pytest.mark.parametrize(("flavour", "caseless"), [(PurePosixPath, False), (PureWindowsPath, True)])
+@given(parts=st.lists(st.lists(NAMES, min_size=1, max_size=4), max_size=12))
+def test_each_flavour_of_path_orders_as_its_key_says(
+    flavour: type[PurePosixPath] | type[PureWindowsPath], caseless: bool, parts: list[list[str]]
+) -> None:
+    separator = "\\" if caseless else "/"
+    names = [separator.join(["states", *p]) for p in parts]
+    expected = [str(p) for p in sorted(map(flavour, names))]
+    assert sorted(names, key=statefiles.order_key(separator, caseless)) == expected
+
+
+def test_an_empty_argument_names_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    copy(CASES / "valid" / "v2-100k.yaml", tmp_path / "a.yaml")
+    found, problems = statefiles.discover([""])
+    assert found == [] and [p.message for p in problems] == ["folder holds no state files (*.yaml, *.yml)"]
