@@ -17,8 +17,11 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from types import CodeType, FunctionType, MappingProxyType
+
+from reconciler import recordinits
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # type checkers read `record` as the frozen dataclass it makes (PEP 681)
@@ -181,23 +184,65 @@ def _kind(f: Field) -> str:
     return "factory" if f.default_factory is not MISSING else "required" if f.default is MISSING else "default"
 
 
-@functools.cache
-def _template(kinds: tuple[str, ...], post_init: bool) -> CodeType:
-    """An `__init__` for fields of these kinds, named `_0`, `_1`, ...: compiling is two thirds of
-    what `@record` costs, and the 53 records a plan loads come in 27 such shapes (issue 14)."""
-    params, body = [], []
+def template_source(kinds: tuple[str, ...], post_init: bool, name: str = "__init__", annotated: bool = False) -> str:
+    """The source of an `__init__` for fields of these kinds, named `_0`, `_1`, ..."""
+    hint = ": Any" if annotated else ""
+    params, body = [f"self{hint}"], []
     for i, kind in enumerate(kinds):
-        name = f"_{i}"
-        params.append(name if kind == "required" else f"{name}=_MISSING")
-        value = f"_factory_{name}() if {name} is _MISSING else {name}" if kind == "factory" else name
-        body.append(f"_object_setattr(self, {name!r}, {value})")
+        param = f"_{i}"
+        params.append(f"{param}{hint}" if kind == "required" else f"{param}{hint} = _MISSING")
+        value = f"_factory_{param}() if {param} is _MISSING else {param}" if kind == "factory" else param
+        body.append(f'_object_setattr(self, "{param}", {value})')
     if post_init:
         body.append("self.__post_init__()")
-    source = f"def __init__(self, {', '.join(params)}) -> None:\n    {'; '.join(body) or 'pass'}\n"
+    lines = "".join(f"    {line}\n" for line in body) or "    pass\n"
+    return f"def {name}({', '.join(params)}) -> None:\n{lines}"
+
+
+# Shapes compiled here at run time, not found in recordinits (tests/test_records.py: none of ours).
+COMPILED_AT_RUN: set[tuple[tuple[str, ...], bool]] = set()
+
+
+@functools.cache
+def _template(kinds: tuple[str, ...], post_init: bool) -> CodeType:
+    """An `__init__` for fields of these kinds: compiling is two thirds of what `@record` costs,
+    and the 53 records a plan loads come in 27 such shapes (issue 14). The package's own shapes
+    are compiled once, at install, into recordinits' bytecode (6.6 ms of a plan's start-up on a
+    slow machine); any other is compiled here."""
+    known = recordinits.TEMPLATES.get((kinds, post_init))
+    if known is not None:
+        code: CodeType = known.__code__
+        return code
+    COMPILED_AT_RUN.add((kinds, post_init))
     namespace: dict[str, Any] = {"_MISSING": MISSING}  # the defaults themselves come with each class
-    exec(source, namespace)
-    code: CodeType = namespace["__init__"].__code__
+    exec(template_source(kinds, post_init), namespace)
+    code = namespace["__init__"].__code__
     return code
+
+
+def templates_module(shapes: Iterable[tuple[tuple[str, ...], bool]]) -> str:
+    """The text of reconciler/recordinits.py for these shapes (`python -m reconciler.records`)."""
+    shapes = sorted(shapes)
+    factories = sorted({i for kinds, _post in shapes for i, kind in enumerate(kinds) if kind == "factory"})
+    out = [
+        '"""`@record`\'s `__init__` templates, one per shape of fields the package\'s records have,\n'
+        "compiled with the package (its bytecode is cached as any module's) instead of at every\n"
+        "start-up. Generated: `python -m reconciler.records > reconciler/recordinits.py`; do not edit\n"
+        '(tests/test_records.py holds it to what records writes).\n"""\n',
+        "\n# fmt: off\n",
+        "from __future__ import annotations\n",
+        "\nTYPE_CHECKING = False\nif TYPE_CHECKING:\n",
+        "    from collections.abc import Callable\n    from typing import Any\n",
+        "\n# Placeholders: records runs each template with globals (and defaults) of its own.\n",
+        "_MISSING: Any = None\n_object_setattr: Any = None\n",
+        *(f"_factory__{i}: Any = None\n" for i in factories),
+    ]
+    for number, (kinds, post_init) in enumerate(shapes):
+        out.append("\n\n" + template_source(kinds, post_init, f"_shape{number}", annotated=True))
+    out.append("\n\nTEMPLATES: dict[tuple[tuple[str, ...], bool], Callable[..., None]] = {\n")
+    out.extend(f"    ({kinds!r}, {post_init!r}): _shape{number},\n" for number, (kinds, post_init) in enumerate(shapes))
+    out.append("}\n")
+    return "".join(out)
 
 
 def _init(cls: type, fields: tuple[Field, ...]) -> Callable[..., None]:
@@ -208,9 +253,12 @@ def _init(cls: type, fields: tuple[Field, ...]) -> Callable[..., None]:
     code = _template(tuple(map(_kind, fields)), hasattr(cls, "__post_init__"))
     names = {f"_{i}": f.name for i, f in enumerate(fields)}
     code = code.replace(
+        co_name="__init__",
         co_varnames=tuple(names.get(name, name) for name in code.co_varnames),
         co_consts=tuple(names.get(c, c) if type(c) is str else c for c in code.co_consts),
     )
+    if sys.version_info >= (3, 11):  # as a template compiled alone has it
+        code = code.replace(co_qualname="__init__")
     namespace: dict[str, Any] = {"_MISSING": MISSING, "_object_setattr": object.__setattr__}
     namespace.update({f"_factory__{i}": f.default_factory for i, f in enumerate(fields) if _kind(f) == "factory"})
     defaults = tuple(MISSING if _kind(f) == "factory" else f.default for f in fields if _kind(f) != "required")
@@ -283,3 +331,16 @@ def keep(obj: Any, key: str, value: T) -> T:
     what `memo`'s `compute` would give (its caller's tests hold it to that)."""
     obj.__dict__[key] = value
     return value
+
+
+if __name__ == "__main__":  # the shapes of every record in the package, as recordinits.py
+    import importlib
+    import pkgutil
+
+    import reconciler
+
+    for module in pkgutil.walk_packages(reconciler.__path__, "reconciler."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    made_by = sys.modules["reconciler.records"]  # the module the package's records were made by
+    sys.stdout.write(templates_module({*recordinits.TEMPLATES, *made_by.COMPILED_AT_RUN}))

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import records
+from reconciler import recordinits, records
 from reconciler.records import record
+from tests.support import ROOT
 
 
 def pair() -> tuple[type, type]:
@@ -236,3 +237,31 @@ def test_fields_named_like_the_templates_own_names_are_renamed_right() -> None:
     assert list(inspect.signature(mine).parameters) == list(inspect.signature(theirs).parameters)
     for args, kwargs in (((1, 2), {}), ((1, 2, 3, [4], "x"), {}), ((), {"_0": 5, "_1": 6, "_factory__0": "y"})):
         assert vars(mine(*args, **kwargs)) == vars(theirs(*args, **kwargs))
+
+
+def test_the_precompiled_templates_are_what_records_writes() -> None:
+    text = (ROOT / "reconciler" / "recordinits.py").read_text(encoding="utf-8")
+    assert text == records.templates_module(recordinits.TEMPLATES), "run: python -m reconciler.records"
+
+
+@pytest.mark.parametrize(("kinds", "post_init"), sorted(recordinits.TEMPLATES))
+def test_a_precompiled_template_is_the_code_records_would_compile(kinds: tuple[str, ...], post_init: bool) -> None:
+    namespace: dict[str, object] = {"_MISSING": records.MISSING}
+    exec(records.template_source(kinds, post_init), namespace)
+    compiled = namespace["__init__"].__code__  # type: ignore[attr-defined]
+    known = recordinits.TEMPLATES[kinds, post_init].__code__
+    for part in ("co_code", "co_consts", "co_names", "co_varnames", "co_argcount", "co_flags"):
+        assert getattr(known, part) == getattr(compiled, part), part
+
+
+def test_every_record_of_the_package_finds_its_template_precompiled() -> None:
+    """A new shape of record would be compiled at every start-up: regenerate recordinits.py."""
+    code = (
+        "import importlib, pkgutil, reconciler\n"
+        "for m in pkgutil.walk_packages(reconciler.__path__, 'reconciler.'):\n"
+        "    if not m.name.endswith('__main__'): importlib.import_module(m.name)\n"
+        "from reconciler import records\n"
+        "print(sorted(records.COMPILED_AT_RUN))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]", "run: python -m reconciler.records > reconciler/recordinits.py"
