@@ -107,3 +107,25 @@ def test_the_installed_command_exits_as_main_returns(
         # `main` writes UTF-8 whatever the platform's code page (a drifted plan prints arrows).
         done = subprocess.run(command, check=False, cwd=tmp_path, env=_env(), capture_output=True, encoding="utf-8")
         assert (done.returncode, done.stdout, done.stderr) == (expected[0], expected[1].out, expected[1].err)
+
+
+@pytest.mark.parametrize("alongside", ["a thread", "worker processes"])
+def test_the_installed_command_exits_the_ordinary_way_while_others_still_run(tmp_path: Path, alongside: str) -> None:
+    """With a thread still running (an apply's runs finishing), or after worker processes (their
+    exit handlers join them), the command waits for them as Python's own exit does."""
+    mark = tmp_path / "finished"
+    if alongside == "a thread":
+        start = (
+            "import threading, time\n"
+            "def finish():\n"
+            "    time.sleep(0.3)\n"
+            f"    open({str(mark)!r}, 'w').close()\n"
+            "threading.Thread(target=finish).start()\n"
+        )
+    else:
+        start = f"import atexit, multiprocessing\natexit.register(lambda: open({str(mark)!r}, 'w').close())\n"
+    run = f"sys.argv = ['reconciler', 'validate', {str(STATE)!r}]\nfrom reconciler.cli import console\nconsole()\n"
+    command = [sys.executable, "-c", f"import sys\n{start}{run}"]
+    done = subprocess.run(command, check=False, cwd=tmp_path, env=_env(), capture_output=True, text=True)
+    assert done.returncode == 0 and "valid" in done.stdout
+    assert mark.exists()
