@@ -50,7 +50,7 @@ spec:
 
 
 def generate(folder: Path, count: int) -> None:
-    from reconciler import observed, syncrules
+    from reconciler.model import observed, syncrules
     from reconciler.servers.simulator import defaults
 
     (folder / "states").mkdir()

@@ -18,8 +18,9 @@ import time
 
 
 def pairs(count: int) -> list[tuple[object, object]]:
-    from reconciler import facts, records, syncrules
-    from reconciler.desired import DesiredState
+    from reconciler import records
+    from reconciler.model import facts, syncrules
+    from reconciler.model.desired import DesiredState
     from reconciler.servers.simulator import defaults
 
     rng = random.Random(4)
@@ -56,8 +57,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", type=int, default=10_000)
     args = parser.parse_args()
-    from reconciler import planner
     from reconciler.errors import UserError
+    from reconciler.planning import planner
 
     work = pairs(args.servers)
     start = time.perf_counter()

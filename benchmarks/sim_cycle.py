@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import bytecode_note, machine, reconciler_command, time_process
 
 if TYPE_CHECKING:
-    from reconciler.observed import Group
+    from reconciler.model.observed import Group
 
 # The floor: read the file, write it back durably, as a process of its own.
 FLOOR = """
@@ -49,7 +49,7 @@ os.replace(path + ".tmp", path)
 
 def tenant(count: int) -> tuple[Group, ...]:
     # Imported here, not at the top: the parent that times processes must stay small.
-    from reconciler.observed import Group
+    from reconciler.model.observed import Group
 
     rng = random.Random(20261121)
     groups = []
@@ -60,7 +60,7 @@ def tenant(count: int) -> tuple[Group, ...]:
 
 
 def build(path: Path, count: int) -> None:
-    from reconciler import syncrules
+    from reconciler.model import syncrules
     from reconciler.servers.simulator import SimulatedServer, defaults
 
     server = SimulatedServer(path)

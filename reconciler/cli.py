@@ -13,16 +13,17 @@ import os
 import sys
 from collections.abc import Sequence
 
-from reconciler import __version__, builds, reports
+from reconciler import __version__, reports
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError
-from reconciler.facts import CLOUDS
+from reconciler.model import builds
+from reconciler.model.facts import CLOUDS
 from reconciler.options import DEFAULT_WAIT_TIMEOUT, KNOWN_TARGETS, TARGET_ENV, WAIT_ENV, WAVES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from reconciler import runner
+    from reconciler.running import runner
 
 DEFAULT_WAIT = DEFAULT_WAIT_TIMEOUT
 
@@ -241,7 +242,7 @@ def _wait_timeout(given: float | None) -> float:
 
 def _options(args: argparse.Namespace) -> runner.RunOptions:
     # Imported here: parsing arguments, and --help, load no stage of the pipeline.
-    from reconciler import runner
+    from reconciler.running import runner
     from reconciler.servers import targets
 
     target = targets.parse(args.target)
@@ -370,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # a bug of ours: one line for the user, the traceback in a crash file
-        from reconciler import crash
+        from reconciler.running import crash
 
         crash.report(exc, arguments, debug="--debug" in arguments)
         return EXIT_ERROR

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler import facts
-from reconciler.observed import SyncRule
+from reconciler.model import facts
+from reconciler.model.observed import SyncRule
 
 PARAMETERS_KEY = r"HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters"
 NO_RULE = "00000000-0000-0000-0000-000000000000"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 
-from reconciler import jsontext
+from reconciler.formats import jsontext
 from reconciler.records import record
 
 # How much of a rule's text an index of known rules keys it by: its identifier and name.

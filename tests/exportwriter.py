@@ -11,8 +11,8 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from reconciler import facts
-from reconciler.observed import ObservedState, SyncRule
+from reconciler.model import facts
+from reconciler.model.observed import ObservedState, SyncRule
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 AUTHORITIES = {

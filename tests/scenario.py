@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler import desired, planner, plans, records
-from reconciler.desired import DesiredState
-from reconciler.executor import Executor, Settings, StepResult
-from reconciler.journal import Journal
-from reconciler.plans import Plan
+from reconciler import records
+from reconciler.model import desired
+from reconciler.model.desired import DesiredState
+from reconciler.planning import planner, plans
+from reconciler.planning.plans import Plan
+from reconciler.running.executor import Executor, Settings, StepResult
+from reconciler.running.journal import Journal
 from reconciler.servers.simulator import InMemoryServer, defaults
 
 

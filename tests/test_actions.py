@@ -9,10 +9,11 @@ from pathlib import Path
 
 from hypothesis import given, settings
 
-from reconciler import actions, records
-from reconciler.actions import KINDS, Kind
-from reconciler.executor import Executor, Settings
-from reconciler.journal import Journal
+from reconciler import records
+from reconciler.planning import actions
+from reconciler.planning.actions import KINDS, Kind
+from reconciler.running.executor import Executor, Settings
+from reconciler.running.journal import Journal
 from reconciler.servers.simulator import defaults
 from tests.reports.test_powershell import scenarios
 from tests.support import ROOT, Run

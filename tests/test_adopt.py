@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from reconciler import adopt, desired, limitrules, records, syncrules, validation, yamlsource
-from reconciler.desired import DesiredState
+from reconciler import records
 from reconciler.errors import UserError
+from reconciler.formats import yamlsource
+from reconciler.model import desired, limitrules, syncrules, validation
+from reconciler.model.desired import DesiredState
+from reconciler.planning import adopt
 from reconciler.servers import serverconfig
 from reconciler.servers.simulator import InMemoryServer
 from tests.scenario import apply, make_plan, server, state

@@ -33,7 +33,7 @@ def test_every_contract_is_kept(tmp_path: Path) -> None:
 
 def test_a_planner_that_opens_a_server_breaks_its_contract(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    planner = root / "reconciler" / "planner.py"
+    planner = root / "reconciler" / "planning" / "planner.py"
     planner.write_text(
         planner.read_text(encoding="utf-8") + "\nfrom reconciler.servers import targets\n", encoding="utf-8"
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import fleet
+from reconciler.running import fleet
 from reconciler.servers.simulator import cycle, defaults
 from tests.support import Run
 

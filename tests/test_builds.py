@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import builds
-from reconciler.builds import Version
 from reconciler.errors import UserError
+from reconciler.model import builds
+from reconciler.model.builds import Version
 
 
 def test_parse_and_order() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from tree_sitter import Node
 
-from reconciler import facts
+from reconciler.model import facts
 from reconciler.servers import powershell
 from tests.support import FIXTURES, ROOT
 from tests.test_cmdlets import NASTY, _walk, live_scripts, named_script, parse, plan_scripts

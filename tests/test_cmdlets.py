@@ -12,7 +12,7 @@ import tree_sitter_powershell
 from tree_sitter import Language, Node, Parser
 
 from reconciler import cmdlets, records
-from reconciler.observed import AttributeFlowMapping
+from reconciler.model.observed import AttributeFlowMapping
 from reconciler.reports import powershell as psplan
 from reconciler.servers import powershell
 from reconciler.servers.simulator import defaults

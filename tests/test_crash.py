@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import __version__, crash
+from reconciler import __version__
+from reconciler.running import crash
 from tests.support import STATES, Run
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import desired, facts, schemas, statefiles, validation, yamlsource
-from reconciler.desired import DesiredState
+from reconciler.formats import schemas, yamlsource
+from reconciler.model import desired, facts, statefiles, validation
+from reconciler.model.desired import DesiredState
 from tests.support import STATES
 
 NAMES = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,20}\Z")

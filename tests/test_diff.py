@@ -8,7 +8,7 @@ from deepdiff import DeepDiff
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import diff
+from reconciler.planning import diff
 
 _SCALARS = st.none() | st.booleans() | st.integers(-2, 2) | st.sampled_from([1.0, "a", "b", ""])
 _KEYS = st.sampled_from(["precedence", "limit", "enabled", "export", "import", "x"])

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
-from reconciler import runner, syncrules
 from reconciler.errors import Refused, UserError
-from reconciler.executor import Executor, Settings
-from reconciler.journal import Journal
+from reconciler.model import syncrules
+from reconciler.model.statefiles import StateFile
+from reconciler.running import runner
+from reconciler.running.executor import Executor, Settings
+from reconciler.running.journal import Journal
 from reconciler.servers import targets
 from reconciler.servers.simulator import InMemoryServer, SimulatedServer, defaults
-from reconciler.statefiles import StateFile
 from tests.scenario import apply, make_plan, rollback, state
 
 MUTATIONS = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import filecmp
 from pathlib import Path
 
-from reconciler import inforce, syncrules
+from reconciler.model import inforce, syncrules
 from reconciler.servers import serverconfig
 from tests import exportwriter
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import expressions
-from reconciler.expressions import ExpressionError
+from reconciler.model import expressions
+from reconciler.model.expressions import ExpressionError
 
 REAL_EXPORT = 'IIF(([memberCount]> 50000),Error("Maximum Group member count exceeded"),IgnoreThisFlow)'
 MICROSOFT_EXAMPLE = 'IIF((ValueCount("member")> 75000),Error("Maximum Group member count exceeded"),IgnoreThisFlow)'

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import desired, fastschema, observed, plans, schemas
+from reconciler.formats import fastschema, schemas
+from reconciler.model import desired, observed
+from reconciler.planning import plans
 from reconciler.servers.simulator import defaults
 from tests.scenario import make_plan, server, state
 

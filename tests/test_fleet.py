@@ -7,12 +7,13 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import fleet, records, results, runner
+from reconciler import records
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem
-from reconciler.results import ServerResult
+from reconciler.model.statefiles import StateFile
+from reconciler.running import fleet, results, runner
+from reconciler.running.results import ServerResult
 from reconciler.servers import targets
 from reconciler.servers.simulator import SimulatedServer, defaults
-from reconciler.statefiles import StateFile
 from tests.scenario import state
 
 NAMES = st.lists(st.from_regex(r"\A[a-z][a-z0-9-]{0,15}\Z"), unique=True, max_size=60)

@@ -13,10 +13,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import jsontext, plans, statefiles
 from reconciler.commands import report
 from reconciler.errors import UserError
-from reconciler.journal import Journal
+from reconciler.formats import jsontext
+from reconciler.model import statefiles
+from reconciler.planning import plans
+from reconciler.running.journal import Journal
 from reconciler.servers import serverconfig
 from tests.scenario import make_plan, server, state
 from tests.support import CASES, SIM_EXPORT

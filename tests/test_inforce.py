@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import inforce, records
-from reconciler.observed import Registry
+from reconciler import records
+from reconciler.model import inforce
+from reconciler.model.observed import Registry
 from reconciler.servers.simulator import defaults
 
 

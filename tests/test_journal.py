@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.journal import Journal
+from reconciler.running.journal import Journal
 
 
 def _write(folder: Path, *entries: dict[str, object]) -> Journal:

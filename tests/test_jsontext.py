@@ -9,8 +9,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from reconciler import jsontext, observed
 from reconciler.errors import UserError
+from reconciler.formats import jsontext
+from reconciler.model import observed
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from reconciler import jsonmodel, observed, records, schemas
+from reconciler import records
 from reconciler.errors import UserError
+from reconciler.formats import jsonmodel, schemas
+from reconciler.model import observed
 from reconciler.servers.simulator import defaults
 from tests.support import ROOT
 

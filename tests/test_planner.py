@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import inforce, records, syncrules
+from reconciler import records
 from reconciler.errors import UserError
-from reconciler.observed import ExportError, SyncCycleResult
+from reconciler.model import inforce, syncrules
+from reconciler.model.observed import ExportError, SyncCycleResult
 from tests.scenario import apply, kinds, make_plan, server, state
 from tests.scenario import rollback as scenario_rollback
 

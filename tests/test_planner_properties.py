@@ -8,13 +8,14 @@ from pathlib import Path
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from reconciler import facts, limitrules, provisioning, records, syncrules
-from reconciler.desired import DesiredState
+from reconciler import records
 from reconciler.errors import UserError
-from reconciler.executor import Executor, Settings
-from reconciler.journal import Journal
-from reconciler.observed import ConnectorOverride, ExportError, ObservedState, Registry, SyncCycleResult
-from reconciler.plans import Plan
+from reconciler.model import facts, limitrules, provisioning, syncrules
+from reconciler.model.desired import DesiredState
+from reconciler.model.observed import ConnectorOverride, ExportError, ObservedState, Registry, SyncCycleResult
+from reconciler.planning.plans import Plan
+from reconciler.running.executor import Executor, Settings
+from reconciler.running.journal import Journal
 from reconciler.servers.simulator import InMemoryServer, defaults
 from tests.scenario import apply, make_plan
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import provisioning
-from reconciler.observed import Group
+from reconciler.model import provisioning
+from reconciler.model.observed import Group
 
 _PAIRS = st.tuples(st.none() | st.integers(0, 300_000), st.none() | st.booleans())
 _SCOPES = st.none() | st.lists(_PAIRS, max_size=3).map(tuple)

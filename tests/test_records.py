@@ -160,7 +160,7 @@ def test_class_variables_are_no_fields() -> None:
 def test_dataclasses_is_not_imported() -> None:
     """The point of records (issue 14): a plan's start-up loads neither dataclasses nor inspect."""
     code = (
-        "import sys, reconciler.records, reconciler.observed, reconciler.errors; "
+        "import sys, reconciler.records, reconciler.model.observed, reconciler.errors; "
         "print(sorted({'dataclasses', 'inspect'} & set(sys.modules)))"
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import desired, planner, plans, records, syncrules
-from reconciler import journal as journal_module
+from reconciler import records
 from reconciler.errors import UserError
-from reconciler.journal import Journal
-from reconciler.observed import ExportError, SyncCycleResult
-from reconciler.plans import Plan
+from reconciler.model import desired, syncrules
+from reconciler.model.observed import ExportError, SyncCycleResult
+from reconciler.planning import planner, plans
+from reconciler.planning.plans import Plan
+from reconciler.running import journal as journal_module
+from reconciler.running.journal import Journal
 from reconciler.servers.simulator import InMemoryServer
 from tests.scenario import apply, server, state
 

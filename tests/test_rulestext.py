@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import jsonmodel, jsontext, observed, records, rulestext
+from reconciler import records, rulestext
 from reconciler.errors import UserError
+from reconciler.formats import jsonmodel, jsontext
+from reconciler.model import observed
 from reconciler.servers.simulator import defaults
 
 _STATE = observed.to_json(defaults.new_server("srv01", "2.4.18.0"))
@@ -239,7 +241,7 @@ def test_reading_one_snapshot_leaves_variants_unlooked_for() -> None:
     """A run reading one snapshot (a single plan) never looks for rules under other identifiers,
     nor compiles what it would look with."""
     code = (
-        "import sys; from reconciler import observed, rulestext; "
+        "import sys; from reconciler import rulestext; from reconciler.model import observed; "
         "observed.loads(sys.stdin.read(), 'f.json'); print(rulestext._identified.cache_info().currsize)"
     )
     text = observed.dumps(observed.from_json(_STATE, "f.json"))

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from reconciler import desired, runner
 from reconciler.errors import UserError
-from reconciler.observed import ObservedState
+from reconciler.model import desired
+from reconciler.model.observed import ObservedState
+from reconciler.model.statefiles import StateFile
+from reconciler.running import runner
 from reconciler.servers.simulator import InMemoryServer, defaults
-from reconciler.statefiles import StateFile
 from tests.scenario import state
 
 

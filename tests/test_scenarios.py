@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler import limitrules, records, syncrules
-from reconciler.observed import Group
+from reconciler import records
+from reconciler.model import limitrules, syncrules
+from reconciler.model.observed import Group
 from reconciler.servers.simulator import InMemoryServer
 from tests.scenario import apply, make_plan, server, state
 

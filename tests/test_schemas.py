@@ -5,7 +5,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from reconciler import facts, schemas, yamlsource
+from reconciler.formats import schemas, yamlsource
+from reconciler.model import facts
 from tests.support import FIXTURES, ROOT
 
 

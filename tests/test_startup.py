@@ -72,7 +72,7 @@ def _server(tmp_path: Path, *, in_sync: bool) -> str:
 
 def test_a_plan_in_sync_loads_none_of_the_slow_modules(tmp_path: Path) -> None:
     code, modules = _loaded(["plan", str(STATE), "--target", _server(tmp_path, in_sync=True)], tmp_path)
-    assert code == 0 and "reconciler.planner" in modules
+    assert code == 0 and "reconciler.planning.planner" in modules
     assert NOT_AT_START & modules == set()
     # A plan reads the simulator's file; its cycle, upgrades and standard rules are for `sim`.
     simulating = {"cycle", "upgrade", "assign", "standard_rules"}
@@ -89,7 +89,11 @@ def test_help_and_validate_load_no_stage(tmp_path: Path) -> None:
     for argv in (["--help"], ["validate", str(STATE)]):
         code, modules = _loaded(argv, tmp_path)
         assert code == 0
-        assert {"reconciler.planner", "reconciler.observed", "reconciler.servers.targets"} & modules == set()
+        assert {
+            "reconciler.planning.planner",
+            "reconciler.model.observed",
+            "reconciler.servers.targets",
+        } & modules == set()
         assert NOT_AT_START & modules == set()
 
 

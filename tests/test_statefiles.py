@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import statefiles
 from reconciler.errors import UserError
+from reconciler.model import statefiles
 from tests.support import CASES, STATES
 
 

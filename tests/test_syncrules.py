@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import expressions, facts, records, syncrules
+from reconciler import records
 from reconciler.errors import UserError
-from reconciler.observed import AttributeFlowMapping, ObservedState, SyncRule
+from reconciler.model import expressions, facts, syncrules
+from reconciler.model.observed import AttributeFlowMapping, ObservedState, SyncRule
 from reconciler.servers.simulator import defaults
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import validation, yamlsource
+from reconciler.formats import yamlsource
+from reconciler.model import validation
 
 BASE = {"cloud": "AzureCommercial", "export": 2, "import": 2, "limit": 100000, "precedence": "\n  rulePrecedence: 90"}
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import files, yamlsource
 from reconciler.errors import UserError
-from reconciler.yamlsource import Position
+from reconciler.formats import files, yamlsource
+from reconciler.formats.yamlsource import Position
 
 
 def problems_of(text: str) -> list[str]:

@@ -15,15 +15,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler import fleet, jsontext, plans, results, runner, statefiles
-from reconciler.commands.live import LinePrinter
 from reconciler.commands.plan import colour_for, show_text
 from reconciler.errors import EXIT_INTERRUPTED, UserError
-from reconciler.plans import Plan
+from reconciler.formats import jsontext
+from reconciler.model import statefiles
+from reconciler.model.statefiles import StateFile
+from reconciler.planning import plans
+from reconciler.planning.plans import Plan
 from reconciler.records import record
 from reconciler.reports import jsonreport
-from reconciler.results import ServerResult
-from reconciler.statefiles import StateFile
+from reconciler.reports.live import LinePrinter
+from reconciler.running import fleet, results, runner
+from reconciler.running.results import ServerResult
 
 
 @record

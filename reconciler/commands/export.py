@@ -6,8 +6,10 @@ import os
 import sys
 from pathlib import Path
 
-from reconciler import adopt, desired, schemas, validation, yamlsource
 from reconciler.errors import EXIT_OK, UserError
+from reconciler.formats import schemas, yamlsource
+from reconciler.model import desired, validation
+from reconciler.planning import adopt
 from reconciler.servers import targets
 
 # Where a state repository keeps the schema (`reconciler schema desired-state > …`), from its root.

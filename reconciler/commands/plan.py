@@ -7,10 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from reconciler import fleet, jsontext, plans, reports, results, runner
+from reconciler import reports
 from reconciler.errors import UserError
-from reconciler.plans import Plan
+from reconciler.formats import jsontext
+from reconciler.planning import plans
+from reconciler.planning.plans import Plan
 from reconciler.reports import text
+from reconciler.running import fleet, results, runner
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reconciler import jsontext, plans, reports, results
+from reconciler import reports
 from reconciler.errors import Problem, UserError
+from reconciler.formats import jsontext
+from reconciler.planning import plans
 from reconciler.reports import markdown
-from reconciler.results import ServerResult
+from reconciler.running import results
+from reconciler.running.results import ServerResult
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

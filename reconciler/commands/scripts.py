@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from reconciler import schemas
 from reconciler.errors import EXIT_OK
+from reconciler.formats import schemas
 from reconciler.servers import powershell
 
 COLLECTOR = powershell.COLLECTOR

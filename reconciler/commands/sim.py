@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from reconciler import builds, facts, observed
 from reconciler.errors import EXIT_OK, UserError
+from reconciler.model import builds, facts, observed
 from reconciler.records import record
 from reconciler.servers import serverconfig, snapshot, targets
 from reconciler.servers.simulator import SimulatedServer, assign, defaults

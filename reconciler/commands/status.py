@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from reconciler import files, fleet, results, runner, standing, statefiles
 from reconciler.errors import UserError
+from reconciler.formats import files
+from reconciler.model import statefiles
 from reconciler.reports import standing as shown
+from reconciler.running import fleet, results, runner, standing
 
 FORMATS = {"text": shown.text, "json": shown.as_json, "markdown": shown.markdown}
 

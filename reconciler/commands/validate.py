@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import sys
 
-from reconciler import statefiles
 from reconciler.errors import EXIT_OK
+from reconciler.model import statefiles
 
 
 def validate(paths: list[str]) -> int:

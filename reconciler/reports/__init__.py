@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from reconciler.results import ServerResult
+    from reconciler.running.results import ServerResult
 
 Reporter = Callable[[Sequence["ServerResult"]], str]
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from reconciler import observed, plans, results
-from reconciler.results import ServerResult
+from reconciler.model import observed
+from reconciler.planning import plans
+from reconciler.running import results
+from reconciler.running.results import ServerResult
 
 _COMPACT = plans.COMPACT
 _STRING = observed.STRING  # what _COMPACT writes for a str

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler import results
-from reconciler.plans import Plan
+from reconciler.planning.plans import Plan
 from reconciler.reports.values import shown
-from reconciler.results import ServerResult
+from reconciler.running import results
+from reconciler.running.results import ServerResult
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """`plan --output powershell`: the plan as a script a Windows admin reads, reviews and runs.
 
-Each action is the guarded step its kind renders (`reconciler.actions`), so running the script
+Each action is the guarded step its kind renders (`reconciler.planning.actions`), so running the script
 again changes nothing more; the scheduler is restored in a `finally` if the script stops
 half-way; the AADConnector module is imported from the install folder the registry names. All
 PowerShell text comes from `reconciler.cmdlets`.
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler import __version__, cmdlets
-from reconciler.actions import Action
 from reconciler.errors import UserError
 from reconciler.options import DEFAULT_WAIT_TIMEOUT
-from reconciler.plans import Plan
-from reconciler.results import ServerResult
+from reconciler.planning.actions import Action
+from reconciler.planning.plans import Plan
+from reconciler.running.results import ServerResult
 
 
 def _header(p: Plan) -> list[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from reconciler import plans, results
+from reconciler.planning import plans
 from reconciler.reports.values import shown
-from reconciler.results import RunRecord, Standing
+from reconciler.running import results
+from reconciler.running.results import RunRecord, Standing
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

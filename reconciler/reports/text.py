@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from reconciler import results
-from reconciler.plans import Plan
+from reconciler.planning.plans import Plan
 from reconciler.reports.values import shown
-from reconciler.results import ServerResult
+from reconciler.running import results
+from reconciler.running.results import ServerResult
 
 _SIGN = {"add": "+", "remove": "-", "change": "~"}
 _COLOUR = {"+": "32", "-": "31", "~": "33", "bold": "1", "red": "31", "yellow": "33", "green": "32"}

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from importlib import resources
 
-from reconciler import cmdlets, observed
-from reconciler.observed import ObservedState, SyncRule
+from reconciler import cmdlets
+from reconciler.model import observed
+from reconciler.model.observed import ObservedState, SyncRule
 from reconciler.servers.transports import Transport
 
 DEFAULT_CLOUD = "AzureCommercial"

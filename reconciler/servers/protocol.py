@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from reconciler.desired import DesiredState
-from reconciler.observed import ObservedState, SyncRule
+from reconciler.model.desired import DesiredState
+from reconciler.model.observed import ObservedState, SyncRule
 
 
 class Server(Protocol):

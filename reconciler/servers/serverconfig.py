@@ -24,9 +24,9 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from reconciler import facts, observed
 from reconciler.errors import UserError
-from reconciler.observed import (
+from reconciler.model import facts, observed
+from reconciler.model.observed import (
     AadConnector,
     AttributeFlowMapping,
     JoinCondition,

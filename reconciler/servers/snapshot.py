@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler import files, jsontext, observed
 from reconciler.errors import Refused
-from reconciler.observed import ObservedState, SyncRule
+from reconciler.formats import files, jsontext
+from reconciler.model import observed
+from reconciler.model.observed import ObservedState, SyncRule
 
 # A snapshot of 100,000 groups is about 8 MB; far beyond any server's is not a snapshot.
 MAX_SNAPSHOT_BYTES = 256 << 20

@@ -19,10 +19,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler import builds, files, options
-from reconciler.desired import DesiredState
+from reconciler import options
 from reconciler.errors import Refused, UserError
-from reconciler.observed import ObservedState
+from reconciler.formats import files
+from reconciler.model import builds
+from reconciler.model.desired import DesiredState
+from reconciler.model.observed import ObservedState
 from reconciler.records import record
 from reconciler.servers import snapshot
 from reconciler.servers.simulator import SimulatedServer, defaults

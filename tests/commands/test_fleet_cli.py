@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import adopt, observed
+from reconciler.model import observed
+from reconciler.planning import adopt
 from reconciler.servers import targets
 from reconciler.servers.simulator import defaults
 from tests.support import STATES, Run

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import records, runner, statefiles
-from reconciler.commands.live import LinePrinter, result_line
+from reconciler import records
 from reconciler.commands.plan import colour_for
-from reconciler.executor import Executor, Settings
-from reconciler.journal import Journal
-from reconciler.progress import Listener
-from reconciler.results import ServerResult
+from reconciler.model import statefiles
+from reconciler.model.statefiles import StateFile
+from reconciler.reports.live import LinePrinter, result_line
+from reconciler.running import runner
+from reconciler.running.executor import Executor, Settings
+from reconciler.running.journal import Journal
+from reconciler.running.progress import Listener
+from reconciler.running.results import ServerResult
 from reconciler.servers import targets
 from reconciler.servers.simulator import InMemoryServer, defaults
-from reconciler.statefiles import StateFile
 from tests.scenario import make_plan, state
 from tests.support import STATES, Run
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import schemas, syncrules
+from reconciler.formats import schemas
+from reconciler.model import syncrules
 from reconciler.servers.simulator import SimulatedServer
 from tests.support import STATES, Run
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import schemas
+from reconciler.formats import schemas
 from tests.support import Run
 
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "collector-sample.json"

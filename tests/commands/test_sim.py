@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import observed, schemas
+from reconciler.formats import schemas
+from reconciler.model import observed
 from reconciler.servers.simulator import defaults
 from tests.support import Run
 

@@ -6,11 +6,12 @@ import pickle
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import plans, results
 from reconciler.errors import Problem
-from reconciler.plans import Plan
+from reconciler.planning import plans
+from reconciler.planning.plans import Plan
 from reconciler.reports import jsonreport
-from reconciler.results import ServerResult
+from reconciler.running import results
+from reconciler.running.results import ServerResult
 
 PLAN = Plan("a", "sha256:1", "sha256:2", "2.2.8.0", (), (), warnings=("a warning",))
 HELD = Plan("a", "sha256:1", "sha256:2", "2.2.8.0", (), (), warnings=(f"{plans.HELD} by the rollout",))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.actions import KINDS
-from reconciler.plans import Plan
+from reconciler.planning.actions import KINDS
+from reconciler.planning.plans import Plan
 from reconciler.reports import powershell as psplan
 from reconciler.servers.simulator import cycle
 from tests.scenario import apply, make_plan, rollback, server, state

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from reconciler import cmdlets, observed, syncrules
+from reconciler import cmdlets
 from reconciler.errors import UserError
-from reconciler.executor import Executor, Settings
-from reconciler.journal import Journal
-from reconciler.observed import ObservedState
+from reconciler.model import observed, syncrules
+from reconciler.model.observed import ObservedState
+from reconciler.running.executor import Executor, Settings
+from reconciler.running.journal import Journal
 from reconciler.servers import powershell, transports
 from reconciler.servers.simulator import InMemoryServer, defaults
 from tests.scenario import make_plan, state

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from reconciler import inforce, syncrules, views
 from reconciler.errors import UserError
+from reconciler.model import inforce, syncrules
+from reconciler.planning import views
 from reconciler.servers import serverconfig
 from tests.support import SIM_EXPORT
 

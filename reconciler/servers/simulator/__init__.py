@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler import observed, transitions
 from reconciler.errors import Refused
-from reconciler.observed import ObservedState, SyncRule
+from reconciler.model import observed, transitions
+from reconciler.model.observed import ObservedState, SyncRule
 from reconciler.servers.simulator import defaults
 from reconciler.servers.simulator.store import SimFile
 

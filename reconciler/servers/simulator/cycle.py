@@ -1,6 +1,6 @@
 """A simulated sync cycle (docs/simulator.md): provisioning, limit errors and deletions of groups.
 
-What happens to each group is the product's rule semantics in `reconciler.provisioning`, which
+What happens to each group is the product's rule semantics in `reconciler.model.provisioning`, which
 the planner's impact and the executor's safety check read too. A connector whose FullSyncRequired
 override is set gets a full sync whatever was asked, as the scheduler does, and the overrides are
 cleared afterwards. With V2 export, each provisioned group above 50,000 members reports one
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from reconciler import expressions, facts, inforce, provisioning, records
-from reconciler.observed import ConnectorOverride, ExportError, Group, ObservedState, SyncCycleResult
-from reconciler.transitions import require_idle
+from reconciler import records
+from reconciler.model import expressions, facts, inforce, provisioning
+from reconciler.model.observed import ConnectorOverride, ExportError, Group, ObservedState, SyncCycleResult
+from reconciler.model.transitions import require_idle
 
 SYNC_RULE_ERROR = "sync-rule-error-function-triggered"  # the error type of an Error() flow
 DN_ATTRIBUTES_FAILURE = "dn-attributes-failure"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from reconciler import builds, facts, records
+from reconciler import records
 from reconciler.errors import Refused
-from reconciler.observed import (
+from reconciler.model import builds, facts
+from reconciler.model.observed import (
     AadConnector,
     ConnectorOverride,
     Group,

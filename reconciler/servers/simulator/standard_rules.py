@@ -14,8 +14,8 @@ standard rules from 137 on move one down to make room, as the product renumbers 
 
 from __future__ import annotations
 
-from reconciler import builds, expressions, facts, limitrules
-from reconciler.observed import (
+from reconciler.model import builds, expressions, facts, limitrules
+from reconciler.model.observed import (
     AttributeFlowMapping,
     JoinCondition,
     JoinConditionGroup,

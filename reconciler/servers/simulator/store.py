@@ -13,10 +13,11 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from reconciler import files, observed
 from reconciler.errors import Problem, UserError
-from reconciler.locking import FileLock, LockTimeout
-from reconciler.observed import ObservedState
+from reconciler.formats import files
+from reconciler.formats.locking import FileLock, LockTimeout
+from reconciler.model import observed
+from reconciler.model.observed import ObservedState
 
 LOCK_TIMEOUT_SECONDS = 30.0
 MAX_SIM_BYTES = 1 << 30  # a million groups is about 80 MB

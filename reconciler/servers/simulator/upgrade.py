@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from reconciler import builds, facts, records, syncrules
+from reconciler import records
 from reconciler.errors import Refused
-from reconciler.observed import AadConnector, ConnectorOverride, ObservedState, Registry, SyncRule
+from reconciler.model import builds, facts, syncrules
+from reconciler.model.observed import AadConnector, ConnectorOverride, ObservedState, Registry, SyncRule
+from reconciler.model.transitions import require_idle
 from reconciler.servers.simulator.standard_rules import standard_rules
-from reconciler.transitions import require_idle
 
 
 def _tag_family(tag: str | None) -> str:

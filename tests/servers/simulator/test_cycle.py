@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconciler import limitrules, syncrules
+from reconciler.model import limitrules, syncrules
 from reconciler.servers.simulator import SimulatedServer
 
 MakeServer = Callable[..., SimulatedServer]

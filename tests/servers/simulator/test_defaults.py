@@ -3,7 +3,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from reconciler import inforce, limitrules, syncrules
+from reconciler.model import inforce, limitrules, syncrules
 from reconciler.servers.simulator import defaults
 from reconciler.servers.simulator.standard_rules import standard_rules
 

@@ -4,9 +4,10 @@ from collections.abc import Callable
 
 import pytest
 
-from reconciler import records, syncrules
+from reconciler import records
 from reconciler.errors import Refused
-from reconciler.observed import SyncRule
+from reconciler.model import syncrules
+from reconciler.model.observed import SyncRule
 from reconciler.servers.simulator import SimulatedServer
 
 MakeServer = Callable[..., SimulatedServer]

@@ -10,8 +10,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import schemas, syncrules
 from reconciler.errors import UserError
+from reconciler.formats import schemas
+from reconciler.model import syncrules
 from reconciler.servers.simulator import SimulatedServer, defaults
 
 OPERATIONS = st.sampled_from(

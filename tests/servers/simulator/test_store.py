@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import UserError
-from reconciler.observed import Group, ObservedState
+from reconciler.model.observed import Group, ObservedState
 from reconciler.servers.simulator import SimulatedServer, defaults
 from reconciler.servers.simulator.store import SimFile
 from tests.support import STATES, Run

@@ -4,8 +4,8 @@ from collections.abc import Callable
 
 import pytest
 
-from reconciler import syncrules
 from reconciler.errors import Refused
+from reconciler.model import syncrules
 from reconciler.servers.simulator import SimulatedServer
 
 MakeServer = Callable[..., SimulatedServer]

@@ -1,0 +1,1 @@
+"""Planning: desired against observed, the ordered actions, saved plans; no server in sight."""

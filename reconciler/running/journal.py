@@ -1,0 +1,191 @@
+"""The apply journal: `.reconciler/journal/<server>.jsonl`, one fsync'd line per run event.
+
+Each line is written with a single append (O_APPEND) and flushed to disk before the action it
+records is taken as done, so two processes never interleave within a line and a crash loses at
+most the line being written. The next run reads it to restore a scheduler that a dead run left
+disabled, and to say when the server was upgraded since the last successful apply.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from reconciler.model import observed
+from reconciler.planning import actions
+from reconciler.records import record
+from reconciler.running.results import RunRecord
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+DEFAULT_FOLDER = Path(".reconciler") / "journal"
+
+
+@record
+class History:
+    """What the journal says about earlier runs."""
+
+    died_with_scheduler_disabled: str | None  # run id of a run that died after disabling the scheduler
+    last_applied_version: str | None  # observed version at the end of the last successful run
+    proven_limit: int | None  # the highest member limit a successful run has left in force
+    # When the last successful run that raised the limit in force ended (ISO 8601): a staged
+    # rollout's next step waits for a sync cycle that ended after it.
+    last_raise_at: str | None = None
+    # The last sync cycle as that run left it (canonical JSON, "null" for none); None when the
+    # journal does not say (written before 0.2).
+    last_raise_cycle: str | None = None
+
+
+class Journal:
+    def __init__(self, server: str, folder: Path = DEFAULT_FOLDER) -> None:
+        self.path = folder / f"{server}.jsonl"
+        self.server = server
+        self.damaged = 0  # lines the last read skipped
+
+    def record(self, event: str, run: str, **fields: Any) -> None:
+        entry = {"time": _now(), "server": self.server, "run": run, "event": event, **fields}
+        line = (json.dumps(entry, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            # A line torn by a full disk or a crash ends here: the next one starts on a line of its own.
+            if os.fstat(fd).st_size and os.pread(fd, 1, os.fstat(fd).st_size - 1) != b"\n":
+                line = b"\n" + line
+            written = os.write(fd, line)
+            if written != len(line):  # a short write: fail before anything else is done
+                raise OSError(errno.ENOSPC, f"the journal line was cut short ({written} of {len(line)} bytes)")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every whole entry; a line cut short (a power loss, a full disk) is skipped and counted in
+        `damaged`: that event did not complete."""
+        self.damaged = 0
+        try:
+            # A plain descriptor: a fleet's plan asks every server's journal, and most have none
+            # (no file object is made, nor pathlib's frames unwound, to find that out).
+            descriptor = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except FileNotFoundError:
+            return []
+        with open(descriptor, "rb") as handle:
+            data = handle.read()
+        entries = []
+        for line in data.split(b"\n"):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line.decode("utf-8"))
+            except (ValueError, RecursionError):  # undecodable, not JSON, or a number too long
+                self.damaged += 1
+                continue
+            if isinstance(entry, dict):
+                entries.append(entry)
+            else:
+                self.damaged += 1
+        return entries
+
+    def runs(self) -> list[RunRecord]:
+        """Every run, oldest first."""
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for entry in self.entries():
+            grouped.setdefault(str(entry.get("run")), []).append(entry)
+        return [_record(run, events) for run, events in grouped.items()]
+
+    def history(self) -> History:
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for entry in self.entries():
+            runs.setdefault(str(entry.get("run")), []).append(entry)
+        died: str | None = None
+        applied: str | None = None
+        proven: int | None = None
+        raised_at: str | None = None
+        raised_cycle: str | None = None
+        for run, events in runs.items():  # runs of one server never overlap: apply holds its lock
+            end = next((e for e in events if e.get("event") == "run-end"), None)
+            if end is None:
+                scheduler = [left for left in map(_scheduler_left, events) if left is not None]
+                if scheduler and scheduler[-1] is False:
+                    died = run
+                continue
+            died = None  # a later run that finished re-planned, and so restored the scheduler
+            if end.get("result") == "success":
+                applied = end.get("observedVersion")
+                limit = _integer(end.get("memberLimit"))
+                if limit is not None:
+                    # Journals before 0.2 do not say the limit a run started from: the best before it.
+                    before = _integer(end.get("memberLimitBefore"))
+                    if limit > (before if before is not None else proven or 0):
+                        raised_at = str(end.get("time"))
+                        raised_cycle = observed.canonical(end["lastSyncCycle"]) if "lastSyncCycle" in end else None
+                    proven = max(proven or 0, limit)
+        return History(died, applied, proven, raised_at, raised_cycle)
+
+
+def _note(entry: dict[str, Any]) -> str | None:
+    event = entry.get("event")
+    if event == "scheduler-kept-off":
+        return f"scheduler kept off: {entry.get('reason')}"
+    if event == "scheduler-restored":
+        return "scheduler restored after the failure"
+    if event == "scheduler-restore-failed":
+        return f"scheduler could not be restored: {entry.get('error')}"
+    return None
+
+
+def _record(run: str, events: list[dict[str, Any]]) -> RunRecord:
+    start = next((e for e in events if e.get("event") == "run-start"), {})
+    end = next((e for e in events if e.get("event") == "run-end"), None)
+    actions, notes = [], []
+    for e in events:
+        if e.get("event") == "action":
+            params: dict[str, Any] = e["params"] if isinstance(e.get("params"), dict) else {}
+            args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in params.items())
+            kind = str(e.get("kind"))
+            actions.append((f"{kind}({args})" if args else kind, str(e.get("result"))))
+            if e.get("error"):
+                notes.append(str(e["error"]))
+        elif (note := _note(e)) is not None:
+            notes.append(note)
+    return RunRecord(
+        run=run,
+        started=start.get("time"),
+        ended=end.get("time") if end else None,
+        result=str(end.get("result")) if end else "unfinished",
+        version=(end or start).get("observedVersion"),
+        limit_before=_integer(end.get("memberLimitBefore")) if end else None,
+        limit_after=_integer(end.get("memberLimit")) if end else None,
+        actions=tuple(actions),
+        notes=tuple(notes),
+    )
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _scheduler_left(entry: dict[str, Any]) -> bool | None:
+    """The scheduler setting an entry records as done, if it records one."""
+    if entry.get("event") == "action" and entry.get("result") != "done":
+        return None
+    value = entry.get("scheduler")
+    if isinstance(value, bool):
+        return value
+    # Journals written by version 0.1 name the action only.
+    kind = actions.KINDS.get(str(entry.get("kind")))
+    params = entry.get("params")
+    if entry.get("event") != "action" or kind is None or not isinstance(params, dict):
+        return None
+    try:
+        return kind.scheduler_after(params)
+    except KeyError:
+        return None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

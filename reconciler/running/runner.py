@@ -1,0 +1,246 @@
+"""One server's run: observe, plan, and (for apply) carry the plan out under the server's lock.
+
+The commands call these per state file and report; the stages themselves live in `planner`
+(what to do) and `executor` (doing it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from reconciler.errors import Problem, UserError
+from reconciler.model import desired, observed
+from reconciler.model.statefiles import StateFile
+from reconciler.options import DEFAULT_WAIT_TIMEOUT
+from reconciler.planning import planner, plans
+from reconciler.planning.plans import Plan
+from reconciler.records import record
+from reconciler.running.journal import History, Journal
+from reconciler.running.progress import Listener
+from reconciler.running.results import ServerResult
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reconciler.running import executor
+    from reconciler.servers.protocol import Target
+
+STATE_DIR = Path(".reconciler")
+
+
+@record
+class RunOptions:
+    target: Target
+    allow_group_deletion: bool = False
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+    poll_interval: float = 2.0
+    state_dir: Path = STATE_DIR
+
+
+class Applied:
+    """What an apply did: its plan, what it noted and each step's result (filled in as it runs)."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        notes: list[str] | None = None,
+        steps: list[executor.StepResult] | None = None,
+        confirmed: bool = True,
+    ) -> None:
+        self.plan = plan
+        self.notes = [] if notes is None else notes
+        self.steps = [] if steps is None else steps
+        self.confirmed = confirmed
+
+
+def desired_digest(state_file: StateFile) -> str:
+    return plans.digest_of(desired.to_document(state_file.state))
+
+
+def _journal(name: str, options: RunOptions) -> Journal:
+    return Journal(name, options.state_dir / "journal")
+
+
+def _make_plan(state_file: StateFile, current: observed.ObservedState, options: RunOptions, history: History) -> Plan:
+    planner_options = planner.Options(
+        allow_group_deletion=options.allow_group_deletion,
+        proven_limit=history.proven_limit,
+        last_raise_at=history.last_raise_at,
+        last_raise_cycle=history.last_raise_cycle,
+    )
+    return planner.make_plan(state_file.state, current, desired_digest(state_file), planner_options)
+
+
+def observe_one(state_file: StateFile, options: RunOptions) -> observed.ObservedState:
+    return options.target.open(state_file.state).observe()
+
+
+def plan_one(state_file: StateFile, options: RunOptions) -> Plan:
+    server = options.target.open(state_file.state)
+    history = _journal(state_file.state.name, options).history()
+    return _make_plan(state_file, server.observe(), options, history)
+
+
+def plan_result(state_file: StateFile, options: RunOptions) -> ServerResult:
+    """A server's plan, or the problems that stopped it: one server's failure is its own."""
+    try:
+        return ServerResult(state_file.state.name, state_file.path, plan=plan_one(state_file, options))
+    except UserError as exc:
+        return ServerResult(state_file.state.name, state_file.path, problems=exc.problems)
+    except Exception as exc:  # a bug of ours on one server: that server's failure, not the fleet's
+        return ServerResult(state_file.state.name, state_file.path, problems=(internal_error(exc),))
+
+
+def internal_error(exc: Exception) -> Problem:
+    """One server's unexpected error as its problem, the traceback in a crash file."""
+    from reconciler.running import crash  # only when something went wrong: its imports cost every run
+
+    return Problem("", None, None, crash.one_line(exc, crash.write_quietly(exc, ["(one server of a run)"])))
+
+
+@contextlib.contextmanager
+def server_lock(name: str, options: RunOptions) -> Iterator[None]:
+    """One apply per server at a time; a second one waits up to the wait timeout, then gives up."""
+    from reconciler.formats.locking import FileLock, LockTimeout  # apply's only (fcntl and all: 0.25 ms a plan)
+
+    folder = options.state_dir / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(folder / f"{name}.lock", timeout=options.wait_timeout):
+            yield
+    except LockTimeout:
+        raise UserError(
+            f"{name}: another apply held the server for more than {options.wait_timeout:g} s; nothing was changed"
+        ) from None
+
+
+def _check_saved(saved: Plan, state_file: StateFile, current_digest: str) -> None:
+    name = state_file.state.name
+    if saved.server != name:
+        raise UserError(f"{name}: the saved plan is for server '{saved.server}'")
+    if saved.desired_digest != desired_digest(state_file):
+        raise UserError(f"{name}: the saved plan was made from a different desired state; plan again")
+    if saved.observed_digest != current_digest:
+        raise UserError(f"{name}: the server changed since the saved plan was made; plan again (nothing was changed)")
+
+
+def apply_one(
+    state_file: StateFile,
+    options: RunOptions,
+    confirm: Callable[[Plan], bool],
+    saved: Plan | None = None,
+    listener: Listener | None = None,
+) -> Applied:
+    """Plan (or take the saved plan) and carry it out, holding the server's lock throughout."""
+    listener = listener or Listener()
+    name = state_file.state.name
+    if not options.target.writable:
+        raise UserError(
+            f"{name}: {options.target.label(name)} is read-only: plan with --output powershell and run the "
+            "script on the server, or apply through the powershell or winrm:// target"
+        )
+    server = options.target.open(state_file.state)
+    with server_lock(name, options):
+        journal = _journal(name, options)
+        history = journal.history()
+        current = server.observe()
+        notes = []
+        if journal.damaged:
+            notes.append(f"journal {journal.path}: {journal.damaged} damaged line(s) skipped (a run cut short)")
+        if history.died_with_scheduler_disabled:
+            notes.append(
+                f"run {history.died_with_scheduler_disabled} stopped with the scheduler disabled; this run restores it"
+            )
+        if saved is not None:
+            _check_saved(saved, state_file, observed.digest(current))
+            # What was reviewed is exactly what runs: the plan made afresh from the same state file
+            # and the same server must be the saved one, action for action (an edited plan is
+            # refused, and the deletion guard is checked again on the way).
+            fresh = _make_plan(state_file, current, options, history)
+            difference = plans.first_difference(plans.to_json(saved), plans.to_json(fresh))
+            if difference is not None:
+                raise UserError(
+                    f"{name}: the saved plan is not the plan for this state and server ({difference}); "
+                    "plan again and review it (nothing was changed)"
+                )
+            the_plan = fresh
+        else:
+            the_plan = _make_plan(state_file, current, options, history)
+        upgraded = history.last_applied_version and history.last_applied_version != current.server.version
+        if upgraded and the_plan.actions:  # said once, by the run that puts it right
+            notes.append(f"drift after upgrade {history.last_applied_version} → {current.server.version}: re-applying")
+        listener.planned(the_plan, notes)
+        if not the_plan.actions:
+            return Applied(the_plan, notes)
+        if not confirm(the_plan):
+            return Applied(the_plan, notes, confirmed=False)
+        # Imported here: `plan`, the command CI runs on every pull request, never needs it.
+        from reconciler.running.executor import Executor, Settings
+
+        settings = Settings(wait_timeout=options.wait_timeout, poll_interval=options.poll_interval, listener=listener)
+        runner = Executor(server, journal, settings)
+        was_enabled = True if history.died_with_scheduler_disabled else None
+        try:
+            steps = runner.run(the_plan, scheduler_was_enabled=was_enabled)
+        except (UserError, OSError, KeyboardInterrupt) as exc:
+            if not runner.restore_error:
+                raise
+            # Every way a run can stop with the scheduler off says so, and how to turn it back on.
+            off = f"{name}: {runner.restore_error}; {RESTORE_HINT.format(state=state_file.path)}"
+            if isinstance(exc, KeyboardInterrupt):
+                raise KeyboardInterrupt(off) from None
+            first = exc.problems if isinstance(exc, UserError) else (Problem("", None, None, _os_error(exc)),)
+            raise UserError([*first, Problem("", None, None, off)]) from None
+        return Applied(the_plan, notes, steps)
+
+
+RESTORE_HINT = (
+    "`reconciler reconcile {state}` finishes the change and turns it on "
+    "(or, on the server: Set-ADSyncScheduler -SyncCycleEnabled $true)"
+)
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+def apply_result(
+    state_file: StateFile,
+    options: RunOptions,
+    confirm: Callable[[Plan], bool],
+    saved: Plan | None = None,
+    listener: Listener | None = None,
+) -> ServerResult:
+    """apply_one for one server of many: its failure is its result; whether it converged is checked.
+
+    A Ctrl-C (or a stop request from the main thread) ends this server's run as `interrupted` and
+    asks the rest of the run to stop too."""
+    listener = listener or Listener()
+    name = state_file.state.name
+    if listener.stop.is_set():
+        return ServerResult(name, state_file.path, outcome="interrupted", why="not started: the run was stopped")
+    try:
+        applied = apply_one(state_file, options, confirm, saved, listener)
+    except UserError as exc:
+        return ServerResult(name, state_file.path, problems=exc.problems)
+    except KeyboardInterrupt as exc:
+        listener.stop.set()
+        why = str(exc.args[0]) if exc.args else f"{name}: stopped before its next action"
+        return ServerResult(name, state_file.path, outcome="interrupted", why=why)
+    except Exception as exc:  # a bug of ours on one server: the other servers still run
+        return ServerResult(name, state_file.path, problems=(internal_error(exc),))
+    if not applied.confirmed:
+        return ServerResult(name, state_file.path, plan=applied.plan, outcome="declined", why="the apply was declined")
+    done = sum(1 for step in applied.steps if step.result == "done" and step.action.definition.changes_server)
+    converged = not applied.plan.actions
+    if applied.plan.actions:
+        try:
+            converged = not plan_one(state_file, options).actions
+        except UserError:
+            converged = False
+    satisfied = sum(1 for step in applied.steps if step.result == "skipped")
+    return ServerResult(
+        name, state_file.path, plan=applied.plan, converged=converged, applied=done, satisfied=satisfied
+    )
