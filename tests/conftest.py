@@ -8,6 +8,13 @@ from reconciler.cli import main
 from tests.support import EXPORTS, Result, Run
 
 
+@pytest.fixture(autouse=True)
+def _in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in a folder of its own, so the tool's default `.reconciler/` (simulators,
+    journals, locks, crash files) never lands in the checkout."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Run:
     """Run the CLI in-process, as a user would from a shell, and capture what it prints."""
