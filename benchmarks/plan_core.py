@@ -18,7 +18,8 @@ import time
 
 
 def pairs(count: int) -> list[tuple[object, object]]:
-    from reconciler import records
+    import dataclasses
+
     from reconciler.model import facts, syncrules
     from reconciler.model.desired import DesiredState
     from reconciler.servers.simulator import defaults
@@ -29,7 +30,7 @@ def pairs(count: int) -> list[tuple[object, object]]:
     for i in range(count):
         name = f"srv{i:05d}"
         state = rng.choice(list(templates.values()))
-        state = state.replace(server=records.replace(state.server, name=name))
+        state = state.replace(server=dataclasses.replace(state.server, name=name))
         standard = syncrules.standard_group_join(state)
         assert standard is not None
         extra = []
@@ -38,9 +39,9 @@ def pairs(count: int) -> list[tuple[object, object]]:
             limit = rng.choice([75000, 100000, 150000])
             name_ = facts.DEFAULT_MANAGED_RULE_NAME
             clone = syncrules.make_clone(standard, server=name, name=name_, precedence=rng.randint(1, 99), limit=limit)
-            extra.append(records.replace(clone, disabled=rng.random() < 0.1))
+            extra.append(dataclasses.replace(clone, disabled=rng.random() < 0.1))
             if shape < 0.05:
-                extra.append(records.replace(clone, identifier=clone.identifier[:-1] + "f", precedence=98))
+                extra.append(dataclasses.replace(clone, identifier=clone.identifier[:-1] + "f", precedence=98))
         state = state.replace(sync_rules=(*state.sync_rules, *extra))
         v2 = rng.random() < 0.8
         desired = DesiredState(

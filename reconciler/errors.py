@@ -7,9 +7,8 @@ It is reported as one line and never as a traceback. Anything else is a bug and 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import total_ordering
-
-from reconciler.records import record
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -22,7 +21,7 @@ MAX_MESSAGE = 2000
 
 
 @total_ordering
-@record
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with the input, located where we know where."""
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from reconciler import records
 from reconciler.model import desired
 from reconciler.model.desired import DesiredState
 from reconciler.planning import planner, plans
@@ -25,13 +25,13 @@ def state(name: str = "srv1", **changes: object) -> DesiredState:
         sync_cycle_enabled=True,
         writeup_rule_precedence=89,
     )
-    return records.replace(base, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def rollback(**changes: object) -> DesiredState:
     """Back to V1 at the standard 50,000: no clone, so no precedence."""
     base = state(export_api_version=1, import_api_version=1, group_member_limit=50000, rule_precedence=None)
-    return records.replace(base, writeup_rule_precedence=None, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(base, writeup_rule_precedence=None, **changes)  # type: ignore[arg-type]
 
 
 def server(version: str = "1.6.2.4", name: str = "srv1") -> InMemoryServer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import tempfile
@@ -9,7 +10,6 @@ from pathlib import Path
 
 from hypothesis import given, settings
 
-from reconciler import records
 from reconciler.planning import actions
 from reconciler.planning.actions import KINDS, Kind
 from reconciler.running.executor import Executor, Settings
@@ -66,7 +66,7 @@ def test_each_action_carried_out_is_then_satisfied(srv, want) -> None:  # type: 
     with tempfile.TemporaryDirectory() as folder:
         executor = Executor(srv, Journal(want.name, Path(folder)), Settings(wait_timeout=0, poll_interval=0))
         for action in the_plan.actions:
-            executor.run(records.replace(the_plan, actions=(action,)))
+            executor.run(dataclasses.replace(the_plan, actions=(action,)))
             assert action.definition.satisfied(srv.observe(), action.params), action.describe()
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 
-from reconciler import records
 from reconciler.errors import UserError
 from reconciler.formats import yamlsource
 from reconciler.model import desired, limitrules, syncrules, validation
@@ -97,7 +97,7 @@ def test_a_server_configured_by_hand_is_adopted_exported_and_planned_empty() -> 
     assert validation.check(yamlsource.parse(yamlsource.dump(document), "exported.yaml")) == []
     assert make_plan(srv, exported.state).actions == ()
     # Raising it later changes the copies in place, never the standard rules.
-    raised = make_plan(srv, records.replace(exported.state, group_member_limit=150000))
+    raised = make_plan(srv, dataclasses.replace(exported.state, group_member_limit=150000))
     assert {a.kind for a in raised.actions} == {
         "WaitForSyncIdle",
         "SetSyncCycleEnabled",

@@ -3,6 +3,7 @@ parses, it is pure ASCII, and no user or server text can become code."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 import tree_sitter_powershell
 from tree_sitter import Language, Node, Parser
 
-from reconciler import cmdlets, records
+from reconciler import cmdlets
 from reconciler.model.observed import AttributeFlowMapping
 from reconciler.reports import powershell as psplan
 from reconciler.servers import powershell
@@ -77,11 +78,11 @@ def plan_scripts(tmp_path: Path) -> dict[str, str]:
 def named_script(tmp_path: Path, name: str) -> str:
     """A subsequent increase on a server whose clone and AAD connector carry `name`."""
     srv = server("1.6.2.4")
-    srv.state = srv.state.replace(aad_connector=records.replace(srv.state.aad_connector, name=f"{name} - AAD"))
+    srv.state = srv.state.replace(aad_connector=dataclasses.replace(srv.state.aad_connector, name=f"{name} - AAD"))
     want = state(rule_name=name, connector_name=f"{name} - AAD")
     apply(srv, want, tmp_path)
     srv.run_cycle(full=False)
-    p = make_plan(srv, records.replace(want, group_member_limit=150000))
+    p = make_plan(srv, dataclasses.replace(want, group_member_limit=150000))
     assert {a.kind for a in p.actions} >= {"UpdateSyncRule", "SetConnectorOverride"}
     return psplan.script(p)
 
@@ -157,6 +158,6 @@ def test_empty_source_and_expression_are_left_out() -> None:
     """Add-ADSyncAttributeFlowMapping rejects an empty -Source or -Expression (ADSync 2.2.8.0)."""
     rule = defaults.new_server("srv1", "2.4.21.0").sync_rules[0]
     constant = AttributeFlowMapping((), "cloudFiltered", "Constant", "")
-    script = "\n".join(cmdlets.create_rule(records.replace(rule, attribute_flow_mappings=(constant,))))
+    script = "\n".join(cmdlets.create_rule(dataclasses.replace(rule, attribute_flow_mappings=(constant,))))
     flows = [params for name, params in commands(parse(script)) if name == "Add-ADSyncAttributeFlowMapping"]
     assert flows == [["-SynchronizationRule", "-Destination", "-FlowType", "-ValueMergeType", "-OutVariable"]]

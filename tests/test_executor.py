@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -177,9 +178,7 @@ def test_waiting_for_idle_is_bounded_and_changes_nothing(tmp_path: Path) -> None
     server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
     p = make_plan(server, state())
     server.state = server.state.replace(
-        scheduler=server.state.scheduler.__class__(
-            **{**server.state.scheduler.__dict__, "sync_cycle_in_progress": True}
-        )
+        scheduler=dataclasses.replace(server.state.scheduler, sync_cycle_in_progress=True)
     )
     before = server.state
     clock = iter(range(0, 1000, 10))
@@ -192,11 +191,7 @@ def test_waiting_for_idle_is_bounded_and_changes_nothing(tmp_path: Path) -> None
 def test_waiting_ends_when_the_cycle_does(tmp_path: Path) -> None:
     server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
     p = make_plan(server, state())
-    busy = server.state.replace(
-        scheduler=server.state.scheduler.__class__(
-            **{**server.state.scheduler.__dict__, "sync_cycle_in_progress": True}
-        )
-    )
+    busy = server.state.replace(scheduler=dataclasses.replace(server.state.scheduler, sync_cycle_in_progress=True))
     idle = server.state
     server.state = busy
     polls: list[float] = []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import records
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem
 from reconciler.model.statefiles import StateFile
 from reconciler.running import fleet, results, runner
@@ -67,7 +67,7 @@ def _sim_fleet(folder: Path, staging: list[str], active: list[str]) -> tuple[lis
     for name in staging + active:
         server = defaults.new_server(name, "1.6.2.4")
         if name in staging:
-            server = server.replace(scheduler=records.replace(server.scheduler, staging_mode_enabled=True))
+            server = server.replace(scheduler=dataclasses.replace(server.scheduler, staging_mode_enabled=True))
         SimulatedServer(folder / f"{name}.json").create(server, replace=False)
         states.append(StateFile(f"{name}.yaml", state(name=name)))
     options = runner.RunOptions(target=targets.SimTarget(folder=folder), wait_timeout=0, state_dir=folder)

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from reconciler import records
 from reconciler.model import inforce
 from reconciler.model.observed import Registry
 from reconciler.servers.simulator import defaults
@@ -21,7 +22,7 @@ def test_registry_values_win_over_the_default() -> None:
 
 def test_unverified_domain_caps_at_15000() -> None:
     state = defaults.new_server("s", "2.4.18.0")
-    state = state.replace(server=records.replace(state.server, tenant_has_verified_domain=False))
+    state = state.replace(server=dataclasses.replace(state.server, tenant_has_verified_domain=False))
     assert inforce.member_limit(state) == 15000
 
 
@@ -33,9 +34,9 @@ def test_member_limit_is_the_rule_within_the_cap() -> None:
 def test_the_export_version_lives_in_three_places() -> None:
     state = defaults.new_server("s", "2.4.18.0")
     assert inforce.export_parts(state) == (2, 2, 2)
-    absent = state.replace(registry=records.replace(state.registry, export_filtering=None))
+    absent = state.replace(registry=dataclasses.replace(state.registry, export_filtering=None))
     assert inforce.export_parts(absent) == (2, 2, 2)  # absent, it reads as the build's default: V2
-    v1_filtering = state.replace(registry=records.replace(state.registry, export_filtering=0))
+    v1_filtering = state.replace(registry=dataclasses.replace(state.registry, export_filtering=0))
     assert inforce.export_parts(v1_filtering) == (2, 2, 1)
     assert inforce.read(v1_filtering).export_mismatch
     unseen = v1_filtering.replace(unobserved=("registry.EnableNonExistentObjectReferenceExportFiltering",))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import types
 import typing
@@ -11,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from reconciler import records
 from reconciler.errors import UserError
 from reconciler.formats import jsonmodel, schemas
 from reconciler.model import observed
@@ -189,17 +189,17 @@ def test_every_field_converts_as_its_type_says() -> None:
             return ("optional", kind(inner[0])) if len(inner) == 1 else "as is"
         if origin is tuple:
             return ("tuple", kind(typing.get_args(hint)[0]))
-        return hint if records.is_record(hint) else "as is"
+        return hint if dataclasses.is_dataclass(hint) else "as is"
 
     def converted(load: Any, sample: Any) -> Any:
         return load(sample)
 
     for name in dir(observed):
         cls = getattr(observed, name)
-        if not (isinstance(cls, type) and records.is_record(cls)):
+        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
             continue
         hints = typing.get_type_hints(cls)
-        for f in records.fields(cls):
+        for f in dataclasses.fields(cls):
             load, _dump = jsonmodel._converters(cls, f.type)
             expected = kind(hints[f.name])
             if expected == "as is":
@@ -211,12 +211,12 @@ def test_every_field_converts_as_its_type_says() -> None:
             else:
                 assert load is not jsonmodel._identity, (cls, f.name)
 
-    @records.record
+    @dataclasses.dataclass(frozen=True)
     class Odd:
         x: Optional[int]  # noqa: UP045 - the form jsonmodel does not read
 
     with pytest.raises(TypeError, match="cannot read the annotation"):
-        jsonmodel._converters(Odd, records.fields(Odd)[0].type)
+        jsonmodel._converters(Odd, dataclasses.fields(Odd)[0].type)
 
 
 JSON_VALUES = st.recursive(

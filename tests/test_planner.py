@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from reconciler import records
 from reconciler.errors import UserError
 from reconciler.model import inforce, syncrules
 from reconciler.model.observed import ExportError, SyncCycleResult
@@ -110,7 +110,7 @@ def test_rollback_to_v1_is_guarded_and_ordered(tmp_path: Path) -> None:
         UserError, match=r"plan refused: it would delete 1 provisioned group\(s\) on the next full sync: All Faculty"
     ):
         make_plan(srv, rollback)
-    p = make_plan(srv, records.replace(rollback, allow_group_deletion=True))
+    p = make_plan(srv, dataclasses.replace(rollback, allow_group_deletion=True))
     assert kinds(p) == [
         "WaitForSyncIdle",
         "SetSyncCycleEnabled(enabled=false)",
@@ -161,7 +161,7 @@ def test_upgrade_from_1_5_loses_the_endpoint_settings(tmp_path: Path) -> None:
 
 def test_staging_server_is_planned_and_applied_alike(tmp_path: Path) -> None:
     srv = server("1.6.2.4")
-    srv.state = srv.state.replace(scheduler=records.replace(srv.state.scheduler, staging_mode_enabled=True))
+    srv.state = srv.state.replace(scheduler=dataclasses.replace(srv.state.scheduler, staging_mode_enabled=True))
     apply(srv, state(), tmp_path)
     assert syncrules.effective_limit(srv.state) == 100000 and srv.state.scheduler.staging_mode_enabled
 
@@ -172,7 +172,7 @@ def test_scheduler_only_changes() -> None:
     p = make_plan(srv, off)
     assert kinds(p) == ["WaitForSyncIdle", "SetSyncCycleEnabled(enabled=false)"]
     assert any("auto-upgrades abort" in w for w in p.warnings)
-    srv.state = srv.state.replace(scheduler=records.replace(srv.state.scheduler, sync_cycle_enabled=False))
+    srv.state = srv.state.replace(scheduler=dataclasses.replace(srv.state.scheduler, sync_cycle_enabled=False))
     on = state(group_member_limit=250000, rule_precedence=None)
     assert kinds(make_plan(srv, on)) == ["WaitForSyncIdle", "SetSyncCycleEnabled(enabled=true)"]
 
@@ -192,7 +192,7 @@ def test_scheduler_only_changes() -> None:
 )  # fmt: skip
 def test_server_side_refusals(version: str, changes: dict[str, object], want: object, reason: str) -> None:
     srv = server(version)
-    srv.state = srv.state.replace(server=records.replace(srv.state.server, **changes))  # type: ignore[arg-type]
+    srv.state = srv.state.replace(server=dataclasses.replace(srv.state.server, **changes))  # type: ignore[arg-type]
     with pytest.raises(UserError) as exc:
         make_plan(srv, want)  # type: ignore[arg-type]
     assert f"srv1: plan refused: {reason}" in [str(p) for p in exc.value.problems]
@@ -200,7 +200,7 @@ def test_server_side_refusals(version: str, changes: dict[str, object], want: ob
 
 def test_v2_in_germany_is_refused_by_the_server_check() -> None:
     srv = server("1.6.2.4")
-    srv.state = srv.state.replace(server=records.replace(srv.state.server, cloud="AzureGermany"))
+    srv.state = srv.state.replace(server=dataclasses.replace(srv.state.server, cloud="AzureGermany"))
     with pytest.raises(UserError) as exc:
         make_plan(srv, state(cloud="AzureGermany"))
     assert "srv1: plan refused: the V2 endpoint is not available in the AzureGermany cloud" in str(exc.value)
@@ -234,10 +234,10 @@ def test_unreadable_expression_is_an_error_naming_the_rule() -> None:
     srv = server("1.6.2.4")
     standard = syncrules.standard_group_join(srv.state)
     assert standard is not None
-    broken = records.replace(
+    broken = dataclasses.replace(
         standard,
         attribute_flow_mappings=tuple(
-            records.replace(m, expression="IIF(Count([member]) > 5, 1, 2)") if m.destination == "member" else m
+            dataclasses.replace(m, expression="IIF(Count([member]) > 5, 1, 2)") if m.destination == "member" else m
             for m in standard.attribute_flow_mappings
         ),
     )

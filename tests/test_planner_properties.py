@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from reconciler import records
 from reconciler.errors import UserError
 from reconciler.model import facts, limitrules, provisioning, syncrules
 from reconciler.model.desired import DesiredState
@@ -35,33 +35,33 @@ def servers(draw: st.DrawFn) -> InMemoryServer:
         export_type = draw(st.sampled_from([2, 5]))
     state = state.replace(
         registry=Registry(export, import_),
-        aad_connector=records.replace(state.aad_connector, export_type=export_type),
+        aad_connector=dataclasses.replace(state.aad_connector, export_type=export_type),
     )
     standard = syncrules.standard_group_join(state)
     assert standard is not None
     rule_list = [r for r in state.sync_rules if r is not standard]
     fate = draw(st.sampled_from(["enabled", "disabled", "deleted"]))
     if fate != "deleted":
-        rule_list.append(records.replace(standard, disabled=fate == "disabled"))
+        rule_list.append(dataclasses.replace(standard, disabled=fate == "disabled"))
     for copy in range(draw(st.integers(0, 2))):
         clone = syncrules.make_clone(standard, server="srv1", name=CLONE, precedence=draw(st.integers(1, 99)),
                                  limit=draw(st.integers(1, 250000)))  # fmt: skip
-        clone = records.replace(clone, identifier=f"{clone.identifier[:-1]}{copy}", disabled=draw(st.booleans()))
+        clone = dataclasses.replace(clone, identifier=f"{clone.identifier[:-1]}{copy}", disabled=draw(st.booleans()))
         if draw(st.booleans()):  # the two places disagree
             scope = tuple(
-                records.replace(g, conditions=tuple(
-                    records.replace(c, comparison_value="12345") if c.attribute == "memberCount" else c
+                dataclasses.replace(g, conditions=tuple(
+                    dataclasses.replace(c, comparison_value="12345") if c.attribute == "memberCount" else c
                     for c in g.conditions))
                 for g in clone.scope_filter
             )  # fmt: skip
-            clone = records.replace(clone, scope_filter=scope)
+            clone = dataclasses.replace(clone, scope_filter=scope)
         rule_list.append(clone)
-    groups = tuple(records.replace(g, provisioned=draw(st.booleans())) for g in state.groups or ())
+    groups = tuple(dataclasses.replace(g, provisioned=draw(st.booleans())) for g in state.groups or ())
     cycle = draw(st.sampled_from([None, (), (ExportError("dn-attributes-failure", 4),), (ExportError("x", 1),)]))
     state = state.replace(
         sync_rules=tuple(rule_list),
         groups=groups,
-        scheduler=records.replace(state.scheduler, sync_cycle_enabled=draw(st.booleans())),
+        scheduler=dataclasses.replace(state.scheduler, sync_cycle_enabled=draw(st.booleans())),
         connector_overrides=tuple(
             ConnectorOverride(o.connector_name, o.full_import_required, draw(st.booleans()))
             for o in state.connector_overrides
@@ -195,7 +195,7 @@ def test_no_prefix_of_a_plan_leaves_a_server_that_deletes_more(server: InMemoryS
         for k in range(1, len(p.actions)):
             partial = InMemoryServer(before)
             Executor(partial, Journal("srv1", Path(folder)), Settings(wait_timeout=0)).run(
-                records.replace(p, actions=p.actions[:k])
+                dataclasses.replace(p, actions=p.actions[:k])
             )
             deleted = provisioning.next_cycle(partial.observe(), full=True).deleted
             assert deleted <= allowed, (k, [a.describe() for a in p.actions], sorted(deleted - allowed))
@@ -215,7 +215,7 @@ def test_the_script_keeps_the_scheduler_off_exactly_where_apply_would(
         for k in range(1, len(p.actions) + 1):
             partial = InMemoryServer(before)
             Executor(partial, Journal("srv1", Path(folder)), Settings(wait_timeout=0)).run(
-                records.replace(p, actions=p.actions[:k])
+                dataclasses.replace(p, actions=p.actions[:k])
             )
             grows = bool(provisioning.deletion_risk(partial.observe()).new_since(risk))
             assert ((k - 1) in p.script.risky_after) == grows, (k, [a.describe() for a in p.actions])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from reconciler import records
 from reconciler.errors import UserError
 from reconciler.model import desired, syncrules
 from reconciler.model.observed import ExportError, SyncCycleResult
@@ -98,7 +98,7 @@ def test_without_end_times_another_cycle_result_means_a_cycle_has_run(stepped_wi
 
 def test_without_end_times_the_scheduler_interval_stands_in(stepped_without_end_times: Stepped) -> None:
     srv, journal = stepped_without_end_times
-    scheduler = records.replace(srv.state.scheduler, currently_effective_sync_cycle_interval="01:00:00")
+    scheduler = dataclasses.replace(srv.state.scheduler, currently_effective_sync_cycle_interval="01:00:00")
     srv.state = srv.state.replace(scheduler=scheduler)
     early = plan_with(srv, journal, now="2026-11-23T06:59:59Z")
     assert early.held
@@ -113,7 +113,7 @@ def test_without_end_times_the_scheduler_interval_stands_in(stepped_without_end_
 
 def test_the_default_interval_is_thirty_minutes(stepped_without_end_times: Stepped) -> None:
     srv, journal = stepped_without_end_times
-    scheduler = records.replace(srv.state.scheduler, currently_effective_sync_cycle_interval=None)
+    scheduler = dataclasses.replace(srv.state.scheduler, currently_effective_sync_cycle_interval=None)
     srv.state = srv.state.replace(scheduler=scheduler)
     assert plan_with(srv, journal, now="2026-11-23T06:29:00Z").held
     assert not plan_with(srv, journal, now="2026-11-23T06:30:00Z").held

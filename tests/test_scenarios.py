@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from reconciler import records
 from reconciler.model import limitrules, syncrules
 from reconciler.model.observed import Group
 from reconciler.servers.simulator import InMemoryServer
@@ -50,25 +50,27 @@ def test_cloning_only_group_join_leaves_the_writeup_rule_capping_at_50000(tmp_pa
 def test_a_swing_migration_staging_first_then_switch_then_upgrade(tmp_path: Path) -> None:
     active, staging = server("2.4.18.0", name="aadc01"), server("2.4.18.0", name="aadc02")
     staging.state = staging.state.replace(
-        scheduler=records.replace(staging.state.scheduler, staging_mode_enabled=True),
-        groups=tuple(records.replace(g, provisioned=False) for g in staging.state.groups or ()),
+        scheduler=dataclasses.replace(staging.state.scheduler, staging_mode_enabled=True),
+        groups=tuple(dataclasses.replace(g, provisioned=False) for g in staging.state.groups or ()),
     )
     want = state(group_member_limit=150000, rule_precedence=60, writeup_rule_precedence=61)
     # 1. The staging server first: its plan says what happens once it is active; it exports nothing.
-    p = make_plan(staging, records.replace(want, name="aadc02"))
+    p = make_plan(staging, dataclasses.replace(want, name="aadc02"))
     assert any(w.startswith("staging mode: this server exports nothing") for w in p.warnings)
-    apply(staging, records.replace(want, name="aadc02"), tmp_path)
+    apply(staging, dataclasses.replace(want, name="aadc02"), tmp_path)
     staging.run_cycle(full=True)
     assert _provisioned(staging) == set()
     # 2. Switch roles: the former staging server exports, the former active one stops.
     staging.state = staging.state.replace(
-        scheduler=records.replace(staging.state.scheduler, staging_mode_enabled=False)
+        scheduler=dataclasses.replace(staging.state.scheduler, staging_mode_enabled=False)
     )
-    active.state = active.state.replace(scheduler=records.replace(active.state.scheduler, staging_mode_enabled=True))
+    active.state = active.state.replace(
+        scheduler=dataclasses.replace(active.state.scheduler, staging_mode_enabled=True)
+    )
     staging.run_cycle(full=True)
     assert {"All Staff", "All Faculty"} <= _provisioned(staging) and "All Students" not in _provisioned(staging)
     # 3. Upgrade the former active server, now staging, and reconcile it: the upgrade's reset is re-applied.
     active.upgrade("2.4.21.0")
-    apply(active, records.replace(want, name="aadc01"), tmp_path)
-    assert make_plan(active, records.replace(want, name="aadc01")).actions == ()
+    apply(active, dataclasses.replace(want, name="aadc01"), tmp_path)
+    assert make_plan(active, dataclasses.replace(want, name="aadc01")).actions == ()
     assert syncrules.effective_limit(active.state) == 150000

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from reconciler import records
 from reconciler.errors import UserError
 from reconciler.model import expressions, facts, syncrules
 from reconciler.model.observed import AttributeFlowMapping, ObservedState, SyncRule
@@ -30,9 +31,9 @@ def test_standard_rule_found_by_tag_and_read(state: ObservedState) -> None:
 
 
 def test_standard_rule_found_by_en_dash_name_without_tag(state: ObservedState) -> None:
-    rule = records.replace(group_join(state), immutable_tag=None, name=facts.GROUP_JOIN_RULE_NAME_PROSE)
+    rule = dataclasses.replace(group_join(state), immutable_tag=None, name=facts.GROUP_JOIN_RULE_NAME_PROSE)
     assert syncrules.is_group_join_standard(rule)
-    custom = records.replace(rule, is_standard_rule=False)
+    custom = dataclasses.replace(rule, is_standard_rule=False)
     assert not syncrules.is_group_join_standard(custom)
 
 
@@ -45,13 +46,13 @@ def test_the_lowest_limit_among_the_enabled_rules_is_in_force(state: ObservedSta
     assert syncrules.effective_limit(with_clone) == 50000
     only_clone = with_clone.replace(
         sync_rules=tuple(
-            records.replace(r, disabled=True) if syncrules.standard_family(r) is not None else r
+            dataclasses.replace(r, disabled=True) if syncrules.standard_family(r) is not None else r
             for r in with_clone.sync_rules
         )
     )
     assert syncrules.limit_rule(only_clone) == clone
     assert syncrules.effective_limit(only_clone) == 100000
-    disabled = state.replace(sync_rules=(*state.sync_rules, records.replace(clone, disabled=True)))
+    disabled = state.replace(sync_rules=(*state.sync_rules, dataclasses.replace(clone, disabled=True)))
     assert syncrules.effective_limit(disabled) == 50000
     assert syncrules.managed_clones(with_clone, "big") == [clone]
     assert syncrules.clone_identifier("s1", "big") == clone.identifier
@@ -60,31 +61,33 @@ def test_the_lowest_limit_among_the_enabled_rules_is_in_force(state: ObservedSta
 def test_two_places_that_disagree_are_visible(state: ObservedState) -> None:
     rule = group_join(state)
     flows = tuple(
-        records.replace(m, expression=expressions.standard_member_expression(75000)) if m.destination == "member" else m
+        dataclasses.replace(m, expression=expressions.standard_member_expression(75000))
+        if m.destination == "member"
+        else m
         for m in rule.attribute_flow_mappings
     )
-    limit = syncrules.rule_limit(records.replace(rule, attribute_flow_mappings=flows))
+    limit = syncrules.rule_limit(dataclasses.replace(rule, attribute_flow_mappings=flows))
     assert limit.flow == 75000 and not limit.consistent
 
 
 def test_unreadable_expression_names_the_rule(state: ObservedState) -> None:
     rule = group_join(state)
     flows = tuple(
-        records.replace(m, expression="IIF([memberCount] > Lots, 1, 2)") if m.destination == "member" else m
+        dataclasses.replace(m, expression="IIF([memberCount] > Lots, 1, 2)") if m.destination == "member" else m
         for m in rule.attribute_flow_mappings
     )
     with pytest.raises(UserError, match=r"sync rule 'Out to AAD - Group Join' \(039dcc3a-.*\): cannot understand"):
-        syncrules.rule_limit(records.replace(rule, attribute_flow_mappings=flows))
+        syncrules.rule_limit(dataclasses.replace(rule, attribute_flow_mappings=flows))
 
 
 def test_direct_member_flow_carries_no_limit(state: ObservedState) -> None:
-    rule = records.replace(
+    rule = dataclasses.replace(
         group_join(state), attribute_flow_mappings=(AttributeFlowMapping(("member",), "member", "Direct", None),)
     )
     assert syncrules.rule_limit(rule).flow is None
 
 
 def test_two_standard_group_join_rules_are_an_error(state: ObservedState) -> None:
-    twin = records.replace(group_join(state), identifier="00000000-0000-0000-0000-000000000001")
+    twin = dataclasses.replace(group_join(state), identifier="00000000-0000-0000-0000-000000000001")
     with pytest.raises(UserError, match="more than one standard 'Out to AAD - Group Join' rule"):
         syncrules.standard_group_join(state.replace(sync_rules=(*state.sync_rules, twin)))

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.commands.plan import colour_for, show_text
@@ -22,14 +23,13 @@ from reconciler.model import statefiles
 from reconciler.model.statefiles import StateFile
 from reconciler.planning import plans
 from reconciler.planning.plans import Plan
-from reconciler.records import record
 from reconciler.reports import jsonreport
 from reconciler.reports.live import LinePrinter
 from reconciler.running import fleet, results, runner
 from reconciler.running.results import ServerResult
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Wave:
     """Which servers of the fleet this run takes: a shard of them, and one wave or both."""
 
@@ -37,7 +37,7 @@ class Wave:
     wave: str | None = None
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Output:
     """How the run reports: `text` lines on stdout, or `json` (progress on stderr, one document on
     stdout); `detailed` exit 2 when any server ends short of its desired state."""

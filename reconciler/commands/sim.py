@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import EXIT_OK, UserError
 from reconciler.model import builds, facts, observed
-from reconciler.records import record
 from reconciler.servers import serverconfig, snapshot, targets
 from reconciler.servers.simulator import SimulatedServer, assign, defaults
 
@@ -19,7 +19,7 @@ def _server(target: str | None, name: str | None) -> SimulatedServer:
     return SimulatedServer(targets.sim_path(target, name))
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class NewServer:
     """What `sim init` makes when it is not a twin: a build, a cloud, an AAD connector's name."""
 

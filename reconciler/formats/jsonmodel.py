@@ -7,11 +7,10 @@ large tenant holds a hundred thousand groups.
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 import sys
 from collections.abc import Callable
-
-from reconciler import records
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,13 +22,13 @@ if TYPE_CHECKING:
 
 
 def prop(json_name: str, *, optional: bool = False, **kwargs: Any) -> Any:
-    """A record's field stored under `json_name`; an `optional` one is left out of JSON when None."""
-    return records.field(metadata={"json": json_name, "optional": optional}, **kwargs)
+    """A dataclass field stored under `json_name`; an `optional` one is left out of JSON when None."""
+    return dataclasses.field(metadata={"json": json_name, "optional": optional}, **kwargs)
 
 
-def _converters(owner: type, text: str) -> _Converters:
+def _converters(owner: type, text: object) -> _Converters:
     """(from JSON, to JSON) for one field, from its annotation's text (`from __future__ import
-    annotations` keeps every annotation as text): a record, a tuple of one type, either or None;
+    annotations` keeps every annotation as text): a dataclass, a tuple of one type, either or None;
     anything else (str, int, dict[...], a union of several) passes as it is. Read here rather than
     by typing.get_type_hints, whose eval of each annotation was 2 ms of every plan's start-up; a
     form not read here is an error, never a guess."""
@@ -51,7 +50,7 @@ def _converters(owner: type, text: str) -> _Converters:
     if bracket and name not in ("dict", "list", "Mapping", "Sequence"):
         raise TypeError(f"{owner.__qualname__}: jsonmodel cannot read the annotation {text!r}")
     found = vars(sys.modules[owner.__module__]).get(name)
-    if found is not None and records.is_record(found):
+    if isinstance(found, type) and dataclasses.is_dataclass(found):
         return (lambda v: from_json(found, v)), to_json
     return _identity, _identity
 
@@ -88,13 +87,13 @@ def _plan(cls: type) -> _Plan:
     if cls in _PLANS:
         return _PLANS[cls]
     plan = []
-    for f in records.fields(cls):
+    for f in dataclasses.fields(cls):
         load, dump = _converters(_owner(cls, f.name), f.type)
         default = f.default
         optional = bool(f.metadata.get("optional", False))
         plan.append((f.name, f.metadata.get("json", f.name), load, dump, default, optional))
     _PLANS[cls] = tuple(plan)
-    if all(load is _identity and default is records.MISSING for _n, _k, load, _d, default, _o in plan):
+    if all(load is _identity and default is dataclasses.MISSING for _n, _k, load, _d, default, _o in plan):
         _FLAT[cls] = operator.itemgetter(*(key for _n, key, *_rest in plan))
     return _PLANS[cls]
 
@@ -108,7 +107,7 @@ def from_json(cls: type[T], data: dict[str, Any]) -> T:
     for name, key, load, _dump, default, _optional in plan:
         if key in data:
             kwargs[name] = load(data[key])
-        elif default is not records.MISSING:
+        elif default is not dataclasses.MISSING:
             kwargs[name] = default
         else:
             kwargs[name] = None

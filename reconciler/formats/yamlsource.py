@@ -14,13 +14,13 @@ import os
 import re
 import stat
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from reconciler.errors import Problem, UserError
 from reconciler.formats import files
-from reconciler.records import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ MAX_INT_CHARACTERS = 24  # far past any count or precedence, far below Python's 
 DECIMAL = re.compile(r"^[-+]?(?:0|[1-9][0-9]*(?:_[0-9]+)*)$")  # 100_000 groups digits; nothing else
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Position:
     line: int
     column: int

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from functools import total_ordering
 
 from reconciler.errors import UserError
-from reconciler.records import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ _VERSION = re.compile(r"^\d{1,5}(\.\d{1,9}){1,3}$")
 
 
 @total_ordering
-@record
+@dataclass(frozen=True, slots=True)
 class Version:
     """A four-part product build number such as 1.6.2.4."""
 
@@ -51,7 +51,7 @@ def _parsed(text: str) -> Version:
     return Version(parts + (0,) * (4 - len(parts)))
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Behaviour:
     """One fact: `key` has `value` on builds in [since, until)."""
 

@@ -6,9 +6,10 @@ nothing here re-validates; `to_document` is its exact inverse, used by `export` 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reconciler.model import facts, limitrules
 from reconciler.model.limitrules import LimitRule
-from reconciler.records import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ KIND = "SyncServer"
 SCHEMA_MODELINE = "# yaml-language-server: $schema={}\n"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class DesiredState:
     name: str
     cloud: str

@@ -16,8 +16,7 @@ is only ever changed at the exact span of the number, so everything else stays b
 from __future__ import annotations
 
 import functools
-
-from reconciler.records import record
+from dataclasses import dataclass
 
 _OPERATORS = ("<=", ">=", "<>", "&&", "||", "<", ">", "=", "&", "+", "-", "*", "/")
 LIMIT_ERROR_MESSAGE = "Maximum Group member count exceeded"
@@ -27,7 +26,7 @@ class ExpressionError(ValueError):
     """An expression this module cannot understand; the message says where and why."""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Token:
     kind: str  # str, num, attr, ident, op, "(", ")", ","
     text: str
@@ -35,7 +34,7 @@ class Token:
     end: int
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Node:
     """One node of the tree: `kind` is call, attr, str, num, name, binop or paren."""
 

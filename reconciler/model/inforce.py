@@ -8,12 +8,12 @@ These answers are needed alike by the simulator's sync cycle, the planner and `e
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from reconciler.model import builds, facts, limitrules, syncrules
 from reconciler.model.limitrules import LimitRule
 from reconciler.model.observed import ObservedState, SyncRule
 from reconciler.model.syncrules import RuleLimit
-from reconciler.records import record
 
 
 def api_versions(state: ObservedState) -> tuple[int, int]:
@@ -68,7 +68,7 @@ def member_limit(state: ObservedState) -> int:
     return min(limit if limit is not None else 0, sync_cap(state))
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Family:
     """One limit-carrying standard rule on a server, and the managed clones of it."""
 
@@ -79,7 +79,7 @@ class Family:
     clones: tuple[SyncRule, ...]  # custom rules of the managed name
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class InForce:
     """Everything planning asks about a server's settings and rules, each limit parsed once."""
 

@@ -9,11 +9,12 @@ the attribute. A third such rule is a row here, and its keys in the state file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reconciler.model import facts
-from reconciler.records import record
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class LimitRule:
     key: str  # the family's name in code
     name: str  # the standard rule's name (ASCII hyphen, as real servers spell it)

@@ -7,17 +7,18 @@ form is the snapshot format and the simulator's file, checked by
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import json
 import marshal
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
-from reconciler import digests, records, rulestext
 from reconciler.errors import UserError
 from reconciler.formats import fastschema, jsonmodel, jsontext, schemas
 from reconciler.formats.jsonmodel import prop
-from reconciler.records import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ SCHEMA_VERSION = 1
 INFORMATIONAL_ERRORS = frozenset({"dn-attributes-failure"})  # V2 page: event 6949, informational only
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ServerInfo:
     name: str = prop("name")
     version: str = prop("version")
@@ -36,7 +37,7 @@ class ServerInfo:
     tenant_has_verified_domain: bool | None = prop("tenantHasVerifiedDomain")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Registry:
     export_api_version: int | None = prop("AadConnectorExportApiVersion")
     import_api_version: int | None = prop("AadConnectorImportApiVersion")
@@ -45,14 +46,14 @@ class Registry:
     export_filtering: int | None = prop("EnableNonExistentObjectReferenceExportFiltering", default=None)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class AadConnector:
     identifier: str = prop("Identifier")
     name: str = prop("Name")
     export_type: int = prop("ExportType")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Scheduler:
     sync_cycle_enabled: bool | None = prop("SyncCycleEnabled")
     sync_cycle_in_progress: bool | None = prop("SyncCycleInProgress")
@@ -65,38 +66,38 @@ class Scheduler:
     customized_sync_cycle_interval: str | None = prop("CustomizedSyncCycleInterval")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ConnectorOverride:
     connector_name: str = prop("ConnectorName")
     full_import_required: bool = prop("FullImportRequired")
     full_sync_required: bool = prop("FullSyncRequired")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ScopeCondition:
     attribute: str = prop("Attribute")
     comparison_operator: str = prop("ComparisonOperator")
     comparison_value: str = prop("ComparisonValue")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ScopeConditionGroup:
     conditions: tuple[ScopeCondition, ...] = prop("ScopeConditionList")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class JoinCondition:
     cs_attribute: str = prop("CSAttribute")
     mv_attribute: str = prop("MVAttribute")
     case_sensitive: bool = prop("CaseSensitive")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class JoinConditionGroup:
     conditions: tuple[JoinCondition, ...] = prop("JoinConditionList")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class AttributeFlowMapping:
     source: tuple[str, ...] = prop("Source")
     destination: str = prop("Destination")
@@ -106,7 +107,7 @@ class AttributeFlowMapping:
     execute_once: bool = prop("ExecuteOnce", default=False)
 
 
-@record
+@dataclass(frozen=True)  # not slots: canonical_bytes is kept in the instance
 class SyncRule:
     identifier: str = prop("Identifier")
     name: str = prop("Name")
@@ -130,15 +131,21 @@ class SyncRule:
         # either marker counts.
         return self.is_standard_rule or (self.immutable_tag or "").startswith("Microsoft.")
 
+    @functools.cached_property
+    def canonical_bytes(self) -> bytes:
+        """Its canonical JSON, as the digest hashes it: worked out once for a rule that a
+        fleet's snapshots share (see `_interned_rules`)."""
+        return canonical(jsonmodel.to_json(self)).encode("utf-8")
 
-@record
+
+@dataclass(frozen=True, slots=True)
 class Group:
     name: str = prop("name")
     member_count: int = prop("memberCount")
     provisioned: bool = prop("provisioned")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ExportError:
     type: str = prop("type")
     count: int = prop("count")
@@ -149,7 +156,7 @@ class ExportError:
         return self.type in INFORMATIONAL_ERRORS
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class SyncCycleResult:
     result: str = prop("result")
     export_errors: tuple[ExportError, ...] = prop("exportErrors")
@@ -163,7 +170,7 @@ class SyncCycleResult:
         return any(not e.informational for e in self.export_errors)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ObservedState:
     collected_at: str = prop("collectedAt")
     server: ServerInfo = prop("server")
@@ -185,7 +192,7 @@ class ObservedState:
         return next((o for o in self.connector_overrides if o.connector_name == connector_name), None)
 
     def replace(self, **changes: Any) -> ObservedState:
-        return records.replace(self, **changes)
+        return dataclasses.replace(self, **changes)
 
 
 def to_json(state: ObservedState) -> dict[str, Any]:
@@ -295,94 +302,7 @@ def _noted(state: ObservedState, data: dict[str, Any]) -> ObservedState:
 
 
 def loads(text: str, source: str) -> ObservedState:
-    found = rulestext.split(text, _KNOWN)
-    if found is not None:
-        state = _from_known_rules(found, source)
-        if state is not None:
-            return state
-    state = from_json(jsontext.loads(text, source), source)
-    if found is not None and len(found.rules) == len(state.sync_rules) and all(map(jsontext.one_object, found.rules)):
-        # Each piece one whole object, as many as the rules: each piece is its rule, and the next
-        # snapshot of the fleet finds them known.
-        _remember(zip(found.rules, state.sync_rules, strict=True), found.layout)
-    return state
-
-
-# A rule's text read before is not parsed again (see rulestext): by the text itself, which the
-# rule it was read into answers exactly.
-_RULE_TEXTS: dict[str, SyncRule] = {}
-_RULE_TEXTS_MAX = 1_024  # a server's own clone is text no other server has: kept briefly
-_KNOWN = rulestext.Known()  # the same texts, for rulestext.split to recognise in place
-
-
-# A document with more new rules than this is read whole (a single plan, a fleet's first
-# server): one parse of it all costs less than parsing rule by rule.
-_NEW_RULES_APART = 4
-
-
-def _remember(pairs: Iterable[tuple[str, SyncRule]], layout: str) -> None:
-    for piece, rule in pairs:
-        if len(_RULE_TEXTS) >= _RULE_TEXTS_MAX:
-            _RULE_TEXTS.clear()
-            _KNOWN.clear()
-        _RULE_TEXTS[piece] = rule
-        _KNOWN.add(piece, layout)
-
-
-def _from_known_rules(found: rulestext.Split, source: str) -> ObservedState | None:
-    known = [_RULE_TEXTS.get(piece) or _variant(piece) for piece in found.rules]
-    if sum(rule is None for rule in known) > _NEW_RULES_APART:
-        return None
-    rules = []
-    for piece, kept in zip(found.rules, known, strict=True):
-        rule = kept or _rule_from_text(piece)
-        if rule is None:
-            return None
-        if kept is None:
-            _remember([(piece, rule)], found.layout)
-        rules.append(rule)
-    try:
-        data = jsontext.loads(found.rest, source)
-    except UserError:
-        return None
-    if not isinstance(data, dict) or data.get("syncRules") != []:
-        return None
-    return _with_rules(data, tuple(rules))
-
-
-def _variant(piece: str) -> SyncRule | None:
-    """A rule known under another identifier (rulestext.Known.variant: a fleet's managed clones):
-    that rule with this identifier, and its canonical text, which the digest hashes, made from the
-    known rule's instead of serialising the whole rule again (a clone's parse and canonical
-    text were 420 us of a fleet server's ~2 ms on the machines of issue 14)."""
-    found = _KNOWN.variant(piece) if _RULE_TEXTS else None  # none for a run's first document
-    known = None if found is None else _RULE_TEXTS.get(found[0])
-    if found is None or known is None:
-        return None
-    identifier = found[1]
-    rule = records.replace(known, identifier=identifier)
-    around = records.memo(known, "_memo_around_identifier", _around_identifier)
-    if around is not None:
-        records.keep(rule, _CANONICAL, around[0] + identifier.encode("ascii") + around[1])
-    return rule
-
-
-def _around_identifier(rule: SyncRule) -> tuple[bytes, bytes] | None:
-    """The rule's canonical text before and after its identifier, quotes included: a GUID is
-    written as it is. None if the mark is not there exactly once (it then is computed)."""
-    parts = _canonical_bytes(records.replace(rule, identifier="\x00")).split(b'"\\u0000"')
-    return (parts[0] + b'"', b'"' + parts[1]) if len(parts) == 2 else None
-
-
-def _rule_from_text(text: str) -> SyncRule | None:
-    try:
-        # Two levels above it in a snapshot: the document, and its syncRules array.
-        item = jsontext.loads(text, "", max_depth=jsontext.MAX_DEPTH - 2)
-    except UserError:
-        return None
-    if not isinstance(item, dict) or not _rule_check()(item):
-        return None
-    return jsonmodel.from_json(SyncRule, item)
+    return from_json(jsontext.loads(text, source), source)
 
 
 def canonical(value: Any) -> str:
@@ -395,26 +315,11 @@ def canonical(value: Any) -> str:
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
-# Each rule's canonical text is kept in the rule (as records.memo keeps a value; interned rules are
-# serialised once): hashing a rule walks it all.
-_CANONICAL = "_memo_canonical"
-
-
-def _rule_bytes(rule: SyncRule) -> bytes:
-    return records.memo(rule, _CANONICAL, _canonical_bytes)
-
-
-def _canonical_bytes(rule: SyncRule) -> bytes:
-    return canonical(jsonmodel.to_json(rule)).encode("utf-8")
-
-
 def digest(state: ObservedState) -> str:
     """A stable fingerprint of what was observed (collection time excluded)."""
     rest = to_json(state.replace(sync_rules=()))
     rest.pop("collectedAt", None)
     # Each rule after a line break: one part for them all, not two a rule.
-    # Kept texts read in line, without two calls a rule (sixty-odd rules a plan; the texts are
-    # never empty, so `or` only computes a missing one).
-    texts = [r.__dict__.get(_CANONICAL) or _rule_bytes(r) for r in state.sync_rules]
+    texts = [r.canonical_bytes for r in state.sync_rules]
     rules = b"\n" + b"\n".join(texts) if texts else b""
-    return "sha256:" + digests.sha256(canonical(rest).encode("utf-8"), rules).hex()
+    return "sha256:" + hashlib.sha256(canonical(rest).encode("utf-8") + rules).hexdigest()

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from reconciler import records
 from reconciler.model import inforce, syncrules
 from reconciler.model.observed import Group, ObservedState, SyncRule
-from reconciler.records import record
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class CycleOutcome:
     provisioned: frozenset[str]  # provisioned after the cycle
     newly_provisioned: frozenset[str]
@@ -37,12 +36,6 @@ Scope = tuple[tuple[int | None, bool | None], ...] | None
 
 
 def _scope(rule: SyncRule) -> Scope:
-    # Kept in the rule, as syncrules.rule_limit: a fleet's plans share interned rules, and each
-    # plan reads the provisioning rules' scopes twice (before and after the change).
-    return records.memo(rule, "_memo_scope", _read_scope)
-
-
-def _read_scope(rule: SyncRule) -> Scope:
     """The rule's scope groups as (member count below which it holds, whether the group must already
     be in Entra ID): cloudAnchor ISNOTNULL means provisioned. Every other condition (security or
     mail enabled, not cloud-filtered, a source anchor) holds for the synced groups a server's
@@ -119,7 +112,7 @@ def next_cycle(state: ObservedState, full: bool) -> CycleOutcome:
     return CycleOutcome(frozenset(after), frozenset(new), frozenset(deleted), frozenset(over))
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class DeletionRisk:
     """What the next full cycle would delete: the groups by name where they were observed, and in
     any case what the rules and the endpoint say on their own."""

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import Problem, UserError
 from reconciler.formats import schemas, yamlsource
 from reconciler.model import desired, validation
 from reconciler.model.desired import DesiredState
-from reconciler.records import record
 
 STATE_SUFFIXES = (".yaml", ".yml")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class StateFile:
     path: str
     state: DesiredState

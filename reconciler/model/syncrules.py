@@ -8,13 +8,14 @@ lowest precedence number that flows `member` (docs/domain.md#the-rules-that-carr
 
 from __future__ import annotations
 
-from reconciler import records
+import dataclasses
+from dataclasses import dataclass
+
 from reconciler.errors import UserError
 from reconciler.model import expressions, facts, limitrules
 from reconciler.model.expressions import ExpressionError
 from reconciler.model.limitrules import LimitRule
 from reconciler.model.observed import ObservedState, ScopeCondition, ScopeConditionGroup, SyncRule
-from reconciler.records import record
 
 MEMBER_ATTRIBUTE = "member"
 COUNT_ATTRIBUTE = "memberCount"
@@ -22,7 +23,7 @@ PROVISION = "Provision"  # the link type of a rule that creates the object in En
 SCOPE_OPERATOR = "LESSTHAN"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class RuleLimit:
     """The limit as a rule states it: in its member flow and in its memberCount scope conditions."""
 
@@ -63,7 +64,7 @@ def flows_member(rule: SyncRule) -> bool:
     return any(m.destination == MEMBER_ATTRIBUTE for m in rule.attribute_flow_mappings)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class _Scan:
     """What planning asks of a server's rules again and again, found in one pass over them."""
 
@@ -86,10 +87,8 @@ def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
     custom: dict[str, list[SyncRule]] = {}
     candidates, provisioning = [], []
     for r in rules:
-        # A plan scans a dozen tuples of the same sixty-odd rules (its predicted states): the kind
-        # kept in each rule is read here without a call, and most rules are of no kind at all.
-        kind = r.__dict__.get(_KIND) or _kind(r)
-        if kind is _NO_KIND:
+        kind = _kind(r)
+        if kind is _NO_KIND:  # most rules
             continue
         family, custom_outbound, candidate, provisions = kind
         if family is not None:
@@ -110,18 +109,13 @@ def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
 _Kind = tuple[LimitRule | None, bool, bool, bool]
 
 
-_KIND = "_memo_kind"
 _NO_KIND: _Kind = (None, False, False, False)
 
 
 def _kind(r: SyncRule) -> _Kind:
     """What `_scan` asks of one rule: its limit family (a standard rule's), whether it is a custom
     outbound group rule of the AAD connector, an enabled one that flows member, an enabled one that
-    provisions. Kept in the rule: a plan's predicted state is a new tuple of the same rules."""
-    return records.memo(r, _KIND, _read_kind)
-
-
-def _read_kind(r: SyncRule) -> _Kind:
+    provisions."""
     # Every limit-carrying rule is an outbound group rule: the cheap test first.
     family = standard_family(r) if r.target_object_type == "group" and r.direction == "Outbound" else None
     outbound = is_outbound_group_rule(r)
@@ -153,14 +147,7 @@ def managed_clones(state: ObservedState, name: str) -> list[SyncRule]:
 
 
 def rule_limit(rule: SyncRule) -> RuleLimit:
-    """The limit a rule carries; UserError naming the rule when it cannot be understood.
-
-    Kept in the rule (records.memo): a fleet's snapshots share interned rules (observed.loads),
-    and hashing a rule for an lru_cache walks every flow of it on every call."""
-    return records.memo(rule, "_memo_limit", _rule_limit)
-
-
-def _rule_limit(rule: SyncRule) -> RuleLimit:
+    """The limit a rule carries; UserError naming the rule when it cannot be understood."""
     flows = [m for m in rule.attribute_flow_mappings if m.destination == MEMBER_ATTRIBUTE]
     flow: int | None = None
     try:
@@ -217,7 +204,7 @@ def effective_limit(state: ObservedState) -> int | None:
 def with_limit(rule: SyncRule, limit: int) -> SyncRule:
     """The rule carrying `limit` in its member flow and every memberCount scope condition."""
     mappings = tuple(
-        records.replace(m, expression=expressions.with_member_limit(m.expression, limit))
+        dataclasses.replace(m, expression=expressions.with_member_limit(m.expression, limit))
         if m.destination == MEMBER_ATTRIBUTE and m.expression is not None
         else m
         for m in rule.attribute_flow_mappings
@@ -225,13 +212,13 @@ def with_limit(rule: SyncRule, limit: int) -> SyncRule:
     scope = tuple(
         ScopeConditionGroup(
             tuple(
-                records.replace(c, comparison_value=str(limit)) if c.attribute == COUNT_ATTRIBUTE else c
+                dataclasses.replace(c, comparison_value=str(limit)) if c.attribute == COUNT_ATTRIBUTE else c
                 for c in group.conditions
             )
         )
         for group in rule.scope_filter
     )
-    return records.replace(rule, attribute_flow_mappings=mappings, scope_filter=scope)
+    return dataclasses.replace(rule, attribute_flow_mappings=mappings, scope_filter=scope)
 
 
 def clone_identifier(server: str, name: str) -> str:
@@ -243,7 +230,7 @@ def clone_identifier(server: str, name: str) -> str:
 
 def make_clone(standard: SyncRule, *, server: str, name: str, precedence: int, limit: int) -> SyncRule:
     """An editable copy of the standard rule with its own name, precedence and limit."""
-    clone = records.replace(
+    clone = dataclasses.replace(
         standard,
         identifier=clone_identifier(server, name),
         name=name,

@@ -9,7 +9,8 @@ like after each step of a plan (`StateServer`). Version-dependent answers come f
 
 from __future__ import annotations
 
-from reconciler import records
+import dataclasses
+
 from reconciler.errors import Refused
 from reconciler.model import builds, facts, syncrules
 from reconciler.model.observed import ConnectorOverride, ObservedState, SyncRule
@@ -23,7 +24,7 @@ def require_idle(state: ObservedState) -> None:
 
 def set_sync_cycle_enabled(state: ObservedState, enabled: bool) -> ObservedState:
     require_idle(state)
-    return state.replace(scheduler=records.replace(state.scheduler, sync_cycle_enabled=enabled))
+    return state.replace(scheduler=dataclasses.replace(state.scheduler, sync_cycle_enabled=enabled))
 
 
 def set_api_version(state: ObservedState, direction: str, version: int) -> ObservedState:
@@ -39,14 +40,14 @@ def set_api_version(state: ObservedState, direction: str, version: int) -> Obser
     if version == 2 and state.server.cloud in facts.CLOUDS_WITHOUT_V2:
         raise Refused(f"{state.server.name}: the V2 endpoint is not available in the {state.server.cloud} cloud")
     if direction == "export":
-        registry = records.replace(
+        registry = dataclasses.replace(
             state.registry,
             export_api_version=version,
             export_filtering=facts.EXPORT_FILTERING_FOR_API_VERSION[version],
         )
-        connector = records.replace(state.aad_connector, export_type=facts.EXPORT_TYPE_FOR_API_VERSION[version])
+        connector = dataclasses.replace(state.aad_connector, export_type=facts.EXPORT_TYPE_FOR_API_VERSION[version])
         return state.replace(registry=registry, aad_connector=connector)
-    return state.replace(registry=records.replace(state.registry, import_api_version=version))
+    return state.replace(registry=dataclasses.replace(state.registry, import_api_version=version))
 
 
 def _with_override(state: ObservedState, connector_name: str, full_sync_required: bool) -> ObservedState:
@@ -56,7 +57,7 @@ def _with_override(state: ObservedState, connector_name: str, full_sync_required
     if index is None:
         overrides.append(ConnectorOverride(connector_name, False, full_sync_required))
     else:
-        overrides[index] = records.replace(overrides[index], full_sync_required=full_sync_required)
+        overrides[index] = dataclasses.replace(overrides[index], full_sync_required=full_sync_required)
     return state.replace(connector_overrides=tuple(overrides))
 
 
@@ -78,7 +79,7 @@ def add_rule(state: ObservedState, rule: SyncRule) -> ObservedState:
     require_idle(state)
     existing = state.rule(rule.identifier)
     if existing is not None and existing.is_standard:
-        if records.replace(existing, disabled=rule.disabled) != rule:
+        if dataclasses.replace(existing, disabled=rule.disabled) != rule:
             raise Refused(
                 f"{state.server.name}: standard rule '{existing.name}' cannot be edited, only disabled or enabled"
             )
@@ -111,7 +112,7 @@ def set_rule_disabled(state: ObservedState, identifier: str, disabled: bool) -> 
     existing = state.rule(identifier)
     if existing is None:
         raise Refused(f"{state.server.name}: no sync rule with identifier {identifier}")
-    return add_rule(state, records.replace(existing, disabled=disabled))
+    return add_rule(state, dataclasses.replace(existing, disabled=disabled))
 
 
 def set_connector_override(state: ObservedState, connector_name: str, full_sync_required: bool) -> ObservedState:

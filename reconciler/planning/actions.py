@@ -13,16 +13,17 @@ apply makes and the guard a printed script runs cannot drift apart.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
-from reconciler import cmdlets, records
+from reconciler import cmdlets
 from reconciler.errors import Refused, UserError
 from reconciler.model import facts, inforce, limitrules, provisioning, syncrules, transitions
 from reconciler.model.observed import ObservedState, SyncRule
-from reconciler.records import field, record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # an annotation only: planning never needs a server
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # an annotation only: planning never needs a server
 # docs/commands.md#waiting-for-a-sync-cycle).
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Action:
     kind: str
     params: dict[str, Any] = field(hash=False)
@@ -56,7 +57,7 @@ class Action:
         return f"{self.kind}({args})" if args else self.kind
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Probe:
     """One value an action's check reads: from an observed state, and by PowerShell on the server."""
 
@@ -65,7 +66,7 @@ class Probe:
     expected: bool | int | str
 
 
-@record
+@dataclass(frozen=True)  # not slots: risky_after is kept in the instance
 class ScriptContext:
     """What a plan knows beyond its actions' parameters, for rendering them as PowerShell."""
 
@@ -87,7 +88,7 @@ def risky_steps(state: ObservedState, planned: tuple[Action, ...]) -> frozenset[
     the steps after which the next full cycle would delete what it would not have before."""
     before = provisioning.deletion_risk(state)
     server = transitions.StateServer(
-        state.replace(scheduler=records.replace(state.scheduler, sync_cycle_in_progress=False))
+        state.replace(scheduler=dataclasses.replace(state.scheduler, sync_cycle_in_progress=False))
     )
     risky = set()
     for index, action in enumerate(planned):
@@ -288,7 +289,7 @@ class UpdateSyncRule(_WriteManagedRule):
 
 def updated_clone(clone: SyncRule, precedence: int, limit: int) -> SyncRule:
     """The managed clone as UpdateSyncRule leaves it: enabled, at its precedence, carrying the limit."""
-    return syncrules.with_limit(records.replace(clone, precedence=precedence, disabled=False), limit)
+    return syncrules.with_limit(dataclasses.replace(clone, precedence=precedence, disabled=False), limit)
 
 
 class RemoveSyncRule(Kind):

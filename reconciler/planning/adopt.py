@@ -7,16 +7,17 @@ is reported, not hidden.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reconciler.errors import UserError
 from reconciler.model import facts, inforce, limitrules, syncrules
 from reconciler.model.desired import DesiredState
 from reconciler.model.limitrules import LimitRule
 from reconciler.model.observed import ObservedState, SyncRule
 from reconciler.planning import views
-from reconciler.records import record
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Bootstrap:
     state: DesiredState
     notes: tuple[str, ...]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import marshal
-
-from reconciler.records import record
+from dataclasses import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -18,7 +17,7 @@ _OPS = {
 }
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class DiffItem:
     """One managed setting that differs: `op` is change, add or remove; `path` is dotted."""
 

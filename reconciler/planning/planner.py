@@ -8,10 +8,11 @@ server (version, precedence, domains, cloud) refuse the plan with every reason a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from reconciler import records
 from reconciler.errors import Problem, UserError
 from reconciler.model import builds, facts, inforce, limitrules, observed, provisioning, syncrules
 from reconciler.model.desired import DesiredState
@@ -22,10 +23,9 @@ from reconciler.planning.actions import Action, ScriptContext
 from reconciler.planning.diff import DiffItem, diff
 from reconciler.planning.plans import Impact, Plan
 from reconciler.planning.views import Goal, ManagedRule, ManagedSettings
-from reconciler.records import record
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Options:
     allow_group_deletion: bool = False
     # The day support is judged on (ISO date); today when not given.
@@ -256,11 +256,11 @@ def _predicted(
         if goal.needs_clone(family):
             kept = written.get(family.clone_name) or (family.clones[0] if family.clones else None)
             if kept is not None:
-                by_id[kept.identifier] = records.replace(kept, disabled=False)
+                by_id[kept.identifier] = dataclasses.replace(kept, disabled=False)
             if family.standard is not None:
-                by_id[family.standard.identifier] = records.replace(family.standard, disabled=True)
+                by_id[family.standard.identifier] = dataclasses.replace(family.standard, disabled=True)
         elif family.standard is not None:
-            by_id[family.standard.identifier] = records.replace(family.standard, disabled=False)
+            by_id[family.standard.identifier] = dataclasses.replace(family.standard, disabled=False)
     registry = Registry(
         desired.export_api_version,
         desired.import_api_version,
@@ -271,7 +271,7 @@ def _predicted(
 
 def _impact(before: ObservedState, after: ObservedState) -> Impact:
     """What the change does on the next full cycle; a staging server's, once it is active."""
-    active = records.replace(before.scheduler, staging_mode_enabled=False)
+    active = dataclasses.replace(before.scheduler, staging_mode_enabled=False)
     now = provisioning.next_cycle(before.replace(scheduler=active), full=True)
     then = provisioning.next_cycle(after.replace(scheduler=active), full=True)
     return Impact(

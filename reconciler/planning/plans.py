@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+from dataclasses import dataclass, field
 
-from reconciler import digests, records
 from reconciler.errors import UserError
 from reconciler.formats import schemas
 from reconciler.model import observed
 from reconciler.planning.actions import KINDS, Action, ScriptContext
 from reconciler.planning.diff import DiffItem
-from reconciler.records import field, record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ HELD = "rollout: the limit stays at"
 STEP = "rollout: raising the limit to"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Impact:
     groups_to_provision: tuple[str, ...] = ()
     groups_to_delete: tuple[str, ...] = ()
@@ -31,7 +32,7 @@ class Impact:
     groups_over_limit: tuple[str, ...] = ()
 
 
-@record
+@dataclass(frozen=True)  # not slots: compact_text is kept in the instance
 class Plan:
     server: str
     desired_digest: str
@@ -57,9 +58,15 @@ class Plan:
         """This run takes one step of a staged rollout: applied, the server is still short of it."""
         return bool(self.actions) and any(w.startswith(STEP) for w in self.warnings)
 
+    @functools.cached_property
+    def compact_text(self) -> str:
+        """The plan document on one line, as a fleet report writes it: kept in the plan, so a
+        fleet's worker process writes it and the text travels with the plan."""
+        return COMPACT(to_json(self))
+
 
 def digest_of(data: Any) -> str:
-    return "sha256:" + digests.sha256(observed.canonical(data).encode("utf-8")).hex()
+    return "sha256:" + hashlib.sha256(observed.canonical(data).encode("utf-8")).hexdigest()
 
 
 def to_json(plan: Plan) -> dict[str, Any]:
@@ -82,12 +89,6 @@ def to_json(plan: Plan) -> dict[str, Any]:
 
 # One line of JSON, as a fleet report writes each server: the report writes its own parts with it too.
 COMPACT = observed.COMPACT
-
-
-def compact_json(plan: Plan) -> str:
-    """The plan document on one line, as a fleet report writes it; worked out once and kept in
-    the plan (records.memo), so a worker process writes it and the text travels with the plan."""
-    return records.memo(plan, "_memo_compact_json", lambda p: COMPACT(to_json(p)))
 
 
 def first_difference(saved: Any, fresh: Any, path: str = "") -> str | None:

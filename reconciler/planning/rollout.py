@@ -17,6 +17,7 @@ to at once after an upgrade reset it: that is not a step.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from reconciler.errors import UserError
@@ -25,12 +26,11 @@ from reconciler.model import facts, observed
 from reconciler.model.desired import DesiredState
 from reconciler.model.observed import ObservedState
 from reconciler.planning import plans
-from reconciler.records import record
 
 _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Pace:
     """What the journal says about earlier steps, and the moment the plan is made."""
 

@@ -17,12 +17,13 @@ sides, left out of the comparison and reported, so nothing is planned from a gue
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reconciler.model import facts, inforce
 from reconciler.model.desired import DesiredState
 from reconciler.model.inforce import Family, InForce
 from reconciler.model.limitrules import LimitRule
 from reconciler.model.observed import ObservedState
-from reconciler.records import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
 }
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Goal:
     """What this run aims for: the desired limit, or one staged-rollout step towards it."""
 
@@ -47,7 +48,7 @@ class Goal:
         return self.limit != family.standard_limit
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ManagedRule:
     """The managed clone as the diff sees it."""
 
@@ -67,7 +68,7 @@ class ManagedRule:
         }
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class RuleSettings:
     """One limit-carrying standard rule and its managed clone."""
 
@@ -76,7 +77,7 @@ class RuleSettings:
     managed_rule: ManagedRule | None
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ManagedSettings:
     export_api_version: int | str | None  # a text when the three places of the version disagree
     import_api_version: int | None

@@ -28,9 +28,9 @@ def pieces(outcomes: Sequence[ServerResult]) -> Iterator[str]:
 
 
 def _entry(o: ServerResult) -> str:
-    """What _COMPACT writes for the server's entry, its plan's text (plans.compact_json, which a
+    """What _COMPACT writes for the server's entry, its plan's text (Plan.compact_text, which a
     fleet's worker processes have written already) set in whole."""
-    plan = plans.compact_json(o.plan) if o.plan is not None else "null"
+    plan = o.plan.compact_text if o.plan is not None else "null"
     if not o.problems and not o.why:
         # Most of a fleet: written here at a third of the cost of two encoder calls; the parent
         # writes 10,000 of these after the last plan is in, on one core, while nothing else runs.

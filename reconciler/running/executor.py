@@ -17,6 +17,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from reconciler.errors import UserError
 from reconciler.formats import jsonmodel
@@ -26,7 +27,6 @@ from reconciler.options import DEFAULT_WAIT_TIMEOUT
 from reconciler.planning import plans
 from reconciler.planning.actions import Action
 from reconciler.planning.plans import Plan
-from reconciler.records import field, record
 from reconciler.running.journal import Journal
 from reconciler.running.progress import Listener, Stopped
 
@@ -37,13 +37,13 @@ if TYPE_CHECKING:  # an annotation only: any server will do
     from reconciler.servers.protocol import Server
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class StepResult:
     action: Action
     result: str  # done | skipped
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Settings:
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     poll_interval: float = 2.0

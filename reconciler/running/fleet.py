@@ -6,17 +6,18 @@ always reported sorted by server name, whatever order the work finished in.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
+import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
-from reconciler import digests, options, records
+from reconciler import options
 from reconciler.errors import UserError
 from reconciler.model import statefiles
 from reconciler.model.statefiles import StateFile
-from reconciler.planning import plans
 from reconciler.planning.actions import ScriptContext
 from reconciler.running import runner
 from reconciler.running.progress import Listener
@@ -41,7 +42,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 def in_shard(name: str, shard: tuple[int, int]) -> bool:
     """Stable across runs, machines and Python versions: a digest of the name, not hash()."""
     k, n = shard
-    return int.from_bytes(digests.sha256(name.encode("utf-8"))[:8], "big") % n == k - 1
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") % n == k - 1
 
 
 def select(states: Sequence[StateFile], shard: tuple[int, int] | None) -> list[StateFile]:
@@ -89,7 +90,7 @@ def _plan_path_for_fleet(options: runner.RunOptions, shard: _Shard, path: str) -
     result = _plan_path(options, shard, path)
     if result is None or result.plan is None:
         return result
-    return records.replace(result, plan=records.replace(result.plan, script=ScriptContext()))
+    return dataclasses.replace(result, plan=dataclasses.replace(result.plan, script=ScriptContext()))
 
 
 def _plan_path_for_json(options: runner.RunOptions, shard: _Shard, path: str) -> ServerResult | None:
@@ -97,13 +98,12 @@ def _plan_path_for_json(options: runner.RunOptions, shard: _Shard, path: str) ->
     the parent of 10,000 plans then only strings them together."""
     result = _plan_path_for_fleet(options, shard, path)
     if result is not None and result.plan is not None:
-        plans.compact_json(result.plan)
+        result.plan.compact_text  # noqa: B018 - worked out here, in parallel, and kept in the plan
         result.status  # noqa: B018 - worked out here, in parallel, and kept for the report
     return result
 
 
 def _collect_less() -> None:
-    digests.use_openssl()  # said before the fork too; a worker that was not forked says it here
     gc.freeze()  # what the worker inherited from the fork
     gc.enable()  # the parent forked it with collection off (see _mapped)
     # Fewer, larger collections: each plan makes thousands of short-lived objects.
@@ -138,8 +138,6 @@ def _mapped(function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
         return
     # Imported only for a fleet: the process machinery is start-up time every small run would pay.
     from concurrent.futures import ProcessPoolExecutor
-
-    digests.use_openssl()  # before the fork: tens of KB a server, 4.7 times faster than CPython's own
 
     # The cyclic collector re-scans every long-lived object (modules, schemas, the results so far)
     # at each full pass; frozen, they are skipped, while the garbage a plan makes is still collected.

@@ -11,12 +11,12 @@ from __future__ import annotations
 import errno
 import json
 import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from reconciler.model import observed
 from reconciler.planning import actions
-from reconciler.records import record
 from reconciler.running.results import RunRecord
 
 TYPE_CHECKING = False
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 DEFAULT_FOLDER = Path(".reconciler") / "journal"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class History:
     """What the journal says about earlier runs."""
 

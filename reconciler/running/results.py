@@ -7,12 +7,12 @@ A status never says more than is true: a declined apply is not "changed", a skip
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from reconciler import records
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem
 from reconciler.planning.plans import Plan
-from reconciler.records import record
 
 # In the order a summary lists them. `plan` gives the first four and `failed`; `apply` the rest.
 STATUSES = (
@@ -43,7 +43,7 @@ SHORT = frozenset({"changes", "progressing", "held", "skipped"})
 ERRORS = frozenset({"failed", "declined", "interrupted"})
 
 
-@record
+@dataclass(frozen=True)  # not slots: status is kept in the instance
 class ServerResult:
     """One server of a run: its plan, or the problems that stopped it."""
 
@@ -58,11 +58,11 @@ class ServerResult:
     applied: int = 0  # actions that changed the server
     satisfied: int = 0  # actions found already satisfied, so nothing was done
 
-    @property
+    @functools.cached_property
     def status(self) -> str:
-        # Kept in the result (records.memo): a fleet's report asks it three times a server, and a
-        # worker process that asked it first sends the answer along with the result.
-        return records.memo(self, "_memo_status", _status)
+        # Kept in the result: a fleet's report asks it three times a server, and a worker process
+        # that asked it first sends the answer along with the result.
+        return _status(self)
 
 
 def _status(result: ServerResult) -> str:
@@ -109,7 +109,7 @@ def exit_code(results: Iterable[ServerResult], detailed: bool) -> int:
     return EXIT_CHANGES if detailed and statuses & SHORT else EXIT_OK
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Standing:
     """A server's standing for `reconciler status`: a fresh plan, and what its journal remembers."""
 
@@ -119,7 +119,7 @@ class Standing:
     last_upgrade: tuple[str, str, str | None] | None = None  # (from, to, first seen) builds
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class RunRecord:
     """One run as the journal tells it (what `reconciler history` prints)."""
 

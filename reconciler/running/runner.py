@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import Problem, UserError
@@ -16,7 +17,6 @@ from reconciler.model.statefiles import StateFile
 from reconciler.options import DEFAULT_WAIT_TIMEOUT
 from reconciler.planning import planner, plans
 from reconciler.planning.plans import Plan
-from reconciler.records import record
 from reconciler.running.journal import History, Journal
 from reconciler.running.progress import Listener
 from reconciler.running.results import ServerResult
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 STATE_DIR = Path(".reconciler")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class RunOptions:
     target: Target
     allow_group_deletion: bool = False

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import options
@@ -25,7 +26,6 @@ from reconciler.formats import files
 from reconciler.model import builds
 from reconciler.model.desired import DesiredState
 from reconciler.model.observed import ObservedState
-from reconciler.records import record
 from reconciler.servers import snapshot
 from reconciler.servers.simulator import SimulatedServer, defaults
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # interfaces only: the classes below have their methods witho
     from reconciler.servers.protocol import Server, Target
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class _Files:
     """Observed-state JSON files: one file, or a folder of them named after each server."""
 
@@ -59,7 +59,7 @@ class _Files:
         return f"{self.prefix}:{self.path_for(name)}"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class SimTarget(_Files):
     prefix = "sim"
     writable = True
@@ -80,7 +80,7 @@ class SimTarget(_Files):
         return SimulatedServer(self.path_for(name)).observe()
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class SnapshotTarget(_Files):
     prefix = "snapshot"
     writable = False
@@ -93,7 +93,7 @@ class SnapshotTarget(_Files):
         return snapshot.read(self.path_for(name))
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ExportTarget:
     folder: Path
     writable = False
@@ -114,7 +114,7 @@ class ExportTarget:
         return self._read(name or self.folder.resolve().name)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class LiveTarget:
     """A real server, changed through PowerShell: locally, or over WinRM when `host` is set."""
 

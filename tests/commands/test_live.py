@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
 
 import pytest
 
-from reconciler import records
 from reconciler.commands.plan import colour_for
 from reconciler.model import statefiles
 from reconciler.model.statefiles import StateFile
@@ -157,7 +157,7 @@ def _apply_through_a_cycle(tmp_path: Path, cycle_seconds: float, printer: LinePr
     server = InMemoryServer(defaults.new_server("srv1", "1.6.2.4"))
     p = make_plan(server, state())
     idle = server.state
-    server.state = idle.replace(scheduler=records.replace(idle.scheduler, sync_cycle_in_progress=True))
+    server.state = idle.replace(scheduler=dataclasses.replace(idle.scheduler, sync_cycle_in_progress=True))
     now = [0.0]
 
     def sleep(seconds: float) -> None:

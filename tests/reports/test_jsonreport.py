@@ -31,7 +31,7 @@ def test_an_entry_without_problems_is_what_the_encoder_writes(
     """The entry written by hand (most of a fleet) is the encoder's, character for character,
     whatever the names hold: quotes, backslashes, control characters, any Unicode."""
     result = ServerResult(server, path, plan=plan, converged=converged, outcome=outcome)
-    text = "null" if plan is None else plans.compact_json(plan)
+    text = "null" if plan is None else plan.compact_text
     written = jsonreport._entry(result)
     assert written == jsonreport._general_entry(result, text)
     assert json.loads(written)["server"] == server
@@ -48,5 +48,5 @@ def test_a_status_worked_out_in_a_worker_travels_with_the_result() -> None:
     result = ServerResult("a", "a.yaml", plan=HELD)
     assert result.status == "held"
     copy = pickle.loads(pickle.dumps(result))
-    assert copy.__dict__["_memo_status"] == "held"
+    assert copy.__dict__["status"] == "held"
     assert copy == result and copy.status == results._status(result)

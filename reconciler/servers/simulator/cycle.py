@@ -10,9 +10,9 @@ staging server exports nothing, so it reports no export errors either.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 
-from reconciler import records
 from reconciler.model import expressions, facts, inforce, provisioning
 from reconciler.model.observed import ConnectorOverride, ExportError, Group, ObservedState, SyncCycleResult
 from reconciler.model.transitions import require_idle
@@ -46,7 +46,7 @@ def run_cycle(state: ObservedState, full: bool) -> ObservedState:
         ended_at=clock(),
     )
     overrides = tuple(ConnectorOverride(o.connector_name, False, False) for o in state.connector_overrides)
-    scheduler = records.replace(state.scheduler, next_sync_cycle_policy_type="Delta")
+    scheduler = dataclasses.replace(state.scheduler, next_sync_cycle_policy_type="Delta")
     return state.replace(
         groups=groups if state.groups is not None else None,
         last_sync_cycle=result,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 
-from reconciler import records
 from reconciler.errors import Refused
 from reconciler.model import builds, facts
 from reconciler.model.observed import (
@@ -89,17 +89,17 @@ def twin(observed: ObservedState, name: str | None = None) -> ObservedState:
     """A simulated copy of an observed real server; optional parts it lacks are filled with defaults."""
     state = observed
     if name is not None:
-        state = state.replace(server=records.replace(state.server, name=name))
+        state = state.replace(server=dataclasses.replace(state.server, name=name))
     scheduler = state.scheduler
     # A source that could not see the scheduler (an export) leaves None: an idle, enabled one stands in.
     filled = {
         f.name: getattr(IDLE_SCHEDULER, f.name)
-        for f in records.fields(Scheduler)
+        for f in dataclasses.fields(Scheduler)
         if getattr(scheduler, f.name) is None and f.name != "customized_sync_cycle_interval"
     }
-    state = state.replace(scheduler=records.replace(scheduler, **filled), unobserved=None, collected_at=now())
+    state = state.replace(scheduler=dataclasses.replace(scheduler, **filled), unobserved=None, collected_at=now())
     if state.server.tenant_has_verified_domain is None:
-        state = state.replace(server=records.replace(state.server, tenant_has_verified_domain=True))
+        state = state.replace(server=dataclasses.replace(state.server, tenant_has_verified_domain=True))
     if state.groups is None:
         state = with_groups_synced(state.replace(groups=tuple(Group(n, c, False) for n, c in DEFAULT_GROUPS)))
     return state

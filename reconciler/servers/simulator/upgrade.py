@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler import records
+import dataclasses
+
 from reconciler.errors import Refused
 from reconciler.model import builds, facts, syncrules
 from reconciler.model.observed import AadConnector, ConnectorOverride, ObservedState, Registry, SyncRule
@@ -32,7 +33,7 @@ def upgrade(state: ObservedState, to: str) -> ObservedState:
         disabled = before is not None and before.disabled
         if resets_limit and syncrules.standard_family(rule) is not None:
             disabled = False
-        standard.append(records.replace(rule, disabled=disabled))
+        standard.append(dataclasses.replace(rule, disabled=disabled))
 
     custom = [r for r in state.sync_rules if not r.is_standard]
     if resets_limit:
@@ -56,7 +57,7 @@ def upgrade(state: ObservedState, to: str) -> ObservedState:
     if builds.lookup("upgrade_sets_full_sync_overrides", new):
         overrides = tuple(ConnectorOverride(o.connector_name, True, True) for o in overrides)
     return state.replace(
-        server=records.replace(state.server, version=str(new)),
+        server=dataclasses.replace(state.server, version=str(new)),
         registry=registry,
         aad_connector=connector,
         connector_overrides=overrides,

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pytest
 
-from reconciler import records
 from reconciler.errors import Refused
 from reconciler.model import syncrules
 from reconciler.model.observed import SyncRule
@@ -88,9 +88,9 @@ def test_precedence_must_be_unique(make_server: MakeServer) -> None:
     clone = syncrules.make_clone(group_join(server), server="x", name="c", precedence=taken, limit=60000)
     with pytest.raises(Refused, match=f"precedence {taken} is already used by sync rule 'Out to AAD - Group Join'"):
         server.add_rule(clone)
-    server.add_rule(records.replace(clone, precedence=90))
+    server.add_rule(dataclasses.replace(clone, precedence=90))
     # Replacing the same rule at its own precedence is not a clash.
-    server.add_rule(syncrules.with_limit(records.replace(clone, precedence=90), 70000))
+    server.add_rule(syncrules.with_limit(dataclasses.replace(clone, precedence=90), 70000))
     assert syncrules.effective_limit(server.observe()) == 70000
 
 
@@ -126,7 +126,7 @@ def test_standard_rules_cannot_be_edited_or_created(make_server: MakeServer) -> 
     with pytest.raises(Refused, match="standard rule 'Out to AAD - Group Join' cannot be edited"):
         server.add_rule(syncrules.with_limit(standard, 100000))
     with pytest.raises(Refused, match="a new rule cannot be a standard rule"):
-        server.add_rule(records.replace(standard, identifier="11111111-1111-1111-1111-111111111111", precedence=5))
+        server.add_rule(dataclasses.replace(standard, identifier="11111111-1111-1111-1111-111111111111", precedence=5))
 
 
 def test_unknown_rule_and_connector(make_server: MakeServer) -> None:
@@ -140,10 +140,10 @@ def test_unknown_rule_and_connector(make_server: MakeServer) -> None:
 def test_a_rule_whose_limit_cannot_be_read_is_refused(make_server: MakeServer) -> None:
     server = make_server()
     clone = syncrules.make_clone(group_join(server), server="x", name="c", precedence=5, limit=60000)
-    broken = records.replace(
+    broken = dataclasses.replace(
         clone,
         attribute_flow_mappings=tuple(
-            records.replace(m, expression="IIF([memberCount] >") if m.destination == "member" else m
+            dataclasses.replace(m, expression="IIF([memberCount] >") if m.destination == "member" else m
             for m in clone.attribute_flow_mappings
         ),
     )
