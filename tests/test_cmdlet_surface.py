@@ -7,6 +7,7 @@ checked against the whole real file."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -30,9 +31,33 @@ COMMON = {"verbose", "debug", "erroraction", "warningaction", "informationaction
 MODULE_FUNCTIONS = {"Set-ADSyncAADConnectorExportApiVersion", "Set-ADSyncAADConnectorImportApiVersion"}
 
 
+@functools.cache
+def _fixture() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(USED.read_text(encoding="utf-8"))
+    return document
+
+
 def _surface() -> dict[str, list[dict[str, Any]]]:
-    cmdlets: dict[str, list[dict[str, Any]]] = json.loads(USED.read_text(encoding="utf-8"))["cmdlets"]
+    cmdlets: dict[str, list[dict[str, Any]]] = _fixture()["cmdlets"]
     return cmdlets
+
+
+def output_types() -> dict[str, str | None]:
+    """What each cmdlet writes to the pipeline (full .NET type name; None: nothing), from its IL."""
+    outputs: dict[str, str | None] = _fixture()["outputs"]
+    return outputs
+
+
+def object_types() -> dict[str, dict[str, str]]:
+    """The ADSync object model: type (short name) -> property -> its .NET type."""
+    types: dict[str, dict[str, str]] = _fixture()["types"]
+    return types
+
+
+def indexers() -> dict[str, str]:
+    """ADSync collection types -> the type their indexer returns."""
+    found: dict[str, str] = _fixture()["indexers"]
+    return found
 
 
 def _scripts() -> list[str]:
@@ -152,9 +177,15 @@ def test_every_enum_value_a_script_passes_is_real() -> None:
 def test_the_trimmed_surface_is_the_real_one() -> None:
     used = _surface()
     assert set(used) >= {"New-ADSyncRule", "Add-ADSyncRule", "Set-ADSyncScheduler", "Get-ADSyncConnector"}
+    assert set(output_types()) == set(used)
+    # Every ADSync type a cmdlet writes or an indexer returns is described, but the run status.
+    written = {t for t in [*output_types().values(), *indexers().values()] if t is not None}
+    described = {"Microsoft.IdentityManagement.PowerShell.ObjectModel." + name for name in object_types()}
+    assert written - described == {"Microsoft.IdentityManagement.PowerShell.ObjectModel.ConnectorRunStatus"}
     if REAL.exists():  # the whole real file, where it is beside the checkout
         real = json.loads(REAL.read_text(encoding="utf-8"))
         assert used == {name: real["cmdlets"][name] for name in used}
+        assert object_types() == real["types"]
         assert {k: tuple(v) for k, v in real["enums"].items() if k in facts.OBJECT_MODEL_ENUMS} == dict(
             facts.OBJECT_MODEL_ENUMS
         )

@@ -61,6 +61,12 @@ function ConvertTo-NullableString($Value) {
     return [string] $Value
 }
 
+function ConvertTo-TagText($Tag) {
+    # SynchronizationRule.ImmutableTag is an ImmutableTag object; its text is its TagValue.
+    if ($null -eq $Tag) { return $null }
+    return ConvertTo-NullableString $Tag.TagValue
+}
+
 function Get-ExportFiltering([string] $ConnectorName) {
     # The third place of the export API version; absent, the product reads it as V2 (null here).
     $key = Join-Path $ParametersKey ('PerMAInstance\' + $ConnectorName)
@@ -77,7 +83,7 @@ function ConvertTo-ObservedRule($Rule) {
         Direction             = [string] $Rule.Direction
         Precedence            = [int] $Rule.Precedence
         Disabled              = [bool] $Rule.Disabled
-        ImmutableTag          = ConvertTo-NullableString $Rule.ImmutableTag
+        ImmutableTag          = ConvertTo-TagText $Rule.ImmutableTag
         IsStandardRule        = [bool] $Rule.IsStandardRule
         Connector             = [string] $Rule.Connector
         SourceObjectType      = [string] $Rule.SourceObjectType

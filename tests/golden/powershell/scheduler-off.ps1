@@ -46,8 +46,10 @@ function Get-ManagedRule([string] $Name) {
 
 function Get-StandardRule([string] $Name, [string] $TagPrefix) {
     # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
+    # ImmutableTag is an object, not a string: its text is its TagValue.
     @(Get-ADSyncRule | Where-Object {
-            ($_.ImmutableTag -and $_.ImmutableTag.StartsWith($TagPrefix)) -or
+            ($null -ne $_.ImmutableTag -and
+                ([string] $_.ImmutableTag.TagValue).StartsWith($TagPrefix, [StringComparison]::Ordinal)) -or
             ($_.IsStandardRule -and $_.Name -ceq $Name)
         }) | Select-Object -First 1
 }
