@@ -119,17 +119,3 @@ def test_names_with_colons_and_quotes_are_not_duplicates(value: object) -> None:
 )
 def test_malformed_text_is_judged_by_its_depth_as_far_as_it_nests(text: str, too_deep: bool) -> None:
     assert jsontext._too_deep(text) is too_deep
-
-
-@pytest.mark.parametrize(
-    ("text", "one"),
-    [
-        ('{"a": [1, {"b": "}{"}]}', True),
-        ('{"a": 1}, {"b": 2}', False),  # two side by side
-        ('{"a": [{"b": 1}', False),  # part of one
-        ('{"a": "\\"}"}', True),
-        ("[1]", False),
-    ],
-)
-def test_one_object(text: str, one: bool) -> None:
-    assert jsontext.one_object(text) is one

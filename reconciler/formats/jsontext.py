@@ -72,74 +72,21 @@ _INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
 def _shape(text: str) -> bytes:
-    """The brackets of `text` outside its strings, at C speed (a 7 MB simulator file is read on
-    every observe, a fleet's snapshots by the thousand). In UTF-8 every byte of a non-ASCII
-    character is above 127, so deleting bytes never splits a bracket; escapes go first, so that
-    every quote left opens or closes a string."""
-    return _outside_strings(_quotes_and_brackets(text))
-
-
-def _quotes_and_brackets(text: str) -> bytes:
+    """The brackets of `text` outside its strings, by bytes operations rather than a loop over
+    characters (a simulator file or a snapshot may be megabytes). In UTF-8 every byte of a
+    non-ASCII character is above 127, so deleting bytes never splits a bracket; escapes go first,
+    so that every quote left opens or closes a string."""
     data = text.encode("utf-8", "surrogatepass")
     if b"\\" in data:
         data = _ESCAPE.sub(b"", data)
-    return data.translate(None, _NOT_SHAPE)
-
-
-def _outside_strings(shape: bytes) -> bytes:
-    # Two quotes side by side keep every other quote's parity: gone at once, most strings with them.
-    shape = shape.replace(b'""', b"")
-    if b'"' in shape:
-        shape = b"".join(shape.split(b'"')[::2])
-    return shape
-
-
-def _brackets_of_whole_strings(text: str) -> bytes | None:
-    """The brackets of `text` outside its strings; None if it ends inside a string."""
-    shape = _quotes_and_brackets(text)
-    return None if shape.count(b'"') % 2 else _outside_strings(shape)
-
-
-def open_brackets(text: str) -> bytes | None:
-    """The brackets the start of a document leaves open, outermost first (b"{" directly inside
-    the top-level object); None if it ends inside a string or closes what it did not open."""
-    shape = _brackets_of_whole_strings(text)
-    return None if shape is None else _unclosed(shape)
-
-
-def _unclosed(shape: bytes) -> bytes | None:
-    for _pass in range(MAX_DEPTH):
-        shorter = shape.replace(b"[]", b"").replace(b"{}", b"")
-        if len(shorter) == len(shape):
-            return None if b"]" in shape or b"}" in shape else shape
-        shape = shorter
-    return None
-
-
-def one_object(text: str) -> bool:
-    """Whether `text`'s brackets (strings aside) are one object's: `{`, what it holds closed
-    within it, `}` — not two objects side by side, nor part of one."""
-    shape = _brackets_of_whole_strings(text)
-    return shape is not None and shape[:1] == b"{" and shape[-1:] == b"}" and _unclosed(shape[1:-1]) == b""
+    shape = data.translate(None, _NOT_SHAPE)
+    return b"".join(shape.split(b'"')[::2])
 
 
 def _too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
-    """Whether `text` nests more than `limit` levels. Text that is not well-formed stops early;
-    json.loads then says what is wrong with it."""
-    shape = brackets = _shape(text)
-    # Each pass of two replaces takes one or two levels off: a shallow document (every one of
-    # ours) is cleared in a few cheap passes; only a deep one is counted a level a pass.
-    for _pass in range(limit // 2):
-        if not brackets:
-            return False
-        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
-        if len(shorter) == len(brackets):
-            break  # unbalanced or mismatched: counted exactly below, as a deep document is
-        brackets = shorter
-    return _nests_deeper(shape, limit)
-
-
-def _nests_deeper(brackets: bytes, limit: int) -> bool:
+    """Whether `text` nests more than `limit` levels: each pass takes the innermost level off.
+    Text that is not well-formed stops early; json.loads then says what is wrong with it."""
+    brackets = _shape(text)
     for _level in range(limit):
         if not brackets:
             return False
