@@ -65,9 +65,10 @@ EXAMPLES = {
     "schema": "reconciler schema desired-state > schemas/desired-state.schema.json",
     "collector-script": "reconciler collector-script > Collect-ADSyncObservedState.ps1",
     "task-script": "reconciler task-script > Register-ReconcilerTask.ps1",
+    "builds": "reconciler builds --output json",
     "sim init": "reconciler sim init --name contoso-aadc01 --version 1.6.2.4",
     "sim show": "reconciler sim show --name contoso-aadc01",
-    "sim upgrade": "reconciler sim upgrade --name contoso-aadc01 --to 2.4.21.0",
+    "sim upgrade": "reconciler sim upgrade --name contoso-aadc01 --to 2.6.92.0",
     "sim cycle": "reconciler sim cycle --name contoso-aadc01 --full",
     "sim set": "reconciler sim set --name contoso-aadc01 scheduler.SyncCycleInProgress=true",
 }
@@ -180,6 +181,8 @@ def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     p.add_argument("which", choices=["desired-state", "observed-state", "plan"], help="which schema")
     _command(sub, "collector-script", "print the PowerShell script that writes a server's observed state (snapshot)")
     _command(sub, "task-script", "print the PowerShell script that registers the self-heal scheduled task")
+    p = _command(sub, "builds", "print the build and support table the tool knows, with sources and its date")
+    p.add_argument("--output", choices=["text", "json"], default="text", help="text (default) or json")
 
 
 def _add_sim_commands(sub: Any) -> None:
@@ -191,7 +194,7 @@ def _add_sim_commands(sub: Any) -> None:
     common.add_argument("--target", help="sim (default), sim:FILE.json or sim:DIR/; env RECONCILER_TARGET")
     common.add_argument("--name", help="server name (picks the file in a folder target; names a new server)")
     p = _command(sim_sub, "sim init", "create a simulated server", [common])
-    p.add_argument("--version", dest="product_version", help=f"product build (default {builds.CURRENT_VERSION})")
+    p.add_argument("--version", dest="product_version", help=f"product build (default {builds.current_version()})")
     p.add_argument("--cloud", choices=CLOUDS, help="the server's cloud (default AzureCommercial)")
     p.add_argument("--connector-name", help="the AAD connector's name (default 'contoso.onmicrosoft.com - AAD')")
     p.add_argument("--from", dest="source", metavar="SNAPSHOT.json", help="make a twin of an observed server")
@@ -199,6 +202,11 @@ def _add_sim_commands(sub: Any) -> None:
     _command(sim_sub, "sim show", "print the observed state as JSON", [common])
     p = _command(sim_sub, "sim upgrade", "simulate an in-place upgrade", [common])
     p.add_argument("--to", required=True, metavar="VERSION", help="the new build")
+    p.add_argument(
+        "--sync-disabled",
+        action="store_true",
+        help="leave synchronization off, as when the wizard's 'Start the synchronization process' box is cleared",
+    )
     p = _command(sim_sub, "sim cycle", "run a sync cycle", [common])
     p.add_argument("--full", action="store_true", help="a full sync cycle instead of a delta one")
     p = _command(sim_sub, "sim set", "set values: KEY=VALUE with KEY a dotted path; says what changed", [common])
@@ -313,6 +321,10 @@ def _run(args: argparse.Namespace) -> int:
         from reconciler.commands import scripts
 
         return scripts.print_script(scripts.SCHEDULED_TASK)
+    if args.command == "builds":
+        from reconciler.commands import builds as builds_command
+
+        return builds_command.print_builds(args.output)
     if args.command == "sim":
         from reconciler.commands import sim
 
@@ -323,7 +335,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.sim_command == "show":
             return sim.sim_show(target, name)
         if args.sim_command == "upgrade":
-            return sim.sim_upgrade(target, name, args.to)
+            return sim.sim_upgrade(target, name, args.to, not args.sync_disabled)
         if args.sim_command == "cycle":
             return sim.sim_cycle(target, name, args.full)
         if args.sim_command == "set":

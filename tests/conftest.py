@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
+from reconciler.model import builds
 from tests.support import EXPORTS, Result, Run
 
 
@@ -13,6 +14,13 @@ def _in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch
     """Every test runs in a folder of its own, so the tool's default `.reconciler/` (simulators,
     journals, locks, crash files) never lands in the checkout."""
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture(autouse=True)
+def _support_judged_on_the_tables_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans judge support on the day the build table was checked, so that what they print stays the
+    same as the calendar moves on (tests of other days set RECONCILER_TODAY themselves)."""
+    monkeypatch.setenv(builds.TODAY_ENV, builds.support_table().checked)
 
 
 @pytest.fixture

@@ -25,15 +25,17 @@ from tests.support import Run
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 STATE = Path(__file__).resolve().parent.parent / "states" / "tailspin-aadc01-usgov.yaml"
 
-# Recorded at commit 849db6a, before any of the speed work; the same at every commit since.
+# Recorded at commit 849db6a, before any of the speed work; the same at every commit since, but for
+# the wording of the 1.x support warning (product facts of 2026-12-06), which alone was re-recorded:
+# with the former wording put back, these outputs still give 849db6a's digests.
 EXPECTED = {
-    "fleet plan --output json": "9e2ae13e3052d77d57f15b1d241ad09713600bd4768b96138194a4d30d2d6ef5",
-    "fleet plan (text)": "e92f3878eb20ce0bf077efba6bd93afbb3d1f9a5d6a043d3090d6ffcfcf09950",
-    "fleet plan --output markdown": "259d1ff1c4e8c98e6f94b58f3ab2ed758341a3cd364e3adc048e22f4834baff6",
+    "fleet plan --output json": "9a36c2f1a8d30f70c9051a3ac6d42ac84516de752274f4ffa574253faf9add75",
+    "fleet plan (text)": "08056b19b4bdd4a14e3e9ac2ea0ccf0c5bdde7c469e13756480d019138eb3f8d",
+    "fleet plan --output markdown": "46ead4ccc6354eff70395b4f2e2bca4cc6908c4a1adbfa292d89e03659b939ea",
     "sim cycle --full (file)": "df6215efc6bd7f6266608492b235e729769ddb6ce1b1d6960d57df7ffc197cab",
-    "drifted plan (text)": "9c2e8b65a1c7923fd0ac0c7e477d3d2b275f7975f5f50b5927f410888619417c",
-    "drifted plan --output json": "48ca5c93a2af24aca3d4888734cf8fccf689b983beb6e834487068a280e973f9",
-    "in-sync plan (text)": "4675e3225ed4e5718e3d01cb533133bdbc7168c92be04ea61b6e617bb156b5d4",
+    "drifted plan (text)": "7bb0b036f4146d7fb1e748c4ade1eb890600cac8ea06ae1e821ca06cb5e266de",
+    "drifted plan --output json": "9e3011ccdc74c21d6bd5cb1e90963b205147d97971144d00aecc851be4eb9199",
+    "in-sync plan (text)": "9ce0a180484470b8f2ea326290b360302f24a3eb9109f5e20ccb763e0c87d999",
 }
 
 

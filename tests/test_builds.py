@@ -58,21 +58,64 @@ def test_every_row_names_its_source() -> None:
 @pytest.mark.parametrize(
     ("version", "cloud", "today", "warning"),
     [
-        ("1.6.2.4", "AzureCommercial", "2026-11-23",
-         "build 1.6.2.4 is a 1.x build: every 1.x build is out of support and synchronization no longer functions; "
-         "upgrade to 2.4.18.0 or later"),
+        ("1.6.2.4", "AzureCommercial", "2026-12-06",
+         "build 1.6.2.4 is a 1.x build: 1.x builds do not synchronize since 2023-10-01; upgrade to 2.6.92.0"),
+        # Since 2026-09-30 every build below 2.5.79.0 stops synchronizing, in every cloud.
+        ("2.4.21.0", "AzureUSGovernment", "2026-12-06",
+         "build 2.4.21.0 does not synchronize since 2026-09-30 (minimum 2.5.79.0); upgrade to 2.6.92.0"),
+        ("2.5.76.0", "AzureCommercial", "2026-09-30",
+         "build 2.5.76.0 does not synchronize since 2026-09-30 (minimum 2.5.79.0); upgrade to 2.6.92.0"),
+        ("2.5.76.0", "AzureCommercial", "2026-09-29",
+         "build 2.5.76.0 reached end of support on 2026-09-01; it stops synchronizing on 2026-09-30 (minimum "
+         "2.5.79.0); upgrade to 2.6.92.0"),
+        # The 2025 hardening broke the wizard's sign-in, not synchronization.
+        ("2.4.18.0", "AzureUSGovernment", "2025-05-01",
+         "build 2.4.18.0: the wizard's sign-in fails on it since 2025-04-30 (synchronization continues); it stops "
+         "synchronizing on 2026-09-30 (minimum 2.5.79.0); upgrade to 2.6.92.0"),
         ("2.2.8.0", "AzureCommercial", "2024-12-20",
-         "build 2.2.8.0 reached end of support on 2024-12-12; upgrade to 2.4.18.0 or later"),
-        ("2.2.8.0", "AzureCommercial", "2024-12-01", None),
-        ("2.3.20.0", "AzureCommercial", "2026-11-23",
-         "build 2.3.20.0 is below 2.4.18.0, which AzureCommercial sign-in needs since 2025-04-07; upgrade to "
-         "2.4.18.0 or later"),
-        ("2.4.18.0", "AzureCommercial", "2026-11-23", None),
-        ("2.4.18.0", "AzureUSGovernment", "2026-11-23",
-         "build 2.4.18.0 is below 2.4.21.0, which AzureUSGovernment sign-in needs since 2025-04-07; upgrade to "
-         "2.4.21.0 or later"),
-        (builds.CURRENT_VERSION, "AzureChina21Vianet", "2026-11-23", None),
+         "build 2.2.8.0 reached end of support on 2024-12-12; it stops synchronizing on 2026-09-30 (minimum "
+         "2.5.79.0); upgrade to 2.6.92.0"),
+        ("2.5.79.0", "AzureCommercial", "2026-12-06",
+         "build 2.5.79.0 reached end of support on 2026-10-23; upgrade to 2.6.92.0"),
+        ("2.5.190.0", "AzureCommercial", "2026-12-06",
+         "build 2.5.190.0 reaches end of support on 2027-02-02; upgrade to 2.6.92.0"),
+        ("2.6.1.0", "AzureCommercial", "2026-12-06", None),
+        ("2.6.92.0", "AzureChina21Vianet", "2026-12-06", None),
+        ("2.6.100.0", "AzureCommercial", "2030-01-01",
+         "build 2.6.100.0 is newer than this tool's table (2026-12-06): its support is not judged"),
+        ("2.5.100.0", "AzureCommercial", "2026-12-06",
+         "build 2.5.100.0 is not in this tool's table of supported builds (checked 2026-12-06); upgrade to 2.6.92.0"),
     ],
 )  # fmt: skip
 def test_support_lifecycle(version: str, cloud: str, today: str, warning: str | None) -> None:
     assert builds.support_warning(version, cloud, today) == warning
+
+
+def test_the_current_build_is_the_newest_without_an_end_of_support() -> None:
+    table = builds.support_table()
+    assert builds.current_version() == "2.6.92.0"
+    assert table.current >= table.minimum
+    assert all(r.end_of_support is not None for r in table.rows if r.version < table.current)
+
+
+def test_every_row_and_fact_names_a_source_of_a_known_kind() -> None:
+    table = builds.support_table()
+    sources = [r.source for r in table.rows] + [table.minimum_source, table.wizard_source, table.one_x_source]
+    assert {s.kind for s in sources} <= {"microsoft", "secondary"}
+    assert all(s.url.startswith("https://learn.microsoft.com/") and s.read for s in sources)
+    # The cut-off itself is Microsoft's own word; dates only transcribed by others say so.
+    assert table.minimum_source.kind == "microsoft"
+
+
+@pytest.mark.parametrize(("on", "stale"), [("2027-06-04", False), ("2027-06-05", True)])
+def test_an_old_table_says_its_age(on: str, stale: bool) -> None:
+    warning = builds.table_age_warning(on)
+    assert (warning is not None) is stale
+    if warning is not None:
+        assert warning.startswith("this tool's build table was checked on 2026-12-06, 181 days ago")
+
+
+@pytest.mark.parametrize(("version", "known"), [("2.6.92.0", True), ("1.6.2.4", True), ("9.9.9.9", False),
+                                                ("2.4.22.0", False)])  # fmt: skip
+def test_the_table_knows_its_builds_and_every_1x(version: str, known: bool) -> None:
+    assert builds.support_table().knows(version) is known

@@ -44,9 +44,11 @@ def sim_init(target: str | None, name: str | None, new: NewServer, source: str |
     else:
         if not default_name:
             raise UserError("sim init: name the server with --name (or use --target sim:FILE.json)")
+        if new.version is not None:
+            _warn_unknown(new.version)
         state = defaults.new_server(
             default_name,
-            new.version or builds.CURRENT_VERSION,
+            new.version,
             new.cloud or "AzureCommercial",
             new.connector_name,
         )
@@ -66,18 +68,37 @@ def sim_show(target: str | None, name: str | None) -> int:
     return EXIT_OK
 
 
-def sim_upgrade(target: str | None, name: str | None, to: str) -> int:
+def _warn_unknown(version: str) -> None:
+    """A build the table does not know is most often a typo; it is still simulated."""
+    table = builds.support_table()
+    if not table.knows(builds.Version.parse(version)):
+        newer = " (newer than every build in it)" if builds.Version.parse(version) > table.newest else ""
+        print(
+            f"warning: build {version} is not in this tool's build table (checked {table.checked}){newer}; "
+            "check the number with `reconciler builds`",
+            file=sys.stderr,
+        )
+
+
+def sim_upgrade(target: str | None, name: str | None, to: str, sync_enabled: bool = True) -> int:
     server = _server(target, name)
+    _warn_unknown(to)
     before = server.observe().server.version
-    after = server.upgrade(to)
+    after = server.upgrade(to, sync_enabled)
     known_issue = (
         f"; the group member limit is back to {facts.V1_MEMBER_LIMIT} (known issue of 1.6 builds)"
         if builds.upgrade_resets_member_limit(after.server.version)
         else ""
     )
+    scheduler = (
+        "synchronization enabled, as the wizard's default leaves it: the next cycle runs with these defaults"
+        if sync_enabled
+        else "synchronization left disabled (the wizard's box unchecked)"
+    )
     print(
         f"{after.server.name}: upgraded in place from {before} to {after.server.version}: endpoint settings "
-        f"reset to the build's defaults, standard rules replaced, full import and full sync pending{known_issue}"
+        f"reset to the build's defaults, standard rules replaced, full import and full sync pending{known_issue}; "
+        f"{scheduler}"
     )
     return EXIT_OK
 

@@ -7,9 +7,13 @@ builds it applies to and where the fact comes from (docs/domain.md).
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import total_ordering
+from pathlib import Path
 
 from reconciler.errors import UserError
 
@@ -156,46 +160,160 @@ TABLE: tuple[Behaviour, ...] = (
     ),
 )
 
-# A current, supported 2.x build in every cloud (see SIGN_IN_HARDENING), used for a new simulated
-# server when no version is given.
-CURRENT_VERSION = "2.4.21.0"
+# Support lifecycle: data with its sources and the day it was checked (builds.json, docs/domain.md).
+TABLE_FILE = Path(__file__).with_name("builds.json")
+# A table older than this may miss builds and dates: every plan says so.
+STALE_AFTER_DAYS = 180
+# A plan names an end of support this close, so that next month's upgrades can be planned.
+END_OF_SUPPORT_NOTICE_DAYS = 90
+_ONE_X_END = "2.0.0.0"
+TODAY_ENV = "RECONCILER_TODAY"
 
-# Support lifecycle (entra-docs reference-connect-version-history.md): every 1.x build is
-# unsupported and "synchronization does not function"; since 15 March 2023 a 2.x build retires 12
-# months after a newer one is released. Published end-of-support dates of 2.x builds:
-SOURCE_LIFECYCLE = "entra-docs reference-connect-version-history.md"
-END_OF_SUPPORT: dict[str, str] = {
-    "2.2.1.0": "2024-10-11",
-    "2.2.8.0": "2024-12-12",
-    "2.3.2.0": "2025-02-21",
-    "2.3.6.0": "2025-04-01",
-}
-# entra-docs harden-update-ad-fs-pingfederate.md: from 2025-04-07 sign-in needs 2.4.18.0 in Azure
-# Commercial and 2.4.21.0 in the other clouds; older builds stop authenticating.
-SIGN_IN_HARDENING_DATE = "2025-04-07"
-SIGN_IN_HARDENING = {"AzureCommercial": "2.4.18.0"}
-SIGN_IN_HARDENING_OTHER_CLOUDS = "2.4.21.0"
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from; `kind` is "microsoft" (Microsoft's own text) or "secondary"."""
+
+    key: str
+    kind: str
+    title: str
+    url: str
+    read: str
+
+
+@dataclass(frozen=True)
+class SupportRow:
+    """One build Microsoft's version-history page listed, with its end of support (None: current)."""
+
+    version: Version
+    end_of_support: str | None
+    source: Source
+    note: str | None
+
+
+@dataclass(frozen=True)
+class SupportTable:
+    checked: str
+    sources: tuple[Source, ...]
+    rows: tuple[SupportRow, ...]
+    minimum: Version
+    minimum_since: str
+    minimum_source: Source
+    one_x_stopped: str
+    one_x_source: Source
+    wizard_since: str
+    wizard_minimum: dict[str, str]
+    wizard_source: Source
+    document: dict[str, Any]
+
+    @property
+    def newest(self) -> Version:
+        return max(r.version for r in self.rows)
+
+    @property
+    def current(self) -> Version:
+        """The newest build with no end of support: what every warning tells users to upgrade to."""
+        return max((r.version for r in self.rows if r.end_of_support is None), default=self.newest)
+
+    def row(self, version: Version) -> SupportRow | None:
+        return next((r for r in self.rows if r.version == version), None)
+
+    def knows(self, version: Version | str) -> bool:
+        """True for a build in the table, and for a 1.x build (the table leaves them out, all alike)."""
+        v = Version.parse(version) if isinstance(version, str) else version
+        return v < _v(_ONE_X_END) or self.row(v) is not None
+
+
+@functools.cache
+def support_table() -> SupportTable:
+    document: dict[str, Any] = json.loads(TABLE_FILE.read_text(encoding="utf-8"))
+    sources = {k: Source(k, s["kind"], s["title"], s["url"], s["read"]) for k, s in document["sources"].items()}
+    rows = tuple(
+        SupportRow(Version.parse(b["version"]), b["endOfSupport"], sources[b["source"]], b.get("note"))
+        for b in document["builds"]
+    )
+    minimum, wizard, one_x = document["minimum"], document["wizardSignIn"], document["oneX"]
+    return SupportTable(
+        checked=document["checked"],
+        sources=tuple(sources.values()),
+        rows=tuple(sorted(rows, key=lambda r: r.version)),
+        minimum=Version.parse(minimum["version"]),
+        minimum_since=minimum["since"],
+        minimum_source=sources[minimum["source"]],
+        one_x_stopped=one_x["stoppedSynchronizing"],
+        one_x_source=sources[one_x["source"]],
+        wizard_since=wizard["since"],
+        wizard_minimum=dict(wizard["minimum"]),
+        wizard_source=sources[wizard["source"]],
+        document=document,
+    )
+
+
+def current_version() -> str:
+    """The build a new simulated server runs, and the one every support warning names."""
+    return str(support_table().current)
+
+
+def today() -> str:
+    """The day support is judged on (ISO date): the clock's, or RECONCILER_TODAY's (a plan as of a later day)."""
+    given = os.environ.get(TODAY_ENV)
+    if not given:
+        return date.today().isoformat()
+    try:
+        return date.fromisoformat(given).isoformat()
+    except ValueError:
+        raise UserError(f"{TODAY_ENV}: {given[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def table_age_days(on: str) -> int:
+    return _days(support_table().checked, on)
+
+
+def table_age_warning(on: str) -> str | None:
+    """Said once in every plan when the table is older than STALE_AFTER_DAYS on `on` (ISO date)."""
+    age = table_age_days(on)
+    if age <= STALE_AFTER_DAYS:
+        return None
+    return (
+        f"this tool's build table was checked on {support_table().checked}, {age} days ago: builds and support dates "
+        "Microsoft published since are unknown to it (reconciler builds)"
+    )
 
 
 @functools.lru_cache(maxsize=64)  # one text a fleet's plans share (and pickle once), not 10,000
 def support_warning(version: Version | str, cloud: str, today: str) -> str | None:
-    """Why a server's build is out of support on `today` (ISO date), and what to upgrade to; None if it is not."""
+    """What a server's build means for synchronization and support on `today` (ISO date); None if all is well."""
     v = Version.parse(version) if isinstance(version, str) else version
-    needed = SIGN_IN_HARDENING.get(cloud, SIGN_IN_HARDENING_OTHER_CLOUDS)
-    if v < _v("2.0.0.0"):
-        return (
-            f"build {v} is a 1.x build: every 1.x build is out of support and synchronization no longer "
-            f"functions; upgrade to {needed} or later"
-        )
-    if today >= SIGN_IN_HARDENING_DATE and v < _v(needed):
-        return (
-            f"build {v} is below {needed}, which {cloud} sign-in needs since {SIGN_IN_HARDENING_DATE}; "
-            f"upgrade to {needed} or later"
-        )
-    retired = END_OF_SUPPORT.get(str(v))
-    if retired is not None and today >= retired:
-        return f"build {v} reached end of support on {retired}; upgrade to {needed} or later"
-    return None
+    table = support_table()
+    upgrade = f"upgrade to {table.current}"
+    if v > table.newest:
+        return f"build {v} is newer than this tool's table ({table.checked}): its support is not judged"
+    if v < _v(_ONE_X_END):
+        return f"build {v} is a 1.x build: 1.x builds do not synchronize since {table.one_x_stopped}; {upgrade}"
+    if v < table.minimum and today >= table.minimum_since:
+        return f"build {v} does not synchronize since {table.minimum_since} (minimum {table.minimum}); {upgrade}"
+    row = table.row(v)
+    said = []
+    if row is None:
+        said.append(f"build {v} is not in this tool's table of supported builds (checked {table.checked})")
+    elif row.end_of_support is not None and today >= row.end_of_support:
+        said.append(f"build {v} reached end of support on {row.end_of_support}")
+    elif row.end_of_support is not None and _days(today, row.end_of_support) <= END_OF_SUPPORT_NOTICE_DAYS:
+        said.append(f"build {v} reaches end of support on {row.end_of_support}")
+    if v < _v(table.wizard_minimum.get(cloud, table.wizard_minimum["other"])) and today >= table.wizard_since:
+        # The 2025 hardening concerns the wizard's sign-in only: synchronization continues.
+        said.append(f"the wizard's sign-in fails on it since {table.wizard_since} (synchronization continues)")
+    if v < table.minimum:
+        said.append(f"it stops synchronizing on {table.minimum_since} (minimum {table.minimum})")
+    if not said:
+        return None
+    if not said[0].startswith("build"):
+        said[0] = f"build {v}: {said[0]}"
+    return "; ".join([*said, upgrade])
+
+
+def _days(start: str, end: str) -> int:
+    return (date.fromisoformat(end) - date.fromisoformat(start)).days
 
 
 def lookup(key: str, version: Version | str) -> Any:

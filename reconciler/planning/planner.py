@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from reconciler.errors import Problem, UserError
 from reconciler.model import builds, facts, inforce, limitrules, observed, provisioning, syncrules
@@ -321,9 +321,13 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
             f"{len(impact.groups_over_limit)} group(s) above the new limit stay in Entra ID but their membership "
             f"stops updating (Maximum Group member count exceeded): {', '.join(impact.groups_over_limit)}"
         )
-    support = builds.support_warning(state.server.version, desired.cloud, options.today or date.today().isoformat())
+    today = options.today or builds.today()
+    support = builds.support_warning(state.server.version, desired.cloud, today)
     if support is not None:
         warnings.append(f"support: {support}")
+    stale = builds.table_age_warning(today)
+    if stale is not None:
+        warnings.append(f"support: {stale}")
     if not desired.sync_cycle_enabled:
         warnings.append(
             "scheduler.syncCycleEnabled is false: product auto-upgrades abort while the scheduler is disabled"

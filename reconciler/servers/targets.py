@@ -23,7 +23,6 @@ from pathlib import Path
 from reconciler import options
 from reconciler.errors import Refused, UserError
 from reconciler.formats import files
-from reconciler.model import builds
 from reconciler.model.desired import DesiredState
 from reconciler.model.observed import ObservedState
 from reconciler.servers import snapshot
@@ -68,7 +67,7 @@ class SimTarget(_Files):
         """A simulated server is created on first use."""
         server = SimulatedServer(self.path_for(desired.name))
         if not server.file.exists():
-            state = defaults.new_server(desired.name, builds.CURRENT_VERSION, desired.cloud, desired.connector_name)
+            state = defaults.new_server(desired.name, None, desired.cloud, desired.connector_name)
             try:
                 server.create(state, replace=False)
             except Refused:

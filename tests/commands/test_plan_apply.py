@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from reconciler.formats import schemas
-from reconciler.model import syncrules
+from reconciler.model import builds, syncrules
 from reconciler.servers.simulator import SimulatedServer
 from tests.support import STATES, Run
 
@@ -55,7 +55,8 @@ def test_plan_creates_the_simulator_on_first_use(run: Run) -> None:
         "limit of the standard rule 'Out to AAD - Group Writeup Member Limit' (250000) on this server, so a "
         "managed clone carries it\n"
     )
-    assert sim("fabrikam-aadc01").observe().server.version == "2.4.21.0"
+    # A new simulated server runs the current build of the tool's table.
+    assert sim("fabrikam-aadc01").observe().server.version == builds.current_version()
 
 
 def test_v1_server_at_its_defaults_is_in_sync(run: Run) -> None:
@@ -126,8 +127,8 @@ def test_detailed_exitcode(run: Run) -> None:
     assert (result.code, result.out) == (
         0,
         "contoso-aadc01 (version 1.6.2.4)\n  No changes: the server matches its desired state.\n"
-        "  Warning: support: build 1.6.2.4 is a 1.x build: every 1.x build is out of support and synchronization "
-        "no longer functions; upgrade to 2.4.18.0 or later\n",
+        "  Warning: support: build 1.6.2.4 is a 1.x build: 1.x builds do not synchronize since 2023-10-01; upgrade "
+        "to 2.6.92.0\n",
     )
 
 

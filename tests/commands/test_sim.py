@@ -50,7 +50,8 @@ def test_upgrade_and_cycles_report_what_happened(run: Run, tmp_path: Path) -> No
     assert result.out == (
         "a: upgraded in place from 1.5.30.0 to 1.6.4.0: endpoint settings reset to the build's defaults, "
         "standard rules replaced, full import and full sync pending; the group member limit is back to 50000 "
-        "(known issue of 1.6 builds)\n"
+        "(known issue of 1.6 builds); synchronization enabled, as the wizard's default leaves it: the next cycle "
+        "runs with these defaults\n"
     )
     assert run("sim", "set", "--target", target, "groups.6.provisioned=true").code == 0
     delta = run("sim", "cycle", "--target", target)

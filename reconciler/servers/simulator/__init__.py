@@ -65,10 +65,10 @@ class _Simulated:
         after = self._update(change)
         return seen[0], after
 
-    def upgrade(self, to: str) -> ObservedState:
+    def upgrade(self, to: str, sync_enabled: bool = True) -> ObservedState:
         from reconciler.servers.simulator import upgrade  # noqa: PLC0415 - see the docstring
 
-        return self._update(lambda s: upgrade.upgrade(s, to))
+        return self._update(lambda s: upgrade.upgrade(s, to, sync_enabled))
 
 
 class SimulatedServer(_Simulated):

@@ -50,11 +50,13 @@ def now() -> str:
 
 def new_server(
     name: str,
-    version: str = builds.CURRENT_VERSION,
+    version: str | None = None,
     cloud: str = "AzureCommercial",
     connector_name: str | None = None,
 ) -> ObservedState:
-    """A freshly installed server of `version`, synced once: registry values absent, scheduler idle."""
+    """A freshly installed server of `version` (the current build when None), synced once: registry
+    values absent, scheduler idle."""
+    version = version or builds.current_version()
     builds.Version.parse(version)
     if cloud not in facts.CLOUDS:
         raise Refused(f"unknown cloud {cloud!r} (one of {', '.join(facts.CLOUDS)})")

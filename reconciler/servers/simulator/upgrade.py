@@ -16,7 +16,9 @@ def _tag_family(tag: str | None) -> str:
     return (tag or "").rsplit(".", 1)[0]
 
 
-def upgrade(state: ObservedState, to: str) -> ObservedState:
+def upgrade(state: ObservedState, to: str, sync_enabled: bool = True) -> ObservedState:
+    """`sync_enabled` is the wizard's "Start the synchronization process when configuration completes"
+    box, checked by default (how-to-upgrade-previous-version): the upgrade leaves SyncCycleEnabled so."""
     require_idle(state)
     old, new = builds.Version.parse(state.server.version), builds.Version.parse(to)
     if new <= old:
@@ -62,4 +64,5 @@ def upgrade(state: ObservedState, to: str) -> ObservedState:
         aad_connector=connector,
         connector_overrides=overrides,
         sync_rules=tuple(standard + custom),
+        scheduler=dataclasses.replace(state.scheduler, sync_cycle_enabled=sync_enabled),
     )

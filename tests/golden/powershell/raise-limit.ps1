@@ -17,7 +17,7 @@
       5. DisableSyncRule(name="Out to AAD - Group Join"): the managed clone carries the limit instead
       6. DisableSyncRule(name="Out to AAD - Group Writeup Member Limit"): the managed clone carries the limit instead
       7. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
-    Warning: support: build 1.6.2.4 is a 1.x build: every 1.x build is out of support and synchronization no longer functions; upgrade to 2.4.18.0 or later
+    Warning: support: build 1.6.2.4 is a 1.x build: 1.x builds do not synchronize since 2023-10-01; upgrade to 2.6.92.0
 
     The script is pure ASCII (other characters are written as [char] code points), so it
     reads the same in any code page.

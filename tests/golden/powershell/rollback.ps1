@@ -19,7 +19,7 @@
       7. EnableSyncRule(name="Out to AAD - Group Writeup Member Limit"): the standard rule carries the limit
       8. RemoveSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)"): no clone is needed at the standard limit
       9. SetSyncCycleEnabled(enabled=true): restore the scheduler as desired
-    Warning: support: build 1.6.2.4 is a 1.x build: every 1.x build is out of support and synchronization no longer functions; upgrade to 2.4.18.0 or later
+    Warning: support: build 1.6.2.4 is a 1.x build: 1.x builds do not synchronize since 2023-10-01; upgrade to 2.6.92.0
 
     The script is pure ASCII (other characters are written as [char] code points), so it
     reads the same in any code page.

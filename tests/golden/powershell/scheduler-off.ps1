@@ -12,6 +12,7 @@
     Steps:
       1. WaitForSyncIdle: settings change only while no sync cycle runs
       2. SetSyncCycleEnabled(enabled=false): no sync cycle may start during the change
+    Warning: support: build 2.4.18.0 does not synchronize since 2026-09-30 (minimum 2.5.79.0); upgrade to 2.6.92.0
     Warning: scheduler.syncCycleEnabled is false: product auto-upgrades abort while the scheduler is disabled
 
     The script is pure ASCII (other characters are written as [char] code points), so it
