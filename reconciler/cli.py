@@ -12,6 +12,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__, reports
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError
@@ -19,10 +20,7 @@ from reconciler.model import builds
 from reconciler.model.facts import CLOUDS
 from reconciler.options import DEFAULT_WAIT_TIMEOUT, KNOWN_TARGETS, TARGET_ENV, WAIT_ENV, WAVES
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from reconciler.running import runner
 
 DEFAULT_WAIT = DEFAULT_WAIT_TIMEOUT

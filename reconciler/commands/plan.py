@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from reconciler import reports
 from reconciler.errors import UserError
@@ -14,10 +15,6 @@ from reconciler.planning import plans
 from reconciler.planning.plans import Plan
 from reconciler.reports import text
 from reconciler.running import fleet, results, runner
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import TextIO
 
 
 def save(the_plan: Plan, path: str) -> None:

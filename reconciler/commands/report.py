@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from reconciler import reports
 from reconciler.errors import Problem, UserError
@@ -16,10 +17,6 @@ from reconciler.planning import plans
 from reconciler.reports import markdown
 from reconciler.running import results
 from reconciler.running.results import ServerResult
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 
 def _outcomes(document: Any, source: str) -> list[ServerResult]:

@@ -13,11 +13,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     Check = Callable[[Any], bool]
 
 _ANNOTATIONS = {"$schema", "$id", "title", "description", "default", "format", "x-hint", "examples"}

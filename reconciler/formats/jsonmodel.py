@@ -11,11 +11,9 @@ import dataclasses
 import operator
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
-
     T = TypeVar("T")
     _Converters = tuple[Callable[[Any], Any], Callable[[Any], Any]]
     _Plan = tuple[tuple[str, str, Callable[[Any], Any], Callable[[Any], Any], Any, bool], ...]

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from reconciler.errors import UserError
 from reconciler.formats import files
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 # Deeper than any document of ours (plans and snapshots nest about 8 levels): refused early.
 MAX_DEPTH = 64

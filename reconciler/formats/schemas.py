@@ -10,15 +10,13 @@ import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import Problem
 from reconciler.formats import fastschema
 from reconciler.formats.yamlsource import Document, JsonPath
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:  # jsonschema is imported only to word the errors of an invalid document (~60 ms)
-    from typing import Any
-
     import jsonschema
     from jsonschema.exceptions import ValidationError
 

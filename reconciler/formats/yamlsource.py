@@ -16,15 +16,12 @@ import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from reconciler.errors import Problem, UserError
 from reconciler.formats import files
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 MAX_FILE_BYTES = 1024 * 1024
 # Aliases can make a small file expand into a huge tree ("billion laughs"); a state file has

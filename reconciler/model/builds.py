@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import total_ordering
 from pathlib import Path
+from typing import Any
 
 from reconciler.errors import UserError
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 _VERSION = re.compile(r"^\d{1,5}(\.\d{1,9}){1,3}$")
 

@@ -7,13 +7,10 @@ nothing here re-validates; `to_document` is its exact inverse, used by `export` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.model import facts, limitrules
 from reconciler.model.limitrules import LimitRule
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 API_VERSION = "reconciler/v1"
 KIND = "SyncServer"

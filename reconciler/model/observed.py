@@ -15,14 +15,11 @@ import marshal
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.errors import UserError
 from reconciler.formats import fastschema, jsonmodel, jsontext, schemas
 from reconciler.formats.jsonmodel import prop
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 SCHEMA_VERSION = 1
 # Real status strings of a run profile (Synchronization Service Manager).

@@ -9,14 +9,11 @@ to the planner, not here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from reconciler.errors import Problem
 from reconciler.formats.yamlsource import Document, JsonPath
 from reconciler.model import builds, facts, limitrules
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 
 def _get(data: Any, path: JsonPath, kind: type) -> Any:

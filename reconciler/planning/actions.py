@@ -19,16 +19,14 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler import cmdlets
 from reconciler.errors import Refused, UserError
 from reconciler.model import facts, inforce, limitrules, provisioning, syncrules, transitions
 from reconciler.model.observed import ObservedState, SyncRule
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:  # an annotation only: planning never needs a server
-    from typing import Any, ClassVar
-
     from reconciler.servers.protocol import Server
 
     Params = Mapping[str, Any]

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import marshal
 from dataclasses import dataclass
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 _OPS = {
     "values_changed": "change",

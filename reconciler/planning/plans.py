@@ -6,16 +6,13 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.errors import UserError
 from reconciler.formats import schemas
 from reconciler.model import observed
 from reconciler.planning.actions import KINDS, Action, ScriptContext
 from reconciler.planning.diff import DiffItem
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 FORMAT_VERSION = 1
 # How a plan's warning starts when a staged rollout holds the limit (the planner writes it).

@@ -18,16 +18,13 @@ sides, left out of the comparison and reported, so nothing is planned from a gue
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.model import facts, inforce
 from reconciler.model.desired import DesiredState
 from reconciler.model.inforce import Family, InForce
 from reconciler.model.limitrules import LimitRule
 from reconciler.model.observed import ObservedState
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 # Which observed-state paths each managed setting is read from (for sources that miss some).
 SOURCES: dict[str, tuple[str, ...]] = {

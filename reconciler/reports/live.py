@@ -10,16 +10,13 @@ from __future__ import annotations
 import sys
 import threading
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from reconciler.planning.actions import Action
 from reconciler.planning.plans import Plan
 from reconciler.reports.text import plan_text
 from reconciler.running.progress import Listener
 from reconciler.running.results import ServerResult
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import TextIO
 
 # Terraform's cadence for "still …" lines.
 WAITING_EVERY = 10.0

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from reconciler.planning.plans import Plan
 from reconciler.reports.values import shown
 from reconciler.running import results
 from reconciler.running.results import ServerResult
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 # A server's details longer than this many lines are folded away in a pull request.
 FOLD_AFTER_LINES = 12

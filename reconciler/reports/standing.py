@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from reconciler.planning import plans
 from reconciler.reports.values import shown
 from reconciler.running import results
 from reconciler.running.results import RunRecord, Standing
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 FORMAT_VERSION = 1
 _WORDS = {**results.WORDS, "changes": "drifted"}

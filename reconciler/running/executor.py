@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import UserError
 from reconciler.formats import jsonmodel
@@ -30,10 +31,7 @@ from reconciler.planning.plans import Plan
 from reconciler.running.journal import Journal
 from reconciler.running.progress import Listener, Stopped
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:  # an annotation only: any server will do
-    from typing import Any
-
     from reconciler.servers.protocol import Server
 
 

@@ -13,6 +13,7 @@ import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from reconciler import options
 from reconciler.errors import UserError
@@ -22,10 +23,6 @@ from reconciler.planning.actions import ScriptContext
 from reconciler.running import runner
 from reconciler.running.progress import Listener
 from reconciler.running.results import ServerResult
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 # Below this many servers a process pool costs more than it saves.
 PARALLEL_FROM = 48

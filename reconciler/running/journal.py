@@ -14,14 +14,11 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from reconciler.model import observed
 from reconciler.planning import actions
 from reconciler.running.results import RunRecord
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 DEFAULT_FOLDER = Path(".reconciler") / "journal"
 

@@ -8,7 +8,8 @@ stops there the way a Ctrl-C would (the scheduler restored when that is safe).
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from reconciler.planning.actions import Action
     from reconciler.planning.plans import Plan

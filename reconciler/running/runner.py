@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.errors import Problem, UserError
 from reconciler.model import desired, observed
@@ -21,7 +22,6 @@ from reconciler.running.journal import History, Journal
 from reconciler.running.progress import Listener
 from reconciler.running.results import ServerResult
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from reconciler.running import executor
     from reconciler.servers.protocol import Target

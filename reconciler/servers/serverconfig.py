@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 from xml.etree.ElementTree import Element
 
@@ -39,10 +40,6 @@ from reconciler.model.observed import (
     ServerInfo,
     SyncRule,
 )
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 API_VERSION_FOR_EXPORT_TYPE = {t: v for v, t in facts.EXPORT_TYPE_FOR_API_VERSION.items()}
 NOT_IN_AN_EXPORT = (

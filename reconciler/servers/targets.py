@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import options
 from reconciler.errors import Refused, UserError
@@ -33,7 +34,6 @@ DEFAULT = "sim"
 DEFAULT_SIM_FOLDER = Path(".reconciler") / "sim"
 KNOWN = options.KNOWN_TARGETS
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:  # interfaces only: the classes below have their methods without inheriting them
     from reconciler.servers.protocol import Server, Target
 

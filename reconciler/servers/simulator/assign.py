@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from reconciler.errors import UserError
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 
 def parse(assignment: str) -> tuple[list[str], Any]:
