@@ -16,6 +16,17 @@ def _tag_family(tag: str | None) -> str:
     return (tag or "").rsplit(".", 1)[0]
 
 
+def _next_generation(tag: str | None, before: str | None) -> str | None:
+    """An upgrade moves a standard rule's tag to the generation after the one it replaces
+    (`Microsoft.OuttoAADGroupWriteupMemberLimit.002` to `.003`, Microsoft Q&A 5170211)."""
+    if tag is None or before is None:
+        return tag
+    family, _, suffix = before.rpartition(".")
+    if not suffix.isdigit():
+        return tag
+    return f"{family}.{int(suffix) + 1:0{len(suffix)}d}"
+
+
 def upgrade(state: ObservedState, to: str, sync_enabled: bool = True) -> ObservedState:
     """`sync_enabled` is the wizard's "Start the synchronization process when configuration completes"
     box, checked by default (how-to-upgrade-previous-version): the upgrade leaves SyncCycleEnabled so."""
@@ -35,7 +46,8 @@ def upgrade(state: ObservedState, to: str, sync_enabled: bool = True) -> Observe
         disabled = before is not None and before.disabled
         if resets_limit and syncrules.standard_family(rule) is not None:
             disabled = False
-        standard.append(dataclasses.replace(rule, disabled=disabled))
+        tag = _next_generation(rule.immutable_tag, before.immutable_tag if before is not None else None)
+        standard.append(dataclasses.replace(rule, disabled=disabled, immutable_tag=tag))
 
     custom = [r for r in state.sync_rules if not r.is_standard]
     if resets_limit:

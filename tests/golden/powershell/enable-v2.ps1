@@ -1,5 +1,6 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
+#Requires -Modules ADSync
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.5.30.0).
     Desired state sha256:7dc7650adf264718ac7b93ba861de9bda02cf52d5241b3e35a385d9686d6bf24
@@ -23,7 +24,7 @@
 [CmdletBinding()]
 param([int] $WaitTimeoutSeconds = 1800)
 
-Set-StrictMode -Version Latest
+Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 $ParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters'
 Import-Module ADSync
@@ -114,13 +115,13 @@ try {
     # export API version from 1 to 2
     Write-Host '[3/5] SetExportApiVersion(version=2)'
     if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 2) -or ((Get-AadConnector).ExtensionConfiguration.ExportType -ne 5) -or ((Get-ExportFilteringValue) -ne 1)) {
-        Set-ADSyncAADConnectorExportApiVersion 2
+        $null = Set-ADSyncAADConnectorExportApiVersion 2
     }
 
     # import API version from 1 to 2
     Write-Host '[4/5] SetImportApiVersion(version=2)'
     if ((Get-RegistryApiVersion 'AadConnectorImportApiVersion') -ne 2) {
-        Set-ADSyncAADConnectorImportApiVersion 2
+        $null = Set-ADSyncAADConnectorImportApiVersion 2
     }
 
     # restore the scheduler as desired

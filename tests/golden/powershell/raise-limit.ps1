@@ -1,5 +1,6 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
+#Requires -Modules ADSync
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:bec94574300a9a218edfbc039274d2d6d82d8932467f2c7bd21fd0b94051c6fc
@@ -25,7 +26,7 @@
 [CmdletBinding()]
 param([int] $WaitTimeoutSeconds = 1800)
 
-Set-StrictMode -Version Latest
+Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 $ParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters'
 Import-Module ADSync
@@ -118,7 +119,7 @@ try {
         foreach ($existing in $others) {
             Remove-ADSyncRule -Identifier $existing.Identifier
         }
-        New-ADSyncRule `
+        $null = New-ADSyncRule `
             -Name 'Out to AAD - Group Join (member limit)' `
             -Identifier '24e9eef7-9322-5313-8e7e-5ab8fb6a1725' `
             -Description '' `
@@ -134,7 +135,7 @@ try {
             -ImmutableTag '' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('cn') `
             -Destination 'commonName' `
@@ -142,7 +143,7 @@ try {
             -ValueMergeType 'Update' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('sourceAnchor') `
             -Destination 'dn' `
@@ -151,7 +152,7 @@ try {
             -Expression '"CN={" & ConvertToUTF8Hex([sourceAnchor]) & "}"' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('member') `
             -Destination 'member' `
@@ -160,7 +161,7 @@ try {
             -Expression 'IIF(([memberCount]> 100000),Error("Maximum Group member count exceeded"),IgnoreThisFlow)' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('objectSid') `
             -Destination 'onPremiseSecurityIdentifier' `
@@ -168,7 +169,7 @@ try {
             -ValueMergeType 'Update' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('cloudSourceAnchor','sourceAnchor') `
             -Destination 'sourceAnchor' `
@@ -177,7 +178,7 @@ try {
             -Expression 'IIF(IsPresent([cloudSourceAnchor]),IIF([cloudSourceAnchor] = [sourceAnchor],[sourceAnchor],Error("SourceAnchor attribute has changed.")),[sourceAnchor])' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('securityEnabled') `
             -Destination 'securityEnabled' `
@@ -185,137 +186,137 @@ try {
             -ValueMergeType 'Update' `
             -OutVariable syncRule
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
             -OutVariable condition0
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'sourceAnchor','','ISNOTNULL' `
             -OutVariable condition1
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudMastered','True','NOTEQUAL' `
             -OutVariable condition2
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'securityEnabled','True','EQUAL' `
             -OutVariable condition3
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudAnchor','','ISNOTNULL' `
             -OutVariable condition4
 
-        Add-ADSyncScopeConditionGroup `
+        $null = Add-ADSyncScopeConditionGroup `
             -SynchronizationRule $syncRule[0] `
             -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
             -OutVariable syncRule
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
             -OutVariable condition0
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'sourceAnchor','','ISNOTNULL' `
             -OutVariable condition1
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudMastered','True','NOTEQUAL' `
             -OutVariable condition2
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'securityEnabled','True','EQUAL' `
             -OutVariable condition3
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'memberCount','100000','LESSTHAN' `
             -OutVariable condition4
 
-        Add-ADSyncScopeConditionGroup `
+        $null = Add-ADSyncScopeConditionGroup `
             -SynchronizationRule $syncRule[0] `
             -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
             -OutVariable syncRule
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
             -OutVariable condition0
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'sourceAnchor','','ISNOTNULL' `
             -OutVariable condition1
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudMastered','True','NOTEQUAL' `
             -OutVariable condition2
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'mailEnabled','True','EQUAL' `
             -OutVariable condition3
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudAnchor','','ISNOTNULL' `
             -OutVariable condition4
 
-        Add-ADSyncScopeConditionGroup `
+        $null = Add-ADSyncScopeConditionGroup `
             -SynchronizationRule $syncRule[0] `
             -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
             -OutVariable syncRule
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
             -OutVariable condition0
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'sourceAnchor','','ISNOTNULL' `
             -OutVariable condition1
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudMastered','True','NOTEQUAL' `
             -OutVariable condition2
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'mailEnabled','True','EQUAL' `
             -OutVariable condition3
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'memberCount','100000','LESSTHAN' `
             -OutVariable condition4
 
-        Add-ADSyncScopeConditionGroup `
+        $null = Add-ADSyncScopeConditionGroup `
             -SynchronizationRule $syncRule[0] `
             -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
             -OutVariable syncRule
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.JoinCondition' `
             -ArgumentList 'sourceAnchor','sourceAnchor',$false `
             -OutVariable condition0
 
-        Add-ADSyncJoinConditionGroup `
+        $null = Add-ADSyncJoinConditionGroup `
             -SynchronizationRule $syncRule[0] `
             -JoinConditions @($condition0[0]) `
             -OutVariable syncRule
 
-        Add-ADSyncRule `
+        $null = Add-ADSyncRule `
             -SynchronizationRule $syncRule[0]
     }
 
@@ -327,7 +328,7 @@ try {
         foreach ($existing in $others) {
             Remove-ADSyncRule -Identifier $existing.Identifier
         }
-        New-ADSyncRule `
+        $null = New-ADSyncRule `
             -Name 'Out to AAD - Group Writeup Member Limit (member limit)' `
             -Identifier '346122b3-e8ed-589b-8705-8c4f062ca1cf' `
             -Description '' `
@@ -343,7 +344,7 @@ try {
             -ImmutableTag '' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('member') `
             -Destination 'member' `
@@ -352,7 +353,7 @@ try {
             -Expression 'IIF((ValueCount("member")> 100000),Error("Maximum Group member count exceeded. Visit https://go.microsoft.com/fwlink/?linkid=2154336 for more information."),IgnoreThisFlow)' `
             -OutVariable syncRule
 
-        Add-ADSyncRule `
+        $null = Add-ADSyncRule `
             -SynchronizationRule $syncRule[0]
     }
 
@@ -362,7 +363,7 @@ try {
     if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Join' }
     if ($rule.Disabled -ne $true) {
         $rule.Disabled = $true
-        $rule | Add-ADSyncRule | Out-Null
+        $null = $rule | Add-ADSyncRule
     }
 
     # the managed clone carries the limit instead
@@ -371,7 +372,7 @@ try {
     if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Writeup Member Limit' }
     if ($rule.Disabled -ne $true) {
         $rule.Disabled = $true
-        $rule | Add-ADSyncRule | Out-Null
+        $null = $rule | Add-ADSyncRule
     }
 
     # restore the scheduler as desired

@@ -1,5 +1,6 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
+#Requires -Modules ADSync
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:ef390a3b063523ec93a84f4f0a82d8b4d4fc8c8599712182af50a6ec9fe9442c
@@ -27,7 +28,7 @@
 [CmdletBinding()]
 param([int] $WaitTimeoutSeconds = 1800)
 
-Set-StrictMode -Version Latest
+Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 $ParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters'
 Import-Module ADSync
@@ -118,13 +119,13 @@ try {
     # export API version from 2 to 1
     Write-Host '[3/9] SetExportApiVersion(version=1)'
     if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 1) -or ((Get-AadConnector).ExtensionConfiguration.ExportType -ne 2) -or ((Get-ExportFilteringValue) -ne 0)) {
-        Set-ADSyncAADConnectorExportApiVersion 1
+        $null = Set-ADSyncAADConnectorExportApiVersion 1
     }
 
     # import API version from 2 to 1
     Write-Host '[4/9] SetImportApiVersion(version=1)'
     if ((Get-RegistryApiVersion 'AadConnectorImportApiVersion') -ne 1) {
-        Set-ADSyncAADConnectorImportApiVersion 1
+        $null = Set-ADSyncAADConnectorImportApiVersion 1
     }
 
     # the standard rule carries the limit
@@ -133,7 +134,7 @@ try {
     if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Join' }
     if ($rule.Disabled -ne $false) {
         $rule.Disabled = $false
-        $rule | Add-ADSyncRule | Out-Null
+        $null = $rule | Add-ADSyncRule
     }
 
     # no clone is needed at the standard limit
@@ -148,7 +149,7 @@ try {
     if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Writeup Member Limit' }
     if ($rule.Disabled -ne $false) {
         $rule.Disabled = $false
-        $rule | Add-ADSyncRule | Out-Null
+        $null = $rule | Add-ADSyncRule
     }
 
     # no clone is needed at the standard limit

@@ -1,5 +1,6 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
+#Requires -Modules ADSync
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 2.4.18.0).
     Desired state sha256:dd77bb5371b3960dd7d5f3a7804f719ba6b139a836b0475973fdb7efbfbc800f
@@ -21,7 +22,7 @@
 [CmdletBinding()]
 param([int] $WaitTimeoutSeconds = 1800)
 
-Set-StrictMode -Version Latest
+Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 $ParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters'
 Import-Module ADSync

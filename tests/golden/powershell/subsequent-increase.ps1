@@ -1,5 +1,6 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
+#Requires -Modules ADSync
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:2cfd97c30489a4b4b40461fe486a1d07d8a12f25feadc19edbe3e3c0cf7a1080
@@ -24,7 +25,7 @@
 [CmdletBinding()]
 param([int] $WaitTimeoutSeconds = 1800)
 
-Set-StrictMode -Version Latest
+Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 $ParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\ADSync\Parameters'
 Import-Module ADSync
@@ -117,7 +118,7 @@ try {
         foreach ($existing in $others) {
             Remove-ADSyncRule -Identifier $existing.Identifier
         }
-        New-ADSyncRule `
+        $null = New-ADSyncRule `
             -Name 'Out to AAD - Group Join (member limit)' `
             -Identifier '24e9eef7-9322-5313-8e7e-5ab8fb6a1725' `
             -Description '' `
@@ -133,7 +134,7 @@ try {
             -ImmutableTag '' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('cn') `
             -Destination 'commonName' `
@@ -141,7 +142,7 @@ try {
             -ValueMergeType 'Update' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('sourceAnchor') `
             -Destination 'dn' `
@@ -150,7 +151,7 @@ try {
             -Expression '"CN={" & ConvertToUTF8Hex([sourceAnchor]) & "}"' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('member') `
             -Destination 'member' `
@@ -159,7 +160,7 @@ try {
             -Expression 'IIF(([memberCount]> 150000),Error("Maximum Group member count exceeded"),IgnoreThisFlow)' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('objectSid') `
             -Destination 'onPremiseSecurityIdentifier' `
@@ -167,7 +168,7 @@ try {
             -ValueMergeType 'Update' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('cloudSourceAnchor','sourceAnchor') `
             -Destination 'sourceAnchor' `
@@ -176,7 +177,7 @@ try {
             -Expression 'IIF(IsPresent([cloudSourceAnchor]),IIF([cloudSourceAnchor] = [sourceAnchor],[sourceAnchor],Error("SourceAnchor attribute has changed.")),[sourceAnchor])' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('securityEnabled') `
             -Destination 'securityEnabled' `
@@ -184,137 +185,137 @@ try {
             -ValueMergeType 'Update' `
             -OutVariable syncRule
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
             -OutVariable condition0
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'sourceAnchor','','ISNOTNULL' `
             -OutVariable condition1
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudMastered','True','NOTEQUAL' `
             -OutVariable condition2
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'securityEnabled','True','EQUAL' `
             -OutVariable condition3
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudAnchor','','ISNOTNULL' `
             -OutVariable condition4
 
-        Add-ADSyncScopeConditionGroup `
+        $null = Add-ADSyncScopeConditionGroup `
             -SynchronizationRule $syncRule[0] `
             -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
             -OutVariable syncRule
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
             -OutVariable condition0
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'sourceAnchor','','ISNOTNULL' `
             -OutVariable condition1
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudMastered','True','NOTEQUAL' `
             -OutVariable condition2
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'securityEnabled','True','EQUAL' `
             -OutVariable condition3
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'memberCount','150000','LESSTHAN' `
             -OutVariable condition4
 
-        Add-ADSyncScopeConditionGroup `
+        $null = Add-ADSyncScopeConditionGroup `
             -SynchronizationRule $syncRule[0] `
             -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
             -OutVariable syncRule
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
             -OutVariable condition0
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'sourceAnchor','','ISNOTNULL' `
             -OutVariable condition1
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudMastered','True','NOTEQUAL' `
             -OutVariable condition2
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'mailEnabled','True','EQUAL' `
             -OutVariable condition3
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudAnchor','','ISNOTNULL' `
             -OutVariable condition4
 
-        Add-ADSyncScopeConditionGroup `
+        $null = Add-ADSyncScopeConditionGroup `
             -SynchronizationRule $syncRule[0] `
             -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
             -OutVariable syncRule
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudFiltered','True','NOTEQUAL' `
             -OutVariable condition0
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'sourceAnchor','','ISNOTNULL' `
             -OutVariable condition1
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'cloudMastered','True','NOTEQUAL' `
             -OutVariable condition2
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'mailEnabled','True','EQUAL' `
             -OutVariable condition3
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition' `
             -ArgumentList 'memberCount','150000','LESSTHAN' `
             -OutVariable condition4
 
-        Add-ADSyncScopeConditionGroup `
+        $null = Add-ADSyncScopeConditionGroup `
             -SynchronizationRule $syncRule[0] `
             -ScopeConditions @($condition0[0],$condition1[0],$condition2[0],$condition3[0],$condition4[0]) `
             -OutVariable syncRule
 
-        New-Object `
+        $null = New-Object `
             -TypeName 'Microsoft.IdentityManagement.PowerShell.ObjectModel.JoinCondition' `
             -ArgumentList 'sourceAnchor','sourceAnchor',$false `
             -OutVariable condition0
 
-        Add-ADSyncJoinConditionGroup `
+        $null = Add-ADSyncJoinConditionGroup `
             -SynchronizationRule $syncRule[0] `
             -JoinConditions @($condition0[0]) `
             -OutVariable syncRule
 
-        Add-ADSyncRule `
+        $null = Add-ADSyncRule `
             -SynchronizationRule $syncRule[0]
     }
 
@@ -326,7 +327,7 @@ try {
         foreach ($existing in $others) {
             Remove-ADSyncRule -Identifier $existing.Identifier
         }
-        New-ADSyncRule `
+        $null = New-ADSyncRule `
             -Name 'Out to AAD - Group Writeup Member Limit (member limit)' `
             -Identifier '346122b3-e8ed-589b-8705-8c4f062ca1cf' `
             -Description '' `
@@ -342,7 +343,7 @@ try {
             -ImmutableTag '' `
             -OutVariable syncRule
 
-        Add-ADSyncAttributeFlowMapping `
+        $null = Add-ADSyncAttributeFlowMapping `
             -SynchronizationRule $syncRule[0] `
             -Source @('member') `
             -Destination 'member' `
@@ -351,14 +352,14 @@ try {
             -Expression 'IIF((ValueCount("member")> 150000),Error("Maximum Group member count exceeded. Visit https://go.microsoft.com/fwlink/?linkid=2154336 for more information."),IgnoreThisFlow)' `
             -OutVariable syncRule
 
-        Add-ADSyncRule `
+        $null = Add-ADSyncRule `
             -SynchronizationRule $syncRule[0]
     }
 
     # a higher limit on an existing clone needs no full sync
     Write-Host '[5/6] SetConnectorOverride(connectorName="contoso.onmicrosoft.com - AAD", fullSyncRequired=false)'
     if ((Get-ADSyncSchedulerConnectorOverride -ConnectorName 'contoso.onmicrosoft.com - AAD').FullSyncRequired -ne $false) {
-        Set-ADSyncSchedulerConnectorOverride -FullSyncRequired $false -ConnectorName 'contoso.onmicrosoft.com - AAD'
+        $null = Set-ADSyncSchedulerConnectorOverride -FullSyncRequired $false -ConnectorName 'contoso.onmicrosoft.com - AAD'
     }
 
     # restore the scheduler as desired
