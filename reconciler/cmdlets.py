@@ -39,8 +39,12 @@ NO_RULE = "00000000-0000-0000-0000-000000000000"
 SCOPE_CONDITION_TYPE = "Microsoft.IdentityManagement.PowerShell.ObjectModel.ScopeCondition"
 JOIN_CONDITION_TYPE = "Microsoft.IdentityManagement.PowerShell.ObjectModel.JoinCondition"
 
+# Pinned, not Latest: a later PowerShell must not change what a reviewed script may do.
+STRICT_MODE = "Set-StrictMode -Version 3.0"
+# For a script file that needs the sync engine's module (script blocks cannot carry it).
+REQUIRES_ADSYNC = "#Requires -Modules ADSync"
 # What every script that talks to the sync engine starts with.
-PREAMBLE = ["$ErrorActionPreference = 'Stop'", "Import-Module ADSync"]
+PREAMBLE = [STRICT_MODE, "$ErrorActionPreference = 'Stop'", "Import-Module ADSync"]
 
 
 def quote(value: str) -> str:
@@ -138,7 +142,8 @@ EXPORT_FILTERING = "(Get-ExportFilteringValue)"
 
 
 def set_api_version(direction: str, version: int) -> str:
-    return f"Set-ADSyncAADConnector{DIRECTIONS[direction]}ApiVersion {int(version)}"
+    # The AADConnector module's functions write their result to the pipeline: discarded, not printed.
+    return f"$null = Set-ADSyncAADConnector{DIRECTIONS[direction]}ApiVersion {int(version)}"
 
 
 # --- sync rules -------------------------------------------------------------------------------
@@ -171,7 +176,7 @@ def get_rule(identifier: str) -> str:
 
 def set_rule_disabled(variable: str, disabled: bool) -> list[str]:
     """A rule object in `variable` disabled or enabled, and stored."""
-    return [f"{variable}.Disabled = {boolean(disabled)}", f"{variable} | Add-ADSyncRule | Out-Null"]
+    return [f"{variable}.Disabled = {boolean(disabled)}", f"$null = {variable} | Add-ADSyncRule"]
 
 
 def standard_rule(variable: str, name: str, tag_prefix: str) -> list[str]:
@@ -191,8 +196,10 @@ def test_managed_rule(name: str, precedence: int, member_expression: str, scope_
 
 
 def _call(cmdlet: str, arguments: list[tuple[str, str]]) -> list[str]:
-    """A cmdlet call, one parameter per line, as the Synchronization Rules Editor writes them."""
-    lines = [f"{cmdlet} `"]
+    """A cmdlet call, one parameter per line, as the Synchronization Rules Editor writes them; its
+    result (each of these writes the whole rule, or the condition, to the pipeline) is discarded:
+    -OutVariable keeps it, and nothing is printed."""
+    lines = [f"$null = {cmdlet} `"]
     for index, (name, value) in enumerate(arguments):
         end = " `" if index < len(arguments) - 1 else ""
         lines.append(f"    -{name} {value}{end}" if value else f"    -{name}{end}")
@@ -293,8 +300,9 @@ def connector_full_sync_required(connector_name: str) -> str:
 
 
 def set_connector_override(connector_name: str, full_sync_required: bool) -> str:
+    # It writes the override object back: discarded, not printed.
     return (
-        f"Set-ADSyncSchedulerConnectorOverride -FullSyncRequired {boolean(full_sync_required)} "
+        f"$null = Set-ADSyncSchedulerConnectorOverride -FullSyncRequired {boolean(full_sync_required)} "
         f"-ConnectorName {quote(connector_name)}"
     )
 
@@ -407,7 +415,7 @@ def plan_script_start(wait_timeout: int, needs_connector_module: bool) -> list[s
         "[CmdletBinding()]",
         f"param([int] $WaitTimeoutSeconds = {int(wait_timeout)})",
         "",
-        "Set-StrictMode -Version Latest",
+        STRICT_MODE,
         "$ErrorActionPreference = 'Stop'",
         f"$ParametersKey = {quote(PARAMETERS_KEY)}",
         "Import-Module ADSync",

@@ -25,7 +25,8 @@ output; dynamic member names (`$item.$ValueName`); variables assigned in one fun
 another (each function is followed from its call sites only with its parameters); a variable whose
 assignments disagree (the last one seen wins, in text order, whatever the branches); methods other
 than System.Object's that the ADSync classes do have (the fixture lists properties only, so such a
-call is reported: none of the scripts needs one); and what other System types (Guid, TimeSpan) offer.
+call is reported: none of the scripts needs one); and what other System types (Guid, TimeSpan) offer
+(a property of one of them, reached from an ADSync object, is reported as unchecked).
 """
 
 from __future__ import annotations
@@ -470,3 +471,71 @@ def test_strings_keep_their_methods_and_unknown_values_stay_unchecked() -> None:
         "$item = Get-ItemProperty -LiteralPath 'HKLM:\\x' -Name 'y'\n$item.Anything.Goes()\n"
     )
     assert problems(script) == []
+
+
+# --- quiet output: one line per step ------------------------------------------------------------
+
+# Besides the ADSync cmdlets that write an object: New-Object, and the AADConnector module's functions
+# (which return what they set) and the task cmdlets of the shipped task script.
+WRITERS = {
+    "New-Object",
+    "New-Item",
+    "Register-ScheduledTask",
+    *(f"Set-ADSyncAADConnector{d}ApiVersion" for d in ("Export", "Import")),
+}
+VALUE_USED = {"assignment_expression", "parenthesized_expression", "array_expression", "sub_expression"}
+
+
+def printed(script: str) -> list[str]:
+    """Commands that change something and whose result would be printed: neither assigned nor piped on."""
+    writers = WRITERS | {c for c, t in output_types().items() if t is not None and not c.startswith("Get-")}
+    found = []
+    for node in _descendants(parse(script)):
+        name = next((c for c in node.children if c.type == "command_name"), None)
+        if node.type != "command" or name is None or (name.text or b"").decode() not in writers:
+            continue
+        stages = [c for c in node.parent.children if c.is_named] if node.parent is not None else [node]
+        if stages[-1] != node:
+            continue  # piped on
+        ancestor = node.parent
+        while ancestor is not None and ancestor.type not in VALUE_USED | {"statement_list", "script_block_body"}:
+            ancestor = ancestor.parent
+        if ancestor is None or ancestor.type not in VALUE_USED:
+            found.append(f"line {node.start_point[0] + 1}: {(name.text or b'').decode()}")
+    return found
+
+
+def test_no_change_prints_its_result(tmp_path: Path) -> None:
+    found = {name: printed(text) for name, text in every_script(tmp_path).items()}
+    assert {name: p for name, p in found.items() if p} == {}
+
+
+def test_the_quiet_check_finds_a_printed_rule() -> None:
+    assert printed("$r = Get-ADSyncRule -Identifier 'x'\n$r | Add-ADSyncRule\nNew-Object -TypeName 'T'\n") == [
+        "line 2: Add-ADSyncRule",
+        "line 3: New-Object",
+    ]
+    assert (
+        printed("$null = $r | Add-ADSyncRule\n$c = (New-Object -TypeName 'T')\n$r | Add-ADSyncRule | Out-Null\n") == []
+    )
+
+
+def _adsync_commands(script: str) -> list[str]:
+    names = [c for n in _descendants(parse(script)) for c in n.children if c.type == "command_name"]
+    return [text for text in ((n.text or b"").decode() for n in names) if "-ADSync" in text]
+
+
+def test_strict_mode_is_pinned_and_the_module_required_where_needed(tmp_path: Path) -> None:
+    scripts = every_script(tmp_path)
+    needing = {name for name, text in scripts.items() if _adsync_commands(text)}
+    for name, text in scripts.items():
+        modes = re.findall(r"Set-StrictMode -Version (\S+)", text)
+        assert set(modes) <= {"3.0"} and (modes or name not in needing), name
+        # Live scripts run as script blocks, where #Requires cannot be.
+        if name in needing and not name.startswith("live"):
+            assert cmdlets.REQUIRES_ADSYNC in text.splitlines(), name
+    srv = server("2.4.18.0")
+    apply(srv, state(), tmp_path / "done")
+    srv.run_cycle(full=False)
+    done = make_plan(srv, state())
+    assert not done.actions and cmdlets.REQUIRES_ADSYNC not in psplan.script(done)  # runs anywhere

@@ -23,6 +23,8 @@ def _header(p: Plan) -> list[str]:
         "#Requires -RunAsAdministrator",
         # The ADSync module's objects are only live in Windows PowerShell 5.1 (docs/targets.md).
         "#Requires -PSEdition Desktop",
+        # A script with nothing to do needs no sync engine: it runs anywhere.
+        *([cmdlets.REQUIRES_ADSYNC] if p.actions else []),
         "<#",
         f"    ADSync Reconciler {__version__}: plan for server {p.server} (observed version {p.observed_version}).",
         f"    Desired state {p.desired_digest}",

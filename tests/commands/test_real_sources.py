@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import cmdlets
 from reconciler.formats import schemas
 from tests.support import Run
 
@@ -131,7 +132,7 @@ def test_collector_script_is_printed_and_uses_only_real_cmdlets(run: Run) -> Non
     # The three places of the export version, read cheaply: no configuration export on every observe.
     assert "$aad.ExtensionConfiguration.ExportType" in text and "Get-ADSyncServerConfiguration -Path" not in text
     assert "'PerMAInstance\\' + $ConnectorName" in text and "EnableNonExistentObjectReferenceExportFiltering" in text
-    assert "Set-StrictMode -Version Latest" in text and "$ErrorActionPreference = 'Stop'" in text
+    assert cmdlets.STRICT_MODE in text and "$ErrorActionPreference = 'Stop'" in text
     assert "Set-ADSync" not in text and "Add-ADSync" not in text and "Remove-ADSync" not in text  # reads only
     assert "'Microsoft.Synchronize.ServerConfigurationVersion'" in text
     assert "AadConnectorExportApiVersion" in text and "AadConnectorImportApiVersion" in text

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import cmdlets
 from reconciler.planning.actions import KINDS
 from reconciler.planning.plans import Plan
 from reconciler.reports import powershell as psplan
@@ -59,7 +60,7 @@ def test_golden_script(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatc
 def test_script_essentials(tmp_path: Path) -> None:
     text = psplan.script(scenarios(tmp_path)["raise-limit"])
     assert text.startswith("#Requires -RunAsAdministrator\n")
-    assert "Set-StrictMode -Version Latest" in text and "$ErrorActionPreference = 'Stop'" in text
+    assert cmdlets.STRICT_MODE in text and "$ErrorActionPreference = 'Stop'" in text
     assert "finally {" in text and "Set-ADSyncScheduler -SyncCycleEnabled $true" in text.split("finally {")[1]
     assert "Set-ADSyncRule" not in text
     assert "C:\\" not in text  # the install folder comes from the registry

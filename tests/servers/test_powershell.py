@@ -90,7 +90,7 @@ class Replay:
             return str(payload)
         for fragment in EXPECTED[kind](*payload):
             assert fragment in script, (kind, fragment, script)
-        assert script.startswith("$ErrorActionPreference = 'Stop'\nImport-Module ADSync\n")
+        assert script.startswith("\n".join(cmdlets.PREAMBLE) + "\n")
         if self.fail_at is not None and len(self.sent) >= self.fail_at:
             self.fail_at = None
             raise transports.TransportError("replay: Access is denied.")

@@ -1,5 +1,6 @@
 #Requires -RunAsAdministrator
 #Requires -PSEdition Desktop
+#Requires -Modules ADSync
 <#
 .SYNOPSIS
     Writes the observed state of this Entra Connect Sync (Azure AD Connect) server as JSON, for
@@ -42,7 +43,7 @@ param(
     [string] $GroupsCsv
 )
 
-Set-StrictMode -Version Latest
+Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 Import-Module ADSync
 

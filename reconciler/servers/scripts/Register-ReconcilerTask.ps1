@@ -39,7 +39,7 @@ param(
     [securestring] $Password
 )
 
-Set-StrictMode -Version Latest
+Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 
 if (-not $Reconciler) {
@@ -49,7 +49,7 @@ if (-not (Test-Path -LiteralPath $StatePath)) { throw "No state file or folder a
 # The task's argument string is split by the Windows command-line rules: a double quote in a
 # path cannot be carried safely, and Windows paths cannot hold one anyway.
 if ($StatePath.Contains('"') -or $WorkingDirectory.Contains('"')) { throw 'Paths must not contain double quotes.' }
-New-Item -ItemType Directory -Force -Path $WorkingDirectory | Out-Null
+$null = New-Item -ItemType Directory -Force -Path $WorkingDirectory
 
 $action = New-ScheduledTaskAction -Execute $Reconciler -Argument "reconcile `"$StatePath`" --target powershell" `
     -WorkingDirectory $WorkingDirectory
@@ -70,17 +70,17 @@ $task = @{
 }
 if ($User -eq 'SYSTEM') {
     $principal = New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest
-    Register-ScheduledTask @task -Principal $principal | Out-Null
+    $null = Register-ScheduledTask @task -Principal $principal
 }
 elseif ($Gmsa) {
     # A group managed service account: Windows retrieves its password, none is given here.
     $principal = New-ScheduledTaskPrincipal -UserId $User -LogonType Password -RunLevel Highest
-    Register-ScheduledTask @task -Principal $principal | Out-Null
+    $null = Register-ScheduledTask @task -Principal $principal
 }
 else {
     # A user account: a principal carries no password, so the user and password go to the task.
     if (-not $Password) { $Password = Read-Host -AsSecureString -Prompt "Password of $User" }
     $plain = [pscredential]::new($User, $Password).GetNetworkCredential().Password
-    Register-ScheduledTask @task -User $User -Password $plain -RunLevel Highest | Out-Null
+    $null = Register-ScheduledTask @task -User $User -Password $plain -RunLevel Highest
 }
 Write-Host "Registered '$TaskName' for ${User}: at start-up and every $EveryMinutes minutes, in $WorkingDirectory."
