@@ -192,8 +192,7 @@ def _run(
 def _hard_stop() -> None:
     print(
         "Two interrupts received: quit without waiting for the servers' runs to stop. A server may be "
-        "left with its scheduler off: `reconciler reconcile` of its state file finishes the change and "
-        "turns it on (or, on the server: Set-ADSyncScheduler -SyncCycleEnabled $true)",
+        f"left with its scheduler off: {runner.RESTORE_HINT.format(state='STATE')}",
         file=sys.stderr,
     )
     sys.stderr.flush()

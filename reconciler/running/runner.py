@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler import cmdlets
 from reconciler.errors import Problem, UserError
 from reconciler.model import desired, observed
 from reconciler.model.statefiles import StateFile
@@ -195,9 +196,10 @@ def apply_one(
         return Applied(the_plan, notes, steps)
 
 
+# What an operator runs when a run stopped with the scheduler off: said by the runner and by apply.
 RESTORE_HINT = (
     "`reconciler reconcile {state}` finishes the change and turns it on "
-    "(or, on the server: Set-ADSyncScheduler -SyncCycleEnabled $true)"
+    f"(or, on the server: {cmdlets.set_scheduler(True)})"
 )
 
 
