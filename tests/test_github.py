@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -83,7 +85,7 @@ def test_reconcile_workflow_essentials() -> None:
     assert jobs["apply-active"]["needs"] == "apply-staging"  # staging servers first
     assert "adsync-staging" in jobs["apply-staging"]["runs-on"]
     uses = [s["uses"] for job in jobs.values() for s in job["steps"] if "uses" in s]
-    assert uses and all(re.fullmatch(r"[\w-]+/[\w-]+@v\d+\.\d+\.\d+", u) for u in uses), uses  # pinned
+    assert uses and all(re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", u) for u in uses), uses  # pinned
     # A failed shard's report is uploaded too, so the merged summary names exactly the failed servers;
     # the check fails after the merge.
     upload = next(s for s in jobs["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
@@ -95,6 +97,173 @@ def test_reconcile_workflow_essentials() -> None:
     for job in ("apply-staging", "apply-active"):  # a runner in the wrong wave fails, never green
         apply = next(s["run"] for s in jobs[job]["steps"] if s.get("name") == "Apply")
         assert "--output json > apply.json" in apply and "$result.summary.skipped" in apply
+
+
+# `runs.using` in each action's action.yml at the tag of that major version (github.com/actions/<name>,
+# tags v4 to v8). A major version keeps its runtime: a new runtime is what makes a new major.
+RUNTIMES = {
+    ("actions/checkout", 4): "node20", ("actions/checkout", 5): "node24", ("actions/checkout", 6): "node24",
+    ("actions/checkout", 7): "node24",
+    ("actions/setup-python", 5): "node20", ("actions/setup-python", 6): "node24", ("actions/setup-python", 7): "node24",
+    ("actions/upload-artifact", 4): "node20", ("actions/upload-artifact", 5): "node20",
+    ("actions/upload-artifact", 6): "node24", ("actions/upload-artifact", 7): "node24",
+    ("actions/download-artifact", 5): "node20", ("actions/download-artifact", 6): "node20",
+    ("actions/download-artifact", 7): "node24", ("actions/download-artifact", 8): "node24",
+}  # fmt: skip
+# GitHub changelog, 2025-09-19, "Deprecation of Node 20 on GitHub Actions runners" (node12 and
+# node16 went before it).
+DEPRECATED_RUNTIMES = {"node12", "node16", "node20"}
+# The newest CPython feature release: 3.15.0, October 2026 (PEP 790, python.org).
+NEWEST_PYTHON = (3, 15)
+
+# Files that run in a user's repository, where an organisation may require SHA-pinned actions.
+USERS_FILES = [ROOT / ".github" / "workflows" / "reconcile.yml", ROOT / "action.yml"]
+_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:[ \t]+#[ \t]*(\S+))?[ \t]*$", re.MULTILINE)
+_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+def runtime_problems(text: str) -> list[str]:
+    """An action on a deprecated runtime, or one whose runtime RUNTIMES does not know yet."""
+    problems = []
+    for action, ref, comment in _USES.findall(text):
+        version = re.fullmatch(r"v(\d+)(?:\.\d+)*", comment if _SHA.fullmatch(ref) else ref)
+        if version is None:
+            problems.append(f"{action}@{ref}: no version to read (vN, or a SHA with its '# vX.Y.Z')")
+            continue
+        runtime = RUNTIMES.get((action, int(version[1])))
+        if runtime is None:
+            problems.append(f"{action} v{version[1]}: add `runs.using` of its action.yml at that tag to RUNTIMES")
+        elif runtime in DEPRECATED_RUNTIMES:
+            problems.append(f"{action} v{version[1]} runs on {runtime}, which GitHub deprecated")
+    return problems
+
+
+def pin_problems(text: str, *, githubs_by_major: bool) -> list[str]:
+    """A `uses:` not pinned as the README says: a full SHA with its release, GitHub's own by major in our CI."""
+    problems = []
+    for action, ref, comment in _USES.findall(text):
+        if githubs_by_major and action.startswith("actions/"):
+            if not re.fullmatch(r"v\d+", ref):
+                problems.append(f"{action}@{ref}: GitHub's own action by its major version (vN)")
+        elif not (_SHA.fullmatch(ref) and re.fullmatch(r"v\d+\.\d+\.\d+", comment)):
+            problems.append(f"{action}@{ref}: a full commit SHA with '# vX.Y.Z'")
+    return problems
+
+
+@pytest.mark.parametrize("path", [*WORKFLOWS, ROOT / "action.yml"], ids=lambda p: p.name)
+def test_every_action_is_on_a_supported_runtime_and_pinned(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert _USES.findall(text), f"{path.name} uses no action"
+    assert runtime_problems(text) == []
+    assert pin_problems(text, githubs_by_major=path not in USERS_FILES) == []
+
+
+def test_the_runtime_and_pin_checks_can_fail() -> None:
+    old = (
+        "- uses: actions/checkout@v4\n- uses: actions/setup-python@11bd71901bbe5b1630ceea73d27597364c9af683 # v5.3.0\n"
+    )
+    assert len(runtime_problems(old)) == 2 and "node20" in runtime_problems(old)[0]
+    assert runtime_problems("- uses: actions/checkout@v99\n") == [
+        "actions/checkout v99: add `runs.using` of its action.yml at that tag to RUNTIMES"
+    ]
+    assert runtime_problems("- uses: actions/checkout@main\n") != []
+    assert pin_problems(old, githubs_by_major=False) == ["actions/checkout@v4: a full commit SHA with '# vX.Y.Z'"]
+    assert pin_problems("- uses: actions/checkout@v7.0.1\n", githubs_by_major=True) != []
+    assert pin_problems("- uses: someone/else@v1\n", githubs_by_major=True) != []  # third-party: by SHA
+
+
+def _python(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")
+    return int(major), int(minor)
+
+
+def test_ci_runs_every_python_from_the_floor_to_the_newest_and_the_classifiers_say_so() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    ci = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))
+    matrix = [_python(v) for v in ci["jobs"]["test"]["strategy"]["matrix"]["python"]]
+    floor = re.fullmatch(r">=(\d+\.\d+)", project["requires-python"])
+    assert floor, project["requires-python"]
+    assert matrix == [(3, minor) for minor in range(_python(floor[1])[1], NEWEST_PYTHON[1] + 1)]
+    classified = [c.rsplit(" :: ", 1)[1] for c in project["classifiers"] if re.fullmatch(r".*Python :: 3\.\d+", c)]
+    assert [_python(v) for v in classified] == matrix
+    if sys.version_info.releaselevel == "final":  # a released Python newer than the matrix: add it
+        assert sys.version_info[:2] <= max(matrix), f"CI's matrix stops at {max(matrix)}"
+    # The Pythons the lint job, the workflow template and the action run with are tested ones.
+    reconcile = (ROOT / ".github" / "workflows" / "reconcile.yml").read_text(encoding="utf-8")
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    lint = ci["jobs"]["lint"]["steps"]
+    chosen = [step["with"]["python-version"] for step in lint if "python-version" in step.get("with", {})]
+    chosen += [*re.findall(r'python-version: "([\d.]+)"', reconcile), action["inputs"]["python-version"]["default"]]
+    assert len(chosen) == 4 and all(_python(v) in matrix for v in chosen), chosen
+
+
+def test_dependabot_updates_the_actions_and_the_python_dependencies() -> None:
+    result = check("vendor.dependabot", ROOT / ".github" / "dependabot.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    updates = {(u["package-ecosystem"], u["directory"]): u for u in config["updates"]}
+    assert set(updates) == {("github-actions", "/"), ("pip", "/")}  # "/": the workflows and action.yml
+    assert all(u["schedule"]["interval"] == "weekly" and u["groups"] for u in updates.values())
+
+
+def test_the_linters_config_names_what_the_workflows_use() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "actionlint.yaml").read_text(encoding="utf-8"))
+    jobs = yaml.safe_load((ROOT / ".github" / "workflows" / "reconcile.yml").read_text(encoding="utf-8"))["jobs"]
+    custom = {label for job in jobs.values() if isinstance(job["runs-on"], list) for label in job["runs-on"]}
+    assert set(config["self-hosted-runner"]["labels"]) == custom - {"self-hosted", "windows"}
+    variables = {v for path in WORKFLOWS for v in re.findall(r"\bvars\.(\w+)", path.read_text(encoding="utf-8"))}
+    assert set(config["config-variables"]) == variables
+
+
+ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+needs_actionlint = pytest.mark.skipif(ACTIONLINT is None, reason="actionlint comes with pip install '.[lint]'")
+
+
+def actionlint(*files: Path) -> tuple[int, list[dict[str, object]]]:
+    assert ACTIONLINT
+    config = ROOT / ".github" / "actionlint.yaml"
+    argv = [ACTIONLINT, "-config-file", str(config), "-format", "{{json .}}", *map(str, files)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=files[0].parent)
+    return done.returncode, json.loads(done.stdout or "[]")
+
+
+@needs_actionlint
+def test_actionlint_passes_the_workflows() -> None:
+    assert actionlint(*WORKFLOWS) == (0, [])
+
+
+@needs_actionlint
+def test_actionlint_fails_a_deprecated_runtime_an_unknown_label_and_a_bad_expression(tmp_path: Path) -> None:
+    text = """\
+on: push
+jobs:
+  ours:
+    runs-on: [self-hosted, windows, adsync-active]
+    timeout-minutes: 5
+    steps:
+      - run: echo "${{ vars.RECONCILER_PACKAGE }}"
+  theirs:
+    runs-on: [self-hosted, windows, adsync-activ]
+    timeout-minutes: 5
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "${{ github.event.pull_request.number ++ }}"
+      - run: echo "${{ vars.RECONCILER_PAKAGE }}"
+  forever:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo no timeout
+"""
+    (tmp_path / "bad.yml").write_text(text, encoding="utf-8")
+    code, errors = actionlint(tmp_path / "bad.yml")
+    assert code == 1
+    lines = text.splitlines()
+    expected = {("adsync-activ]", "runner-label"), ("checkout@v4", "action"), ("++", "expression"),
+                ("PAKAGE", "expression"), ("forever", "require-job-timeout")}  # fmt: skip
+    assert {(e["line"], e["kind"]) for e in errors} == {
+        (next(n for n, line in enumerate(lines, 1) if marker in line), kind) for marker, kind in expected
+    }
+    assert any("node20" in str(e["message"]) for e in errors)
 
 
 def test_pre_commit_hook() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -152,4 +152,4 @@ def test_the_simulator_stamps_each_cycle() -> None:
     _, after = srv.run_cycle(full=False)
     assert after.last_sync_cycle is not None and after.last_sync_cycle.ended_at is not None
     ended = datetime.fromisoformat(after.last_sync_cycle.ended_at.replace("Z", "+00:00"))
-    assert abs((datetime.now(timezone.utc) - ended).total_seconds()) < 60
+    assert abs((datetime.now(UTC) - ended).total_seconds()) < 60

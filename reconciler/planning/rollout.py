@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from reconciler.errors import UserError
 from reconciler.formats import jsonmodel
@@ -92,7 +92,7 @@ def _waiting_for_cycle(state: ObservedState, pace: Pace, warnings: list[str]) ->
         return None  # no end time, but not the cycle the step saw: one has completed since
     interval = _interval(state.scheduler.currently_effective_sync_cycle_interval)
     due = raised + interval
-    now = pace.now or datetime.now(timezone.utc)
+    now = pace.now or datetime.now(UTC)
     if now >= due:
         warnings.append(
             f"rollout: the server reports no sync cycle end time; the scheduler's interval "
@@ -130,4 +130,4 @@ def _duration(span: timedelta) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

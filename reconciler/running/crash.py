@@ -14,7 +14,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler import __version__
@@ -25,7 +25,7 @@ CRASH_FOLDER = Path(".reconciler") / "crash"
 def _details(exc: BaseException, argv: Sequence[str]) -> str:
     lines = [
         f"ADSync Reconciler {__version__} internal error",
-        f"time: {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+        f"time: {datetime.now(UTC).isoformat(timespec='seconds')}",
         f"python: {sys.version.split()[0]} ({platform.python_implementation()})",
         f"platform: {platform.platform()}",
         f"command: reconciler {' '.join(argv)}",
@@ -37,7 +37,7 @@ def _details(exc: BaseException, argv: Sequence[str]) -> str:
 
 def _write(text: str) -> Path:
     """The crash file: under .reconciler/crash/ where the command ran, else in the temporary folder."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"crash-{stamp}-{os.getpid()}.txt"
     last: OSError | None = None
     for folder in (CRASH_FOLDER, Path(tempfile.gettempdir()) / "adsync-reconciler"):

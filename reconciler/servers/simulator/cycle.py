@@ -11,7 +11,7 @@ staging server exports nothing, so it reports no export errors either.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from reconciler.model import expressions, facts, inforce, provisioning
 from reconciler.model.observed import ConnectorOverride, ExportError, Group, ObservedState, SyncCycleResult
@@ -57,4 +57,4 @@ def run_cycle(state: ObservedState, full: bool) -> ObservedState:
 
 def clock() -> str:
     """When a cycle ends: now, to the millisecond (a rollout compares it with its last step)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
