@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -262,5 +262,5 @@ def _optional_bool(params: dict[str, str], key: str, where: Path) -> bool | None
 
 def _modified(folder: Path) -> str:
     # The export's own time: when MV.xml was written.
-    stamp = datetime.fromtimestamp((folder / "GlobalSettings" / "MV.xml").stat().st_mtime, tz=timezone.utc)
+    stamp = datetime.fromtimestamp((folder / "GlobalSettings" / "MV.xml").stat().st_mtime, tz=UTC)
     return stamp.replace(microsecond=0).isoformat().replace("+00:00", "Z")
