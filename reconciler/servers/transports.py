@@ -7,17 +7,20 @@
   RECONCILER_WINRM_PASSWORD, RECONCILER_WINRM_AUTH (negotiate, kerberos, ntlm, credssp, basic,
   certificate; default negotiate), RECONCILER_WINRM_CERTIFICATE_PEM and
   RECONCILER_WINRM_CERTIFICATE_KEY_PEM (for certificate), RECONCILER_WINRM_SSL (default true),
-  RECONCILER_WINRM_CERT_VALIDATION (default true). See docs/targets.md.
+  RECONCILER_WINRM_CERT_VALIDATION (default true). One runspace serves a server's whole run, and
+  any error record a script writes fails it. See docs/targets.md.
 
 Tests replay recorded outputs through the same `Transport` protocol.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -142,26 +145,60 @@ def _certificate(host: str, env: Mapping[str, str], ssl: bool) -> dict[str, str]
 
 
 class WinRM:
-    """A remote server through PowerShell Remoting (pypsrp)."""
+    """A remote server through PowerShell Remoting (pypsrp): one runspace for the whole server run.
+
+    Each script runs as a `PowerShell` pipeline of its own in that runspace, not through
+    `Client.execute_ps` (which wraps it in `Invoke-Expression ... | Out-String -Stream` and reports
+    an error only when the whole pipeline fails): any error record the script writes fails its step.
+    Modules a script imports stay loaded for the next one (imports are session state; each script's
+    variables are its own). The runspace is closed by `close`, or when the transport is dropped."""
 
     def __init__(self, host: str, env: Mapping[str, str] | None = None) -> None:
         options = winrm_options(host, os.environ if env is None else env)
         try:
-            from pypsrp.client import Client  # noqa: PLC0415 - the optional winrm extra
+            from pypsrp.powershell import PowerShell, RunspacePool  # noqa: PLC0415 - the optional winrm extra
+            from pypsrp.wsman import WSMan  # noqa: PLC0415
         except ImportError:
             raise UserError(
                 "the winrm:// target needs the winrm extra: pip install 'adsync-reconciler[winrm]'"
             ) from None
         self.label = f"winrm://{host}"
         server = options.pop("server")
-        self.client = Client(server, **options)
+        self._powershell = PowerShell
+        self._connection = WSMan(server, **options)
+        self._pool = RunspacePool(self._connection)
+        self._finalizer: weakref.finalize[Any, Any] | None = None
 
     def run(self, script: str) -> str:
         try:
-            output, streams, had_errors = self.client.execute_ps(script)
+            if self._finalizer is None:
+                self._pool.open()
+                # Closed when dropped too: an open runspace holds one of the user's remote shells.
+                self._finalizer = weakref.finalize(self, _close_quietly, self._pool)
+            pipeline = self._powershell(self._pool)
+            pipeline.add_script(script)
+            output = pipeline.invoke()
+            errors = [_error_text(record) for record in pipeline.streams.error]
+            failed = bool(pipeline.had_errors)
+            _close_quietly(pipeline)
         except Exception as exc:  # pypsrp raises many kinds (network, auth, WSMan faults)
             raise TransportError(f"{self.label}: {type(exc).__name__}: {exc}") from None
-        if had_errors:
-            errors = [str(e) for e in getattr(streams, "error", [])]
-            raise TransportError(f"{self.label}: {errors[-1] if errors else 'the script reported errors'}")
-        return str(output)
+        if errors or failed:
+            raise TransportError(f"{self.label}: {errors[-1] if errors else 'the script failed'}")
+        return "\n".join(str(item) for item in output)
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+
+
+def _error_text(record: Any) -> str:
+    """An error record in one line: its message, as PowerShell would print it."""
+    text = str(record).strip() or str(getattr(record, "message", "") or "").strip()
+    return " ".join(text.split()) or "an error record without a message"
+
+
+def _close_quietly(resource: Any) -> None:
+    # Closing is cleanup: the run's outcome is already known, and a dead connection must not hide it.
+    with contextlib.suppress(Exception):
+        resource.close()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
-import re
 import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,26 +234,154 @@ def test_winrm_options_come_from_the_environment_only() -> None:
         transports.winrm_options("h", {**pems, "RECONCILER_WINRM_SSL": "false"})
 
 
-def test_winrm_transport_reports_script_errors() -> None:
-    pytest.importorskip("pypsrp")
-    env = {"RECONCILER_WINRM_USERNAME": "u", "RECONCILER_WINRM_PASSWORD": "p"}
-    transport = transports.WinRM("aadc01.contoso.com", env)
-    assert transport.label == "winrm://aadc01.contoso.com"
+class FakePypsrp:
+    """pypsrp's WSMan, RunspacePool and PowerShell, as modules: each script is answered by `answer`.
 
-    class Streams:
-        def __init__(self) -> None:
-            self.error = ["Set-ADSyncScheduler : Sync is in progress."]
+    `answer(script)` returns the output objects, the error records and whether the pipeline failed."""
 
-    class Client:
-        def __init__(self, result: tuple[str, Any, bool]) -> None:
-            self.result = result
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.connections: list[dict[str, Any]] = []
+        self.opened = 0
+        self.closed = 0
+        self.pipelines: list[list[str]] = []
+        fake = self
 
-        def execute_ps(self, script: str) -> tuple[str, Any, bool]:
-            return self.result
+        class WSMan:
+            def __init__(self, server: str, **options: Any) -> None:
+                fake.connections.append({"server": server, **options})
 
-    transport.client = Client(("", Streams(), True))  # type: ignore[assignment]
-    expected = "winrm://aadc01.contoso.com: Set-ADSyncScheduler : Sync is in progress."
-    with pytest.raises(transports.TransportError, match=re.escape(expected)):
+        class RunspacePool:
+            def __init__(self, connection: WSMan) -> None:
+                self.connection = connection
+
+            def open(self) -> None:
+                fake.opened += 1
+
+            def close(self) -> None:
+                fake.closed += 1
+
+        class Streams:
+            def __init__(self) -> None:
+                self.error: list[Any] = []
+
+        class PowerShell:
+            def __init__(self, pool: RunspacePool) -> None:
+                self.scripts: list[str] = []
+                self.streams = Streams()
+                self.had_errors = False
+                fake.pipelines.append(self.scripts)
+
+            def add_script(self, script: str) -> PowerShell:
+                self.scripts.append(script)
+                return self
+
+            def invoke(self) -> list[Any]:
+                output, self.streams.error, self.had_errors = fake.answer(self.scripts[0])
+                return list(output)
+
+            def close(self) -> None:
+                pass
+
+        self.modules = {
+            "pypsrp": types.ModuleType("pypsrp"),
+            "pypsrp.wsman": types.ModuleType("pypsrp.wsman"),
+            "pypsrp.powershell": types.ModuleType("pypsrp.powershell"),
+        }
+        self.modules["pypsrp.wsman"].WSMan = WSMan  # type: ignore[attr-defined]
+        self.modules["pypsrp.powershell"].RunspacePool = RunspacePool  # type: ignore[attr-defined]
+        self.modules["pypsrp.powershell"].PowerShell = PowerShell  # type: ignore[attr-defined]
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        for name, module in self.modules.items():
+            monkeypatch.setitem(sys.modules, name, module)
+
+
+WINRM_ENV = {"RECONCILER_WINRM_USERNAME": "u", "RECONCILER_WINRM_PASSWORD": "p"}
+
+
+class ErrorRecord:
+    """What pypsrp gives for an error record: its ToString() as str()."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def test_winrm_runs_each_script_as_its_own_pipeline_in_one_runspace(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakePypsrp(lambda script: ([f"ran {len(script)}", 2], [], False))
+    fake.install(monkeypatch)
+    transport = transports.WinRM("aadc01.contoso.com:5986", WINRM_ENV)
+    assert transport.label == "winrm://aadc01.contoso.com:5986"
+    assert fake.connections == [{**transports.winrm_options("aadc01.contoso.com:5986", WINRM_ENV)}]
+    assert fake.opened == 0  # nothing is opened before the first script
+    assert transport.run("Get-ADSyncScheduler") == "ran 19\n2"
+    assert transport.run("x") == "ran 1\n2"
+    # The script as written: not wrapped in Invoke-Expression and Out-String.
+    assert fake.pipelines == [["Get-ADSyncScheduler"], ["x"]]
+    assert (fake.opened, fake.closed) == (1, 0)
+    transport.close()
+    transport.close()
+    assert fake.closed == 1
+    # Dropped without close: its runspace is closed all the same.
+    dropped = transports.WinRM("aadc02", WINRM_ENV)
+    dropped.run("x")
+    del dropped
+    gc.collect()
+    assert (fake.opened, fake.closed) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        # A non-terminating error: the pipeline completes, its error record fails the step all the same.
+        (([], [ErrorRecord("Remove-ADSyncRule : Access is denied.")], False), "Remove-ADSyncRule : Access is denied."),
+        (
+            (["{}"], [ErrorRecord("first"), ErrorRecord("Set-ADSyncScheduler : Sync is\r\n in progress.")], True),
+            "Set-ADSyncScheduler : Sync is in progress.",
+        ),
+        (([], [], True), "the script failed"),
+        (([], [ErrorRecord("")], False), "an error record without a message"),
+    ],
+)
+def test_winrm_any_error_record_fails_the_step(
+    monkeypatch: pytest.MonkeyPatch, answer: tuple[list[Any], list[Any], bool], message: str
+) -> None:
+    FakePypsrp(lambda _script: answer).install(monkeypatch)
+    transport = transports.WinRM("aadc01.contoso.com", WINRM_ENV)
+    with pytest.raises(transports.TransportError) as exc:
         transport.run("Set-ADSyncScheduler -SyncCycleEnabled $false")
-    transport.client = Client(("{}", Streams(), False))  # type: ignore[assignment]
-    assert transport.run("x") == "{}"
+    assert str(exc.value) == f"winrm://aadc01.contoso.com: {message}"
+
+
+def test_winrm_connection_failures_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(_script: str) -> Any:
+        raise ConnectionError("WinRM refused the connection")
+
+    FakePypsrp(refuse).install(monkeypatch)
+    with pytest.raises(transports.TransportError) as exc:
+        transports.WinRM("aadc01", WINRM_ENV).run("x")
+    assert str(exc.value) == "winrm://aadc01: ConnectionError: WinRM refused the connection"
+
+
+def test_winrm_without_the_extra_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pypsrp.powershell", None)
+    with pytest.raises(UserError, match=r"needs the winrm extra"):
+        transports.WinRM("aadc01", WINRM_ENV)
+
+
+def test_apply_over_winrm_uses_one_runspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole apply through the fake pypsrp, answered from a recorded session: one runspace."""
+    _, session, plan = record("1.5.30.0", state(), tmp_path)
+    replay = Replay(list(session))
+    fake = FakePypsrp(lambda script: ([replay.run(script)], [], False))
+    fake.install(monkeypatch)
+    transport = transports.WinRM("aadc01", WINRM_ENV)
+    server = powershell.PowerShellServer(transport, "srv1", "AzureCommercial")
+    outcomes = Executor(server, Journal("srv1", tmp_path), Settings(wait_timeout=0)).run(plan)
+    transport.close()
+    assert [o.result for o in outcomes] == ["done"] * len(plan.actions)
+    assert replay.record == []
+    assert (fake.opened, fake.closed, len(fake.pipelines)) == (1, 1, len(session))
