@@ -303,10 +303,10 @@ def _run(args: argparse.Namespace) -> int:
         from reconciler.commands import report
 
         return report.report(args.files, args.output, args.detailed_exitcode, args.max_bytes)
-    if args.command == "export":
-        from reconciler.commands import export
+    if args.command == "export":  # adopting a server: a state file written from what it holds
+        from reconciler.commands import adopt
 
-        return export.export(args.target, args.name, args.out)
+        return adopt.adopt(args.target, args.name, args.out)
     if args.command == "schema":
         from reconciler.commands import scripts
 
