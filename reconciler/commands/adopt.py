@@ -1,4 +1,6 @@
-"""`reconciler export`: write the desired state that matches a server now."""
+"""`reconciler export`: adopt a server, writing the desired state that matches it now.
+
+Called `adopt` inside the code: "export" there means only the API direction (docs/README.md#words)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 from reconciler.errors import EXIT_OK, UserError
 from reconciler.formats import schemas, yamlsource
 from reconciler.model import desired, validation
-from reconciler.planning import adopt
+from reconciler.planning.adopt import desired_from
 from reconciler.servers import targets
 
 # Where a state repository keeps the schema (`reconciler schema desired-state > …`), from its root.
@@ -26,9 +28,9 @@ def _modeline(out: str | None) -> str:
     return desired.SCHEMA_MODELINE.format(Path(relative).as_posix())
 
 
-def export(target: str | None, name: str | None, out: str | None) -> int:
+def adopt(target: str | None, name: str | None, out: str | None) -> int:
     observed = targets.parse(target).observe_existing(name)
-    result = adopt.desired_from(observed)
+    result = desired_from(observed)
     source = f"{observed.server.name} ({observed.server.version})"
     header = _modeline(out) + f"# Exported by `reconciler export` from {source}.\n"
     header += "".join(f"# Note: {note}\n" for note in result.notes)

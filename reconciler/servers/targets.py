@@ -93,7 +93,7 @@ class SnapshotTarget(_Files):
 
 
 @dataclass(frozen=True, slots=True)
-class ExportTarget:
+class ServerConfigTarget:
     folder: Path
     writable = False
 
@@ -101,7 +101,7 @@ class ExportTarget:
         return f"export:{self.folder}"
 
     def _read(self, name: str) -> ObservedState:
-        from reconciler.servers import serverconfig  # XML parsing: loaded only for export targets
+        from reconciler.servers import serverconfig  # XML parsing: loaded only for export:DIR targets
 
         return serverconfig.read(self.folder, name)
 
@@ -167,9 +167,9 @@ def _snapshot(rest: str | None) -> Target:
     return _files(SnapshotTarget, rest or "")
 
 
-def _export(rest: str | None) -> Target:
+def _server_configuration(rest: str | None) -> Target:
     _needs_path("export", rest or "")
-    return ExportTarget(Path(rest or ""))
+    return ServerConfigTarget(Path(rest or ""))
 
 
 def _powershell(rest: str | None) -> Target:
@@ -190,7 +190,7 @@ def _winrm(rest: str | None) -> Target:
 KINDS: dict[str, Callable[[str | None], Target]] = {
     "sim": _sim,
     "snapshot": _snapshot,
-    "export": _export,
+    "export": _server_configuration,
     "powershell": _powershell,
     "winrm": _winrm,
 }

@@ -21,7 +21,7 @@ from tests.scenario import state
         ("sim:servers/", targets.SimTarget(folder=Path("servers/"))),
         ("snapshot:s.json", targets.SnapshotTarget(file=Path("s.json"))),
         ("snapshot:snaps/", targets.SnapshotTarget(folder=Path("snaps/"))),
-        ("export:contoso-export", targets.ExportTarget(Path("contoso-export"))),
+        ("export:contoso-export", targets.ServerConfigTarget(Path("contoso-export"))),
         ("powershell", targets.LiveTarget()),
         ("winrm://aadc01.contoso.com:5986", targets.LiveTarget("aadc01.contoso.com:5986")),
     ],
