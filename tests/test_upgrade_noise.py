@@ -52,3 +52,39 @@ def test_a_second_upgrade_moves_the_tags_on_again(run: Run, tmp_path: Path) -> N
     run("sim", "upgrade", "--target", target, "--to", "2.6.1.0")
     run("sim", "upgrade", "--target", target, "--to", "2.6.92.0")
     assert _tags(server, JOIN_TAG) == [JOIN_TAG + "008"]
+
+
+def _pair(run: Run, tmp_path: Path, staging_sync: str) -> list[str]:
+    paths = []
+    for name, sync in (("contoso-aadc01", "true"), ("contoso-aadc02", staging_sync)):
+        assert run("sim", "init", "--name", name).code == 0
+        text = (STATES / "contoso-aadc01.yaml").read_text(encoding="utf-8").replace("contoso-aadc01", name)
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text.replace("syncCycleEnabled: true", f"syncCycleEnabled: {sync}"), encoding="utf-8")
+        paths.append(str(path))
+    assert run("sim", "set", "--name", "contoso-aadc02", "scheduler.StagingModeEnabled=true").code == 0
+    return paths
+
+
+def test_an_active_and_a_staging_server_that_disagree_on_the_scheduler_are_not_applied(
+    run: Run, tmp_path: Path
+) -> None:
+    result = run("reconcile", *_pair(run, tmp_path, "false"))
+    assert result.code == 1
+    said = (
+        "not applied: contoso-aadc01 (active) and contoso-aadc02 (staging) share the scheduler configuration of "
+        "'contoso.onmicrosoft.com - AAD', stored in Entra ID, but their state files want "
+        "scheduler.syncCycleEnabled true and false: make them agree"
+    )
+    assert f"contoso-aadc01: {said}" in result.err and f"contoso-aadc02: {said}" in result.err
+    assert ": applied" not in result.out
+    assert SimulatedServer(Path(".reconciler/sim/contoso-aadc01.json")).observe().sync_rules == (
+        SimulatedServer(Path(".reconciler/sim/contoso-aadc02.json")).observe().sync_rules
+    )
+
+
+def test_a_pair_that_agrees_is_applied_staging_first(run: Run, tmp_path: Path) -> None:
+    result = run("reconcile", *_pair(run, tmp_path, "true"))
+    assert result.code == 0, result.err
+    applied = [line.split(":")[0] for line in result.out.splitlines() if ": applied" in line]
+    assert applied == ["contoso-aadc02", "contoso-aadc01"]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from reconciler import options
-from reconciler.errors import UserError
+from reconciler.errors import Problem, UserError
 from reconciler.model import statefiles
 from reconciler.model.statefiles import StateFile
 from reconciler.planning.actions import ScriptContext
@@ -190,9 +190,30 @@ def _without_duplicates(outcomes: list[ServerResult]) -> list[ServerResult]:
     return kept
 
 
-def is_staging(state_file: StateFile, options: runner.RunOptions) -> bool:
-    """Staging servers go first (swing migration): the observed scheduler says which they are."""
-    return bool(runner.observe_one(state_file, options).scheduler.staging_mode_enabled)
+def scheduler_disagreements(seen: Sequence[tuple[StateFile, bool, str]]) -> dict[str, str]:
+    """Why each state file of an active/staging pair that disagrees on the scheduler is not applied.
+
+    `seen` holds each state file with its server's observed staging mode and AAD connector name. "The
+    scheduler configuration is stored in Microsoft Entra ID. If you have a staging server, any change on
+    the primary server also affects the staging server" (scheduler page): two state files that want
+    SyncCycleEnabled differently would undo each other run after run, so neither is applied. A pair is
+    an active and a staging server of one AAD connector name (the tenant's, by default)."""
+    why: dict[str, str] = {}
+    for active, active_staging, tenant in seen:
+        for staging, is_staging_server, other_tenant in seen:
+            if active_staging or not is_staging_server or tenant != other_tenant:
+                continue
+            wants = (active.state.sync_cycle_enabled, staging.state.sync_cycle_enabled)
+            if wants[0] == wants[1]:
+                continue
+            text = (
+                f"{active.state.name} (active) and {staging.state.name} (staging) share the scheduler "
+                f"configuration of '{tenant}', stored in Entra ID, but their state files want "
+                f"scheduler.syncCycleEnabled {str(wants[0]).lower()} and {str(wants[1]).lower()}: make them agree"
+            )
+            why.setdefault(active.path, text)
+            why.setdefault(staging.path, text)
+    return why
 
 
 # Applying is waiting on servers (sync cycles, PowerShell), not computing: threads, a few at a time.
@@ -244,18 +265,31 @@ def apply_in_waves(
     parallel: bool = False,
     listener: Listener | None = None,
 ) -> list[ServerResult]:
-    """Staging servers first; active ones only once every staging server of the run converged.
+    """Staging servers first (swing migration: the observed scheduler says which they are); active ones
+    only once every staging server of the run converged.
 
     A server outside the `wave` asked for, or an active one held back, is `skipped` and says why.
     `report` gets each wave's outcomes, sorted by server, as soon as the wave is done."""
     listener = listener or Listener()
     outcomes: list[ServerResult] = []
     waves: dict[str, list[StateFile]] = {"staging": [], "active": []}
+    seen: list[tuple[StateFile, bool, str]] = []
     for state_file in states:
         try:
-            waves["staging" if is_staging(state_file, options) else "active"].append(state_file)
+            current = runner.observe_one(state_file, options)
         except UserError as exc:
             outcomes.append(ServerResult(state_file.state.name, state_file.path, problems=exc.problems))
+            continue
+        seen.append((state_file, bool(current.scheduler.staging_mode_enabled), current.aad_connector.name))
+    refused = scheduler_disagreements(seen)
+    for state_file, staging, _ in seen:
+        if state_file.path in refused:
+            problem = Problem("", None, None, f"{state_file.state.name}: not applied: {refused[state_file.path]}")
+            outcomes.append(
+                ServerResult(state_file.state.name, state_file.path, problems=(problem,), outcome="skipped")
+            )
+        else:
+            waves["staging" if staging else "active"].append(state_file)
     for name in WAVES:
         if wave not in (None, name):
             outcomes += [
