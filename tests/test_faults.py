@@ -1,0 +1,368 @@
+"""The single faults that once passed the whole suite, each held by a test of what it would do to an
+operator: groups deleted, a scheduler left off or turned on against the admin, success reported for
+a server that is not as planned, a change refused or allowed at the wrong boundary.
+
+Each test was seen to fail with its fault written into a copy of the code.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.errors import Refused, UserError
+from reconciler.model import inforce, limitrules, provisioning, syncrules
+from reconciler.model.desired import DesiredState
+from reconciler.model.observed import (
+    Group,
+    ObservedState,
+    ScopeCondition,
+    ScopeConditionGroup,
+    SyncCycleResult,
+)
+from reconciler.planning import actions, planner, plans
+from reconciler.running.executor import Executor, Settings
+from reconciler.running.journal import Journal
+from reconciler.servers.simulator import InMemoryServer, defaults
+from tests.scenario import make_plan, rollback, state
+from tests.test_idempotency import apply_plan, changed, with_scope_value
+
+GROUP_JOIN_CLONE = limitrules.GROUP_JOIN.default_clone_name
+
+
+def _server(version: str = "1.6.2.4", **server_info: Any) -> InMemoryServer:
+    observed = defaults.new_server("srv1", version)
+    if server_info:
+        observed = observed.replace(server=changed(observed.server, **server_info))
+    return InMemoryServer(observed)
+
+
+def _raised(limit: int = 150000, version: str = "1.6.2.4") -> tuple[InMemoryServer, DesiredState]:
+    server, want = _server(version), state(group_member_limit=limit)
+    apply_plan(server, make_plan(server, want))
+    assert syncrules.effective_limit(server.observe()) == limit
+    return server, want
+
+
+def _edit_rules(server: InMemoryServer, edit: Any) -> None:
+    server.state = server.state.replace(sync_rules=tuple(r for r in map(edit, server.state.sync_rules) if r))
+
+
+def _is_clone(rule: Any) -> bool:
+    return not rule.is_standard and rule.name in {f.default_clone_name for f in limitrules.CATALOGUE}
+
+
+# --- a rule's write counted as done while the server still needs it -------------------------------
+
+
+def test_disabled_clones_are_written_again_so_groups_keep_a_provisioning_rule() -> None:
+    """Limit 150,000 with clones; the clones disabled and the standard rules enabled again by hand.
+    Apply must enable the clones before disabling the standard rules: skipping the clones' writes
+    leaves no enabled provisioning rule, and the next full cycle deletes every provisioned group."""
+    server, want = _raised()
+    _edit_rules(server, lambda r: changed(r, disabled=_is_clone(r)) if _is_clone(r) or r.is_standard else r)
+    the_plan = make_plan(server, want)
+    results = dict(zip([a.describe() for a in the_plan.actions], apply_plan(server, the_plan), strict=True))
+    assert [r for d, r in results.items() if d.startswith("UpdateSyncRule")] == ["done", "done"]
+    after = server.observe()
+    assert syncrules.effective_limit(after) == 150000
+    assert not provisioning.deletion_risk(after).no_provisioning_rule
+    assert not provisioning.next_cycle(after, full=True).deleted
+
+
+@pytest.mark.parametrize("drift", ["precedence", "scope"])
+def test_a_clone_at_another_precedence_or_with_a_stale_scope_value_is_written_again(drift: str) -> None:
+    """Either counted as written, apply 'succeeds' and never converges, or new large groups are never
+    provisioned (the scope still stops at the old limit)."""
+    server, want = _raised()
+    if drift == "precedence":
+        _edit_rules(server, lambda r: changed(r, precedence=r.precedence + 5) if _is_clone(r) else r)
+    else:
+        _edit_rules(server, lambda r: with_scope_value(r, 100000) if _is_clone(r) else r)
+    update = next(a for a in make_plan(server, want).actions if a.kind == "UpdateSyncRule")
+    assert not update.definition.satisfied(server.observe(), update.params)
+    apply_plan(server, make_plan(server, want))
+    assert make_plan(server, want).actions == ()
+    server.state = server.state.replace(groups=(*(server.state.groups or ()), Group("New large", 120000, False)))
+    assert "New large" in provisioning.next_cycle(server.observe(), full=True).newly_provisioned
+
+
+def test_enabling_or_disabling_a_missing_standard_rule_is_refused_not_skipped(tmp_path: Path) -> None:
+    """A rollback planned while Group Join was there, carried out after it was deleted: counting its
+    EnableSyncRule as done would let RemoveSyncRule take away the last provisioning rule."""
+    server, _ = _raised(version="1.5.30.0")
+    back = rollback(allow_group_deletion=True)
+    the_plan = make_plan(server, back, allow=True)
+    assert [a.kind for a in the_plan.actions].index("EnableSyncRule") < [a.kind for a in the_plan.actions].index(
+        "RemoveSyncRule"
+    )
+    _edit_rules(server, lambda r: None if syncrules.is_group_join_standard(r) else r)
+    for kind in (actions.EnableSyncRule(), actions.DisableSyncRule()):
+        assert not kind.satisfied(server.observe(), {"name": limitrules.GROUP_JOIN.name})
+    executor = Executor(server, Journal("srv1", tmp_path), Settings(wait_timeout=0))
+    with pytest.raises(Refused, match="no standard sync rule 'Out to AAD - Group Join'"):
+        executor.run(the_plan)
+    assert syncrules.managed_clones(server.observe(), GROUP_JOIN_CLONE)
+    assert syncrules.provisioning_rules(server.observe())
+
+
+# --- the executor: the real error, and the journal's run-end --------------------------------------
+
+
+class _Unobservable:
+    """The simulator; adding a rule fails, and from then on the server cannot be observed either."""
+
+    def __init__(self, inner: InMemoryServer, error: Exception) -> None:
+        self.inner, self.error, self.broken = inner, error, False
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.inner, attr)
+
+    def observe(self) -> ObservedState:
+        if self.broken:
+            raise self.error
+        return self.inner.observe()
+
+    def add_rule(self, rule: Any) -> None:
+        self.broken = True
+        raise Refused("srv1: injected failure")
+
+
+@pytest.mark.parametrize(
+    "error", [Refused("srv1: WinRM: the connection was closed"), ConnectionResetError(104, "reset")]
+)
+def test_a_server_that_cannot_be_observed_after_a_failed_action(tmp_path: Path, error: Exception) -> None:
+    """The action's own error is what the run reports, the journal ends the run, and a scheduler
+    this run turned off stays off (nothing can tell whether turning it on is safe), saying why."""
+    server = _server("1.5.30.0")
+    the_plan = make_plan(server, state())
+    executor = Executor(_Unobservable(server, error), Journal("srv1", tmp_path), Settings(wait_timeout=0))
+    with pytest.raises(Refused, match="injected failure"):
+        executor.run(the_plan)
+    entries = [json.loads(line) for line in (tmp_path / "srv1.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert entries[-1]["event"] == "run-end" and entries[-1]["result"] == "failed"
+    assert entries[-1]["memberLimit"] is None and entries[-1]["memberLimitBefore"] == 50000
+    assert [e["result"] for e in entries if e["event"] == "action"][-1] == "failed"
+    assert "scheduler-kept-off" in [e["event"] for e in entries]
+    assert server.observe().scheduler.sync_cycle_enabled is False
+    assert executor.restore_error is not None and "could not be observed" in executor.restore_error
+
+
+# --- the endpoint's cap and the deletion guard -----------------------------------------------------
+
+
+def test_a_mixed_endpoint_has_the_v1_cap() -> None:
+    assert inforce.endpoint_cap(2, 2, True) == 250000
+    assert inforce.endpoint_cap(2, 1, True) == inforce.endpoint_cap(1, 2, True) == 50000
+    assert inforce.endpoint_cap(2, 2, False) == 15000
+    assert inforce.endpoint_cap(2, 2, None) == 250000  # unknown is not unverified
+
+
+def test_only_import_back_to_v1_is_refused_where_it_deletes_a_large_group() -> None:
+    """Export stays on V2, import goes back to V1: the endpoint carries 50,000 no more; a provisioned
+    group of 75,000 is deleted by the next full cycle, so the plan is refused unless allowed."""
+    server, _ = _raised(limit=100000)
+    server.state = server.state.replace(groups=(Group("All Faculty", 75000, True),))
+    back = changed(state(group_member_limit=50000, import_api_version=1), allow_group_deletion=False)
+    with pytest.raises(UserError, match=r"would delete 1 provisioned group.*All Faculty"):
+        make_plan(server, back)
+    assert make_plan(server, back, allow=True).impact.groups_to_delete == ("All Faculty",)
+
+
+@pytest.mark.parametrize(("verified", "refused"), [(None, False), (True, False), (False, True)])
+def test_only_an_unverified_tenant_is_held_to_15000(verified: bool | None, refused: bool) -> None:
+    server = _server(tenant_has_verified_domain=verified)
+    want = state(group_member_limit=15001)
+    if refused:
+        with pytest.raises(UserError, match="groupMemberLimit 15001 is above 15000"):
+            make_plan(server, want)
+    else:
+        assert make_plan(server, want).actions
+    assert make_plan(server, state(group_member_limit=15000)).actions  # exactly 15,000 is allowed anywhere
+
+
+def test_groups_unobserved_an_unchanged_cap_is_no_new_deletion_risk(tmp_path: Path) -> None:
+    """A server whose groups the source could not see: a run that fails after turning the scheduler
+    off turns it back on when its next cycle deletes nothing more than before."""
+    risk = provisioning.DeletionRisk(None, False, 250000)
+    assert risk.new_since(provisioning.DeletionRisk(None, False, 250000)) == []
+    assert risk.new_since(provisioning.DeletionRisk(None, False, 250001)) == [
+        "every provisioned group above 250000 members"
+    ]
+    server = _server()
+    server.state = server.state.replace(groups=None)
+    with pytest.raises(Refused, match="injected failure"):
+        Executor(_FailingAdd(server), Journal("srv1", tmp_path), Settings(wait_timeout=0)).run(
+            make_plan(server, state())
+        )
+    assert server.observe().scheduler.sync_cycle_enabled is True
+
+
+class _FailingAdd:
+    def __init__(self, inner: InMemoryServer) -> None:
+        self.inner = inner
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.inner, attr)
+
+    def add_rule(self, rule: Any) -> None:
+        raise Refused("srv1: injected failure")
+
+
+# --- which rules carry the limit ---------------------------------------------------------------------
+
+
+def _custom_group_rule(state_: ObservedState, **changes: Any) -> Any:
+    standard = syncrules.standard_group_join(state_)
+    assert standard is not None
+    rule = changed(
+        standard, identifier="00000000-0000-0000-0000-00000000beef", name="Custom group rule", precedence=50,
+        immutable_tag=None, is_standard_rule=False,
+    )  # fmt: skip
+    return changed(syncrules.with_limit(rule, 1000), **changes)
+
+
+def test_an_inbound_rule_that_flows_member_carries_no_limit() -> None:
+    observed = defaults.new_server("srv1", "1.6.2.4")
+    inbound = _custom_group_rule(observed, direction="Inbound")
+    with_inbound = observed.replace(sync_rules=(*observed.sync_rules, inbound))
+    assert syncrules.effective_limit(with_inbound) == 50000
+    assert inbound not in syncrules.limit_candidates(with_inbound)
+    assert inbound not in syncrules.provisioning_rules(with_inbound)
+    outbound = observed.replace(sync_rules=(*observed.sync_rules, _custom_group_rule(observed)))
+    assert syncrules.effective_limit(outbound) == 1000
+
+
+def test_a_competing_rule_at_exactly_the_goal_limit_is_no_obstacle() -> None:
+    server = _server()
+    observed = server.observe()
+    server.state = observed.replace(sync_rules=(*observed.sync_rules, _custom_group_rule(observed)))
+    _edit_rules(server, lambda r: syncrules.with_limit(r, 100000) if r.name == "Custom group rule" else r)
+    assert make_plan(server, state(group_member_limit=100000)).actions
+    with pytest.raises(UserError, match="caps members at 100000, below the limit 100001"):
+        make_plan(server, state(group_member_limit=100001))
+
+
+def test_a_memberCount_condition_other_than_LESSTHAN_is_refused_not_read_as_a_limit() -> None:
+    rule = syncrules.standard_group_join(defaults.new_server("srv1", "1.6.2.4"))
+    assert rule is not None
+    scope = tuple(
+        changed(g, conditions=tuple(
+            changed(c, comparison_operator="LESSTHAN_OR_EQUAL") if c.attribute == "memberCount" else c
+            for c in g.conditions))
+        for g in rule.scope_filter
+    )  # fmt: skip
+    with pytest.raises(UserError, match="memberCount LESSTHAN_OR_EQUAL is not a limit"):
+        syncrules.rule_limit(changed(rule, scope_filter=scope))
+
+
+def _provisioning_with_scope(*values: str) -> ObservedState:
+    """A server whose only enabled provisioning rule is a custom one (no member flow, so no limit of
+    its own) whose one scope group holds memberCount LESSTHAN each value."""
+    observed = defaults.new_server("srv1", "2.4.18.0")
+    standard = syncrules.standard_group_join(observed)
+    assert standard is not None
+    conditions = tuple(ScopeCondition("memberCount", "LESSTHAN", v) for v in values)
+    custom = changed(
+        standard, identifier="00000000-0000-0000-0000-00000000cafe", name="Provision small groups", precedence=50,
+        immutable_tag=None, is_standard_rule=False, scope_filter=(ScopeConditionGroup(conditions),),
+        attribute_flow_mappings=tuple(m for m in standard.attribute_flow_mappings if m.destination != "member"),
+    )  # fmt: skip
+    rules = tuple(changed(r, disabled=True) if r is standard else r for r in observed.sync_rules)
+    groups = (Group("Seven hundred", 700, False), Group("Forty", 40, False))
+    return observed.replace(sync_rules=(*rules, custom), groups=groups)
+
+
+def test_two_memberCount_conditions_in_one_scope_group_the_tighter_wins() -> None:
+    for values in (("1000", "500"), ("500", "1000")):
+        assert provisioning.next_cycle(_provisioning_with_scope(*values), full=True).newly_provisioned == {"Forty"}
+
+
+def test_an_unreadable_memberCount_scope_value_takes_no_group() -> None:
+    assert provisioning.next_cycle(_provisioning_with_scope("lots"), full=True).newly_provisioned == frozenset()
+    assert provisioning.next_cycle(_provisioning_with_scope(" 1000 "), full=True).newly_provisioned == {
+        "Forty",
+        "Seven hundred",
+    }
+
+
+# --- the full sync a product asks for ---------------------------------------------------------------
+
+
+def test_a_precedence_only_change_keeps_the_full_sync_the_product_asked_for() -> None:
+    server, _ = _raised(limit=100000)
+    server.run_cycle(full=True)  # the full sync the clone's creation asked for has run
+    moved = make_plan(server, state(group_member_limit=100000, rule_precedence=91))
+    assert "UpdateSyncRule" in [a.kind for a in moved.actions]
+    assert "SetConnectorOverride" not in [a.kind for a in moved.actions]
+    raised = make_plan(server, state(group_member_limit=150000))
+    assert "SetConnectorOverride" in [a.kind for a in raised.actions]
+
+
+# --- the journal: the scheduler the next run restores, and the rollout's last raise ------------------
+
+
+def test_a_skipped_scheduler_off_is_not_a_scheduler_this_run_turned_off(tmp_path: Path) -> None:
+    """The admin turned the scheduler off between plan and apply; the run skipped turning it off,
+    then died. The next run must not turn on a scheduler the admin disabled."""
+    server = _server()
+    the_plan = make_plan(server, state())
+    server.state = server.state.replace(scheduler=changed(server.state.scheduler, sync_cycle_enabled=False))
+    journal = Journal("srv1", tmp_path)
+    with pytest.raises(Refused):
+        Executor(_FailingAdd(server), journal, Settings(wait_timeout=0)).run(the_plan)
+    lines = journal.path.read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert {"kind": "SetSyncCycleEnabled", "result": "skipped"}.items() <= entries[2].items()
+    journal.path.write_text("".join(f"{line}\n" for line in lines[:-1]), encoding="utf-8")  # died: no run-end
+    assert journal.history().died_with_scheduler_disabled is None
+
+
+def _run_end(run: str, limit: int, before: int, time: str) -> dict[str, object]:
+    return {"run": run, "event": "run-end", "result": "success", "observedVersion": "1.6.2.4", "time": time,
+            "memberLimit": limit, "memberLimitBefore": before, "lastSyncCycle": None}  # fmt: skip
+
+
+def test_an_unchanged_limit_is_no_raise(tmp_path: Path) -> None:
+    journal = Journal("srv1", tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    entries = [_run_end("a", 75000, 50000, "2026-11-23T06:00:00Z"), _run_end("b", 75000, 75000, "2026-11-24T06:00:00Z")]
+    journal.path.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+    history = journal.history()
+    assert (history.proven_limit, history.last_raise_at) == (75000, "2026-11-23T06:00:00Z")
+
+
+# --- a staged rollout's boundaries ---------------------------------------------------------------------
+
+
+def _rollout_plan(server: InMemoryServer, step: int, **pace: Any) -> plans.Plan:
+    want = state(group_member_limit=100000, max_limit_increase=step)
+    digest = plans.digest_of({"x": 1})
+    return planner.make_plan(want, server.observe(), digest, planner.Options(**pace))
+
+
+def test_a_step_that_lands_exactly_on_the_desired_limit_is_the_last_one() -> None:
+    landing = _rollout_plan(_server(), 50000)
+    assert not landing.stepping and not any(w.startswith(plans.STEP) for w in landing.warnings)
+    assert syncrules.effective_limit(_applied(landing)) == 100000
+    short = _rollout_plan(_server(), 49999)
+    assert short.stepping
+
+
+def _applied(the_plan: plans.Plan) -> ObservedState:
+    server = _server()
+    apply_plan(server, the_plan)
+    return server.observe()
+
+
+@pytest.mark.parametrize(("ended", "held"), [("2026-11-23T06:00:00Z", True), ("2026-11-23T06:00:01Z", False)])
+def test_a_cycle_ending_exactly_at_the_raise_is_not_a_cycle_since(ended: str, held: bool) -> None:
+    server = _server()
+    server.state = server.state.replace(last_sync_cycle=SyncCycleResult("success", (), "delta", ended))
+    now = datetime(2026, 11, 23, 7, tzinfo=UTC)
+    the_plan = _rollout_plan(server, 25000, proven_limit=50000, last_raise_at="2026-11-23T06:00:00Z", now=now)
+    assert the_plan.held is held
