@@ -17,7 +17,7 @@ UNVERIFIED_DOMAIN_MEMBER_LIMIT = 15_000
 # Get-ADSyncScheduler's CurrentlyEffectiveSyncCycleInterval is a TimeSpan, e.g. 00:30:00.
 DEFAULT_SYNC_CYCLE_INTERVAL_SECONDS = 30 * 60
 
-# V2 page, "Prerequisites": the custom rule's precedence is in 1-99 (lower number wins).
+# V2 page, 2020-2023 revisions, "Prerequisites": the custom rule's precedence is in 1-99 (lower number wins).
 CUSTOM_PRECEDENCE_MIN = 1
 CUSTOM_PRECEDENCE_MAX = 99
 

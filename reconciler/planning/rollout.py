@@ -1,6 +1,6 @@
 """A staged rollout: how far this run may raise the limit (docs/state-file.md#rollout).
 
-The V2 page's runbook raises the limit, watches a sync cycle, and raises again. So a run steps at
+The V2 page's runbook (2020-2023 revisions) raises the limit, watches a sync cycle, and raises again. So a run steps at
 most `rollout.maxLimitIncrease` above the limit in force, and only when
 
 - the last sync cycle had no real export errors (informational ones, e.g. dn-attributes-failure,
