@@ -310,13 +310,25 @@ def set_connector_override(connector_name: str, full_sync_required: bool) -> str
 # --- whole scripts ------------------------------------------------------------------------------
 
 
+# The language mode a script needs (not Constrained Language, which AppLocker and WDAC impose).
+FULL_LANGUAGE = "FullLanguage"
+LANGUAGE_MODE = "$ExecutionContext.SessionState.LanguageMode"
+# How a script run as a file says it is in another language mode: its exit code, the mode on stdout.
+LANGUAGE_MODE_EXIT = 3
+
+
 def file_script(body: str) -> str:
     """A script to run with `powershell.exe -File`: its output UTF-8, and any failure `exit 1` with
     the error on stderr (`-Command -` reads input like a prompt and reports success whatever
-    happened; docs/targets.md#running-powershell)."""
+    happened; docs/targets.md#running-powershell). In Constrained Language mode, where the .NET
+    calls below fail, it only names the mode and exits LANGUAGE_MODE_EXIT."""
     return "\n".join(
         [
             "$ErrorActionPreference = 'Stop'",
+            f"if ({LANGUAGE_MODE} -ne '{FULL_LANGUAGE}') {{",
+            f"    Write-Output {LANGUAGE_MODE}",
+            f"    exit {LANGUAGE_MODE_EXIT}",
+            "}",
             "[Console]::OutputEncoding = [Text.UTF8Encoding]::new($false)",
             "try {",
             *indent(body.splitlines()),

@@ -539,3 +539,23 @@ def test_strict_mode_is_pinned_and_the_module_required_where_needed(tmp_path: Pa
     srv.run_cycle(full=False)
     done = make_plan(srv, state())
     assert not done.actions and cmdlets.REQUIRES_ADSYNC not in psplan.script(done)  # runs anywhere
+
+
+def bool_parameters(script: str) -> list[str]:
+    """The script's own parameters typed [bool] (or [Nullable[bool]]), which `powershell.exe -File`
+    cannot set: it passes every argument as text, which a [bool] parameter refuses."""
+    root = parse(script)
+    blocks = [n for n in root.children if n.type == "param_block"]
+    found = []
+    for parameter in (n for b in blocks for n in _descendants(b) if n.type == "script_parameter"):
+        types = [(n.text or b"").decode().lower() for n in _descendants(parameter) if n.type == "type_spec"]
+        if any(re.search(r"\bbool(ean)?\b", t) for t in types):
+            found.append((parameter.text or b"").decode().split("=")[0].strip())
+    return found
+
+
+def test_shipped_scripts_take_only_what_powershell_file_can_pass() -> None:
+    for name in ("Collect-ADSyncObservedState.ps1", "Register-ReconcilerTask.ps1"):
+        assert bool_parameters(powershell.shipped_script(name)) == [], name
+    old = "param(\n    [Nullable[bool]] $TenantHasVerifiedDomain = $null,\n    [string] $Name\n)\n$x = 1\n"
+    assert bool_parameters(old) == ["[Nullable[bool]] $TenantHasVerifiedDomain"]

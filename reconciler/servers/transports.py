@@ -76,9 +76,32 @@ class LocalPowerShell:
             path.unlink(missing_ok=True)
         # The script makes its output UTF-8; a byte it could not control is replaced, not a crash.
         stdout, stderr = (stream.decode("utf-8", errors="replace") for stream in (done.stdout, done.stderr))
+        if done.returncode == cmdlets.LANGUAGE_MODE_EXIT:
+            raise TransportError(language_mode_problem("powershell", _last_line(stdout)))
         if done.returncode != 0:
+            if any(marker in stderr for marker in EXECUTION_POLICY_MARKERS):
+                raise TransportError(EXECUTION_POLICY_PROBLEM)
             raise TransportError(f"powershell: {_last_line(stderr) or f'exit code {done.returncode}'}")
         return stdout
+
+
+# What powershell.exe writes when the execution policy refuses a script file, in every language:
+# the exception's type and the error's identifier are not translated.
+EXECUTION_POLICY_MARKERS = ("PSSecurityException", "UnauthorizedAccess")
+EXECUTION_POLICY_PROBLEM = (
+    "powershell: the execution policy refuses the tool's unsigned scripts, and -ExecutionPolicy Bypass cannot "
+    "override a Group Policy one (Get-ExecutionPolicy -List shows MachinePolicy or UserPolicy); use winrm:// "
+    "from another machine, or plan --output powershell and run the reviewed, signed script "
+    "(docs/targets.md#execution-policy-and-language-mode)"
+)
+
+
+def language_mode_problem(label: str, mode: str) -> str:
+    return (
+        f"{label}: PowerShell runs in {mode or 'a restricted language'} mode here (AppLocker or WDAC), where the "
+        "ADSync objects' .NET members cannot be used; run the reviewed plan script from a path the policy "
+        "trusts (docs/targets.md#execution-policy-and-language-mode)"
+    )
 
 
 def _last_line(text: str) -> str:
@@ -168,6 +191,7 @@ class WinRM:
         self._connection = WSMan(server, **options)
         self._pool = RunspacePool(self._connection)
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._language_problem = ""
 
     def run(self, script: str) -> str:
         try:
@@ -175,14 +199,25 @@ class WinRM:
                 self._pool.open()
                 # Closed when dropped too: an open runspace holds one of the user's remote shells.
                 self._finalizer = weakref.finalize(self, _close_quietly, self._pool)
-            pipeline = self._powershell(self._pool)
-            pipeline.add_script(script)
-            output = pipeline.invoke()
-            errors = [_error_text(record) for record in pipeline.streams.error]
-            failed = bool(pipeline.had_errors)
-            _close_quietly(pipeline)
+                # Once per runspace: Constrained Language mode is said in one line, not as a failed step.
+                mode = self._invoke(cmdlets.LANGUAGE_MODE).strip()
+                if mode != cmdlets.FULL_LANGUAGE:
+                    self._language_problem = language_mode_problem(self.label, mode)
+            if self._language_problem:
+                raise TransportError(self._language_problem)
+            return self._invoke(script)
+        except TransportError:
+            raise
         except Exception as exc:  # pypsrp raises many kinds (network, auth, WSMan faults)
             raise TransportError(f"{self.label}: {type(exc).__name__}: {exc}") from None
+
+    def _invoke(self, script: str) -> str:
+        pipeline = self._powershell(self._pool)
+        pipeline.add_script(script)
+        output = pipeline.invoke()
+        errors = [_error_text(record) for record in pipeline.streams.error]
+        failed = bool(pipeline.had_errors)
+        _close_quietly(pipeline)
         if errors or failed:
             raise TransportError(f"{self.label}: {errors[-1] if errors else 'the script failed'}")
         return "\n".join(str(item) for item in output)

@@ -206,6 +206,46 @@ def test_local_powershell_runs_each_script_from_a_file(tmp_path: Path, monkeypat
         assert "\r\n" in text and "exit 1" in text and "[Console]::OutputEncoding" in text
 
 
+POLICY_STAND_IN = """\
+import sys
+sys.stderr.write(
+    "File C:\\\\Temp\\\\adsync-reconciler-1.ps1 cannot be loaded. The file is not digitally signed.\\r\\n"
+    "    + CategoryInfo          : SecurityError: (:) [], PSSecurityException\\r\\n"
+    "    + FullyQualifiedErrorId : UnauthorizedAccess\\r\\n"
+)
+sys.exit(1)
+"""
+LANGUAGE_STAND_IN = """\
+import sys
+sys.stdout.write("ConstrainedLanguage\\r\\n")
+sys.exit(3)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a stand-in powershell.exe written as a POSIX script")
+@pytest.mark.parametrize(
+    ("stand_in", "message"),
+    [
+        (POLICY_STAND_IN, transports.EXECUTION_POLICY_PROBLEM),
+        (LANGUAGE_STAND_IN, transports.language_mode_problem("powershell", "ConstrainedLanguage")),
+    ],
+)
+def test_a_locked_down_server_is_said_in_one_line(tmp_path: Path, stand_in: str, message: str) -> None:
+    executable = tmp_path / "powershell"
+    executable.write_text(f"#!{sys.executable}\n" + stand_in, encoding="utf-8")
+    executable.chmod(0o755)
+    with pytest.raises(transports.TransportError) as exc:
+        transports.LocalPowerShell(str(executable)).run(cmdlets.set_scheduler(False))
+    assert str(exc.value) == message and "\n" not in message
+
+
+def test_a_script_file_checks_the_language_mode_before_any_net_call() -> None:
+    lines = cmdlets.file_script("Get-ADSyncScheduler").splitlines()
+    check = lines.index(f"if ({cmdlets.LANGUAGE_MODE} -ne 'FullLanguage') {{")
+    assert f"    exit {cmdlets.LANGUAGE_MODE_EXIT}" in lines[check : check + 4]
+    assert check < min(i for i, line in enumerate(lines) if "[" in line and "]::" in line)
+
+
 def test_winrm_options_come_from_the_environment_only() -> None:
     env = {"RECONCILER_WINRM_USERNAME": "CONTOSO\\svc-reconciler", "RECONCILER_WINRM_PASSWORD": "s3cret"}
     assert transports.winrm_options("aadc01.contoso.com:5986", env) == {
@@ -239,8 +279,9 @@ class FakePypsrp:
 
     `answer(script)` returns the output objects, the error records and whether the pipeline failed."""
 
-    def __init__(self, answer: Any) -> None:
+    def __init__(self, answer: Any, language_mode: str = "FullLanguage") -> None:
         self.answer = answer
+        self.language_mode = language_mode
         self.connections: list[dict[str, Any]] = []
         self.opened = 0
         self.closed = 0
@@ -277,6 +318,8 @@ class FakePypsrp:
                 return self
 
             def invoke(self) -> list[Any]:
+                if self.scripts == [cmdlets.LANGUAGE_MODE]:
+                    return [fake.language_mode]
                 output, self.streams.error, self.had_errors = fake.answer(self.scripts[0])
                 return list(output)
 
@@ -319,8 +362,8 @@ def test_winrm_runs_each_script_as_its_own_pipeline_in_one_runspace(monkeypatch:
     assert fake.opened == 0  # nothing is opened before the first script
     assert transport.run("Get-ADSyncScheduler") == "ran 19\n2"
     assert transport.run("x") == "ran 1\n2"
-    # The script as written: not wrapped in Invoke-Expression and Out-String.
-    assert fake.pipelines == [["Get-ADSyncScheduler"], ["x"]]
+    # The script as written, not wrapped in Invoke-Expression and Out-String; the language mode once.
+    assert fake.pipelines == [[cmdlets.LANGUAGE_MODE], ["Get-ADSyncScheduler"], ["x"]]
     assert (fake.opened, fake.closed) == (1, 0)
     transport.close()
     transport.close()
@@ -384,4 +427,15 @@ def test_apply_over_winrm_uses_one_runspace(tmp_path: Path, monkeypatch: pytest.
     transport.close()
     assert [o.result for o in outcomes] == ["done"] * len(plan.actions)
     assert replay.record == []
-    assert (fake.opened, fake.closed, len(fake.pipelines)) == (1, 1, len(session))
+    assert (fake.opened, fake.closed, len(fake.pipelines)) == (1, 1, 1 + len(session))
+
+
+def test_winrm_says_constrained_language_mode_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakePypsrp(lambda _script: (["{}"], [], False), language_mode="ConstrainedLanguage")
+    fake.install(monkeypatch)
+    transport = transports.WinRM("aadc01", WINRM_ENV)
+    for _ in range(2):  # found once, said for every script, none of which is sent
+        with pytest.raises(transports.TransportError) as exc:
+            transport.run("Get-ADSyncScheduler")
+        assert str(exc.value).startswith("winrm://aadc01: PowerShell runs in ConstrainedLanguage mode here")
+    assert fake.pipelines == [[cmdlets.LANGUAGE_MODE]]

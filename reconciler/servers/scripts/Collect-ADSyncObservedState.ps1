@@ -25,13 +25,18 @@
     The tenant's cloud: AzureCommercial, AzureUSGovernment, AzureChina21Vianet or AzureGermany.
 
 .PARAMETER TenantHasVerifiedDomain
-    Whether the tenant has a verified DNS domain (15,000-member limit without one). Omit if unknown.
+    Whether the tenant has a verified DNS domain (15,000-member limit without one): true, false or
+    unknown (the default). A value, not a switch or a [bool]: powershell.exe -File passes every
+    argument as text, which a [bool] parameter refuses.
 
 .PARAMETER GroupsCsv
     Optional CSV with columns name,memberCount,provisioned: group sizes for the impact analysis.
 
 .EXAMPLE
     .\Collect-ADSyncObservedState.ps1 -Name contoso-aadc01 -OutFile .\contoso-aadc01.json
+
+.EXAMPLE
+    powershell.exe -NoProfile -File .\Collect-ADSyncObservedState.ps1 -TenantHasVerifiedDomain true
 #>
 [CmdletBinding()]
 param(
@@ -39,7 +44,8 @@ param(
     [string] $Name = $env:COMPUTERNAME.ToLowerInvariant(),
     [ValidateSet('AzureCommercial', 'AzureUSGovernment', 'AzureChina21Vianet', 'AzureGermany')]
     [string] $Cloud = 'AzureCommercial',
-    [Nullable[bool]] $TenantHasVerifiedDomain = $null,
+    [ValidateSet('true', 'false', 'unknown')]
+    [string] $TenantHasVerifiedDomain = 'unknown',
     [string] $GroupsCsv
 )
 
@@ -121,9 +127,18 @@ function ConvertTo-ObservedRule($Rule) {
     }
 }
 
+$verifiedDomain = switch ($TenantHasVerifiedDomain) {
+    'true' { $true }
+    'false' { $false }
+    default { $null }
+}
 $settings = Get-ADSyncGlobalSettings
 $version = $settings.Parameters['Microsoft.Synchronize.ServerConfigurationVersion'].Value
 $scheduler = Get-ADSyncScheduler
+# The machine's own name, read here and never taken from an argument: the plan checks it against
+# metadata.host. The DNS name where DNS answers, else the computer name.
+$hostName = $env:COMPUTERNAME
+try { $hostName = [System.Net.Dns]::GetHostEntry('').HostName } catch { Write-Verbose "no DNS name: $_" }
 $aad = Get-ADSyncConnector -Identifier $AadConnectorId
 
 $overrides = @(foreach ($connector in @(Get-ADSyncConnector)) {
@@ -142,7 +157,9 @@ $state = [ordered] @{
         name                    = $Name
         version                 = [string] $version
         cloud                   = $Cloud
-        tenantHasVerifiedDomain = $TenantHasVerifiedDomain
+        tenantHasVerifiedDomain = $verifiedDomain
+        host                    = [string] $hostName
+        instanceId              = [string] $settings.InstanceId
     }
     registry           = [ordered] @{
         AadConnectorExportApiVersion = Get-RegistryInt 'AadConnectorExportApiVersion'
