@@ -81,7 +81,7 @@ def _apply_all(
 
     def report_skipped(finished: list[ServerResult]) -> None:
         for outcome in finished:
-            if outcome.status == "skipped":
+            if outcome.outcome == "skipped":  # not run: another wave, held, or refused with its pair (failed)
                 printer.result(outcome)
 
     # Applying is waiting on servers: those of one wave run side by side.
