@@ -1,7 +1,9 @@
 """The version behaviour table: every way Entra Connect Sync behaves differently by build.
 
 Nothing else in the package compares version numbers; it asks this table. Each row holds the
-builds it applies to and where the fact comes from (docs/domain.md).
+builds it applies to and where the fact comes from (docs/domain.md). The support lifecycle (which
+builds synchronize, their end of support, the current build) is data: builds.json beside this
+module, with its sources and the day it was checked.
 """
 
 from __future__ import annotations
