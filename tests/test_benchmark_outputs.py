@@ -27,12 +27,14 @@ STATE = Path(__file__).resolve().parent.parent / "states" / "tailspin-aadc01-usg
 
 # Recorded at commit 849db6a, before any of the speed work; the same at every commit since, but for
 # the wording of the 1.x support warning (product facts of 2026-12-06), which alone was re-recorded:
-# with the former wording put back, these outputs still give 849db6a's digests.
+# with the former wording put back, these outputs still give 849db6a's digests. The simulator file was
+# re-recorded once more when it gained its last line, `"simulator": "reconciler"` (the mark that lets
+# `sim init --force` replace only the simulator's own files); without that line it gives the former digest.
 EXPECTED = {
     "fleet plan --output json": "9a36c2f1a8d30f70c9051a3ac6d42ac84516de752274f4ffa574253faf9add75",
     "fleet plan (text)": "08056b19b4bdd4a14e3e9ac2ea0ccf0c5bdde7c469e13756480d019138eb3f8d",
     "fleet plan --output markdown": "46ead4ccc6354eff70395b4f2e2bca4cc6908c4a1adbfa292d89e03659b939ea",
-    "sim cycle --full (file)": "df6215efc6bd7f6266608492b235e729769ddb6ce1b1d6960d57df7ffc197cab",
+    "sim cycle --full (file)": "780962f841a9a95aefe38df79068ce88d651041e44ded82e24f6833bbd169a3f",
     "drifted plan (text)": "7bb0b036f4146d7fb1e748c4ade1eb890600cac8ea06ae1e821ca06cb5e266de",
     "drifted plan --output json": "9e3011ccdc74c21d6bd5cb1e90963b205147d97971144d00aecc851be4eb9199",
     "in-sync plan (text)": "9ce0a180484470b8f2ea326290b360302f24a3eb9109f5e20ccb763e0c87d999",

@@ -43,10 +43,15 @@ def adopt(target: str | None, name: str | None, out: str | None) -> int:
     if out is None:
         sys.stdout.write(text)
     else:
-        path = Path(out)
-        if path.exists():
-            raise UserError(f"{out}: exists already; export never overwrites a state file")
-        path.write_text(text, encoding="utf-8")
+        try:
+            # Made new or not at all: never over a file, nor through a symlink (even one to nothing).
+            descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        except FileExistsError:
+            if os.path.islink(out):
+                raise UserError(f"{out}: is a symlink; export writes a new file only, never through one") from None
+            raise UserError(f"{out}: exists already; export never overwrites a state file") from None
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
         print(f"{out}: written")
     for note in result.notes:
         print(f"{observed.server.name}: {note}", file=sys.stderr)

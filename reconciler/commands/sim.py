@@ -64,7 +64,8 @@ def _file_stem(target: str | None) -> str | None:
 
 
 def sim_show(target: str | None, name: str | None) -> int:
-    sys.stdout.write(observed.dumps(_server(target, name).observe()))
+    # Without the simulator's mark: what is saved from here is a snapshot, never replaced by `sim init`.
+    sys.stdout.write(observed.dumps(_server(target, name).observe().replace(simulator=None)))
     return EXIT_OK
 
 

@@ -38,6 +38,15 @@ def _regular(path: Path | str, display: str, found: os.stat_result | None = None
     return found
 
 
+def check_no_dangling_link(path: Path | str, display: str) -> None:
+    """Refuse a symlink that names nothing: a write through it would create a file wherever it points,
+    out of the folder the user gave."""
+    if os.path.islink(path) and not os.path.exists(path):
+        raise _refuse(
+            display, f"is a symlink to {os.readlink(path)!r}, which does not exist; nothing is written through it"
+        )
+
+
 # Plain descriptors: a buffered file asks the system four more questions before its first read
 # (two fstat, an isatty ioctl, an lseek), and a fleet reads two files per server.
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)

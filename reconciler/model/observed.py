@@ -179,6 +179,8 @@ class ObservedState:
     groups: tuple[Group, ...] | None = prop("groups", optional=True, default=None)
     last_sync_cycle: SyncCycleResult | None = prop("lastSyncCycle", optional=True, default=None)
     unobserved: tuple[str, ...] | None = prop("unobserved", optional=True, default=None)
+    # The simulator's mark on its own file (servers/simulator/store.py); not part of what was observed.
+    simulator: str | None = prop("simulator", optional=True, default=None)
     schema_version: int = prop("schemaVersion", default=SCHEMA_VERSION)
 
     def rule(self, identifier: str) -> SyncRule | None:
@@ -316,6 +318,7 @@ def digest(state: ObservedState) -> str:
     """A stable fingerprint of what was observed (collection time excluded)."""
     rest = to_json(state.replace(sync_rules=()))
     rest.pop("collectedAt", None)
+    rest.pop("simulator", None)
     # Each rule after a line break: one part for them all, not two a rule.
     texts = [r.canonical_bytes for r in state.sync_rules]
     rules = b"\n" + b"\n".join(texts) if texts else b""

@@ -103,8 +103,10 @@ class SimulatedServer(_Simulated):
 
     def create(self, state: ObservedState, *, replace: bool) -> None:
         with self.file.locked():
-            if self.file.exists() and not replace:
-                raise Refused(f"{self.path}: a simulated server exists already; --force replaces it")
+            if self.file.exists():
+                self.file.check_replaceable()  # only the simulator's own file, --force or not
+                if not replace:
+                    raise Refused(f"{self.path}: a simulated server exists already; --force replaces it")
             self.file.write(state)
 
 

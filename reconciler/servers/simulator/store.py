@@ -21,6 +21,8 @@ from reconciler.model.observed import ObservedState
 
 LOCK_TIMEOUT_SECONDS = 30.0
 MAX_SIM_BYTES = 1 << 30  # a million groups is about 80 MB
+# What every file the simulator writes carries (its `simulator` key): the only file it ever replaces.
+MARK = "reconciler"
 
 
 class SimFile:
@@ -29,10 +31,25 @@ class SimFile:
         self._lock = FileLock(Path(str(path) + ".lock"), timeout=LOCK_TIMEOUT_SECONDS)
 
     def _target(self) -> Path:
-        """The file itself: a symlink is followed (and its target written atomically); anything but a
-        regular file or nothing is refused before a lock or a byte is written."""
+        """The file itself: a symlink to a file is followed (and its target written atomically); a
+        symlink to nothing, or anything but a regular file or nothing, is refused before a lock or a
+        byte is written."""
+        files.check_no_dangling_link(self.path, str(self.path))
         files.check_regular(self.path, str(self.path))
         return Path(os.path.realpath(self.path))
+
+    def check_replaceable(self) -> None:
+        """A file is replaced only when the simulator wrote it: anything else there (a state file, a
+        snapshot, a system file) is refused, whatever the caller asked."""
+        try:
+            state = self.read()
+        except UserError:
+            state = None
+        if state is None or state.simulator != MARK:
+            raise UserError(
+                f"{self.path}: exists and is not a file this tool's simulator wrote, so it is never replaced; "
+                "give another --target or --name"
+            )
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -73,6 +90,9 @@ class SimFile:
         target = self._target()
         # Only a write needs it: tempfile (with shutil, random, bz2 and lzma) costs a plan 3 ms.
         import tempfile  # noqa: PLC0415
+
+        if state.simulator != MARK:
+            state = state.replace(simulator=MARK)
 
         fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
         try:
