@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reconciler.errors import printable
 from reconciler.model import facts
 from reconciler.model.observed import SyncRule
 
@@ -71,7 +72,7 @@ def quote(value: str) -> str:
 
 def comment(text: str) -> str:
     """Text for a comment, in pure ASCII: other characters as \\uNNNN, and no comment-closing `#>`."""
-    ascii_text = text.encode("ascii", "backslashreplace").decode("ascii")
+    ascii_text = printable(text).encode("ascii", "backslashreplace").decode("ascii")  # no ESC, no line break
     return ascii_text.replace("#>", "# >").replace("\n", " ").replace("\r", " ")
 
 

@@ -6,6 +6,7 @@ It is reported as one line and never as a traceback. Anything else is a bug and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import total_ordering
@@ -18,6 +19,24 @@ EXIT_INTERRUPTED = 130
 
 # The longest problem message shown whole.
 MAX_MESSAGE = 2000
+
+# What must never reach a terminal or a reviewed report raw: control characters (an ESC sequence
+# rewrites the screen), line breaks of every kind (a name with one forges lines of a plan) and the
+# bidirectional overrides that reorder what is shown.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(found: re.Match[str]) -> str:
+    char = found.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def printable(text: str) -> str:
+    """Text from outside (a server's names, a file's values) as one line for people to read: every
+    character above escaped as Python writes it (`\\n`, `\\x1b`, `\\u2028`). The one place this is done:
+    text, Markdown, PowerShell comments, progress lines and problems all use it; JSON stays exact."""
+    return _UNPRINTABLE.sub(_escaped, text) if _UNPRINTABLE.search(text) else text
 
 
 @total_ordering
@@ -46,10 +65,10 @@ class Problem:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        message = self.message
+        message = printable(self.message)
         if len(message) > MAX_MESSAGE:  # a value echoed whole could make a line of megabytes
             message = f"{message[:MAX_MESSAGE]}… ({len(message)} characters)"
-        return f"{where}: {message}" if where else message
+        return f"{printable(where)}: {message}" if where else message
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line or 0, self.column or 0, self.message)

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from reconciler.errors import EXIT_OK, UserError
+from reconciler.errors import EXIT_OK, UserError, printable
 from reconciler.formats import schemas, yamlsource
 from reconciler.model import desired, validation
 from reconciler.planning.adopt import desired_from
@@ -32,8 +32,9 @@ def adopt(target: str | None, name: str | None, out: str | None) -> int:
     observed = targets.parse(target).observe_existing(name)
     result = desired_from(observed)
     source = f"{observed.server.name} ({observed.server.version})"
-    header = _modeline(out) + f"# Exported by `reconciler export` from {source}.\n"
-    header += "".join(f"# Note: {note}\n" for note in result.notes)
+    # Comments end at a line break: the server's text in them is escaped, never a line of YAML.
+    header = _modeline(out) + printable(f"# Exported by `reconciler export` from {source}.") + "\n"
+    header += "".join(printable(f"# Note: {note}") + "\n" for note in result.notes)
     text = yamlsource.dump(desired.to_document(result.state), header=header)
     # What export writes must pass validate: a server name from a folder may not be a valid one.
     written = yamlsource.parse(text, out or "(export)")
@@ -54,5 +55,5 @@ def adopt(target: str | None, name: str | None, out: str | None) -> int:
             handle.write(text)
         print(f"{out}: written")
     for note in result.notes:
-        print(f"{observed.server.name}: {note}", file=sys.stderr)
+        print(printable(f"{observed.server.name}: {note}"), file=sys.stderr)
     return EXIT_OK

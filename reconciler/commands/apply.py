@@ -73,20 +73,30 @@ def _apply_all(
     wave: str | None,
     reviewed: dict[str, Plan] | None = None,
 ) -> list[ServerResult]:
+    said: set[str] = set()  # state files whose result is printed: every result is, once
+
+    def say(outcome: ServerResult) -> None:
+        if outcome.path not in said:
+            said.add(outcome.path)
+            printer.result(outcome)
+
     def run_one(state_file: StateFile) -> ServerResult:
         saved = reviewed.get(state_file.state.name) if reviewed is not None else None
         outcome = runner.apply_result(state_file, options, lambda _p: True, saved, printer)
-        printer.result(outcome)
+        say(outcome)
         return outcome
 
-    def report_skipped(finished: list[ServerResult]) -> None:
+    def report_finished(finished: list[ServerResult]) -> None:
+        # Those that never ran (another wave, held, unobservable) are said here, as each wave ends.
         for outcome in finished:
-            if outcome.outcome == "skipped":  # not run: another wave, held, or refused with its pair (failed)
-                printer.result(outcome)
+            say(outcome)
 
     # Applying is waiting on servers: those of one wave run side by side.
     only = [s for s in states if reviewed is None or s.state.name in reviewed]
-    return fleet.apply_in_waves(only, options, run_one, wave, report_skipped, parallel=True, listener=printer)
+    outcomes = fleet.apply_in_waves(only, options, run_one, wave, report_finished, parallel=True, listener=printer)
+    for outcome in outcomes:
+        say(outcome)
+    return outcomes
 
 
 def _finish(outcomes: list[ServerResult], printer: LinePrinter, output: Output) -> int:

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.errors import EXIT_OK, UserError
+from reconciler.errors import EXIT_OK, UserError, printable
 from reconciler.model import builds, facts, observed
 from reconciler.servers import serverconfig, snapshot, targets
 from reconciler.servers.simulator import SimulatedServer, assign, defaults
@@ -121,10 +121,11 @@ def sim_cycle(target: str | None, name: str | None, full: bool) -> int:
     shown = ", ".join(deleted[:SHOW_DELETED]) + (
         f" and {len(deleted) - SHOW_DELETED} more" if len(deleted) > SHOW_DELETED else ""
     )
-    print(
+    said = (
         f"{after.server.name}: {cycle.kind} sync cycle {cycle.result}: {provisioned} of {len(groups)} groups "
         f"provisioned; deleted: {shown or 'none'}; errors: {errors}"
     )
+    print(printable(said))
     return EXIT_OK
 
 
@@ -137,7 +138,7 @@ def sim_set(target: str | None, name: str | None, assignments: list[str]) -> int
         path, _ = assign.parse(assignment)
         old, new = assign.read(before, path), assign.read(after, path)
         said = "unchanged" if old == new else f"{_json(old)} → {_json(new)}"
-        print(f"{server.path}: {'.'.join(path)}: {said}")
+        print(printable(f"{server.path}: {'.'.join(path)}: {said}"))
     return EXIT_OK
 
 

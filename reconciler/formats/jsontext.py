@@ -77,6 +77,8 @@ def _shape(text: str) -> bytes:
     if b"\\" in data:
         data = _ESCAPE.sub(b"", data)
     shape = data.translate(None, _NOT_SHAPE)
+    # Two quotes side by side keep every other quote's parity: gone at once, most strings with them.
+    shape = shape.replace(b'""', b"")
     return b"".join(shape.split(b'"')[::2])
 
 

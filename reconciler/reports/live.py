@@ -15,6 +15,7 @@ from typing import TextIO
 from reconciler.planning.actions import Action
 from reconciler.planning.plans import Plan
 from reconciler.reports.text import plan_text
+from reconciler.reports.values import printable
 from reconciler.running.progress import Listener
 from reconciler.running.results import ServerResult
 
@@ -85,7 +86,7 @@ class LinePrinter(Listener):
 
     def planned(self, the_plan: Plan, notes: list[str]) -> None:
         self._server(the_plan.server).plan = the_plan
-        block = "".join(f"{the_plan.server}: {note}\n" for note in notes)
+        block = "".join(printable(f"{the_plan.server}: {note}") + "\n" for note in notes)
         if self.show_plans:
             text = plan_text(the_plan, colour=self.colour)
             quiet = self.repeat and not the_plan.actions and self._last_shown.get(the_plan.server) == text
@@ -97,15 +98,15 @@ class LinePrinter(Listener):
     def starting(self, server: str, action: Action, *, index: int, total: int) -> None:
         self._server(server).next_wait_line = WAITING_EVERY
         verb = "checking that no sync cycle runs" if action.kind == "WaitForSyncIdle" else "applying"
-        self._write(f"{server}: [{index}/{total}] {action.describe()}: {verb}...\n")
+        self._write(printable(f"{server}: [{index}/{total}] {action.describe()}: {verb}...") + "\n")
 
     def finished(self, server: str, action: Action, *, index: int, total: int, result: str, seconds: float) -> None:
         with self._lock:
             self._status.pop(server, None)
         entry = self._server(server)
-        entry.done.append(action.describe())
+        entry.done.append(printable(action.describe()))
         said = "already satisfied, nothing changed" if result == "skipped" else f"done after {elapsed(seconds)}"
-        self._write(f"{server}: [{index}/{total}] {action.kind}: {said}\n")
+        self._write(printable(f"{server}: [{index}/{total}] {action.kind}: {said}") + "\n")
 
     def waiting(self, server: str, seconds: float) -> None:
         if self.live:
@@ -150,19 +151,24 @@ class LinePrinter(Listener):
         lines = ["Interrupted. What was done and what was not:"]
         for outcome in outcomes:
             entry = self._servers.get(outcome.server, _Server())
-            planned = [a.describe() for a in entry.plan.actions] if entry.plan is not None else []
+            planned = [printable(a.describe()) for a in entry.plan.actions] if entry.plan is not None else []
             if not planned:
-                lines.append(f"  {outcome.server}: {outcome.why or outcome.status}")
+                lines.append(printable(f"  {outcome.server}: {outcome.why or outcome.status}"))
                 continue
             left = planned[len(entry.done) :]
             lines.append(f"  {outcome.server}: {len(entry.done)} of {len(planned)} action(s) done")
             lines += [f"    not done: {action}" for action in left]
             if outcome.why and outcome.status == "interrupted" and ":" in outcome.why:
-                lines.append(f"    {outcome.why}")
+                lines.append(f"    {printable(outcome.why)}")
         return "\n".join(lines) + "\n"
 
 
 def result_line(outcome: ServerResult) -> str:
+    line = _result_line(outcome)
+    return printable(line.removesuffix("\n")) + "\n" if line else line
+
+
+def _result_line(outcome: ServerResult) -> str:
     name, status = outcome.server, outcome.status
     if status in ("skipped", "declined", "interrupted"):
         why = outcome.why.removeprefix(f"{name}: ")

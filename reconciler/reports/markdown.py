@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.planning.plans import Plan
-from reconciler.reports.values import shown
+from reconciler.reports.values import printable, shown
 from reconciler.running import results
 from reconciler.running.results import ServerResult
 
@@ -27,7 +27,7 @@ _STATUS = {
 
 
 def _text_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return printable(text).replace("|", "\\|")
 
 
 def _cell(value: Any) -> str:
@@ -36,18 +36,19 @@ def _cell(value: Any) -> str:
 
 def plan_markdown(p: Plan, heading: str = "###") -> str:
     status = f"{len(p.actions)} action(s)" if p.actions else "held by a staged rollout" if p.held else "in sync"
-    out = [f"{heading} `{p.server}`: {status}\n", f"Observed version {p.observed_version}.\n"]
+    server, version = printable(p.server), printable(p.observed_version)
+    out = [f"{heading} `{server}`: {status}\n", f"Observed version {version}.\n"]
     if p.changes and p.actions:
         out.append("| setting | observed | desired |\n| --- | --- | --- |")
-        out += [f"| `{c.path}` | {_cell(c.observed)} | {_cell(c.desired)} |" for c in p.changes]
+        out += [f"| `{_text_cell(c.path)}` | {_cell(c.observed)} | {_cell(c.desired)} |" for c in p.changes]
         out.append("")
-        out += [f"{i}. `{a.describe()}`: {a.reason}" for i, a in enumerate(p.actions, 1)]
+        out += [f"{i}. `{printable(a.describe())}`: {printable(a.reason)}" for i, a in enumerate(p.actions, 1)]
         out.append("")
     if p.impact.groups_to_provision:
-        out.append(f"**Provisions:** {', '.join(p.impact.groups_to_provision)}\n")
+        out.append(f"**Provisions:** {printable(', '.join(p.impact.groups_to_provision))}\n")
     if p.impact.groups_to_delete:
-        out.append(f"**Deletes:** {', '.join(p.impact.groups_to_delete)}\n")
-    out += [f"> **Warning:** {w}\n" for w in p.warnings]
+        out.append(f"**Deletes:** {printable(', '.join(p.impact.groups_to_delete))}\n")
+    out += [f"> **Warning:** {printable(w)}\n" for w in p.warnings]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -68,7 +69,7 @@ def _row(o: ServerResult) -> str:
         status += f", **deletes {len(o.plan.impact.groups_to_delete)} group(s)**"
     if o.why:
         status += f": {_text_cell(o.why)}"
-    return f"| `{o.server}` | {status} | {actions} |"
+    return f"| `{_text_cell(o.server)}` | {status} | {actions} |"
 
 
 def _details(o: ServerResult) -> str:
@@ -76,10 +77,10 @@ def _details(o: ServerResult) -> str:
         body = plan_markdown(o.plan, heading="####").rstrip("\n")
     else:
         problems = "\n".join(f"- {_text_cell(str(p))}" for p in o.problems)
-        body = f"#### `{o.server}`: {o.status}\n\n{problems or _text_cell(o.why)}"
+        body = f"#### `{printable(o.server)}`: {o.status}\n\n{problems or _text_cell(o.why)}"
     if body.count("\n") > FOLD_AFTER_LINES:
         # GitHub renders Markdown inside <details> only after a blank line.
-        body = f"<details><summary><code>{o.server}</code>: {o.status}</summary>\n\n{body}\n\n</details>"
+        body = f"<details><summary><code>{printable(o.server)}</code>: {o.status}</summary>\n\n{body}\n\n</details>"
     return body
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.planning import plans
-from reconciler.reports.values import shown
+from reconciler.reports.values import printable, shown
 from reconciler.running import results
 from reconciler.running.results import RunRecord, Standing
 
@@ -18,10 +18,10 @@ _WORDS = {**results.WORDS, "changes": "drifted"}
 def reasons(standing: Standing) -> list[str]:
     """Why the server is not in sync, in words: what drifted, a held rollout, problems."""
     result, plan = standing.result, standing.result.plan
-    said = [p.message if not p.file else str(p) for p in result.problems]
+    said = [printable(p.message) if not p.file else str(p) for p in result.problems]
     if plan is not None:
-        said += [f"{c.path}: {shown(c.observed)} → {shown(c.desired)}" for c in plan.changes]
-        said += [w for w in plan.warnings if w.startswith("rollout:")]
+        said += [f"{printable(c.path)}: {shown(c.observed)} → {shown(c.desired)}" for c in plan.changes]
+        said += [printable(w) for w in plan.warnings if w.startswith("rollout:")]
     return said
 
 
@@ -46,9 +46,9 @@ def _facts(standing: Standing) -> list[tuple[str, str]]:
 def text(standings: Sequence[Standing]) -> str:
     blocks = []
     for s in standings:
-        lines = [f"{s.result.server}: {_WORDS[s.result.status]}"]
+        lines = [printable(f"{s.result.server}: {_WORDS[s.result.status]}")]
         lines += [f"  - {reason}" for reason in reasons(s)]
-        lines += [f"  {name}: {value}" for name, value in _facts(s)]
+        lines += [f"  {name}: {printable(value)}" for name, value in _facts(s)]
         blocks.append("\n".join(lines) + "\n")
     if len(standings) > 1:
         blocks.append(results.summary([s.result for s in standings]) + "\n")
@@ -82,16 +82,16 @@ def as_json(standings: Sequence[Standing]) -> str:
 def markdown(standings: Sequence[Standing]) -> str:
     rows = ["| server | status | why | last successful apply | last upgrade seen |", "| --- | --- | --- | --- | --- |"]
     for s in standings:
-        why = "; ".join(reasons(s)).replace("|", "\\|").replace("\n", " ")
+        why = "; ".join(reasons(s)).replace("|", "\\|")
         applied = s.last_apply[0] if s.last_apply else ""
-        upgrade = f"{s.last_upgrade[0]} → {s.last_upgrade[1]}" if s.last_upgrade else ""
-        rows.append(f"| `{s.result.server}` | {_WORDS[s.result.status]} | {why} | {applied} | {upgrade} |")
+        upgrade = printable(f"{s.last_upgrade[0]} → {s.last_upgrade[1]}") if s.last_upgrade else ""
+        rows.append(f"| `{printable(s.result.server)}` | {_WORDS[s.result.status]} | {why} | {applied} | {upgrade} |")
     heading = f"## ADSync Reconciler status: {results.summary([s.result for s in standings])}"
     return heading + "\n\n" + "\n".join(rows) + "\n"
 
 
 def history_text(name: str, runs: Sequence[RunRecord]) -> str:
-    lines = [f"{name}: {len(runs)} run(s) in the journal, oldest first"]
+    lines = [printable(f"{name}: {len(runs)} run(s) in the journal, oldest first")]
     for r in runs:
         limits = ""
         if r.limit_after is not None:
@@ -100,9 +100,11 @@ def history_text(name: str, runs: Sequence[RunRecord]) -> str:
                 if r.limit_before is not None and r.limit_before != r.limit_after
                 else f", limit {r.limit_after}"
             )
-        lines.append(f"{r.started or '?'}  run {r.run}  {r.result}  (version {r.version or 'unknown'}{limits})")
-        lines += [f"    {result:<8} {action}" for action, result in r.actions]
-        lines += [f"    note: {note}" for note in r.notes]
+        lines.append(
+            printable(f"{r.started or '?'}  run {r.run}  {r.result}  (version {r.version or 'unknown'}{limits})")
+        )
+        lines += [printable(f"    {result:<8} {action}") for action, result in r.actions]
+        lines += [printable(f"    note: {note}") for note in r.notes]
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from reconciler.planning.plans import Plan
-from reconciler.reports.values import shown
+from reconciler.reports.values import printable, shown
 from reconciler.running import results
 from reconciler.running.results import ServerResult
 
@@ -32,12 +32,12 @@ def _written(the_plan: Plan, name: str) -> list[str]:
     lines = []
     for mapping in rule.attribute_flow_mappings:
         if mapping.destination == "member" and mapping.expression:
-            lines.append(f"member = {mapping.expression}")
+            lines.append(printable(f"member = {mapping.expression}"))
     scopes: dict[str, int] = {}
     for group in rule.scope_filter:
         for condition in group.conditions:
             if condition.attribute == "memberCount":
-                said = f"scope: memberCount {condition.comparison_operator} {condition.comparison_value}"
+                said = printable(f"scope: memberCount {condition.comparison_operator} {condition.comparison_value}")
                 scopes[said] = scopes.get(said, 0) + 1
     # The standard rules repeat the condition in each of their scope groups: said once, counted.
     lines += [f"{said} (in {n} scope groups)" if n > 1 else said for said, n in scopes.items()]
@@ -45,7 +45,7 @@ def _written(the_plan: Plan, name: str) -> list[str]:
 
 
 def plan_text(p: Plan, colour: bool = False) -> str:
-    lines = [_paint(f"{p.server} (version {p.observed_version})", "bold", colour)]
+    lines = [_paint(printable(f"{p.server} (version {p.observed_version})"), "bold", colour)]
     if p.held:
         lines.append("  No changes this run: a staged rollout holds the limit below the desired one (see below).")
     elif not p.actions:
@@ -54,24 +54,28 @@ def plan_text(p: Plan, colour: bool = False) -> str:
         lines.append("  Changes:")
         for c in p.changes:
             sign = _SIGN[c.op]
-            lines.append(f"    {_paint(sign, sign, colour)} {c.path}: {shown(c.observed)} → {shown(c.desired)}")
+            lines.append(
+                f"    {_paint(sign, sign, colour)} {printable(c.path)}: {shown(c.observed)} → {shown(c.desired)}"
+            )
         lines.append(f"  Actions, in order ({len(p.actions)}):")
         for i, a in enumerate(p.actions, 1):
-            lines.append(f"    {i}. {a.describe()}: {a.reason}")
+            lines.append(printable(f"    {i}. {a.describe()}: {a.reason}"))
             if a.kind in ("CreateSyncRule", "UpdateSyncRule"):
                 lines += [f"         {line}" for line in _written(p, str(a.params["name"]))]
     impact = p.impact
     if impact.groups_to_provision:
         lines.append(
-            f"  Provisions {len(impact.groups_to_provision)} group(s): {', '.join(impact.groups_to_provision)}"
+            printable(
+                f"  Provisions {len(impact.groups_to_provision)} group(s): {', '.join(impact.groups_to_provision)}"
+            )
         )
     if impact.groups_to_delete:
         deletes = f"  Deletes {len(impact.groups_to_delete)} group(s) on the next full sync: "
-        lines.append(_paint(deletes + ", ".join(impact.groups_to_delete), "red", colour))
+        lines.append(_paint(printable(deletes + ", ".join(impact.groups_to_delete)), "red", colour))
     for w in p.warnings:
         if impact.groups_to_delete and w.startswith(_DELETES_WARNING):
             continue
-        lines.append(_paint(f"  Warning: {w}", "yellow", colour))
+        lines.append(_paint(printable(f"  Warning: {w}"), "yellow", colour))
     return "\n".join(lines) + "\n"
 
 
@@ -101,7 +105,10 @@ def server_block(outcome: ServerResult, colour: bool = False) -> str:
     if outcome.plan is not None:
         return plan_text(outcome.plan, colour)
     return (
-        _paint(f"{outcome.server}: failed ({len(outcome.problems)} problem(s), listed on stderr)", "red", colour) + "\n"
+        _paint(
+            printable(f"{outcome.server}: failed ({len(outcome.problems)} problem(s), listed on stderr)"), "red", colour
+        )
+        + "\n"
     )
 
 
