@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import math
 import os
 import sys
@@ -63,7 +62,6 @@ EXAMPLES = {
     "schema": "reconciler schema desired-state > schemas/desired-state.schema.json",
     "collector-script": "reconciler collector-script > Collect-ADSyncObservedState.ps1",
     "task-script": "reconciler task-script > Register-ReconcilerTask.ps1",
-    "compare": "reconciler compare snapshot:snapshots/aadc01.json snapshot:snapshots/aadc02.json --output markdown",
     "builds": "reconciler builds --output json",
     "sim init": "reconciler sim init --name contoso-aadc01 --version 1.6.2.4",
     "sim show": "reconciler sim show --name contoso-aadc01",
@@ -181,19 +179,6 @@ def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     _command(sub, "collector-script", "print the PowerShell script that writes a server's observed state (snapshot)")
     _command(sub, "task-script", "print the PowerShell script that registers the self-heal scheduled task")
     p = _command(sub, "builds", "print the build and support table the tool knows, with sources and its date")
-    _add_compare_command(sub)
-
-
-def _add_compare_command(sub: Any) -> None:
-    about = "two servers side by side: managed settings, other differences and upgrade noise apart"
-    p = _command(sub, "compare", about)
-    p.add_argument("left", metavar="LEFT", help=f"the first server's target: {KNOWN_TARGETS}")
-    p.add_argument("right", metavar="RIGHT", help="the second server's target")
-    p.add_argument("--name", help="the server in a folder target (both sides)")
-    p.add_argument("--left-name", help="the server in the left folder target")
-    p.add_argument("--right-name", help="the server in the right folder target")
-    p.add_argument("--state", metavar="STATE", help="a state file whose managed rule names (ruleName, …) to use")
-    p.add_argument("--output", choices=["text", "json", "markdown"], default="text", help="text, json or markdown")
     p.add_argument("--output", choices=["text", "json"], default="text", help="text (default) or json")
 
 
@@ -337,11 +322,6 @@ def _run(args: argparse.Namespace) -> int:
         from reconciler.commands import builds as builds_command
 
         return builds_command.print_builds(args.output)
-    if args.command == "compare":
-        from reconciler.commands import compare
-
-        names = (args.left_name or args.name, args.right_name or args.name)
-        return compare.compare(args.left, args.right, names, args.output, args.state)
     if args.command == "sim":
         from reconciler.commands import sim
 
@@ -407,39 +387,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console() -> None:
-    """The installed `reconciler` command and `python -m reconciler`: `main`, with the cyclic
-    garbage collector set for a short process (issue 14). `main` itself stays a plain function
-    that tests and embedding programs call as often as they like.
-
-    A command's start-up makes tens of thousands of objects that live as long as the process
-    (modules, classes, functions: 37,000 for a drifted plan, deepdiff's import among them). At the
-    default threshold of 700 new objects the collector walks them again and again as they pile up
-    (3-4 ms of a plan); at 10,000, still three passes of 1 ms each. At 100,000 a plan makes none,
-    and a long run (a fleet, a simulated cycle of a million groups) still collects, its garbage
-    waiting a few megabytes longer. And what is alive at the end is frozen out of the collector's
-    reach: the interpreter's shutdown would walk it all once more for garbage, 5-6 ms, just before
-    the process's memory goes back to the system whole. Nothing waits on that pass: files are
-    closed by `with` blocks, locks by the system."""
-    gc.set_threshold(100_000, 10, 10)
-    code = main()
-    gc.freeze()
-    _exit(code)
-
-
-def _exit(code: int) -> None:
-    """Leave without the interpreter's teardown (4 ms of a drifted plan on a slow machine: every
-    module torn down, deepdiff's logging shut down), once nothing is left for it to do: the
-    output written out, no thread but this one (the exit handlers of threading and
-    concurrent.futures would wait for the others: an apply's runs must finish), no worker process
-    (multiprocessing's handlers join them). Our files are closed by `with` blocks and written
-    whole before `main` returns; locks are released by the system. Anything else: the ordinary
-    exit, which also says what a failed flush (a closed pipe) always said."""
-    threads = sys.modules.get("threading")
-    if "multiprocessing" in sys.modules or (threads is not None and threads.active_count() > 1):
-        sys.exit(code)
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        sys.exit(code)
-    os._exit(code)
+    """The installed `reconciler` command and `python -m reconciler`. `main` itself stays a plain
+    function that tests and embedding programs call as often as they like."""
+    sys.exit(main())

@@ -96,7 +96,7 @@ def test_help_and_validate_load_no_stage(tmp_path: Path) -> None:
 def test_the_installed_command_exits_as_main_returns(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`console` (the script and `python -m reconciler`) only adds a cheaper exit to `main`."""
+    """`console` (the script and `python -m reconciler`) exits as `main` returns, with its output."""
     monkeypatch.chdir(tmp_path)
     target = _server(tmp_path, in_sync=False)
     missing = str(tmp_path / "missing.yaml")
