@@ -62,6 +62,7 @@ EXAMPLES = {
     "schema": "reconciler schema desired-state > schemas/desired-state.schema.json",
     "collector-script": "reconciler collector-script > Collect-ADSyncObservedState.ps1",
     "task-script": "reconciler task-script > Register-ReconcilerTask.ps1",
+    "compare": "reconciler compare snapshot:snapshots/aadc01.json snapshot:snapshots/aadc02.json --output markdown",
     "builds": "reconciler builds --output json",
     "sim init": "reconciler sim init --name contoso-aadc01 --version 1.6.2.4",
     "sim show": "reconciler sim show --name contoso-aadc01",
@@ -179,6 +180,19 @@ def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     _command(sub, "collector-script", "print the PowerShell script that writes a server's observed state (snapshot)")
     _command(sub, "task-script", "print the PowerShell script that registers the self-heal scheduled task")
     p = _command(sub, "builds", "print the build and support table the tool knows, with sources and its date")
+    _add_compare_command(sub)
+
+
+def _add_compare_command(sub: Any) -> None:
+    about = "two servers side by side: managed settings, other differences and upgrade noise apart"
+    p = _command(sub, "compare", about)
+    p.add_argument("left", metavar="LEFT", help=f"the first server's target: {KNOWN_TARGETS}")
+    p.add_argument("right", metavar="RIGHT", help="the second server's target")
+    p.add_argument("--name", help="the server in a folder target (both sides)")
+    p.add_argument("--left-name", help="the server in the left folder target")
+    p.add_argument("--right-name", help="the server in the right folder target")
+    p.add_argument("--state", metavar="STATE", help="a state file whose managed rule names (ruleName, …) to use")
+    p.add_argument("--output", choices=["text", "json", "markdown"], default="text", help="text, json or markdown")
     p.add_argument("--output", choices=["text", "json"], default="text", help="text (default) or json")
 
 
@@ -322,6 +336,11 @@ def _run(args: argparse.Namespace) -> int:
         from reconciler.commands import builds as builds_command
 
         return builds_command.print_builds(args.output)
+    if args.command == "compare":
+        from reconciler.commands import compare
+
+        names = (args.left_name or args.name, args.right_name or args.name)
+        return compare.compare(args.left, args.right, names, args.output, args.state)
     if args.command == "sim":
         from reconciler.commands import sim
 
