@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import tomllib
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -43,27 +47,31 @@ def test_the_schema_check_can_fail(tmp_path: Path) -> None:
     assert check("vendor.github-workflows", broken).returncode != 0
 
 
+# What the workflow's shell variables hold in one server's job (the two-server example's staging one).
+_FILLED = (("$state", "states/contoso-aadc02-staging.yaml"), ("$env:WAVE", "staging"), ("@reviewed", ""),
+           ("$results", "apply.json"),
+           ('"$SHARD/4"', "1/4"), ('"$SHARD', '"1'), ("plan-*.json", "plan-1.json"))  # fmt: skip
+
+
 def _commands(text: str) -> list[list[str]]:
     """Every `reconciler …` command line of a YAML file's run steps, shell variables filled in."""
     found = []
     document = yaml.safe_load(text)
     steps = [s for job in document.get("jobs", {}).values() for s in job.get("steps", [])]
-    steps += document.get("runs", {}).get("steps", [])
     for step in steps:
         script = re.sub(r"\\\n\s*", " ", step.get("run", ""))
         for raw in script.splitlines():
             command = raw.strip()
             if not command.startswith("reconciler "):
                 continue
-            command = command.split(">")[0]  # redirections are the shell's
-            for variable, value in (("$env:RECONCILER_STATE", "contoso-aadc01.yaml"), ('"$SHARD/4"', "1/4"),
-                                    ('"$SHARD', '"1'), ("plan-*.json", "plan-1.json")):  # fmt: skip
+            command = re.split(r"[>|]", command)[0]  # redirections and pipes are the shell's
+            for variable, value in _FILLED:
                 command = command.replace(variable, value)
             found.append(shlex.split(command)[1:])
     return found
 
 
-@pytest.mark.parametrize("path", [*WORKFLOWS, ROOT / "action.yml"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_every_command_they_run_is_one_the_tool_takes(path: Path) -> None:
     parser = build_parser()
     commands = _commands(path.read_text(encoding="utf-8"))
@@ -72,31 +80,194 @@ def test_every_command_they_run_is_one_the_tool_takes(path: Path) -> None:
         return
     assert commands, f"{path.name} runs no reconciler command"
     for argv in commands:
-        if argv and argv[0].startswith("${argv"):
-            continue  # the action assembles its command from inputs: tested by running it below
         parser.parse_args(argv)
 
 
+def _workflow() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((ROOT / ".github" / "workflows" / "reconcile.yml").read_text())
+    return document
+
+
+def _script(job: str, name: str) -> str:
+    step = next(
+        s for s in _workflow()["jobs"][job]["steps"] if s.get("id") == name or s.get("name", "").startswith(name)
+    )
+    return str(step["run"])
+
+
+def evaluate(expression: str, context: dict[str, object]) -> object:
+    """A workflow expression of ==, !=, &&, || and ! over github.* and inputs.*, as GitHub evaluates it."""
+    body = expression.strip()
+    body = body.removeprefix("${{").removesuffix("}}") if body.startswith("${{") else body
+    python = re.sub(r"\b(github|inputs|needs)\.([\w.-]+)", lambda m: repr(context.get(m[0])), body)
+    python = python.replace("&&", " and ").replace("||", " or ")
+    python = re.sub(r"!(?!=)", " not ", python)
+    # `a and b or c` is GitHub's conditional: Python's and/or pick values the same way.
+    return eval(python, {"__builtins__": {}})
+
+
+def _group(event: str, run_id: int) -> tuple[str, bool]:
+    concurrency = _workflow()["concurrency"]
+    context = {"github.event_name": event, "github.run_id": run_id, "github.ref": "refs/heads/main"}
+    group = re.sub(r"\$\{\{(.*?)\}\}", lambda m: str(evaluate(m[1], context)), concurrency["group"])
+    return group, bool(evaluate(concurrency["cancel-in-progress"], context))
+
+
+def test_a_scheduled_run_never_cancels_an_apply_and_applies_never_cancel_each_other() -> None:
+    # A group holds one running and one pending run; a newer pending run cancels the pending one.
+    first_push, second_push = _group("push", 1), _group("push", 2)
+    assert first_push[0] != second_push[0] and not first_push[1]
+    assert _group("schedule", 3)[0] not in {first_push[0], second_push[0], _group("workflow_dispatch", 4)[0]}
+    assert _group("schedule", 3) == (_group("schedule", 5)[0], False)  # a newer drift check replaces a waiting one
+    assert _group("pull_request", 6)[1] is True  # a pull request's newer commit cancels its older plan
+    assert _group("workflow_dispatch", 7)[0] != _group("workflow_dispatch", 8)[0]
+
+
+SERVER_JOBS = ("apply-staging", "apply-active", "drift")
+
+
+def test_each_server_is_applied_and_checked_on_its_own_runner() -> None:
+    jobs = _workflow()["jobs"]
+    for name in SERVER_JOBS:
+        job = jobs[name]
+        assert "servers" in ([job["needs"]] if isinstance(job["needs"], str) else job["needs"]), name
+        # One job per state file, from the servers job's matrix: never "any runner of this role".
+        assert job["strategy"]["matrix"] == {"server": "${{ fromJSON(needs.servers.outputs.servers) }}"}, name
+        assert job["strategy"]["fail-fast"] is False, name  # one server's failure stops no other
+        assert job["runs-on"] == ["self-hosted", "windows", "adsync", "${{ matrix.server.name }}"], name
+        assert job["env"]["STATE"] == "${{ matrix.server.state }}", name
+        run = next(s["run"] for s in job["steps"] if "Set-Location" in s.get("run", ""))
+        # The state file from the checkout, run from the self-heal task's folder: one journal and lock.
+        assert "$state = Join-Path $env:GITHUB_WORKSPACE $env:STATE" in run, name
+        assert "Join-Path $env:ProgramData ADSyncReconciler" in run, name
+        assert job["env"]["STATE_HOST"] == "${{ matrix.server.host }}", name
+        steps = job["steps"]
+        where = next(s for s in steps if s.get("name") == "Where this runs")
+        assert steps.index(where) == 1 and where["shell"] == "pwsh", name  # said first, in the log and the summary
+        assert "$env:COMPUTERNAME" in where["run"] and "GITHUB_STEP_SUMMARY" in where["run"], name
+        runs = [s for s in steps if "run" in s]
+        assert all(s.get("shell") == "pwsh" for s in runs), name  # no bash on a sync server
+        commands = [c for c in _commands(yaml.safe_dump({"jobs": {name: job}})) if c[0] in ("apply", "status")]
+        assert len(commands) == 1, name
+        (command,) = commands
+        # Exactly this server's state file, on the computer itself: the tool refuses another machine.
+        assert command[1] == "states/contoso-aadc02-staging.yaml" and command[2:4] == ["--target", "powershell"], name
+    assert jobs["apply-active"]["needs"] == ["servers", "apply-staging"]  # staging servers first
+    for name in ("apply-staging", "apply-active"):
+        apply = next(s["run"] for s in jobs[name]["steps"] if s.get("name", "").startswith("Apply"))
+        assert "--wave $env:WAVE" in apply and "@reviewed" in apply and "--plan" in apply
+    assert jobs["apply-staging"]["env"]["WAVE"] == "staging" and jobs["apply-active"]["env"]["WAVE"] == "active"
+
+
+def test_the_matrix_holds_one_entry_per_state_file_with_its_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The two-server example: an active server with its computer named, and its staging twin without.
+    (tmp_path / "states" / "emea").mkdir(parents=True)
+    active = (ROOT / "states" / "contoso-aadc01.yaml").read_text(encoding="utf-8")
+    active = active.replace("  name: contoso-aadc01\n", "  name: contoso-aadc01\n  host: aadc01.contoso.com\n")
+    assert "host: aadc01.contoso.com" in active
+    (tmp_path / "states" / "emea" / "contoso-aadc01.yaml").write_text(active, encoding="utf-8")
+    shutil.copy(ROOT / "states" / "contoso-aadc02-staging.yaml", tmp_path / "states")
+    # What the tool does not read is no server either: hidden entries, other suffixes.
+    (tmp_path / "states" / ".old").mkdir()
+    for ignored in (".draft.yaml", ".old/contoso-aadc09.yaml", "README.md"):
+        (tmp_path / "states" / ignored).write_text("{not: [a state", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "output"
+    env = {**os.environ, "GITHUB_OUTPUT": str(output)}
+    done = subprocess.run([sys.executable, "-c", _script("servers", "servers")], env=env, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    key, _, value = output.read_text(encoding="utf-8").strip().partition("=")
+    assert key == "servers"
+    assert json.loads(value) == [
+        {"name": "contoso-aadc02", "host": "", "state": "states/contoso-aadc02-staging.yaml",
+         "cloud": "AzureCommercial"},
+        {"name": "contoso-aadc01", "host": "aadc01.contoso.com", "state": "states/emea/contoso-aadc01.yaml",
+         "cloud": "AzureCommercial"},
+    ]  # fmt: skip
+    assert "contoso-aadc01 on aadc01.contoso.com" in done.stdout
+    assert "contoso-aadc02 on the computer named contoso-aadc02" in done.stdout
+
+
+def _applied(
+    tmp_path: Path, results: dict[str, list[dict[str, str]]], reviewed: dict[str, list[str]]
+) -> subprocess.CompletedProcess[str]:
+    for artifact, entries in results.items():
+        (tmp_path / "applied" / artifact).mkdir(parents=True)
+        (tmp_path / "applied" / artifact / "apply.json").write_text(json.dumps({"servers": entries}), encoding="utf-8")
+    (tmp_path / "plans").mkdir(exist_ok=True)
+    for server, actions in reviewed.items():
+        (tmp_path / "plans" / f"{server}.json").write_text(json.dumps({"actions": actions}), encoding="utf-8")
+    servers = [{"name": n, "state": f"states/{n}.yaml", "host": "", "cloud": "AzureCommercial"} for n in ("a1", "s1")]
+    env = {**os.environ, "SERVERS": json.dumps(servers)}
+    return subprocess.run([sys.executable, "-c", _script("applied", "Every server applied")], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+
+
+def test_a_server_skipped_in_both_waves_fails_the_run_by_name(tmp_path: Path) -> None:
+    wave_skip = {"status": "skipped", "reason": "s1: a staging server; this run applies --wave active only"}
+    other = {"status": "skipped", "reason": "a1: skipped: this computer is AADC09"}
+    done = _applied(tmp_path, {"apply-staging-s1": [{"status": "applied"}], "apply-active-s1": [wave_skip],
+                               "apply-staging-a1": [other], "apply-active-a1": [other]}, {})  # fmt: skip
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "a1 (states/a1.yaml): not applied; staging: a1: skipped: this computer is AADC09; "
+        "active: a1: skipped: this computer is AADC09"
+    ]
+
+
+def test_every_server_in_its_wave_or_in_sync_when_reviewed_passes(tmp_path: Path) -> None:
+    skip = [{"status": "skipped", "reason": "another wave"}]
+    done = _applied(tmp_path, {"apply-staging-s1": [{"status": "applied"}], "apply-active-s1": skip}, {"a1": []})
+    assert (done.returncode, done.stdout.strip()) == (0, "every server ran in its wave"), done.stderr
+
+
+def test_the_reviewed_plans_are_what_the_push_applies() -> None:
+    jobs = _workflow()["jobs"]
+    # The pull request's shards save each server's plan; the push finds that run and applies them.
+    split = _script("plan", "Plan")
+    assert "--output json" in split and 'out / (entry["server"] + ".json")' in split
+    uploads = [s for s in jobs["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
+    assert [u["with"]["name"] for u in uploads] == ["plan-${{ matrix.shard }}", "plans-${{ matrix.shard }}"]
+    assert all(u["if"] == "always()" for u in uploads)
+    reviewed = _script("servers", "reviewed")
+    assert "commits/$GITHUB_SHA/pulls" in reviewed and "--event pull_request" in reviewed
+    assert reviewed.count("exit 1") == 2  # no merged pull request, or no finished plan run: nothing applied
+    download = next(s for s in jobs["apply-staging"]["steps"] if s.get("uses", "").startswith("actions/download"))
+    assert download["with"]["run-id"] == "${{ needs.servers.outputs.plans-run }}"
+    assert jobs["apply-staging"]["permissions"]["actions"] == "read"
+    apply = _script("apply-staging", "Apply")
+    assert "$reviewed = @('--plan', $plan)" in apply and "holds no plan for this server" in apply
+    # The refusal of a stale plan is the tool's: `apply --plan` exists and takes one server's plan.
+    parsed = build_parser().parse_args(["apply", "states/x.yaml", "--plan", "plans/x.json", "--yes"])
+    assert "plans/x.json" in vars(parsed).values()
+
+
+def test_the_pull_request_comment_degrades_to_the_summary_on_a_fork() -> None:
+    jobs = _workflow()["jobs"]
+    assert jobs["report"]["permissions"]["pull-requests"] == "write"
+    comment = next(s for s in jobs["report"]["steps"] if s.get("name", "").startswith("One pull-request comment"))
+    assert comment["env"]["FORK"] == "${{ github.event.pull_request.head.repo.full_name != github.repository }}"
+    assert comment["run"].index('if [ "$FORK" = true ]') < comment["run"].index("gh api")
+    assert "<!-- adsync-reconciler:reconcile.yml -->" in comment["run"]
+
+
 def test_reconcile_workflow_essentials() -> None:
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "reconcile.yml").read_text())
+    workflow = _workflow()
     assert workflow["permissions"] == {"contents": "read"}
-    assert "concurrency" in workflow
     jobs = workflow["jobs"]
-    assert jobs["apply-active"]["needs"] == "apply-staging"  # staging servers first
-    assert "adsync-staging" in jobs["apply-staging"]["runs-on"]
     uses = [s["uses"] for job in jobs.values() for s in job["steps"] if "uses" in s]
     assert uses and all(re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", u) for u in uses), uses  # pinned
-    # A failed shard's report is uploaded too, so the merged summary names exactly the failed servers;
-    # the check fails after the merge.
-    upload = next(s for s in jobs["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
-    assert upload["if"] == "always()"
     report_steps = [s.get("run", "") for s in jobs["report"]["steps"]]
     assert "--max-bytes 1048576" in report_steps[3] and "--max-bytes 65000" in report_steps[4]
     assert report_steps[-1] == 'test "$code" -ne 1'
-    assert jobs["report"]["permissions"]["pull-requests"] == "write"
-    for job in ("apply-staging", "apply-active"):  # a runner in the wrong wave fails, never green
-        apply = next(s["run"] for s in jobs[job]["steps"] if s.get("name") == "Apply")
-        assert "--output json > apply.json" in apply and "$result.summary.skipped" in apply
+    # Python on the sync servers: the machine's own (py launcher), 3.11 or later, in a fresh venv.
+    install = _script("apply-staging", "Install")
+    assert "sys.version_info < (3, 11)" in install and 'py -3 -m venv "$env:RUNNER_TEMP' in install
+    # The collector needs the ADSync module, which Windows PowerShell 5.1 has.
+    assert "powershell.exe -NoProfile -File" in _script("drift", "A fresh snapshot")
 
 
 # `runs.using` in each action's action.yml at the tag of that major version (github.com/actions/<name>,
@@ -194,7 +365,7 @@ def test_ci_runs_every_python_from_the_floor_to_the_newest_and_the_classifiers_s
     lint = ci["jobs"]["lint"]["steps"]
     chosen = [step["with"]["python-version"] for step in lint if "python-version" in step.get("with", {})]
     chosen += [*re.findall(r'python-version: "([\d.]+)"', reconcile), action["inputs"]["python-version"]["default"]]
-    assert len(chosen) == 4 and all(_python(v) in matrix for v in chosen), chosen
+    assert len(chosen) >= 4 and all(_python(v) in matrix for v in chosen), chosen
 
 
 def test_dependabot_updates_the_actions_and_the_python_dependencies() -> None:
@@ -210,7 +381,12 @@ def test_the_linters_config_names_what_the_workflows_use() -> None:
     config = yaml.safe_load((ROOT / ".github" / "actionlint.yaml").read_text(encoding="utf-8"))
     jobs = yaml.safe_load((ROOT / ".github" / "workflows" / "reconcile.yml").read_text(encoding="utf-8"))["jobs"]
     custom = {label for job in jobs.values() if isinstance(job["runs-on"], list) for label in job["runs-on"]}
-    assert set(config["self-hosted-runner"]["labels"]) == custom - {"self-hosted", "windows"}
+    # Each server's own label comes from the matrix: actionlint does not check an expression.
+    assert set(config["self-hosted-runner"]["labels"]) == custom - {
+        "self-hosted",
+        "windows",
+        "${{ matrix.server.name }}",
+    }
     variables = {v for path in WORKFLOWS for v in re.findall(r"\bvars\.(\w+)", path.read_text(encoding="utf-8"))}
     assert set(config["config-variables"]) == variables
 
@@ -238,12 +414,12 @@ def test_actionlint_fails_a_deprecated_runtime_an_unknown_label_and_a_bad_expres
 on: push
 jobs:
   ours:
-    runs-on: [self-hosted, windows, adsync-active]
+    runs-on: [self-hosted, windows, adsync, "${{ github.event.inputs.server }}"]
     timeout-minutes: 5
     steps:
       - run: echo "${{ vars.RECONCILER_PACKAGE }}"
   theirs:
-    runs-on: [self-hosted, windows, adsync-activ]
+    runs-on: [self-hosted, windows, adsyn]
     timeout-minutes: 5
     steps:
       - uses: actions/checkout@v4
@@ -258,7 +434,7 @@ jobs:
     code, errors = actionlint(tmp_path / "bad.yml")
     assert code == 1
     lines = text.splitlines()
-    expected = {("adsync-activ]", "runner-label"), ("checkout@v4", "action"), ("++", "expression"),
+    expected = {("adsyn]", "runner-label"), ("checkout@v4", "action"), ("++", "expression"),
                 ("PAKAGE", "expression"), ("forever", "require-job-timeout")}  # fmt: skip
     assert {(e["line"], e["kind"]) for e in errors} == {
         (next(n for n, line in enumerate(lines, 1) if marker in line), kind) for marker, kind in expected
@@ -266,72 +442,131 @@ jobs:
     assert any("node20" in str(e["message"]) for e in errors)
 
 
-def test_pre_commit_hook() -> None:
+def test_pre_commit_hook_validates_the_whole_folder_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     (hook,) = hooks
-    assert hook["id"] == "reconciler-validate" and hook["entry"] == "reconciler validate"
-    assert hook["language"] == "python"
+    assert hook["id"] == "reconciler-validate" and hook["language"] == "python"
+    # Run when a state file changes, on the whole folder: not only on the files the commit touches.
+    assert hook["pass_filenames"] is False and hook["entry"] == "reconciler validate states/"
     assert re.search(hook["files"], "states/contoso-aadc01.yaml")
     assert re.search(hook["files"], "states/emea/x.yml")
     assert not re.search(hook["files"], "README.md")
-    build_parser().parse_args([*hook["entry"].split()[1:], "states/a.yaml"])
+    # A new file reusing another server's metadata.name, beside an untouched one: the run fails, naming both.
+    (tmp_path / "states").mkdir()
+    shutil.copy(ROOT / "states" / "contoso-aadc01.yaml", tmp_path / "states" / "contoso-aadc01.yaml")
+    shutil.copy(ROOT / "states" / "contoso-aadc01.yaml", tmp_path / "states" / "new-server.yaml")
+    monkeypatch.chdir(tmp_path)
+    entry = shlex.split(hook["entry"])
+    assert entry[0] == "reconciler"
+    done = subprocess.run([sys.executable, "-m", "reconciler", *entry[1:]], capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "metadata.name 'contoso-aadc01' is also declared in" in done.stderr + done.stdout
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="runs the action's bash step with a stand-in reconciler")
+# A ref in an example a user copies: a tag must be one this repository holds, else a full SHA or a placeholder.
+_REFS = re.compile(r"(?:\brev:[ \t]*|adsync-reconciler@)(<[^>\n]+>|[^\s#]+)")
+
+
+def ref_problems(text: str, tags: set[str]) -> list[str]:
+    problems = []
+    for ref in _REFS.findall(text):
+        if not (ref in tags or _SHA.fullmatch(ref) or re.fullmatch(r"<[^>]+>", ref)):
+            problems.append(f"{ref}: not a tag of this repository, a full commit SHA or a <placeholder>")
+    return problems
+
+
+def test_no_example_points_at_a_tag_the_repository_lacks() -> None:
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(["git", "tag", "--list"], cwd=ROOT, capture_output=True, text=True, check=True)
+    tags = set(listed.stdout.split())
+    files = [ROOT / "README.md", ROOT / "action.yml", ROOT / ".pre-commit-hooks.yaml", *WORKFLOWS]
+    found = {p.name: ref_problems(p.read_text(encoding="utf-8"), tags) for p in files}
+    assert found == {p.name: [] for p in files}
+    assert (
+        ref_problems("rev: v0.2.0\n- uses: o/adsync-reconciler@v0.2.0\n", set())
+        == ["v0.2.0: not a tag of this repository, a full commit SHA or a <placeholder>"] * 2
+    )
+    assert ref_problems("rev: v0.2.0\n", {"v0.2.0"}) == []
+
+
+def _action_script() -> str:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    return str(next(s["run"] for s in action["runs"]["steps"] if s.get("id") == "run"))
+
+
+def test_the_action_runs_without_bash() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    shells = [s["shell"] for s in action["runs"]["steps"] if "run" in s]
+    assert shells and set(shells) == {"python"}  # a Windows sync server has no bash
+
+
+def _stand_in(tmp_path: Path, body: str) -> dict[str, str]:
+    """A PATH whose `reconciler` is a shell script: the action's step runs with it, as on a runner."""
+    (tmp_path / "bin").mkdir()
+    stand_in = tmp_path / "bin" / "reconciler"
+    stand_in.write_text("#!/bin/sh\n" + body)
+    stand_in.chmod(0o755)
+    return {"PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}", "ARGS_FILE": str(tmp_path / "args"),
+            "GITHUB_OUTPUT": str(tmp_path / "output"), "RUNNER_TEMP": str(tmp_path),
+            "SYSTEMROOT": os.environ.get("SYSTEMROOT", "")}  # fmt: skip
+
+
+def _run_action(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _action_script()], env=env, capture_output=True, text=True, check=False
+    )
+
+
+needs_sh = pytest.mark.skipif(sys.platform == "win32", reason="the stand-in reconciler is a shell script")
+
+
+@needs_sh
 @pytest.mark.parametrize(
     ("inputs", "expected"),
     [
-        ({"RECONCILER_COMMAND": "plan", "RECONCILER_STATES": "states/ more/x.yaml",
+        ({"RECONCILER_COMMAND": "plan", "RECONCILER_STATES": "states/\nmore states/x.yaml\n",
           "RECONCILER_INPUT_TARGET": "snapshot:snapshots/", "RECONCILER_OUTPUT": "markdown",
           "RECONCILER_ARGS": "--shard 2/4 --detailed-exitcode"},
-         ["plan", "states/", "more/x.yaml", "--target", "snapshot:snapshots/", "--output", "markdown",
+         ["plan", "states/", "more states/x.yaml", "--target", "snapshot:snapshots/", "--output", "markdown",
           "--shard", "2/4", "--detailed-exitcode"]),
         ({"RECONCILER_COMMAND": "validate", "RECONCILER_STATES": "states/", "RECONCILER_INPUT_TARGET": "sim",
           "RECONCILER_OUTPUT": "text", "RECONCILER_ARGS": ""},
          ["validate", "states/"]),
+        # A step cannot answer apply's question: the action gives --yes, once.
+        ({"RECONCILER_COMMAND": "apply", "RECONCILER_STATES": "states/a b.yaml",
+          "RECONCILER_INPUT_TARGET": "powershell", "RECONCILER_SUMMARY": "false",
+          "RECONCILER_ARGS": "--wave 'staging'"},
+         ["apply", "states/a b.yaml", "--target", "powershell", "--yes", "--wave", "staging"]),
+        ({"RECONCILER_COMMAND": "apply", "RECONCILER_STATES": "states/", "RECONCILER_SUMMARY": "false",
+          "RECONCILER_ARGS": "--yes"},
+         ["apply", "states/", "--yes"]),
     ],
 )  # fmt: skip
 def test_the_action_assembles_the_command_from_its_inputs(
     tmp_path: Path, inputs: dict[str, str], expected: list[str]
 ) -> None:
-    action = yaml.safe_load((ROOT / "action.yml").read_text())
-    script = next(s["run"] for s in action["runs"]["steps"] if s.get("id") == "run")
-    (tmp_path / "bin").mkdir()
-    stand_in = tmp_path / "bin" / "reconciler"
-    stand_in.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done > "$ARGS_FILE"\nexit 2\n')
-    stand_in.chmod(0o755)
-    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "ARGS_FILE": str(tmp_path / "args"),
-           "GITHUB_OUTPUT": str(tmp_path / "output"), **inputs}  # fmt: skip
-    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
+    env = {**_stand_in(tmp_path, 'for a in "$@"; do echo "$a"; done > "$ARGS_FILE"\nexit 2\n'), **inputs}
+    done = _run_action(env)
     assert done.returncode == 0, done.stderr  # exit 2 is a result, not a failure, unless asked
     args = (tmp_path / "args").read_text().splitlines()
     assert args == expected
     build_parser().parse_args(args)
     assert (tmp_path / "output").read_text() == "exit-code=2\n"
-    asked = subprocess.run(["bash", "-c", script], env={**env, "RECONCILER_FAIL_ON_CHANGES": "true"},
-                           capture_output=True, text=True, check=False)  # fmt: skip
+    asked = _run_action({**env, "RECONCILER_FAIL_ON_CHANGES": "true"})
     assert asked.returncode == 2
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="runs the action's bash step with a stand-in reconciler")
+@needs_sh
 def test_the_action_writes_the_job_summary_from_a_json_report(tmp_path: Path) -> None:
-    action = yaml.safe_load((ROOT / "action.yml").read_text())
-    script = next(s["run"] for s in action["runs"]["steps"] if s.get("id") == "run")
-    (tmp_path / "bin").mkdir()
-    stand_in = tmp_path / "bin" / "reconciler"
     # The run prints its JSON document and exits 1 (a failed server); `report` prints what it was asked.
-    stand_in.write_text(
-        '#!/bin/sh\nif [ "$1" = report ]; then echo "report: $*"; exit 0; fi\n'
-        'echo "$@" > "$ARGS_FILE"\necho \'{"formatVersion": 1}\'\nexit 1\n'
-    )
-    stand_in.chmod(0o755)
+    body = ('if [ "$1" = report ]; then echo "report: $*"; exit 0; fi\n'
+            'echo "$@" > "$ARGS_FILE"\necho \'{"formatVersion": 1}\'\nexit 1\n')  # fmt: skip
     summary = tmp_path / "summary.md"
-    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "ARGS_FILE": str(tmp_path / "args"),
-           "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(summary),
-           "RUNNER_TEMP": str(tmp_path), "RECONCILER_COMMAND": "plan", "RECONCILER_STATES": "states/",
-           "RECONCILER_INPUT_TARGET": "", "RECONCILER_OUTPUT": "text", "RECONCILER_ARGS": "--shard 1/2",
-           "RECONCILER_SUMMARY": "true", "RECONCILER_COMMENT": "false"}  # fmt: skip
-    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
+    env = {**_stand_in(tmp_path, body), "GITHUB_STEP_SUMMARY": str(summary), "RECONCILER_COMMAND": "plan",
+           "RECONCILER_STATES": "states/", "RECONCILER_INPUT_TARGET": "", "RECONCILER_OUTPUT": "text",
+           "RECONCILER_ARGS": "--shard 1/2", "RECONCILER_SUMMARY": "true", "RECONCILER_COMMENT": "false"}  # fmt: skip
+    done = _run_action(env)
     assert done.returncode == 1  # a failed server fails the step, after the summary is written
     assert (tmp_path / "args").read_text().split() == ["plan", "states/", "--output", "json", "--shard", "1/2"]
     report = tmp_path / "reconciler-report.json"
@@ -341,12 +576,76 @@ def test_the_action_writes_the_job_summary_from_a_json_report(tmp_path: Path) ->
     assert (tmp_path / "output").read_text() == f"report={report}\nexit-code=1\n"
 
 
-def test_the_action_refuses_an_unknown_command(tmp_path: Path) -> None:
-    if sys.platform == "win32":
-        pytest.skip("bash")
-    action = yaml.safe_load((ROOT / "action.yml").read_text())
-    script = next(s["run"] for s in action["runs"]["steps"] if s.get("id") == "run")
-    env = {"PATH": "/usr/bin:/bin", "RECONCILER_COMMAND": "rm -rf /", "GITHUB_OUTPUT": str(tmp_path / "o")}
-    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
+class _Comments(http.server.BaseHTTPRequestHandler):
+    """GitHub's issue-comment endpoints, in memory; `forbidden` answers 403 as a fork's read-only token gets."""
+
+    comments: ClassVar[dict[int, str]] = {}
+    forbidden: ClassVar[bool] = False
+
+    def _answer(self, code: int, document: object) -> None:
+        data = json.dumps(document).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._answer(200, [{"id": i, "body": b} for i, b in self.comments.items()])
+
+    def _write(self) -> None:
+        if self.forbidden:
+            self._answer(403, {"message": "Resource not accessible by integration"})
+            return
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["body"]
+        found = re.search(r"/comments/(\d+)$", self.path)
+        number = int(found[1]) if found else len(self.comments) + 1
+        self.comments[number] = body
+        self._answer(200, {"id": number})
+
+    do_POST = do_PATCH = _write
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@needs_sh
+def test_each_caller_keeps_its_own_comment_and_a_fork_gets_the_summary(tmp_path: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Comments)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Comments.comments, _Comments.forbidden = {}, False
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7}}))
+    env = {**_stand_in(tmp_path, 'if [ "$1" = report ]; then echo "plan of $RUN"; fi\nexit 0\n'),
+           "GITHUB_API_URL": f"http://127.0.0.1:{server.server_port}", "GITHUB_REPOSITORY": "o/states",
+           "GITHUB_EVENT_PATH": str(event), "GH_TOKEN": "t", "RECONCILER_COMMAND": "plan",
+           "RECONCILER_STATES": "states/", "RECONCILER_SUMMARY": "false", "RECONCILER_COMMENT": "true"}  # fmt: skip
+    try:
+        for caller, run in (("ci/plan-emea", 1), ("ci/plan-us", 1), ("ci/plan-emea", 2)):
+            done = _run_action({**env, "RECONCILER_COMMENT_KEY": caller, "RUN": str(run)})
+            assert done.returncode == 0, done.stderr
+        assert _Comments.comments == {
+            1: "<!-- adsync-reconciler-action:ci/plan-emea -->\nplan of 2\n",  # updated in place
+            2: "<!-- adsync-reconciler-action:ci/plan-us -->\nplan of 1\n",
+        }
+        _Comments.forbidden = True
+        done = _run_action({**env, "RECONCILER_COMMENT_KEY": "fork/plan", "RUN": "3"})
+        assert done.returncode == 0  # the comment is extra: the report is in the job summary
+        assert "::warning::the pull-request comment was not written (HTTP Error 403" in done.stdout
+    finally:
+        server.shutdown()
+
+
+def test_the_action_refuses_an_unknown_command_and_empty_states(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "GITHUB_OUTPUT": str(tmp_path / "o"),
+        "SYSTEMROOT": os.environ.get("SYSTEMROOT", ""),
+    }
+    done = _run_action({**env, "RECONCILER_COMMAND": "rm -rf /"})
     assert done.returncode == 1
-    assert "command must be validate, plan, apply, reconcile or status" in done.stderr
+    assert done.stderr == "command must be validate, plan, apply, reconcile or status, not 'rm -rf /'\n"
+    done = _run_action({**env, "RECONCILER_COMMAND": "plan", "RECONCILER_STATES": "\n \n"})
+    assert (done.returncode, done.stderr) == (1, "states: give at least one state file or folder, one a line\n")
+    done = _run_action({**env, "RECONCILER_COMMAND": "plan", "RECONCILER_STATES": "s/", "RECONCILER_ARGS": "--x 'open"})
+    assert (done.returncode, done.stderr) == (1, "args: No closing quotation\n")
