@@ -649,3 +649,37 @@ def test_the_action_refuses_an_unknown_command_and_empty_states(tmp_path: Path) 
     assert (done.returncode, done.stderr) == (1, "states: give at least one state file or folder, one a line\n")
     done = _run_action({**env, "RECONCILER_COMMAND": "plan", "RECONCILER_STATES": "s/", "RECONCILER_ARGS": "--x 'open"})
     assert (done.returncode, done.stderr) == (1, "args: No closing quotation\n")
+
+
+def _tool(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "reconciler", *argv], cwd=cwd, capture_output=True, text=True,
+                          check=False, env={**os.environ, "NO_COLOR": "1"})  # fmt: skip
+
+
+@needs_sh
+def test_a_shard_saves_each_planned_servers_plan_as_apply_takes_it(tmp_path: Path) -> None:
+    # A real fleet report of two servers: one simulated, one that cannot be observed (the run exits 1).
+    shutil.copytree(ROOT / "states", tmp_path / "states")
+    assert _tool(tmp_path, "sim", "init", "--name", "contoso-aadc01").returncode == 0
+    states = ["states/contoso-aadc01.yaml", "states/contoso-aadc02-staging.yaml"]
+    fleet = _tool(tmp_path, "plan", *states, "--output", "json")
+    assert fleet.returncode == 1
+    (tmp_path / "fleet.json").write_text(fleet.stdout, encoding="utf-8")
+    # The shard's step, with a stand-in that prints that report as `plan states/ --shard` would.
+    env = {**_stand_in(tmp_path, 'echo "$@" > "$ARGS_FILE"\ncat "$FLEET"\nexit 1\n'),
+           "FLEET": str(tmp_path / "fleet.json"), "SHARD": "3"}  # fmt: skip
+    done = subprocess.run(["bash", "-e", "-c", _script("plan", "Plan")], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 1, done.stderr  # the check fails, after the uploads
+    assert (tmp_path / "args").read_text().split() == [
+        "plan", "states/", "--target", "snapshot:snapshots/", "--shard", "3/4", "--output", "json",
+        "--detailed-exitcode",
+    ]  # fmt: skip
+    assert (tmp_path / "plan-3.json").read_text(encoding="utf-8") == fleet.stdout
+    assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == ["contoso-aadc01.json"]
+    # What the push's job gives `apply --plan`: taken as reviewed, then refused once the server moved on.
+    reviewed = ["--plan", "plans/contoso-aadc01.json", "--yes"]
+    applied = _tool(tmp_path, "apply", states[0], *reviewed)
+    assert applied.returncode == 0, applied.stderr
+    again = _tool(tmp_path, "apply", states[0], *reviewed)
+    assert again.returncode == 1 and "plan again" in again.stderr
