@@ -128,3 +128,57 @@ def test_the_installed_command_refuses_to_replace_a_state_file() -> None:
     assert done.stdout == "" and len(done.stderr.splitlines()) == 1
     assert Path(state).read_text(encoding="utf-8") == CONTOSO.read_text(encoding="utf-8")
     assert not Path(".reconciler/crash").exists()
+
+
+# --- server-controlled text never reaches the terminal raw --------------------------------------
+
+FORGED = "Mgr\x1b[2J\n  Actions, in order (0):\u2028\x9b31m"
+ESCAPED = "Mgr\\x1b[2J\\n  Actions, in order (0):\\u2028\\x9b31m"
+
+
+def _forged_server(run: Run, version: str = "1.6.2.4") -> str:
+    """A simulated server one of whose groups, provisioned by the plan, has a hostile name."""
+    state = _state()
+    assert run("sim", "init", "--name", "contoso-aadc01", "--version", version).code == 0
+    assert run("sim", "set", "--name", "contoso-aadc01", f"groups.5.name={json.dumps(FORGED)}").code == 0
+    return state
+
+
+@pytest.mark.parametrize("output", ["text", "markdown"])
+def test_a_hostile_name_is_escaped_in_plans_for_people(run: Run, output: str) -> None:
+    result = run("plan", _forged_server(run), "--output", output)
+    assert result.code == 0, result.err
+    assert ESCAPED in result.out
+    assert not any(char in result.out for char in "\x1b\u2028\x9b")
+    assert not any(line.lstrip().startswith("Actions, in order (0)") for line in result.out.splitlines())
+
+
+def test_json_keeps_a_hostile_name_exact(run: Run) -> None:
+    result = run("plan", _forged_server(run), "--output", "json")
+    assert json.loads(result.out)["impact"]["groupsToProvision"] == [FORGED]
+
+
+def test_progress_lines_and_results_are_escaped(run: Run) -> None:
+    result = run("apply", _forged_server(run), "--yes")
+    assert result.code == 0, result.err
+    assert ESCAPED in result.out and "\x1b" not in result.out + result.err
+
+
+def test_sim_set_says_a_hostile_value_escaped(run: Run) -> None:
+    assert run("sim", "init", "--name", "a").code == 0
+    result = run("sim", "set", "--name", "a", f"aadConnector.Name={json.dumps(FORGED)}")
+    assert result.code == 0 and len(result.out.splitlines()) == 1 and "\x1b" not in result.out
+
+
+def test_a_hostile_name_in_a_problem_is_one_line(run: Run) -> None:
+    assert run("sim", "init", "--name", "a").code == 0
+    result = run("sim", "show", "--target", "sim:bad\nname\x1b.json")
+    assert result.code == 1
+    assert len(result.err_lines) == 1 and "\x1b" not in result.err
+
+
+def test_powershell_comments_carry_no_control_character(run: Run) -> None:
+    result = run("plan", _forged_server(run), "--output", "powershell")
+    assert result.code == 0, result.err
+    assert "\x1b" not in result.out
+    assert all(not line.lstrip().startswith("Actions, in order") for line in result.out.splitlines())
