@@ -208,6 +208,7 @@ def _add_sim_commands(sub: Any) -> None:
     p.add_argument("--version", dest="product_version", help=f"product build (default {builds.current_version()})")
     p.add_argument("--cloud", choices=CLOUDS, help="the server's cloud (default AzureCommercial)")
     p.add_argument("--connector-name", help="the AAD connector's name (default 'contoso.onmicrosoft.com - AAD')")
+    p.add_argument("--host", help="the machine's DNS name, as server.host reports it (default: the server's name)")
     p.add_argument("--from", dest="source", metavar="SNAPSHOT.json", help="make a twin of an observed server")
     p.add_argument("--force", action="store_true", help="replace an existing simulated server")
     _command(sim_sub, "sim show", "print the observed state as JSON", [common])
@@ -346,7 +347,7 @@ def _run(args: argparse.Namespace) -> int:
 
         target, name = args.target, args.name
         if args.sim_command == "init":
-            new = sim.NewServer(args.product_version, args.cloud, args.connector_name)
+            new = sim.NewServer(args.product_version, args.cloud, args.connector_name, args.host)
             return sim.sim_init(target, name, new, args.source, args.force)
         if args.sim_command == "show":
             return sim.sim_show(target, name)

@@ -29,3 +29,12 @@ class Result:
 
 
 Run = Callable[..., Result]
+
+
+def sim_init(target: str, name: str, *options: str) -> None:
+    """Make a simulated server as a user does, with `reconciler sim init` (nothing makes one on first
+    use): for tests that drive the runner without the `run` fixture."""
+    from reconciler.cli import main  # noqa: PLC0415 - the CLI only where a test asks for it
+
+    code = main(["sim", "init", "--target", target, "--name", name, *options])
+    assert code == 0, f"sim init --target {target} --name {name} {' '.join(options)}: exit {code}"

@@ -30,14 +30,18 @@ STATE = Path(__file__).resolve().parent.parent / "states" / "tailspin-aadc01-usg
 # with the former wording put back, these outputs still give 849db6a's digests. The simulator file was
 # re-recorded once more when it gained its last line, `"simulator": "reconciler"` (the mark that lets
 # `sim init --force` replace only the simulator's own files); without that line it gives the former digest.
+# Re-recorded again for the server's identity: a simulated server's file holds server.host and
+# server.instanceId, a plan's JSON says its target, host and whether it is simulated, and a simulated
+# server's text plan says "simulated" in its header. With those three put back as they were (host and
+# instance identifier left out, no target in the plan), these outputs give the former digests.
 EXPECTED = {
-    "fleet plan --output json": "9a36c2f1a8d30f70c9051a3ac6d42ac84516de752274f4ffa574253faf9add75",
+    "fleet plan --output json": "32ac7c30399244ed4101173d240ca55cf981785185c95578ff0c055dd28b7274",
     "fleet plan (text)": "08056b19b4bdd4a14e3e9ac2ea0ccf0c5bdde7c469e13756480d019138eb3f8d",
     "fleet plan --output markdown": "46ead4ccc6354eff70395b4f2e2bca4cc6908c4a1adbfa292d89e03659b939ea",
-    "sim cycle --full (file)": "780962f841a9a95aefe38df79068ce88d651041e44ded82e24f6833bbd169a3f",
-    "drifted plan (text)": "7bb0b036f4146d7fb1e748c4ade1eb890600cac8ea06ae1e821ca06cb5e266de",
-    "drifted plan --output json": "9e3011ccdc74c21d6bd5cb1e90963b205147d97971144d00aecc851be4eb9199",
-    "in-sync plan (text)": "9ce0a180484470b8f2ea326290b360302f24a3eb9109f5e20ccb763e0c87d999",
+    "sim cycle --full (file)": "8a8013cff216293d5cdd410b5b8a2a3a9d20763ea9f6b6b462317680b1f7bc62",
+    "drifted plan (text)": "9ee2d4f03ce76d66c8af712735548158436fd6c2cc66984aedaa277fb5dedb95",
+    "drifted plan --output json": "0d9a24e8aaf7d502480fde8de005526a4c67e15c5d8488019f0d1716165d9921",
+    "in-sync plan (text)": "02ea9ea71b65b0279540bdd42b0f7a8efaa3b5f6391bac376beaadf0f7231d43",
 }
 
 

@@ -188,7 +188,7 @@ def test_a_report_written_by_windows_powershell_is_read(run: Run, tmp_path: Path
     utf16.write_bytes(plan.out.encode("utf-16"))
     result = run("report", str(utf16), "--output", "text")
     assert result.code == 0, result.err
-    assert result.out.startswith("contoso-aadc01 (version 1.6.2.4)")
+    assert result.out.startswith("contoso-aadc01 (version 1.6.2.4, simulated)")
 
 
 def _subparsers(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, argparse.ArgumentParser]]:

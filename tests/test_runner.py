@@ -44,9 +44,14 @@ class Given:
 
     server: Any
     writable = True
+    simulated = True
+    one_machine = False
 
     def label(self, name: str) -> str:
         return f"test:{name}"
+
+    def key(self, name: str) -> str:
+        return self.label(name)
 
     def open(self, _desired: desired.DesiredState) -> Any:
         return self.server

@@ -28,6 +28,7 @@ EVERY_KEY_SET = DesiredState(
     allow_group_deletion=True,
     writeup_rule_precedence=89,
     writeup_rule_name="Writeup (large groups)",
+    host="aadc01.checklist.example",
 )
 
 # Keys that are the operator's policy for runs, not a setting a server holds: `export` cannot

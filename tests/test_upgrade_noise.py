@@ -41,7 +41,7 @@ def test_an_upgrade_between_current_builds_is_no_drift(run: Run, tmp_path: Path)
     assert plan.code == 0, plan.out
     assert "No changes: the server matches its desired state." in plan.out
     status = run("status", CONTOSO, "--target", target)
-    assert "contoso-aadc01: in sync\n" in status.out
+    assert "contoso-aadc01 (simulated): in sync\n" in status.out
     assert "last upgrade seen: 2.5.79.0 → 2.6.92.0 (now)" in status.out
 
 

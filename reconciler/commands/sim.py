@@ -26,6 +26,7 @@ class NewServer:
     version: str | None = None
     cloud: str | None = None
     connector_name: str | None = None
+    host: str | None = None  # the machine server.host reports; a twin keeps its original's unless given
 
 
 def sim_init(target: str | None, name: str | None, new: NewServer, source: str | None, force: bool) -> int:
@@ -38,9 +39,9 @@ def sim_init(target: str | None, name: str | None, new: NewServer, source: str |
         path = Path(source)
         if path.is_dir():
             # A configuration export: its folder names the server unless --name does.
-            state = defaults.twin(serverconfig.read(path, default_name or path.resolve().name))
+            state = defaults.twin(serverconfig.read(path, default_name or path.resolve().name), host=new.host)
         else:
-            state = defaults.twin(snapshot.read(path), name)
+            state = defaults.twin(snapshot.read(path), name, new.host)
     else:
         if not default_name:
             raise UserError("sim init: name the server with --name (or use --target sim:FILE.json)")
@@ -51,10 +52,12 @@ def sim_init(target: str | None, name: str | None, new: NewServer, source: str |
             new.version,
             new.cloud or "AzureCommercial",
             new.connector_name,
+            new.host,
         )
     server = SimulatedServer(targets.sim_path(target, state.server.name))
     server.create(state, replace=force)
-    print(f"{server.path}: simulated server {state.server.name} ({state.server.version}) created")
+    machine = f", host {state.server.host}" if state.server.host else ""
+    print(f"{server.path}: simulated server {state.server.name} ({state.server.version}{machine}) created")
     return EXIT_OK
 
 

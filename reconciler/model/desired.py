@@ -32,6 +32,7 @@ class DesiredState:
     allow_group_deletion: bool = False
     writeup_rule_precedence: int | None = None
     writeup_rule_name: str = limitrules.GROUP_WRITEUP.default_clone_name
+    host: str | None = None  # metadata.host: the machine's DNS or short name
 
     def clone_name(self, family: LimitRule) -> str:
         return self.rule_name if family is limitrules.GROUP_JOIN else self.writeup_rule_name
@@ -44,6 +45,7 @@ def from_document(data: dict[str, Any]) -> DesiredState:
     spec = data["spec"]
     return DesiredState(
         name=data["metadata"]["name"],
+        host=data["metadata"].get("host"),
         cloud=spec["cloud"],
         export_api_version=spec["apiVersions"]["export"],
         import_api_version=spec["apiVersions"]["import"],
@@ -81,4 +83,5 @@ def to_document(state: DesiredState) -> dict[str, Any]:
         spec["rollout"] = {"maxLimitIncrease": state.max_limit_increase}
     if state.allow_group_deletion:
         spec["safety"] = {"allowGroupDeletion": True}
-    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": state.name}, "spec": spec}
+    metadata = {"name": state.name} if state.host is None else {"name": state.name, "host": state.host}
+    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": spec}

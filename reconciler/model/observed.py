@@ -32,6 +32,10 @@ class ServerInfo:
     version: str = prop("version")
     cloud: str = prop("cloud")
     tenant_has_verified_domain: bool | None = prop("tenantHasVerifiedDomain")
+    # The machine's own name, read on it (docs/observed-state.md#identity); None: not observed.
+    host: str | None = prop("host", optional=True, default=None)
+    # The sync service installation's own identifier (Get-ADSyncGlobalSettings).InstanceId.
+    instance_id: str | None = prop("instanceId", optional=True, default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +272,9 @@ def _interned_rules(items: list[Any]) -> tuple[SyncRule, ...] | None:
 
 
 EXPORT_FILTERING_PATH = "registry.EnableNonExistentObjectReferenceExportFiltering"
+# Unobserved parts a source may list: the scheduler's connector overrides and the groups' sizes.
+OVERRIDES_PATH = "connectorOverrides"
+GROUPS_PATH = "groups"
 
 
 def from_json(data: Any, source: str) -> ObservedState:

@@ -86,6 +86,8 @@ def desired_from(observed: ObservedState) -> Bootstrap:
     join, writeup = limitrules.GROUP_JOIN.key, limitrules.GROUP_WRITEUP.key
     state = DesiredState(
         name=observed.server.name,
+        # The machine as it reported itself: a state exported from one server never lands on another.
+        host=observed.server.host,
         cloud=observed.server.cloud,
         export_api_version=export,
         import_api_version=import_,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reconciler.errors import Problem, UserError
-from reconciler.model import builds, facts, inforce, limitrules, observed, provisioning, syncrules
+from reconciler.model import builds, facts, identity, inforce, limitrules, observed, provisioning, syncrules
 from reconciler.model.desired import DesiredState
 from reconciler.model.inforce import Family, InForce
 from reconciler.model.observed import ObservedState, Registry, SyncRule
@@ -45,7 +45,21 @@ def _goal(desired: DesiredState, state: ObservedState, found: InForce, options: 
     return Goal(limit=rollout.aim(desired, state, found.member_limit, pace, warnings))
 
 
+def _other_machine(desired: DesiredState, state: ObservedState) -> str | None:
+    """Why the observed server is not the machine the state names, in one line; None when it is (or
+    the source does not say: the plan then warns)."""
+    seen = state.server.host
+    if desired.host is None or seen is None or identity.same_host(desired.host, seen):
+        return None
+    return (
+        f"the state describes machine '{desired.host}', the target is machine '{seen}'; nothing is planned or written"
+    )
+
+
 def _refusals(desired: DesiredState, state: ObservedState, goal: Goal, found: InForce) -> list[str]:
+    elsewhere = _other_machine(desired, state)
+    if elsewhere is not None:
+        return [elsewhere]  # said alone: nothing else about another machine's server matters
     reasons = []
     server = state.server
     if server.name != desired.name:
@@ -133,6 +147,7 @@ class _Graph:
         self.actions: list[tuple[Action, set[int]]] = []
         self.managed_rules: dict[str, SyncRule] = {}  # by name: the clone a Create or Update writes
         self.raises: list[int] = []  # updates that only raise an enabled clone's limit
+        self.not_checked: list[str] = []  # actions left out because the source could not see their need
 
     def add(self, action: Action, after: Iterable[int] = ()) -> int:
         self.actions.append((action, set(after)))
@@ -223,6 +238,14 @@ class _Graph:
         if not rule_steps or sorted(rule_steps) != sorted(self.raises):
             return []
         connector = self.state.aad_connector.name
+        if observed.OVERRIDES_PATH in (self.state.unobserved or ()):
+            # Whether a full sync is pending cannot be judged: one an upgrade left must never be cleared.
+            self.not_checked.append(
+                f"{observed.OVERRIDES_PATH} were not observed by this source: whether a full sync is pending is "
+                f"not known, so the plan does not clear it (SetConnectorOverride fullSyncRequired=false for "
+                f"'{connector}' is left out; a full sync runs instead)"
+            )
+            return []
         pending = self.state.override_for(connector)
         if pending is not None and pending.full_sync_required:
             return []
@@ -300,6 +323,11 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
     changes: tuple[DiffItem, ...] = diff(seen.as_dict(), wanted.as_dict())
     graph = _Graph(desired, state, found, seen)
     planned = _order(graph.build(wanted, goal)) if changes else ()
+    warnings.extend(graph.not_checked)
+    if desired.host is not None and state.server.host is None:
+        warnings.append(
+            f"server.host was not observed by this source: it cannot confirm the server is '{desired.host}'"
+        )
 
     impact = _impact(state, _predicted(state, desired, goal, found, graph.managed_rules)) if changes else Impact()
     if state.groups is None and changes:

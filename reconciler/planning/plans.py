@@ -39,6 +39,11 @@ class Plan:
     actions: tuple[Action, ...]
     warnings: tuple[str, ...] = ()
     impact: Impact = Impact()
+    # Where the plan was made: the target's label, the machine it observed there, and whether that
+    # server is the embedded simulator's (every output then says "simulated"). None: not from a run.
+    target: str | None = None
+    host: str | None = None
+    simulated: bool = False
     # What `--output powershell` needs beyond the actions (the exact rule a Create or Update
     # writes, as planned from what was observed). Not part of the JSON plan: apply builds the
     # rule again from the server as it finds it.
@@ -67,9 +72,13 @@ def digest_of(data: Any) -> str:
 
 
 def to_json(plan: Plan) -> dict[str, Any]:
+    where: dict[str, Any] = {}
+    if plan.target is not None:
+        where = {"target": plan.target, "host": plan.host, "simulated": plan.simulated}
     return {
         "formatVersion": FORMAT_VERSION,
         "server": plan.server,
+        **where,
         "desiredDigest": plan.desired_digest,
         "observedDigest": plan.observed_digest,
         "observedVersion": plan.observed_version,
@@ -126,6 +135,9 @@ def from_json(data: Any, source: str) -> Plan:
         desired_digest=data["desiredDigest"],
         observed_digest=data["observedDigest"],
         observed_version=data["observedVersion"],
+        target=data.get("target"),
+        host=data.get("host"),
+        simulated=data.get("simulated", False),
         changes=tuple(changes),
         # In the vocabulary's order of parameters, whatever order the file has them in (jq -S sorts).
         actions=tuple(

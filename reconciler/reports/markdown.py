@@ -36,8 +36,9 @@ def _cell(value: Any) -> str:
 
 def plan_markdown(p: Plan, heading: str = "###") -> str:
     status = f"{len(p.actions)} action(s)" if p.actions else "held by a staged rollout" if p.held else "in sync"
+    simulated = " (simulated)" if p.simulated else ""
     server, version = printable(p.server), printable(p.observed_version)
-    out = [f"{heading} `{server}`: {status}\n", f"Observed version {version}.\n"]
+    out = [f"{heading} `{server}`{simulated}: {status}\n", f"Observed version {version}.\n"]
     if p.changes and p.actions:
         out.append("| setting | observed | desired |\n| --- | --- | --- |")
         out += [f"| `{_text_cell(c.path)}` | {_cell(c.observed)} | {_cell(c.desired)} |" for c in p.changes]

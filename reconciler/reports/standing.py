@@ -27,8 +27,12 @@ def reasons(standing: Standing) -> list[str]:
 
 def _facts(standing: Standing) -> list[tuple[str, str]]:
     found = []
-    if standing.result.plan is not None:
-        found.append(("observed version", standing.result.plan.observed_version))
+    plan = standing.result.plan
+    if plan is not None:
+        found.append(("observed version", plan.observed_version))
+        if plan.target is not None:
+            machine = f" (machine {plan.host})" if plan.host else ""
+            found.append(("target", f"{plan.target}{machine}"))
     if standing.last_apply is not None:
         time, run, version = standing.last_apply
         found.append(("last successful apply", f"{time} (run {run}, version {version or 'unknown'})"))
@@ -46,7 +50,7 @@ def _facts(standing: Standing) -> list[tuple[str, str]]:
 def text(standings: Sequence[Standing]) -> str:
     blocks = []
     for s in standings:
-        lines = [printable(f"{s.result.server}: {_WORDS[s.result.status]}")]
+        lines = [printable(f"{s.result.server}{_simulated(s)}: {_WORDS[s.result.status]}")]
         lines += [f"  - {reason}" for reason in reasons(s)]
         lines += [f"  {name}: {printable(value)}" for name, value in _facts(s)]
         blocks.append("\n".join(lines) + "\n")
@@ -57,6 +61,11 @@ def text(standings: Sequence[Standing]) -> str:
 
 def _triple(value: tuple[str, str, str | None] | None, names: tuple[str, str, str]) -> dict[str, Any] | None:
     return dict(zip(names, value, strict=True)) if value is not None else None
+def _simulated(standing: Standing) -> str:
+    plan = standing.result.plan
+    return " (simulated)" if plan is not None and plan.simulated else ""
+
+
 
 
 def as_json(standings: Sequence[Standing]) -> str:
@@ -68,6 +77,8 @@ def as_json(standings: Sequence[Standing]) -> str:
             "observedVersion": s.result.plan.observed_version if s.result.plan is not None else None,
             "reasons": reasons(s),
             "changes": plans.to_json(s.result.plan)["changes"] if s.result.plan is not None else [],
+            "target": s.result.plan.target if s.result.plan is not None else None,
+            "simulated": s.result.plan.simulated if s.result.plan is not None else None,
             "lastSuccessfulApply": _triple(s.last_apply, ("time", "run", "version")),
             "lastRun": _triple(s.last_run, ("time", "run", "result")),
             "lastUpgradeSeen": _triple(s.last_upgrade, ("from", "to", "seenBefore")),
@@ -85,7 +96,10 @@ def markdown(standings: Sequence[Standing]) -> str:
         why = "; ".join(reasons(s)).replace("|", "\\|")
         applied = s.last_apply[0] if s.last_apply else ""
         upgrade = printable(f"{s.last_upgrade[0]} → {s.last_upgrade[1]}") if s.last_upgrade else ""
-        rows.append(f"| `{printable(s.result.server)}` | {_WORDS[s.result.status]} | {why} | {applied} | {upgrade} |")
+        rows.append(
+            f"| `{printable(s.result.server)}`{_simulated(s)} | {_WORDS[s.result.status]} | {why} | {applied} "
+            f"| {upgrade} |"
+        )
     heading = f"## ADSync Reconciler status: {results.summary([s.result for s in standings])}"
     return heading + "\n\n" + "\n".join(rows) + "\n"
 
@@ -109,6 +123,10 @@ def history_text(name: str, runs: Sequence[RunRecord]) -> str:
 
 
 def history_json(name: str, runs: Sequence[RunRecord]) -> str:
+        machine = f" (machine {r.host})" if r.host else ""
+        lines.append(
+            printable(f"    target: {r.target}{machine}" if r.target else "    target: not recorded (a run of 0.2)")
+        )
     document = {
         "formatVersion": FORMAT_VERSION,
         "server": name,
@@ -124,6 +142,8 @@ def history_json(name: str, runs: Sequence[RunRecord]) -> str:
                 "actions": [{"action": a, "result": res} for a, res in r.actions],
                 "notes": list(r.notes),
             }
+                "target": r.target,
+                "host": r.host,
             for r in runs
         ],
     }

@@ -45,7 +45,8 @@ def _written(the_plan: Plan, name: str) -> list[str]:
 
 
 def plan_text(p: Plan, colour: bool = False) -> str:
-    lines = [_paint(printable(f"{p.server} (version {p.observed_version})"), "bold", colour)]
+    simulated = ", simulated" if p.simulated else ""
+    lines = [_paint(printable(f"{p.server} (version {p.observed_version}{simulated})"), "bold", colour)]
     if p.held:
         lines.append("  No changes this run: a staged rollout holds the limit below the desired one (see below).")
     elif not p.actions:
@@ -104,6 +105,8 @@ def server_block(outcome: ServerResult, colour: bool = False) -> str:
     """One server's block; a failed server's problems are the command's to print (on stderr), right after it."""
     if outcome.plan is not None:
         return plan_text(outcome.plan, colour)
+    if outcome.status == "skipped":
+        return printable(f"{outcome.server}: skipped: {outcome.why}") + "\n"
     return (
         _paint(
             printable(f"{outcome.server}: failed ({len(outcome.problems)} problem(s), listed on stderr)"), "red", colour

@@ -1,5 +1,10 @@
 """The apply journal: `.reconciler/journal/<server>.jsonl`, one fsync'd line per run event.
 
+History belongs to a (server, target) pair: each line names the target the run touched (`target`,
+a file target by its absolute path) and the machine it observed (`host`), and a run reads only the
+lines of its own pair, so a rehearsal on a twin never moves the real server's rollout. Lines
+written by 0.2 name neither: they are read by every target of the server, as 0.2 read them.
+
 Each line is written with a single append (O_APPEND) and flushed to disk before the action it
 records is taken as done, so two processes never interleave within a line and a crash loses at
 most the line being written. The next run reads it to restore a scheduler that a dead run left
@@ -16,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.model import observed
+from reconciler.model import identity, observed
 from reconciler.planning import actions
 from reconciler.running.results import RunRecord
 
@@ -39,13 +44,20 @@ class History:
 
 
 class Journal:
-    def __init__(self, server: str, folder: Path = DEFAULT_FOLDER) -> None:
+    """A server's journal, as one (target, host) pair writes and reads it; with no target, every run."""
+
+    def __init__(
+        self, server: str, folder: Path = DEFAULT_FOLDER, target: str | None = None, host: str | None = None
+    ) -> None:
         self.path = folder / f"{server}.jsonl"
         self.server = server
+        self.target = target
+        self.host = host
         self.damaged = 0  # lines the last read skipped
 
     def record(self, event: str, run: str, **fields: Any) -> None:
-        entry = {"time": _now(), "server": self.server, "run": run, "event": event, **fields}
+        pair = {k: v for k, v in (("target", self.target), ("host", self.host)) if v is not None}
+        entry = {"time": _now(), "server": self.server, **pair, "run": run, "event": event, **fields}
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
@@ -81,11 +93,21 @@ class Journal:
             except (ValueError, RecursionError):  # undecodable, not JSON, or a number too long
                 self.damaged += 1
                 continue
-            if isinstance(entry, dict):
-                entries.append(entry)
-            else:
+            if not isinstance(entry, dict):
                 self.damaged += 1
+            elif self._ours(entry):
+                entries.append(entry)
         return entries
+
+    def _ours(self, entry: dict[str, Any]) -> bool:
+        """Whether a line is this pair's: its target's, on the machine observed now (a line of 0.2
+        names no target, and belongs to every one)."""
+        if self.target is None or "target" not in entry:
+            return True
+        if entry["target"] != self.target:
+            return False
+        host = entry.get("host")
+        return not (isinstance(host, str) and self.host is not None and not identity.same_host(host, self.host))
 
     def runs(self) -> list[RunRecord]:
         """Every run, oldest first."""
@@ -151,6 +173,8 @@ def _record(run: str, events: list[dict[str, Any]]) -> RunRecord:
             notes.append(note)
     return RunRecord(
         run=run,
+        target=_text(start.get("target", end.get("target") if end else None)),
+        host=_text(start.get("host", end.get("host") if end else None)),
         started=start.get("time"),
         ended=end.get("time") if end else None,
         result=str(end.get("result")) if end else "unfinished",
@@ -160,6 +184,10 @@ def _record(run: str, events: list[dict[str, Any]]) -> RunRecord:
         actions=tuple(actions),
         notes=tuple(notes),
     )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _integer(value: Any) -> int | None:

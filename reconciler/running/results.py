@@ -132,3 +132,5 @@ class RunRecord:
     limit_after: int | None
     actions: tuple[tuple[str, str], ...]  # (action as planned, done | skipped | failed)
     notes: tuple[str, ...]  # errors, and what became of the scheduler after a failure
+    target: str | None = None  # the target the run touched; None in journals written before 0.3
+    host: str | None = None  # the machine it observed there

@@ -7,6 +7,8 @@ The commands call these per state file and report; the stages themselves live in
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from reconciler import cmdlets
 from reconciler.errors import Problem, UserError
-from reconciler.model import desired, observed
+from reconciler.model import desired, identity, observed
 from reconciler.model.statefiles import StateFile
 from reconciler.options import DEFAULT_WAIT_TIMEOUT
 from reconciler.planning import planner, plans
@@ -59,8 +61,13 @@ def desired_digest(state_file: StateFile) -> str:
     return plans.digest_of(desired.to_document(state_file.state))
 
 
-def _journal(name: str, options: RunOptions) -> Journal:
-    return Journal(name, options.state_dir / "journal")
+class Skipped(Exception):
+    """A state that does not describe the machine a single live target is: not this run's to apply."""
+
+
+def journal_for(name: str, options: RunOptions, host: str | None) -> Journal:
+    """The history of this server on this target, as seen on the machine observed there."""
+    return Journal(name, options.state_dir / "journal", options.target.key(name), host)
 
 
 def _make_plan(state_file: StateFile, current: observed.ObservedState, options: RunOptions, history: History) -> Plan:
@@ -70,23 +77,46 @@ def _make_plan(state_file: StateFile, current: observed.ObservedState, options: 
         last_raise_at=history.last_raise_at,
         last_raise_cycle=history.last_raise_cycle,
     )
-    return planner.make_plan(state_file.state, current, desired_digest(state_file), planner_options)
+    name = state_file.state.name
+    made = planner.make_plan(state_file.state, current, desired_digest(state_file), planner_options)
+    target = options.target
+    return dataclasses.replace(made, target=target.label(name), host=current.server.host, simulated=target.simulated)
+
+
+def check_machine(state_file: StateFile, options: RunOptions, current: observed.ObservedState) -> None:
+    """On a target that is one machine whatever the state file (powershell, one winrm://HOST), only
+    a state that describes that machine (its host, else its name) applies; the others are skipped."""
+    target = options.target
+    if not target.one_machine:
+        return  # the planner checks metadata.host against the server each state file opened
+    name, host = state_file.state.name, current.server.host
+    if host is None:
+        raise UserError(f"{name}: {target.label(name)} did not report its host, so nothing is done on it")
+    if not identity.describes(state_file.state.host, name, host):
+        where = "this computer" if target.label(name) == "powershell" else target.label(name)
+        raise Skipped(f"{where} is {host}")
 
 
 def observe_one(state_file: StateFile, options: RunOptions) -> observed.ObservedState:
-    return options.target.open(state_file.state).observe()
+    current = options.target.open(state_file.state).observe()
+    check_machine(state_file, options, current)
+    return current
 
 
 def plan_one(state_file: StateFile, options: RunOptions) -> Plan:
     server = options.target.open(state_file.state)
-    history = _journal(state_file.state.name, options).history()
-    return _make_plan(state_file, server.observe(), options, history)
+    current = server.observe()
+    check_machine(state_file, options, current)
+    history = journal_for(state_file.state.name, options, current.server.host).history()
+    return _make_plan(state_file, current, options, history)
 
 
 def plan_result(state_file: StateFile, options: RunOptions) -> ServerResult:
     """A server's plan, or the problems that stopped it: one server's failure is its own."""
     try:
         return ServerResult(state_file.state.name, state_file.path, plan=plan_one(state_file, options))
+    except Skipped as exc:
+        return ServerResult(state_file.state.name, state_file.path, outcome="skipped", why=str(exc))
     except UserError as exc:
         return ServerResult(state_file.state.name, state_file.path, problems=exc.problems)
     except Exception as exc:  # a bug of ours on one server: that server's failure, not the fleet's
@@ -102,13 +132,14 @@ def internal_error(exc: Exception) -> Problem:
 
 @contextlib.contextmanager
 def server_lock(name: str, options: RunOptions) -> Iterator[None]:
-    """One apply per server at a time; a second one waits up to the wait timeout, then gives up."""
-    from reconciler.formats.locking import FileLock, LockTimeout  # apply's only (fcntl and all: 0.25 ms a plan)
+    """One apply per server and target at a time; a second one waits up to the wait timeout, then
+    gives up. A rehearsal on a twin never waits for the real server's apply."""
+    from reconciler.formats.locking import FileLock, LockTimeout  # apply's only: a plan never locks
 
     folder = options.state_dir / "locks"
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with FileLock(folder / f"{name}.lock", timeout=options.wait_timeout):
+        with FileLock(folder / f"{name}.{_digest(options.target.key(name))}.lock", timeout=options.wait_timeout):
             yield
     except LockTimeout:
         raise UserError(
@@ -143,9 +174,10 @@ def apply_one(
         )
     server = options.target.open(state_file.state)
     with server_lock(name, options):
-        journal = _journal(name, options)
-        history = journal.history()
         current = server.observe()
+        check_machine(state_file, options, current)
+        journal = journal_for(name, options, current.server.host)
+        history = journal.history()
         notes = []
         if journal.damaged:
             notes.append(f"journal {journal.path}: {journal.damaged} damaged line(s) skipped (a run cut short)")
@@ -201,6 +233,11 @@ RESTORE_HINT = (
     "`reconciler reconcile {state}` finishes the change and turns it on "
     f"(or, on the server: {cmdlets.set_scheduler(True)})"
 )
+
+
+def _digest(key: str) -> str:
+    """A short, file-name-safe stand-in for a target's key."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
 def _os_error(exc: OSError) -> str:

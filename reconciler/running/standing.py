@@ -17,13 +17,16 @@ from reconciler.running.results import RunRecord, Standing
 
 
 def standing(state_file: StateFile, options: runner.RunOptions) -> Standing:
+    """The server on this target: its runs there only (a twin's rehearsal is the twin's history)."""
     result = runner.plan_result(state_file, options)
-    runs = journal_of(state_file.state.name, options.state_dir).runs()
+    host = result.plan.host if result.plan is not None else None
+    runs = runner.journal_for(state_file.state.name, options, host).runs()
     now = result.plan.observed_version if result.plan is not None else None
     return Standing(result, _last_apply(runs), _last_run(runs), _last_upgrade(runs, now))
 
 
 def journal_of(name: str, state_dir: Path) -> Journal:
+    """Every run of the server, whatever target it touched (`reconciler history`)."""
     return Journal(name, state_dir / "journal")
 
 

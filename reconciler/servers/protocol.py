@@ -9,7 +9,8 @@ for type checkers: modules import them under `if TYPE_CHECKING:`, as no class in
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from reconciler.model.desired import DesiredState
 from reconciler.model.observed import ObservedState, SyncRule
@@ -50,6 +51,22 @@ class Server(Protocol):
     def set_connector_override(self, connector_name: str, full_sync_required: bool) -> None:
         """Set-ADSyncSchedulerConnectorOverride -ConnectorName ... -FullSyncRequired ..."""
         ...
+
+class ScriptServer(Server, Protocol):
+    """A live server, where each session costs seconds: a whole plan runs as one script."""
+
+    def run_plan_script(
+        self,
+        script: str,
+        on_event: Callable[[dict[str, Any]], None],
+        on_state: Callable[[ObservedState], None],
+        timeout: float,
+    ) -> None:
+        """Run a plan's guarded script (`reconciler.planning.scripts.live`) and observe the server
+        after it, in one session: each step's event as it arrives, then the state it left. Raises
+        `reconciler.errors.UserError` when the script failed, after both."""
+        ...
+
 
 
 class Target(Protocol):

@@ -26,7 +26,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from reconciler.errors import UserError
-from reconciler.model import facts, observed
+from reconciler.model import facts, identity, observed
 from reconciler.model.observed import (
     AadConnector,
     AttributeFlowMapping,
@@ -50,8 +50,8 @@ NOT_IN_AN_EXPORT = (
     "scheduler.AllowedSyncCycleInterval",
     "scheduler.CustomizedSyncCycleInterval",
     "server.tenantHasVerifiedDomain",
-    "connectorOverrides",
-    "groups",
+    observed.OVERRIDES_PATH,
+    observed.GROUPS_PATH,
 )
 
 
@@ -133,8 +133,9 @@ def _aad_connector_file(folder: Path) -> Path:
     raise UserError(f"{folder}: no Azure AD connector ({facts.AAD_CONNECTOR_ID}) in Connectors/")
 
 
-def _aad_connector(path: Path) -> tuple[AadConnector, str | None]:
-    """The connector, and the cloud its sign-in authority names (None when it names none we know)."""
+def _aad_connector(path: Path) -> tuple[AadConnector, str | None, str | None]:
+    """The connector, the cloud its sign-in authority names (None when it names none we know), and
+    the computer its sync account names (None when the account is not one the wizard made)."""
     root = _parse(path)
     export_type = root.find("private-configuration/MAConfig/extension-config/export-type")
     if export_type is None or not (export_type.text or "").strip():
@@ -144,7 +145,16 @@ def _aad_connector(path: Path) -> tuple[AadConnector, str | None]:
         raise UserError(f"{path}: export-type {kind} is neither V1 (2) nor V2 (5)")
     authority = root.findtext("private-configuration/MAConfig/aad-password-reset-config/adal-authority") or ""
     cloud = facts.AUTHORITY_HOST_CLOUDS.get(urlparse(authority.strip()).hostname or "")
-    return AadConnector(_guid(_text(root, "id", path)), _text(root, "name", path), kind), cloud
+    account = next(
+        (
+            (p.text or "").strip()
+            for p in root.iterfind("private-configuration/MAConfig/parameter-values/parameter")
+            if p.get("name") == "UserName"
+        ),
+        "",
+    )
+    host = identity.host_of_sync_account(account)
+    return AadConnector(_guid(_text(root, "id", path)), _text(root, "name", path), kind), cloud, host
 
 
 def _mapping(element: Element, where: Path) -> AttributeFlowMapping:
@@ -223,7 +233,7 @@ def read(folder: Path, name: str) -> ObservedState:
     version = params.get(facts.VERSION_PARAMETER)
     if not version:
         raise UserError(f"{mv}: no parameter {facts.VERSION_PARAMETER}")
-    connector, cloud = _aad_connector(_aad_connector_file(folder))
+    connector, cloud, host = _aad_connector(_aad_connector_file(folder))
     rule_files = sorted((folder / "SynchronizationRules").glob("SynchronizationRule_*.xml"))
     if not rule_files:
         raise UserError(f"{folder}: no SynchronizationRules/SynchronizationRule_*.xml")
@@ -233,7 +243,8 @@ def read(folder: Path, name: str) -> ObservedState:
     data: dict[str, Any] = observed.to_json(
         ObservedState(
             collected_at=_modified(folder),
-            server=ServerInfo(name, version, cloud or "AzureCommercial", None),
+            # The machine is the one the export's sync account was made on, when it names one.
+            server=ServerInfo(name, version, cloud or "AzureCommercial", None, host=host),
             registry=Registry(API_VERSION_FOR_EXPORT_TYPE[connector.export_type], None),
             aad_connector=connector,
             scheduler=Scheduler(

@@ -11,23 +11,29 @@ Each kind of target is a class registered in `KINDS` under the word before its c
 target is a class and a line there. A folder target maps each state file's metadata.name to
 DIR/<name>.json, so one run covers a fleet. Read-only targets plan (and write PowerShell);
 applying to them is refused.
+
+Each target also says what history it keeps (`key`: the journal's and the lock's name for it, a
+file by its absolute path), whether its servers are simulated, and whether it is one machine
+whatever the state file (`one_machine`: there, only the states that describe that machine apply).
+A simulated server is made only by `sim init`, never on first use.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import options
-from reconciler.errors import Refused, UserError
+from reconciler.errors import UserError
 from reconciler.formats import files
 from reconciler.model.desired import DesiredState
 from reconciler.model.observed import ObservedState
 from reconciler.servers import snapshot
-from reconciler.servers.simulator import SimulatedServer, defaults
+from reconciler.servers.simulator import SimulatedServer
 
 ENV_VAR = options.TARGET_ENV
 DEFAULT = "sim"
@@ -57,23 +63,36 @@ class _Files:
     def label(self, name: str) -> str:
         return f"{self.prefix}:{self.path_for(name)}"
 
+    def key(self, name: str) -> str:
+        return f"{self.prefix}:{os.path.abspath(self.path_for(name))}"
+
 
 @dataclass(frozen=True, slots=True)
 class SimTarget(_Files):
     prefix = "sim"
     writable = True
+    simulated = True
+    one_machine = False
 
     def open(self, desired: DesiredState) -> Server:
-        """A simulated server is created on first use."""
-        server = SimulatedServer(self.path_for(desired.name))
+        """The simulated server `sim init` made; none is ever invented here."""
+        path = self.path_for(desired.name)
+        server = SimulatedServer(path)
         if not server.file.exists():
-            state = defaults.new_server(desired.name, None, desired.cloud, desired.connector_name)
-            try:
-                server.create(state, replace=False)
-            except Refused:
-                if not server.file.exists():
-                    raise  # another process's first use made it in between: that one is used
+            raise UserError(
+                f"{self.label(desired.name)}: no simulated server; make one first: {self.init_command(desired)}"
+            )
         return server
+
+    def init_command(self, desired: DesiredState) -> str:
+        """The `sim init` that makes the server a state file describes here."""
+        where = "" if self.folder == DEFAULT_SIM_FOLDER else f" --target {shlex.quote(self.label(desired.name))}"
+        extra = "" if desired.host is None else f" --host {shlex.quote(desired.host)}"
+        if desired.cloud != "AzureCommercial":
+            extra += f" --cloud {desired.cloud}"
+        if desired.connector_name is not None:
+            extra += f" --connector-name {shlex.quote(desired.connector_name)}"
+        return f"reconciler sim init{where} --name {desired.name}{extra}"
 
     def observe_existing(self, name: str | None) -> ObservedState:
         return SimulatedServer(self.path_for(name)).observe()
@@ -83,6 +102,8 @@ class SimTarget(_Files):
 class SnapshotTarget(_Files):
     prefix = "snapshot"
     writable = False
+    simulated = False
+    one_machine = False
 
     def open(self, desired: DesiredState) -> Server:
         path = self.path_for(desired.name)  # once: a fleet opens 10,000 of them
@@ -96,9 +117,14 @@ class SnapshotTarget(_Files):
 class ServerConfigTarget:
     folder: Path
     writable = False
+    simulated = False
+    one_machine = False
 
     def label(self, _name: str) -> str:
         return f"export:{self.folder}"
+
+    def key(self, _name: str) -> str:
+        return f"export:{os.path.abspath(self.folder)}"
 
     def _read(self, name: str) -> ObservedState:
         from reconciler.servers import serverconfig  # XML parsing: loaded only for export:DIR targets
@@ -119,6 +145,12 @@ class LiveTarget:
 
     host: str | None = None
     writable = True
+    simulated = False
+
+    @property
+    def one_machine(self) -> bool:
+        """This computer, or one winrm://HOST: the same machine whatever the state file says."""
+        return self.host is None or "{name}" not in self.host
 
     def host_for(self, name: str) -> str | None:
         # winrm://{name}.corp.contoso.com maps each state file's metadata.name to its host.
@@ -126,6 +158,9 @@ class LiveTarget:
 
     def label(self, name: str) -> str:
         return f"winrm://{self.host_for(name)}" if self.host else "powershell"
+
+    def key(self, name: str) -> str:
+        return self.label(name).lower()
 
     def server(self, name: str, cloud: str | None) -> Server:
         # The simulator, the usual target, needs none of this.

@@ -21,7 +21,7 @@ from reconciler.running.results import ServerResult
 from reconciler.servers import targets
 from reconciler.servers.simulator import InMemoryServer, defaults
 from tests.scenario import make_plan, state
-from tests.support import STATES, Run
+from tests.support import STATES, Run, sim_init
 
 CONTOSO = str(STATES / "contoso-aadc01.yaml")
 STATE = """\
@@ -184,6 +184,7 @@ def test_waiting_for_a_cycle_says_so_every_ten_seconds(tmp_path: Path) -> None:
 def test_a_stop_request_ends_the_run_before_the_next_action_with_a_summary(tmp_path: Path) -> None:
     (tmp_path / "srv1.yaml").write_text(STATE.format(name="srv1"), encoding="utf-8")
     state_file: StateFile = statefiles.load_all([str(tmp_path / "srv1.yaml")])[0]
+    sim_init(f"sim:{tmp_path}/sims/", "srv1")
     options = runner.RunOptions(target=targets.parse(f"sim:{tmp_path}/sims/"), state_dir=tmp_path / ".reconciler")
 
     class StopAfterTwo(LinePrinter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -42,9 +43,25 @@ def init(run: Run, name: str, version: str) -> None:
     assert run("sim", "init", "--name", name, "--version", version).code == 0
 
 
-def test_plan_creates_the_simulator_on_first_use(run: Run) -> None:
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--yes"), ("reconcile",), ("status",)])
+def test_no_simulator_file_is_refused_with_the_sim_init_to_run(run: Run, command: tuple[str, ...]) -> None:
+    """The simulator never invents a server: the command to make one is said, nothing is written."""
+    result = run(*command, TAILSPIN)
+    said = (
+        "sim:.reconciler/sim/tailspin-aadc01.json: no simulated server; make one first: reconciler sim init "
+        "--name tailspin-aadc01 --cloud AzureUSGovernment --connector-name 'tailspin.onmicrosoft.us - AAD'"
+    )
+    assert result.code == 1
+    # status says it in its report (stdout), the others on stderr.
+    assert said in (result.out if command == ("status",) else result.err_lines)
+    assert not Path(".reconciler").exists()
+    assert run(*shlex.split(said.split("make one first: reconciler ", 1)[1])).code == 0
+    assert run(*command, TAILSPIN).code == 0
+
+
+def test_a_new_simulated_server_runs_the_current_build(run: Run) -> None:
+    assert run("sim", "init", "--name", "fabrikam-aadc01").code == 0
     result = run("plan", FABRIKAM)
-    assert Path(".reconciler/sim/fabrikam-aadc01.json").is_file()
     # A new server is a current 2.x build, whose standard rule carries 250,000: keeping V1 at
     # 50,000 there takes a clone, and the example (written for a 1.x server) names no precedence.
     assert result.code == 1
@@ -86,6 +103,7 @@ spec:
 
 def test_plan_refusal_lists_the_groups_and_exits_1(run: Run, tmp_path: Path) -> None:
     # Back to V1 on a 2.x server: every provisioned group above 50,000 goes on the next full sync.
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
     rollback = tmp_path / "rollback.yaml"
     rollback.write_text(ROLLBACK, encoding="utf-8")
     result = run("plan", str(rollback))
@@ -102,6 +120,8 @@ def test_plan_refusal_lists_the_groups_and_exits_1(run: Run, tmp_path: Path) -> 
 
 
 def test_lowering_a_limit_within_v2_keeps_the_groups_and_warns(run: Run) -> None:
+    new = ("--cloud", "AzureUSGovernment", "--connector-name", "tailspin.onmicrosoft.us - AAD")
+    assert run("sim", "init", "--name", "tailspin-aadc01", *new).code == 0
     result = run("plan", TAILSPIN)
     assert result.code == 0, result.err
     assert sim("tailspin-aadc01").observe().aad_connector.name == "tailspin.onmicrosoft.us - AAD"
@@ -126,7 +146,7 @@ def test_detailed_exitcode(run: Run) -> None:
     result = run("plan", CONTOSO, "--detailed-exitcode")
     assert (result.code, result.out) == (
         0,
-        "contoso-aadc01 (version 1.6.2.4)\n  No changes: the server matches its desired state.\n"
+        "contoso-aadc01 (version 1.6.2.4, simulated)\n  No changes: the server matches its desired state.\n"
         "  Warning: support: build 1.6.2.4 is a 1.x build: 1.x builds do not synchronize since 2023-10-01; upgrade "
         "to 2.6.92.0\n",
     )
@@ -160,7 +180,7 @@ def test_markdown_output(run: Run) -> None:
     init(run, "contoso-aadc01", "1.6.2.4")
     result = run("plan", CONTOSO, "--output", "markdown")
     assert result.out.startswith(
-        "### `contoso-aadc01`: 7 action(s)\n\nObserved version 1.6.2.4.\n\n| setting | observed | desired |"
+        "### `contoso-aadc01` (simulated): 7 action(s)\n\nObserved version 1.6.2.4.\n\n| setting | observed | desired |"
     )
     assert "| `groupMemberLimit` | 50000 | 75000 |" in result.out
     assert '3. `CreateSyncRule(name="Out to AAD - Group Join (member limit)"' in result.out
@@ -275,6 +295,7 @@ def test_drift_after_upgrade_is_named_and_re_applied(run: Run) -> None:
 
 def test_one_failing_server_does_not_stop_the_others(run: Run) -> None:
     init(run, "contoso-aadc01", "1.6.2.4")
+    assert run("sim", "init", "--name", "fabrikam-aadc01").code == 0
     result = run("reconcile", FABRIKAM, CONTOSO)
     assert result.code == 1
     assert "contoso-aadc01: applied 7 action(s)" in result.out
@@ -382,8 +403,9 @@ def test_no_answer_at_the_prompt_is_not_a_yes(run: Run, monkeypatch: pytest.Monk
     assert sim("contoso-aadc01").observe().registry.export_api_version is None
 
 
-def test_parallel_first_uses_of_a_simulated_server_all_succeed(tmp_path: Path) -> None:
-    """Four plans at once on a server that does not exist yet raced ("exists already")."""
+def test_parallel_plans_of_a_server_that_does_not_exist_refuse_alike_and_write_nothing(tmp_path: Path) -> None:
+    """Four plans at once on a server that does not exist yet once raced to create it ("exists
+    already"); none creates it now."""
     argv = [sys.executable, "-m", "reconciler", "plan", str(Path(FABRIKAM).resolve()), "--target", "sim:sims/"]
     procs = [
         subprocess.Popen(
@@ -392,10 +414,9 @@ def test_parallel_first_uses_of_a_simulated_server_all_succeed(tmp_path: Path) -
         for _ in range(4)
     ]
     results = [(p.wait(60), p.communicate()[1]) for p in procs]
-    # Each refuses the same way (a 2.x server needs a precedence for 50,000), none races the creation.
     assert all("exists already" not in err and "Traceback" not in err for _, err in results), results
-    assert all(code == 1 and "rulePrecedence is needed" in err for code, err in results), results
-    assert (tmp_path / "sims" / "fabrikam-aadc01.json").is_file()
+    assert all(code == 1 and "reconciler sim init --target sim:sims/" in err for code, err in results), results
+    assert not (tmp_path / "sims").exists()
 
 
 def test_a_held_rollout_is_not_in_sync(run: Run) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ def test_init_then_show_prints_schema_valid_observed_state(run: Run, tmp_path: P
     target = f"sim:{tmp_path / 'a.json'}"
     result = run("sim", "init", "--version", "1.5.30.0", "--target", target)
     assert result.code == 0, result.err
-    assert result.out == f"{tmp_path / 'a.json'}: simulated server a (1.5.30.0) created\n"
+    assert result.out == f"{tmp_path / 'a.json'}: simulated server a (1.5.30.0, host a) created\n"
     shown = run("sim", "show", "--target", target)
     assert shown.code == 0
     data = json.loads(shown.out)
@@ -28,6 +29,8 @@ def test_init_then_show_prints_schema_valid_observed_state(run: Run, tmp_path: P
         "version": "1.5.30.0",
         "cloud": "AzureCommercial",
         "tenantHasVerifiedDomain": True,
+        "host": "a",  # named after the server when sim init is given no --host
+        "instanceId": str(uuid.uuid5(uuid.NAMESPACE_DNS, "a.a")),
     }
     names = [r["Name"] for r in data["syncRules"]]
     assert len(names) == 62 and "Out to AAD - Group Join" in names

@@ -22,13 +22,18 @@ def test_status_through_a_rollout_and_an_upgrade(run: Run) -> None:
     assert run("sim", "init", "--name", "contoso-aadc01", "--version", "1.6.2.4").code == 0
     before = run("status", CONTOSO, "--detailed-exitcode")
     assert before.code == 2
-    assert before.out.splitlines()[:2] == ["contoso-aadc01: rollout progressing", "  - groupMemberLimit: 50000 → 75000"]
+    assert before.out.splitlines()[:2] == [
+        "contoso-aadc01 (simulated): rollout progressing",
+        "  - groupMemberLimit: 50000 → 75000",
+    ]
     assert "  last successful apply: none recorded here" in before.out.splitlines()
 
     assert run("reconcile", CONTOSO).code == 0
     held = run("status", CONTOSO, "--detailed-exitcode")
     assert held.code == 2
-    assert held.out.startswith("contoso-aadc01: held by a staged rollout\n  - rollout: the limit stays at 75000: ")
+    assert held.out.startswith(
+        "contoso-aadc01 (simulated): held by a staged rollout\n  - rollout: the limit stays at 75000: "
+    )
     assert "  last successful apply: 20" in held.out
 
     run("sim", "upgrade", "--name", "contoso-aadc01", "--to", "1.6.4.0")
@@ -45,7 +50,10 @@ def test_status_through_a_rollout_and_an_upgrade(run: Run) -> None:
     run("sim", "cycle", "--name", "contoso-aadc01")
     run("reconcile", CONTOSO)
     done = run("status", CONTOSO, "--detailed-exitcode")
-    assert done.code == 0 and done.out.startswith("contoso-aadc01: in sync\n")
+    assert done.out.startswith("contoso-aadc01 (simulated): in sync\n")
+    # In sync, yet a 1.x build does not synchronize at all: its health is degraded, which is exit 2 too.
+    assert done.code == 2 and "  health: Degraded" in done.out
+    assert "    - build: build 1.6.4.0 is a 1.x build: 1.x builds do not synchronize since 2023-10-01" in done.out
     assert "  last upgrade seen: 1.6.2.4 → 1.6.4.0 (before run of 20" in done.out
 
 
@@ -53,7 +61,7 @@ def test_status_in_markdown_has_a_row_per_server(run: Run) -> None:
     assert run("sim", "init", "--name", "contoso-aadc01", "--version", "1.6.2.4").code == 0
     out = run("status", CONTOSO, "--output", "markdown").out
     assert out.startswith("## ADSync Reconciler status: 1 server: 0 in sync, 1 rollout progressing, 0 failed\n")
-    assert "| `contoso-aadc01` | rollout progressing | groupMemberLimit: 50000 → 75000;" in out
+    assert "| `contoso-aadc01` (simulated) | rollout progressing | groupMemberLimit: 50000 → 75000;" in out
 
 
 def test_status_changes_nothing(run: Run) -> None:
@@ -76,6 +84,9 @@ def test_history_tells_each_run_and_its_actions(run: Run) -> None:
     lines = text.out.splitlines()
     assert lines[0] == "contoso-aadc01: 1 run(s) in the journal, oldest first"
     assert lines[1].endswith("success  (version 1.6.2.4, limit 50000 → 75000)")
+    assert (
+        lines[2] == f"    target: sim:{Path('.reconciler/sim/contoso-aadc01.json').resolve()} (machine contoso-aadc01)"
+    )
     assert '    done     DisableSyncRule(name="Out to AAD - Group Join")' in lines
     document = json.loads(run("history", "contoso-aadc01", "--output", "json").out)
     assert document["runs"][0]["result"] == "success" and len(document["runs"][0]["actions"]) == 7

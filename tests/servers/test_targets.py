@@ -11,6 +11,7 @@ from reconciler.servers import protocol, targets
 from reconciler.servers.simulator import SimulatedServer, defaults
 from reconciler.servers.snapshot import ReadOnlyServer
 from tests.scenario import state
+from tests.support import sim_init
 
 
 @pytest.mark.parametrize(
@@ -59,10 +60,13 @@ def test_every_registered_kind_is_writable_or_read_only_as_documented() -> None:
     assert writable == {"sim": True, "snapshot:x": False, "export:x": False, "powershell": True}
 
 
-def test_a_simulated_server_is_created_on_first_use_and_a_snapshot_is_read_only(tmp_path: Path) -> None:
+def test_a_simulated_server_is_never_invented_and_a_snapshot_is_read_only(tmp_path: Path) -> None:
     sim = targets.parse(f"sim:{tmp_path}/")
-    server = sim.open(state("contoso-aadc01"))
-    assert isinstance(server, SimulatedServer) and (tmp_path / "contoso-aadc01.json").exists()
+    with pytest.raises(UserError, match="no simulated server; make one first: reconciler sim init --target"):
+        sim.open(state("contoso-aadc01"))
+    assert list(tmp_path.iterdir()) == []
+    sim_init(f"sim:{tmp_path}/", "contoso-aadc01")
+    assert isinstance(sim.open(state("contoso-aadc01")), SimulatedServer)
     assert sim.observe_existing("contoso-aadc01").server.name == "contoso-aadc01"
 
     snapshot = tmp_path / "snap.json"

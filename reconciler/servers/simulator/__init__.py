@@ -6,6 +6,7 @@ A plan only reads the file (`store`) and the clock (`defaults.now`); a sync cycl
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,7 +87,12 @@ class SimulatedServer(_Simulated):
 
     def observe(self) -> ObservedState:
         with self.file.locked():
-            return self.file.read().replace(collected_at=defaults.now())
+            state = self.file.read()
+        if state.server.host is None:  # a file written before hosts were stored: the default one
+            state = state.replace(
+                server=dataclasses.replace(state.server, host=defaults.default_host(state.server.name))
+            )
+        return state.replace(collected_at=defaults.now())
 
     def assign(self, assignments: list[str]) -> ObservedState:
         from reconciler.servers.simulator import assign  # noqa: PLC0415 - see the docstring

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from datetime import UTC, datetime
 
 from reconciler.errors import Refused
@@ -53,9 +54,10 @@ def new_server(
     version: str | None = None,
     cloud: str = "AzureCommercial",
     connector_name: str | None = None,
+    host: str | None = None,
 ) -> ObservedState:
     """A freshly installed server of `version` (the current build when None), synced once: registry
-    values absent, scheduler idle."""
+    values absent, scheduler idle. Its machine is `host`, else one named after the server."""
     version = version or builds.current_version()
     builds.Version.parse(version)
     if cloud not in facts.CLOUDS:
@@ -66,7 +68,14 @@ def new_server(
     connector_name = connector_name or f"{DEFAULT_TENANT_DOMAIN} - AAD"
     state = ObservedState(
         collected_at=now(),
-        server=ServerInfo(name, str(builds.Version.parse(version)), cloud, True),
+        server=ServerInfo(
+            name,
+            str(builds.Version.parse(version)),
+            cloud,
+            True,
+            host=host or default_host(name),
+            instance_id=str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.{host or default_host(name)}")),
+        ),
         registry=Registry(None, None, facts.EXPORT_FILTERING_FOR_API_VERSION[default]),
         aad_connector=AadConnector(facts.AAD_CONNECTOR_ID, connector_name, facts.EXPORT_TYPE_FOR_API_VERSION[default]),
         scheduler=IDLE_SCHEDULER,
@@ -80,6 +89,11 @@ def new_server(
     return with_groups_synced(state)
 
 
+def default_host(name: str) -> str:
+    """The machine of a simulated server that `sim init` was not given one for: its name, as a short name."""
+    return name.lower()
+
+
 def with_groups_synced(state: ObservedState) -> ObservedState:
     """Groups provisioned as the server's own limit allows: the state after its first full sync cycle."""
     from reconciler.servers.simulator import cycle  # noqa: PLC0415 - see the package's docstring
@@ -87,11 +101,14 @@ def with_groups_synced(state: ObservedState) -> ObservedState:
     return cycle.run_cycle(state, full=True)
 
 
-def twin(observed: ObservedState, name: str | None = None) -> ObservedState:
-    """A simulated copy of an observed real server; optional parts it lacks are filled with defaults."""
+def twin(observed: ObservedState, name: str | None = None, host: str | None = None) -> ObservedState:
+    """A simulated copy of an observed real server, on the same machine unless `host` says otherwise
+    (a rehearsal of a state that names its host); optional parts it lacks are filled with defaults."""
     state = observed
     if name is not None:
         state = state.replace(server=dataclasses.replace(state.server, name=name))
+    if host is not None or state.server.host is None:
+        state = state.replace(server=dataclasses.replace(state.server, host=host or default_host(state.server.name)))
     scheduler = state.scheduler
     # A source that could not see the scheduler (an export) leaves None: an idle, enabled one stands in.
     filled = {

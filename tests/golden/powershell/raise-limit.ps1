@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:bec94574300a9a218edfbc039274d2d6d82d8932467f2c7bd21fd0b94051c6fc
-    Observed state sha256:bfb8639009f86506ade196d0429f4137fbb3d9db4dd7bd9d746691292c155398
+    Observed state sha256:90a71c54742c2b55d21d6edafe56ce515b3dacbca3faad2e749ac22e015073bf
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 2.4.18.0).
     Desired state sha256:dd77bb5371b3960dd7d5f3a7804f719ba6b139a836b0475973fdb7efbfbc800f
-    Observed state sha256:0df43b226d72cfc52eea83fb265acca07eb78ae4f6e491a3b7cc144df3c6284d
+    Observed state sha256:fe5f914937fe53abfb5e85ca521906f1801ef1c51afeb28d3e9babbf3ad50c3e
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
