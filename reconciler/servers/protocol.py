@@ -73,8 +73,22 @@ class Target(Protocol):
     @property
     def writable(self) -> bool: ...
 
+    @property
+    def simulated(self) -> bool:
+        """Its servers are the embedded simulator's: every output about them says so."""
+        ...
+
+    @property
+    def one_machine(self) -> bool:
+        """The same machine whatever the state file (powershell, one winrm://HOST)."""
+        ...
+
     def label(self, name: str) -> str:
         """How messages name the server `name` of this target."""
+        ...
+
+    def key(self, name: str) -> str:
+        """The target as history knows it (journal, lock): the same wherever the command runs from."""
         ...
 
     def open(self, desired: DesiredState) -> Server:
