@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from reconciler.errors import UserError
+from reconciler.errors import EXIT_CHANGES, EXIT_OK, UserError
 from reconciler.formats import files
 from reconciler.model import statefiles
+from reconciler.model.health import DEGRADED
 from reconciler.reports import standing as shown
-from reconciler.running import fleet, results, runner, standing
+from reconciler.running import fleet, health, results, runner, standing
 
 FORMATS = {"text": shown.text, "json": shown.as_json, "markdown": shown.markdown}
 
@@ -16,13 +17,16 @@ FORMATS = {"text": shown.text, "json": shown.as_json, "markdown": shown.markdown
 def status(paths: list[str], options: runner.RunOptions, output: str, detailed_exitcode: bool) -> int:
     """Each server: a fresh plan (nothing is changed) and what its journal remembers."""
     states = fleet.select(statefiles.load_all(paths), None)
-    standings = [standing.standing(s, options) for s in states]
+    standings = [health.with_health(standing.standing(s, options), options) for s in states]
     sys.stdout.write(FORMATS[output](standings))
     if output != "text":
         for s in standings:
             for problem in s.result.problems:
                 print(problem, file=sys.stderr)
-    return results.exit_code([s.result for s in standings], detailed_exitcode)
+    code = results.exit_code([s.result for s in standings], detailed_exitcode)
+    # Degraded health is short of the desired state too (docs/commands.md#exit-codes).
+    degraded = any(s.health is not None and s.health.status == DEGRADED for s in standings)
+    return EXIT_CHANGES if detailed_exitcode and degraded and code == EXIT_OK else code
 
 
 def history(name: str, output: str) -> int:

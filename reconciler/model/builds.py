@@ -311,6 +311,30 @@ def support_warning(version: Version | str, cloud: str, today: str) -> str | Non
     return "; ".join([*said, upgrade])
 
 
+@dataclass(frozen=True, slots=True)
+class Support:
+    """A build's standing on a day, as health judges it (`support_warning` says it in words)."""
+
+    synchronizes: bool | None  # None: newer than the table, not judged
+    supported: bool | None  # in Microsoft's list and not past its end of support; None: not judged
+    end_of_support: str | None  # its row's date (None: current, or not in the table)
+
+
+def support_of(version: Version | str, today: str) -> Support:
+    """Whether a build synchronizes and is supported on `today` (ISO date), from the same table."""
+    v = Version.parse(version) if isinstance(version, str) else version
+    table = support_table()
+    if v > table.newest:
+        return Support(None, None, None)
+    if v < _v(_ONE_X_END):
+        return Support(today < table.one_x_stopped, False, None)
+    synchronizes = not (v < table.minimum and today >= table.minimum_since)
+    row = table.row(v)
+    if row is None:
+        return Support(synchronizes, False, None)
+    return Support(synchronizes, row.end_of_support is None or today < row.end_of_support, row.end_of_support)
+
+
 def _days(start: str, end: str) -> int:
     return (date.fromisoformat(end) - date.fromisoformat(start)).days
 

@@ -29,7 +29,7 @@ from reconciler.planning import views
 
 MANAGED, OTHER, NOISE = "managed", "other", "noise"
 KINDS = (MANAGED, OTHER, NOISE)
-# Why a difference is noise (docs/compare.md#upgrade-noise).
+# Why a difference is noise (docs/compare.md#what-is-compared).
 TAG_GENERATION = "tag generation"
 RENUMBERED = "standard precedences renumbered"
 BUILD = "a different build's standard rule"

@@ -10,9 +10,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Problem
 from reconciler.planning.plans import Plan
+
+if TYPE_CHECKING:
+    from reconciler.model.health import Health
 
 # In the order a summary lists them. `plan` gives the first four and `failed`; `apply` the rest.
 STATUSES = (
@@ -117,6 +121,7 @@ class Standing:
     last_apply: tuple[str, str, str | None] | None = None  # (time, run, version) of the last success
     last_run: tuple[str, str, str] | None = None  # (time, run, result) of the last run, if not a success
     last_upgrade: tuple[str, str, str | None] | None = None  # (from, to, first seen) builds
+    health: Health | None = None  # apart from sync status (model/health.py); None: not observed
 
 
 @dataclass(frozen=True, slots=True)
