@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.planning import plans
-from reconciler.reports import health
 from reconciler.reports.values import printable, shown
 from reconciler.running import results
 from reconciler.running.results import RunRecord, Standing
@@ -54,20 +53,19 @@ def text(standings: Sequence[Standing]) -> str:
         lines = [printable(f"{s.result.server}{_simulated(s)}: {_WORDS[s.result.status]}")]
         lines += [f"  - {reason}" for reason in reasons(s)]
         lines += [f"  {name}: {printable(value)}" for name, value in _facts(s)]
-        lines += health.lines(s.health)
         blocks.append("\n".join(lines) + "\n")
     if len(standings) > 1:
         blocks.append(results.summary([s.result for s in standings]) + "\n")
     return "\n".join(blocks)
 
 
-def _triple(value: tuple[str, str, str | None] | None, names: tuple[str, str, str]) -> dict[str, Any] | None:
-    return dict(zip(names, value, strict=True)) if value is not None else None
 def _simulated(standing: Standing) -> str:
     plan = standing.result.plan
     return " (simulated)" if plan is not None and plan.simulated else ""
 
 
+def _triple(value: tuple[str, str, str | None] | None, names: tuple[str, str, str]) -> dict[str, Any] | None:
+    return dict(zip(names, value, strict=True)) if value is not None else None
 
 
 def as_json(standings: Sequence[Standing]) -> str:
@@ -77,14 +75,13 @@ def as_json(standings: Sequence[Standing]) -> str:
             "stateFile": s.result.path,
             "status": s.result.status,
             "observedVersion": s.result.plan.observed_version if s.result.plan is not None else None,
-            "reasons": reasons(s),
-            "changes": plans.to_json(s.result.plan)["changes"] if s.result.plan is not None else [],
             "target": s.result.plan.target if s.result.plan is not None else None,
             "simulated": s.result.plan.simulated if s.result.plan is not None else None,
+            "reasons": reasons(s),
+            "changes": plans.to_json(s.result.plan)["changes"] if s.result.plan is not None else [],
             "lastSuccessfulApply": _triple(s.last_apply, ("time", "run", "version")),
             "lastRun": _triple(s.last_run, ("time", "run", "result")),
             "lastUpgradeSeen": _triple(s.last_upgrade, ("from", "to", "seenBefore")),
-            "health": health.as_json(s.health),
         }
         for s in standings
     ]
@@ -94,14 +91,14 @@ def as_json(standings: Sequence[Standing]) -> str:
 
 
 def markdown(standings: Sequence[Standing]) -> str:
-    rows = ["| server | status | why | last successful apply | last upgrade seen | health |", "| --- " * 6 + "|"]
+    rows = ["| server | status | why | last successful apply | last upgrade seen |", "| --- | --- | --- | --- | --- |"]
     for s in standings:
         why = "; ".join(reasons(s)).replace("|", "\\|")
         applied = s.last_apply[0] if s.last_apply else ""
         upgrade = printable(f"{s.last_upgrade[0]} → {s.last_upgrade[1]}") if s.last_upgrade else ""
         rows.append(
             f"| `{printable(s.result.server)}`{_simulated(s)} | {_WORDS[s.result.status]} | {why} | {applied} "
-            f"| {upgrade} | {health.cell(s.health)} |"
+            f"| {upgrade} |"
         )
     heading = f"## ADSync Reconciler status: {results.summary([s.result for s in standings])}"
     return heading + "\n\n" + "\n".join(rows) + "\n"
@@ -120,16 +117,16 @@ def history_text(name: str, runs: Sequence[RunRecord]) -> str:
         lines.append(
             printable(f"{r.started or '?'}  run {r.run}  {r.result}  (version {r.version or 'unknown'}{limits})")
         )
+        machine = f" (machine {r.host})" if r.host else ""
+        lines.append(
+            printable(f"    target: {r.target}{machine}" if r.target else "    target: not recorded (a run of 0.2)")
+        )
         lines += [printable(f"    {result:<8} {action}") for action, result in r.actions]
         lines += [printable(f"    note: {note}") for note in r.notes]
     return "\n".join(lines) + "\n"
 
 
 def history_json(name: str, runs: Sequence[RunRecord]) -> str:
-        machine = f" (machine {r.host})" if r.host else ""
-        lines.append(
-            printable(f"    target: {r.target}{machine}" if r.target else "    target: not recorded (a run of 0.2)")
-        )
     document = {
         "formatVersion": FORMAT_VERSION,
         "server": name,
@@ -139,14 +136,14 @@ def history_json(name: str, runs: Sequence[RunRecord]) -> str:
                 "started": r.started,
                 "ended": r.ended,
                 "result": r.result,
+                "target": r.target,
+                "host": r.host,
                 "observedVersion": r.version,
                 "memberLimitBefore": r.limit_before,
                 "memberLimit": r.limit_after,
                 "actions": [{"action": a, "result": res} for a, res in r.actions],
                 "notes": list(r.notes),
             }
-                "target": r.target,
-                "host": r.host,
             for r in runs
         ],
     }

@@ -52,6 +52,7 @@ class Server(Protocol):
         """Set-ADSyncSchedulerConnectorOverride -ConnectorName ... -FullSyncRequired ..."""
         ...
 
+
 class ScriptServer(Server, Protocol):
     """A live server, where each session costs seconds: a whole plan runs as one script."""
 
@@ -66,7 +67,6 @@ class ScriptServer(Server, Protocol):
         after it, in one session: each step's event as it arrives, then the state it left. Raises
         `reconciler.errors.UserError` when the script failed, after both."""
         ...
-
 
 
 class Target(Protocol):
