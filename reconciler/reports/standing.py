@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.planning import plans
+from reconciler.reports import health
 from reconciler.reports.values import printable, shown
 from reconciler.running import results
 from reconciler.running.results import RunRecord, Standing
@@ -53,6 +54,7 @@ def text(standings: Sequence[Standing]) -> str:
         lines = [printable(f"{s.result.server}{_simulated(s)}: {_WORDS[s.result.status]}")]
         lines += [f"  - {reason}" for reason in reasons(s)]
         lines += [f"  {name}: {printable(value)}" for name, value in _facts(s)]
+        lines += health.lines(s.health)
         blocks.append("\n".join(lines) + "\n")
     if len(standings) > 1:
         blocks.append(results.summary([s.result for s in standings]) + "\n")
@@ -82,6 +84,7 @@ def as_json(standings: Sequence[Standing]) -> str:
             "lastSuccessfulApply": _triple(s.last_apply, ("time", "run", "version")),
             "lastRun": _triple(s.last_run, ("time", "run", "result")),
             "lastUpgradeSeen": _triple(s.last_upgrade, ("from", "to", "seenBefore")),
+            "health": health.as_json(s.health),
         }
         for s in standings
     ]
@@ -91,14 +94,14 @@ def as_json(standings: Sequence[Standing]) -> str:
 
 
 def markdown(standings: Sequence[Standing]) -> str:
-    rows = ["| server | status | why | last successful apply | last upgrade seen |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| server | status | why | last successful apply | last upgrade seen | health |", "| --- " * 6 + "|"]
     for s in standings:
         why = "; ".join(reasons(s)).replace("|", "\\|")
         applied = s.last_apply[0] if s.last_apply else ""
         upgrade = printable(f"{s.last_upgrade[0]} → {s.last_upgrade[1]}") if s.last_upgrade else ""
         rows.append(
             f"| `{printable(s.result.server)}`{_simulated(s)} | {_WORDS[s.result.status]} | {why} | {applied} "
-            f"| {upgrade} |"
+            f"| {upgrade} | {health.cell(s.health)} |"
         )
     heading = f"## ADSync Reconciler status: {results.summary([s.result for s in standings])}"
     return heading + "\n\n" + "\n".join(rows) + "\n"
