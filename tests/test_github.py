@@ -218,6 +218,14 @@ def test_a_server_skipped_in_both_waves_fails_the_run_by_name(tmp_path: Path) ->
     ]
 
 
+def test_a_reason_cannot_forge_a_workflow_command(tmp_path: Path) -> None:
+    forged = [{"status": "skipped", "reason": "a1: this computer is X\n::error::forged"}]
+    done = _applied(tmp_path, {"apply-staging-a1": forged, "apply-active-a1": forged}, {"s1": []})
+    assert done.returncode == 1
+    assert [line for line in done.stdout.splitlines() if line.startswith("::")] == []
+    assert "this computer is X\\n::error::forged" in done.stdout
+
+
 def test_every_server_in_its_wave_or_in_sync_when_reviewed_passes(tmp_path: Path) -> None:
     skip = [{"status": "skipped", "reason": "another wave"}]
     done = _applied(tmp_path, {"apply-staging-s1": [{"status": "applied"}], "apply-active-s1": skip}, {"a1": []})
