@@ -56,10 +56,35 @@ EQUIVALENT: dict[str, str] = {}
 # A pytest plugin written into each copy: deterministic hypothesis examples and no example
 # database, so that a mutant's verdict depends neither on the order mutants run nor on luck.
 PROFILE_PLUGIN = """\
+import os, signal
+
+import pytest
 from hypothesis import settings
 
 settings.register_profile("mutate", database=None, derandomize=True, deadline=None, print_blob=False)
 settings.load_profile("mutate")
+_LIMIT = float(os.environ.get("MUTATE_TEST_TIMEOUT", "0"))
+
+
+class MutantTimeout(BaseException):
+    pass
+
+
+def _expired(signum, frame):
+    raise MutantTimeout(f"a test ran longer than {_LIMIT:g} s")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    # A mutant that loops fails the test it loops in, and -x ends the run there.
+    if _LIMIT:
+        signal.signal(signal.SIGALRM, _expired)
+        signal.setitimer(signal.ITIMER_REAL, _LIMIT)
+    try:
+        yield
+    finally:
+        if _LIMIT:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 """
 
 # A pytest plugin that records, for each test, the lines of the mutated modules it runs.
@@ -339,10 +364,11 @@ def trace(tree: Path, modules: list[str]) -> dict[str, dict[str, object]]:
     return result
 
 
-def _run(tree: Path, tests: list[str], timeout: float) -> str:
+def _run(tree: Path, tests: list[str], timeout: float, test_timeout: float) -> str:
+    env = _environment(tree, MUTATE_TEST_TIMEOUT=f"{test_timeout:.1f}")
     with subprocess.Popen(
         [*PYTEST, "-x", *tests],
-        cwd=tree, env=_environment(tree), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     ) as process:  # fmt: skip
         try:
             code = process.wait(timeout)
@@ -433,8 +459,9 @@ def _judge_all(work: Path, modules: list[str], jobs: int, began: float, keys: se
         try:
             _apply(tree, mutant, originals[mutant.path])
             started = time.monotonic()
-            # Traced runs are slower than plain ones: their time is a generous bound.
-            verdict = _run(tree, tests, timeout=30 + 3 * sum(seconds[t] for t in tests))
+            # Traced runs are slower than plain ones: their times make generous bounds.
+            bound = 2 * sum(seconds[t] for t in tests)
+            verdict = _run(tree, tests, timeout=20 + bound, test_timeout=10 + 3 * max(seconds[t] for t in tests))
             return Outcome(mutant, verdict, time.monotonic() - started, len(tests))
         finally:
             (tree / mutant.path).write_bytes(originals[mutant.path])
@@ -446,7 +473,7 @@ def _judge_all(work: Path, modules: list[str], jobs: int, began: float, keys: se
             outcomes.append(outcome)
             if outcome.verdict in ("survived", "uncovered") and outcome.mutant.key not in EQUIVALENT:
                 print(f"  {outcome.verdict}: line {outcome.mutant.line}: {outcome.mutant.key}", flush=True)
-            if count % 100 == 0:
+            if count % 50 == 0:
                 print(f"[{count}/{len(every)}] {time.monotonic() - began:.0f} s", flush=True)
     return outcomes
 
