@@ -276,10 +276,10 @@ def apply_in_waves(
     seen: list[tuple[StateFile, bool, str]] = []
     for state_file in states:
         try:
+            current = runner.observe_one(state_file, options)
         except runner.Skipped as exc:  # another machine's state on a single live target
             outcomes.append(ServerResult(state_file.state.name, state_file.path, outcome="skipped", why=str(exc)))
             continue
-            current = runner.observe_one(state_file, options)
         except UserError as exc:
             outcomes.append(ServerResult(state_file.state.name, state_file.path, problems=exc.problems))
             continue

@@ -262,6 +262,8 @@ def apply_result(
         return ServerResult(name, state_file.path, outcome="interrupted", why="not started: the run was stopped")
     try:
         applied = apply_one(state_file, options, confirm, saved, listener)
+    except Skipped as exc:
+        return ServerResult(name, state_file.path, outcome="skipped", why=str(exc))
     except UserError as exc:
         return ServerResult(name, state_file.path, problems=exc.problems)
     except KeyboardInterrupt as exc:
