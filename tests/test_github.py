@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,7 +49,7 @@ def test_the_schema_check_can_fail(tmp_path: Path) -> None:
 
 
 # What the workflow's shell variables hold in one server's job (the two-server example's staging one).
-_FILLED = (("$state", "states/contoso-aadc02-staging.yaml"), ("$env:WAVE", "staging"), ("@reviewed", ""),
+_FILLED = (("$state", "states/contoso-aadc02-staging.yaml"), ("$env:WAVE", "staging"), ("$live", "live.json"),
            ("$results", "apply.json"),
            ('"$SHARD/4"', "1/4"), ('"$SHARD', '"1'), ("plan-*.json", "plan-1.json"))  # fmt: skip
 
@@ -146,16 +147,18 @@ def test_each_server_is_applied_and_checked_on_its_own_runner() -> None:
         assert steps.index(where) == 1 and where["shell"] == "pwsh", name  # said first, in the log and the summary
         assert "$env:COMPUTERNAME" in where["run"] and "GITHUB_STEP_SUMMARY" in where["run"], name
         runs = [s for s in steps if "run" in s]
-        assert all(s.get("shell") == "pwsh" for s in runs), name  # no bash on a sync server
-        commands = [c for c in _commands(yaml.safe_dump({"jobs": {name: job}})) if c[0] in ("apply", "status")]
-        assert len(commands) == 1, name
-        (command,) = commands
-        # Exactly this server's state file, on the computer itself: the tool refuses another machine.
-        assert command[1] == "states/contoso-aadc02-staging.yaml" and command[2:4] == ["--target", "powershell"], name
+        # No bash on a sync server: PowerShell 7, or the Python of the job's virtual environment.
+        assert all(s.get("shell") in ("pwsh", "python") for s in runs), name
+        commands = [c for c in _commands(yaml.safe_dump({"jobs": {name: job}})) if c[0] in ("plan", "apply", "status")]
+        assert [c[0] for c in commands] == (["status"] if name == "drift" else ["plan", "apply"]), name
+        for command in commands:
+            # Exactly this server's state file, on the computer itself: the tool skips another machine.
+            assert command[1] == "states/contoso-aadc02-staging.yaml", name
+            assert command[2:4] == ["--target", "powershell"], name
     assert jobs["apply-active"]["needs"] == ["servers", "apply-staging"]  # staging servers first
     for name in ("apply-staging", "apply-active"):
         apply = next(s["run"] for s in jobs[name]["steps"] if s.get("name", "").startswith("Apply"))
-        assert "--wave $env:WAVE" in apply and "@reviewed" in apply and "--plan" in apply
+        assert "--wave $env:WAVE" in apply and "--plan $live" in apply
     assert jobs["apply-staging"]["env"]["WAVE"] == "staging" and jobs["apply-active"]["env"]["WAVE"] == "active"
 
 
@@ -232,9 +235,9 @@ def test_every_server_in_its_wave_or_in_sync_when_reviewed_passes(tmp_path: Path
     assert (done.returncode, done.stdout.strip()) == (0, "every server ran in its wave"), done.stderr
 
 
-def test_the_reviewed_plans_are_what_the_push_applies() -> None:
+def test_the_reviewed_plans_reach_the_push() -> None:
     jobs = _workflow()["jobs"]
-    # The pull request's shards save each server's plan; the push finds that run and applies them.
+    # The pull request's shards save each server's plan; the push finds that run and takes them.
     split = _script("plan", "Plan")
     assert "--output json" in split and 'out / (entry["server"] + ".json")' in split
     uploads = [s for s in jobs["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
@@ -246,11 +249,81 @@ def test_the_reviewed_plans_are_what_the_push_applies() -> None:
     download = next(s for s in jobs["apply-staging"]["steps"] if s.get("uses", "").startswith("actions/download"))
     assert download["with"]["run-id"] == "${{ needs.servers.outputs.plans-run }}"
     assert jobs["apply-staging"]["permissions"]["actions"] == "read"
-    apply = _script("apply-staging", "Apply")
-    assert "$reviewed = @('--plan', $plan)" in apply and "holds no plan for this server" in apply
-    # The refusal of a stale plan is the tool's: `apply --plan` exists and takes one server's plan.
-    parsed = build_parser().parse_args(["apply", "states/x.yaml", "--plan", "plans/x.json", "--yes"])
-    assert "plans/x.json" in vars(parsed).values()
+    names = [s.get("name", s.get("uses", "")) for s in jobs["apply-staging"]["steps"]]
+    order = [
+        next(i for i, n in enumerate(names) if n.startswith(p))
+        for p in ("actions/download", "Plan on", "The plan", "Apply")
+    ]
+    assert order == sorted(order)
+
+
+def _compare(
+    tmp_path: Path, reviewed: dict[str, Any] | None, now: dict[str, Any] | None, live: bool = False
+) -> tuple[int, str, str]:
+    (tmp_path / "plans").mkdir(parents=True)
+    if reviewed is not None:
+        (tmp_path / "plans" / "contoso-aadc01.json").write_text(json.dumps(reviewed), encoding="utf-8")
+    if now is not None:
+        (tmp_path / "live.json").write_text(json.dumps(now), encoding="utf-8")
+    output = tmp_path / "output"
+    env = {**os.environ, "SERVER": "contoso-aadc01", "LIVE": str(live).lower(), "GITHUB_OUTPUT": str(output)}
+    done = subprocess.run([sys.executable, "-c", _script("apply-staging", "compare")], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    said = output.read_text(encoding="utf-8") if output.exists() else ""
+    return done.returncode, said, done.stderr + done.stdout
+
+
+def _saved_plans(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The same server's plan from a snapshot (as a pull request makes it) and from the server itself."""
+    shutil.copytree(ROOT / "states", tmp_path / "states")
+    assert _tool(tmp_path, "sim", "init", "--name", "contoso-aadc01").returncode == 0
+    state = "states/contoso-aadc01.yaml"
+    assert _tool(tmp_path, "plan", state, "--target", "snapshot:.reconciler/sim/contoso-aadc01.json",
+                 "--out", "snapshot-plan.json").returncode == 0  # fmt: skip
+    assert _tool(tmp_path, "plan", state, "--out", "server-plan.json").returncode == 0
+    read = [json.loads((tmp_path / f).read_text(encoding="utf-8")) for f in ("snapshot-plan.json", "server-plan.json")]
+    return read[0], read[1]
+
+
+def test_the_reviewed_plan_from_a_snapshot_is_applied_as_the_plan_made_on_the_server(tmp_path: Path) -> None:
+    reviewed, now = _saved_plans(tmp_path / "repo")
+    assert reviewed["target"] != now["target"] and reviewed["actions"]  # apply --plan takes only its own target's
+    assert _compare(tmp_path, reviewed, now) == (0, "apply=true\n", "")
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda p: p["actions"].pop(), "actions"),
+        (lambda p: p.update(desiredDigest="sha256:" + "0" * 64), "desiredDigest"),
+        (lambda p: p["changes"][0].update(observed=1), "changes"),
+        (lambda p: p["impact"]["groupsToDelete"].append("All Staff"), "impact"),
+    ],
+)
+def test_a_plan_made_now_that_is_not_the_reviewed_one_applies_nothing(
+    tmp_path: Path, change: Callable[[dict[str, Any]], object], where: str
+) -> None:
+    reviewed, now = _saved_plans(tmp_path / "repo")
+    change(now)
+    code, said, message = _compare(tmp_path, reviewed, now)
+    assert (code, said) == (1, "")
+    assert message.strip() == (
+        f"contoso-aadc01: the plan made now differs from the reviewed one in {where}: nothing applied; "
+        "review it again (a new pull request, or by hand with apply-live)"
+    )
+    assert _compare(tmp_path / "by-hand", None, now, live=True)[:2] == (0, "apply=true\n")  # apply-live: no review
+
+
+def test_no_reviewed_plan_or_no_plan_made_here_applies_nothing(tmp_path: Path) -> None:
+    reviewed, now = _saved_plans(tmp_path / "repo")
+    code, said, message = _compare(tmp_path / "a", None, now)
+    assert (code, said) == (1, "") and "holds no plan for this server" in message
+    code, said, message = _compare(tmp_path / "b", reviewed, None)  # skipped: another computer
+    assert (code, said) == (1, "") and "no plan was made on this computer" in message
+    in_sync = {**reviewed, "actions": []}
+    assert _compare(tmp_path / "c", in_sync, in_sync)[:2] == (0, "apply=false\n")
+    code, said, message = _compare(tmp_path / "d", in_sync, now)  # drifted since the review: the drift job's
+    assert (code, said) == (0, "apply=false\n") and "::warning::contoso-aadc01: in sync when reviewed" in message
 
 
 def test_the_pull_request_comment_degrades_to_the_summary_on_a_fork() -> None:
