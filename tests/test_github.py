@@ -528,7 +528,7 @@ def test_pre_commit_hook_validates_the_whole_folder_once(tmp_path: Path, monkeyp
     (hook,) = hooks
     assert hook["id"] == "reconciler-validate" and hook["language"] == "python"
     # Run when a state file changes, on the whole folder: not only on the files the commit touches.
-    assert hook["pass_filenames"] is False and hook["entry"] == "reconciler validate states/"
+    assert hook["pass_filenames"] is False and hook["entry"] == "reconciler validate" and hook["args"] == ["states/"]
     assert re.search(hook["files"], "states/contoso-aadc01.yaml")
     assert re.search(hook["files"], "states/emea/x.yml")
     assert not re.search(hook["files"], "README.md")
@@ -537,7 +537,7 @@ def test_pre_commit_hook_validates_the_whole_folder_once(tmp_path: Path, monkeyp
     shutil.copy(ROOT / "states" / "contoso-aadc01.yaml", tmp_path / "states" / "contoso-aadc01.yaml")
     shutil.copy(ROOT / "states" / "contoso-aadc01.yaml", tmp_path / "states" / "new-server.yaml")
     monkeypatch.chdir(tmp_path)
-    entry = shlex.split(hook["entry"])
+    entry = [*shlex.split(hook["entry"]), *hook["args"]]
     assert entry[0] == "reconciler"
     done = subprocess.run([sys.executable, "-m", "reconciler", *entry[1:]], capture_output=True, text=True, check=False)
     assert done.returncode == 1
