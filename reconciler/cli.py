@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__, reports
-from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError
+from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError, printable
 from reconciler.model import builds
 from reconciler.model.facts import CLOUDS
 from reconciler.options import DEFAULT_WAIT_TIMEOUT, KNOWN_TARGETS, TARGET_ENV, WAIT_ENV, WAVES
@@ -153,7 +153,12 @@ def _add_apply_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     p.add_argument("--plan", dest="plan_file", metavar="PLAN.json", help="a plan saved with `plan --out`")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p = _command(sub, "reconcile", "plan and apply in one, optionally again and again", [server, waiting])
-    p.add_argument("--watch", type=_seconds, metavar="SECONDS", help="repeat every SECONDS until stopped (Ctrl-C)")
+    p.add_argument(
+        "--watch",
+        type=_watch_seconds,
+        metavar="SECONDS",
+        help="repeat every SECONDS (1 to 604800) until stopped (Ctrl-C)",
+    )
 
 
 def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
@@ -180,6 +185,7 @@ def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     _command(sub, "collector-script", "print the PowerShell script that writes a server's observed state (snapshot)")
     _command(sub, "task-script", "print the PowerShell script that registers the self-heal scheduled task")
     p = _command(sub, "builds", "print the build and support table the tool knows, with sources and its date")
+    p.add_argument("--output", choices=["text", "json"], default="text", help="text (default) or json")
     _add_compare_command(sub)
 
 
@@ -193,7 +199,6 @@ def _add_compare_command(sub: Any) -> None:
     p.add_argument("--right-name", help="the server in the right folder target")
     p.add_argument("--state", metavar="STATE", help="a state file whose managed rule names (ruleName, …) to use")
     p.add_argument("--output", choices=["text", "json", "markdown"], default="text", help="text, json or markdown")
-    p.add_argument("--output", choices=["text", "json"], default="text", help="text (default) or json")
 
 
 def _add_sim_commands(sub: Any) -> None:
@@ -237,14 +242,30 @@ def _size(text: str) -> int:
     return int(text)
 
 
+# The longest wait or watch interval taken: a week (a full sync of a large tenant takes hours; the
+# system's timers overflow long before 1e12 s). The shortest watch interval: one second, so that a
+# watch never turns into a loop that asks the server without pause.
+MAX_SECONDS = 7 * 24 * 3600.0
+MIN_WATCH_SECONDS = 1.0
+
+
 def _seconds(text: str) -> float:
-    """A finite, non-negative number of seconds: nan would wait forever, inf too."""
+    """A finite, non-negative number of seconds of at most a week: nan would wait forever, inf too."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a finite, non-negative number of seconds")
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is more than a week ({MAX_SECONDS:.0f} seconds)")
+    return value
+
+
+def _watch_seconds(text: str) -> float:
+    value = _seconds(text)
+    if value < MIN_WATCH_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is less than {MIN_WATCH_SECONDS:g} second between passes")
     return value
 
 
@@ -301,8 +322,6 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "reconcile":
         from reconciler.commands import apply
 
-        if args.watch is not None and args.watch <= 0:
-            raise UserError("--watch takes a positive number of seconds")
         wave, output = apply.Wave(args.shard, args.wave), apply.Output(args.output, args.detailed_exitcode)
         return apply.reconcile(args.states, _options(args), args.watch, wave=wave, output=output)
     if args.command == "status":
@@ -396,8 +415,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except OSError as exc:
         # The machine said no (permissions, a full disk, a path that is a folder): the user's to fix.
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"{where}{exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if isinstance(exc.filename, str) and exc.filename else ""
+        print(printable(f"{where}{exc.strerror or exc}"), file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # a bug of ours: one line for the user, the traceback in a crash file
         from reconciler.running import crash

@@ -14,11 +14,10 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from reconciler.commands.plan import colour_for, show_text
 from reconciler.errors import EXIT_INTERRUPTED, UserError
-from reconciler.formats import jsontext
+from reconciler.formats import files, jsontext
 from reconciler.model import statefiles
 from reconciler.model.statefiles import StateFile
 from reconciler.planning import plans
@@ -47,10 +46,7 @@ class Output:
 
 
 def _load_plan(path: str) -> Plan:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read the plan: {exc.strerror}") from None
+    data = files.read_bytes(path, files.MAX_REPORT_BYTES, path, missing="no such saved plan")
     return plans.from_json(jsontext.loads(jsontext.decode(data, path), path), path)
 
 

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from reconciler import reports
 from reconciler.errors import UserError
-from reconciler.formats import jsontext
+from reconciler.formats import files, jsontext
 from reconciler.planning import plans
 from reconciler.planning.plans import Plan
 from reconciler.reports import text
@@ -42,7 +42,8 @@ def _is_saved_plan(path: Path) -> bool:
     if not path.is_file():
         return False
     try:
-        document = jsontext.loads(jsontext.decode(path.read_bytes(), str(path)), str(path))
+        data = files.read_bytes(path, files.MAX_REPORT_BYTES, str(path))
+        document = jsontext.loads(jsontext.decode(data, str(path)), str(path))
     except (OSError, UserError):
         return False
     is_plan = isinstance(document, dict) and document.get("formatVersion") == plans.FORMAT_VERSION

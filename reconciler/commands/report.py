@@ -6,13 +6,13 @@ reads every slice's document, single-server or fleet, and prints one report of t
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from reconciler import reports
 from reconciler.errors import Problem, UserError
-from reconciler.formats import jsontext
+from reconciler.formats import files, jsontext
 from reconciler.planning import plans
 from reconciler.reports import markdown
 from reconciler.running import results
@@ -53,15 +53,19 @@ def _entry(entry: dict[str, Any], plan: plans.Plan | None, problems: tuple[Probl
     )
 
 
-def report(files: list[str], output: str, detailed_exitcode: bool, max_bytes: int | None = None) -> int:
+def report(paths: list[str], output: str, detailed_exitcode: bool, max_bytes: int | None = None) -> int:
     outcomes: list[ServerResult] = []
     problems: list[Problem] = []
-    for name in files:
-        try:
-            text = jsontext.decode(Path(name).read_bytes(), name)
-        except OSError as exc:
-            problems.append(Problem(name, None, None, f"cannot read: {exc.strerror}"))
+    seen: dict[str, str] = {}  # each file once: a report given twice would count its servers twice
+    from_file: dict[str, str] = {}  # server -> the report it came from
+    for name in paths:
+        real = os.path.realpath(name)
+        if real in seen:
+            problems.append(Problem(name, None, None, f"given twice (as {seen[real]}); each report is read once"))
             continue
+        seen[real] = name
+        try:
+            text = jsontext.decode(files.read_bytes(name, files.MAX_REPORT_BYTES, name), name)
         except UserError as exc:
             problems += exc.problems
             continue
@@ -69,9 +73,15 @@ def report(files: list[str], output: str, detailed_exitcode: bool, max_bytes: in
             problems.append(Problem(name, None, None, "empty: not a plan report (did its plan run fail?)"))
             continue
         try:
-            outcomes += _outcomes(jsontext.loads(text, name), name)
+            found = _outcomes(jsontext.loads(text, name), name)
         except (UserError, KeyError, TypeError) as exc:
             problems.append(Problem(name, None, None, f"not a plan report: {exc}"))
+            continue
+        for outcome in found:
+            other = from_file.setdefault(outcome.server, name)
+            if other != name:
+                problems.append(Problem(name, None, None, f"{outcome.server} is in {other} too; it is counted once"))
+        outcomes += found
     if problems:
         raise UserError(problems)
     outcomes.sort(key=lambda o: o.server)

@@ -47,6 +47,10 @@ def check_no_dangling_link(path: Path | str, display: str) -> None:
         )
 
 
+# The largest saved plan or plan report read: a fleet's JSON report of 10,000 servers is tens of MB.
+MAX_REPORT_BYTES = 1 << 30
+
+
 # Plain descriptors: a buffered file asks the system four more questions before its first read
 # (two fstat, an isatty ioctl, an lseek), and a fleet reads two files per server.
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)

@@ -8,6 +8,7 @@ asks for it (docs/README.md#crash-reports).
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import sys
@@ -50,6 +51,32 @@ def _write(text: str) -> Path:
             last = exc
     assert last is not None
     raise last
+
+
+# What the machine said no with is the operator's to fix, not a bug: a full disk, a folder or a
+# FIFO where a file belongs, a read-only or forbidden place. Said in one line, no crash file.
+_HINTS = {
+    errno.ENOSPC: "the disk is full; free space and run again (what was written is intact)",
+    errno.EDQUOT: "the disk quota is used up; free space and run again",
+    errno.EISDIR: "is a folder where the tool keeps a file; move it away",
+    errno.ENOTDIR: "a part of this path is a file where the tool needs a folder",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ELOOP: "a symlink loop",
+    errno.ENXIO: "no such device (a FIFO with no writer, or a device)",
+    errno.EEXIST: "exists already",
+    errno.ENOENT: "no such file or folder",
+}
+
+
+def fault(exc: BaseException) -> str | None:
+    """One line for an error of the machine, never of the tool's code; None for anything else."""
+    if not isinstance(exc, OSError) or exc.errno not in _HINTS:
+        return None
+    where = exc.filename if isinstance(exc.filename, (str, bytes, os.PathLike)) else None
+    said = _HINTS[exc.errno]
+    return f"{os.fsdecode(where)}: {said}" if where is not None else said
 
 
 def write_quietly(exc: BaseException, argv: Sequence[str]) -> Path | None:

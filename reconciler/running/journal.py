@@ -16,11 +16,14 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.errors import UserError
+from reconciler.formats import files
 from reconciler.model import identity, observed
 from reconciler.planning import actions
 from reconciler.running.results import RunRecord
@@ -43,6 +46,15 @@ class History:
     last_raise_cycle: str | None = None
 
 
+# Opened without waiting: a FIFO put where the journal belongs would otherwise hold the run forever.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def _check_regular(descriptor: int, path: Path) -> None:
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        raise UserError(f"{path}: is not a regular file (a folder, FIFO or device); a journal must be one")
+
+
 class Journal:
     """A server's journal, as one (target, host) pair writes and reads it; with no target, every run."""
 
@@ -60,8 +72,10 @@ class Journal:
         entry = {"time": _now(), "server": self.server, **pair, "run": run, "event": event, **fields}
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        files.check_no_dangling_link(self.path, str(self.path))
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | _NONBLOCK, 0o644)
         try:
+            _check_regular(fd, self.path)
             # A line torn by a full disk or a crash ends here: the next one starts on a line of its own.
             if os.fstat(fd).st_size and os.pread(fd, 1, os.fstat(fd).st_size - 1) != b"\n":
                 line = b"\n" + line
@@ -79,9 +93,14 @@ class Journal:
         try:
             # A plain descriptor: a fleet's plan asks every server's journal, and most have none
             # (no file object is made, nor pathlib's frames unwound, to find that out).
-            descriptor = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            descriptor = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | _NONBLOCK)
         except FileNotFoundError:
             return []
+        try:
+            _check_regular(descriptor, self.path)
+        except BaseException:
+            os.close(descriptor)
+            raise
         with open(descriptor, "rb") as handle:
             data = handle.read()
         entries = []

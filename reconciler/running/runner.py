@@ -127,7 +127,8 @@ def internal_error(exc: Exception) -> Problem:
     """One server's unexpected error as its problem, the traceback in a crash file."""
     from reconciler.running import crash  # only when something went wrong: its imports cost every run
 
-    return Problem("", None, None, crash.one_line(exc, crash.write_quietly(exc, ["(one server of a run)"])))
+    said = crash.fault(exc)  # a full disk, a folder where a file belongs: the operator's, in one line
+    return Problem("", None, None, said or crash.one_line(exc, crash.write_quietly(exc, ["(one server of a run)"])))
 
 
 @contextlib.contextmanager

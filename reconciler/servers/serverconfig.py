@@ -26,6 +26,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from reconciler.errors import UserError
+from reconciler.formats import files
 from reconciler.model import facts, identity, observed
 from reconciler.model.observed import (
     AadConnector,
@@ -58,6 +59,7 @@ NOT_IN_AN_EXPORT = (
 @contextlib.contextmanager
 def _reading(path: Path) -> Iterator[None]:
     """Every way reading an XML file can fail, as one line naming the file."""
+    files.check_regular(path, str(path))  # a FIFO or a device would be read forever
     try:
         yield
     except DefusedXmlException as exc:

@@ -4,14 +4,17 @@ faults of the machine (full disk, a folder where a file belongs, FIFOs) said ins
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from reconciler.running import journal
 from tests.support import STATES, Run
 
 CONTOSO = STATES / "contoso-aadc01.yaml"
@@ -182,3 +185,122 @@ def test_powershell_comments_carry_no_control_character(run: Run) -> None:
     assert result.code == 0, result.err
     assert "\x1b" not in result.out
     assert all(not line.lstrip().startswith("Actions, in order") for line in result.out.splitlines())
+
+
+# --- faults of the machine: one line, no crash file, no hang -------------------------------------
+
+
+def _no_crash_file() -> bool:
+    return not Path(".reconciler/crash").exists()
+
+
+@pytest.mark.parametrize("where", ["journal/contoso-aadc01.jsonl", "locks"])
+def test_a_folder_where_a_file_belongs_is_one_line(run: Run, where: str) -> None:
+    state = _state()
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    if where == "locks":
+        assert run("apply", state, "--yes").code == 0
+        lock = next(Path(".reconciler/locks").iterdir())
+        lock.unlink()
+        lock.mkdir()
+        assert run("sim", "set", "--name", "contoso-aadc01", "scheduler.SyncCycleEnabled=false").code == 0
+    else:
+        Path(".reconciler", where).mkdir(parents=True)
+    result = run("apply", state, "--yes")
+    assert result.code == 1
+    assert result.err_lines[-1].endswith(
+        ("a journal must be one", "is a folder where the tool keeps a file; move it away")
+    )
+    assert _no_crash_file()
+
+
+def test_a_full_disk_during_apply_is_one_line(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = _state()
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+
+    def full(self: journal.Journal, *_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+
+    monkeypatch.setattr(journal.Journal, "record", full)
+    result = run("apply", state, "--yes")
+    assert result.code == 1
+    assert "contoso-aadc01.jsonl: the disk is full; free space and run again" in result.err
+    assert _no_crash_file()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_to_a_full_device_is_one_line() -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", "schema", "desired-state"],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1 and done.stderr == "No space left on device\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_fifos_and_devices_are_refused_not_read(run: Run) -> None:
+    os.mkfifo("fifo.json")
+    state = _state()
+    for argv in (
+        ["report", "fifo.json"],
+        ["report", "/dev/zero"],
+        ["validate", "fifo.json"],
+        ["plan", state, "--target", "snapshot:fifo.json"],
+        ["apply", state, "--plan", "fifo.json", "--yes"],
+        ["sim", "init", "--from", "fifo.json", "--name", "q"],
+    ):
+        result = run(*argv)
+        assert result.code == 1, argv
+        assert "is not a regular file" in result.out + result.err, argv
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_journal_is_refused_not_read(run: Run) -> None:
+    state = _state()
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    Path(".reconciler/journal").mkdir(parents=True)
+    os.mkfifo(".reconciler/journal/contoso-aadc01.jsonl")
+    for argv in (["history", "contoso-aadc01"], ["status", state], ["apply", state, "--yes"]):
+        result = run(*argv)
+        assert result.code == 1
+        assert "a journal must be one" in result.out + result.err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_in_a_configuration_export_is_refused(run: Run, contoso_export: Path) -> None:
+    shutil.copytree(contoso_export, "export")
+    rule = next(Path("export", "SynchronizationRules").iterdir())
+    rule.unlink()
+    os.mkfifo(rule)
+    result = run("plan", _state(), "--target", "export:export")
+    assert result.code == 1 and "is not a regular file" in result.err
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("1e12", "'1e12' is more than a week (604800 seconds)"),
+        ("0.000001", "'0.000001' is less than 1 second between passes"),
+        ("0", "'0' is less than 1 second between passes"),
+    ],
+)
+def test_watch_takes_one_second_to_a_week(run: Run, value: str, said: str) -> None:
+    result = run("reconcile", _state(), "--watch", value)
+    assert result.code == 1
+    assert result.err == f"reconciler reconcile: argument --watch: {said} (see --help)\n"
+
+
+def test_a_wait_timeout_too_large_is_refused(run: Run) -> None:
+    result = run("reconcile", _state(), "--wait-timeout", "1e12")
+    assert result.code == 1 and "more than a week" in result.err
+
+
+def test_report_counts_each_report_once(run: Run) -> None:
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    Path("p.json").write_text(run("plan", _state(), "--output", "json").out, encoding="utf-8")
+    shutil.copy("p.json", "q.json")
+    twice = run("report", "p.json", "./p.json")
+    assert twice.code == 1 and twice.err == "./p.json: given twice (as p.json); each report is read once\n"
+    both = run("report", "p.json", "q.json")
+    assert both.code == 1 and both.err == "q.json: contoso-aadc01 is in p.json too; it is counted once\n"

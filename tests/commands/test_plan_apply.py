@@ -336,7 +336,7 @@ def test_two_applies_at_once_both_end_cleanly(run: Run, tmp_path: Path) -> None:
 def test_reconcile_watch_heals_an_upgrade_and_stops_on_ctrl_c(run: Run, tmp_path: Path) -> None:
     init(run, "contoso-aadc01", "1.6.2.4")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "reconcile", CONTOSO, "--watch", "0.2"],
+        [sys.executable, "-m", "reconciler", "reconcile", CONTOSO, "--watch", "1"],
         cwd=tmp_path, env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     server = sim("contoso-aadc01")
@@ -440,7 +440,7 @@ def test_a_held_rollout_is_not_in_sync(run: Run) -> None:
 def test_reconcile_watch_output_json_is_a_document_a_pass(run: Run, tmp_path: Path) -> None:
     init(run, "contoso-aadc01", "1.6.2.4")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "reconcile", CONTOSO, "--watch", "0.1", "--output", "json"],
+        [sys.executable, "-m", "reconciler", "reconcile", CONTOSO, "--watch", "1", "--output", "json"],
         cwd=tmp_path, env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert proc.stdout is not None
