@@ -121,6 +121,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="PLAN.json", help="save the plan for `apply --plan`")
     p.add_argument("--max-bytes", type=_size, metavar="BYTES", help=MAX_BYTES_HELP)
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
+    p.add_argument("--confirm-prune", action="store_true", help=CONFIRM_PRUNE_HELP)
     _add_apply_commands(sub, server)
     _add_report_commands(sub, server)
     _add_sim_commands(sub)
@@ -152,6 +153,7 @@ def _add_apply_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     p = _command(sub, "apply", "plan (or take a saved plan) and carry it out", [server, waiting])
     p.add_argument("--plan", dest="plan_file", metavar="PLAN.json", help="a plan saved with `plan --out`")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--confirm-prune", action="store_true", help=CONFIRM_PRUNE_HELP)
     p = _command(sub, "reconcile", "plan and apply in one, optionally again and again", [server, waiting])
     p.add_argument(
         "--watch",
@@ -230,6 +232,7 @@ def _add_sim_commands(sub: Any) -> None:
     p.add_argument("assignments", nargs="+", metavar="KEY=VALUE", help="VALUE is read as JSON, else as text")
 
 
+CONFIRM_PRUNE_HELP = "remove unmanaged rules of servers whose state says safety.prune: confirm (never by default)"
 MAX_BYTES_HELP = (
     "cut a Markdown report to this size, keeping the summary and the most urgent servers: 65536 for a "
     "pull-request comment (default 1048576, a job summary's limit)"
@@ -290,6 +293,7 @@ def _options(args: argparse.Namespace) -> runner.RunOptions:
     return runner.RunOptions(
         target=target,
         allow_group_deletion=args.allow_group_deletion,
+        confirm_prune=getattr(args, "confirm_prune", False),
         wait_timeout=_wait_timeout(getattr(args, "wait_timeout", None)),
         # A live server is observed by running the collector: while a cycle runs, ask every 10 s.
         poll_interval=10.0 if isinstance(target, targets.LiveTarget) else 2.0,

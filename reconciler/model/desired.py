@@ -33,6 +33,7 @@ class DesiredState:
     writeup_rule_precedence: int | None = None
     writeup_rule_name: str = limitrules.GROUP_WRITEUP.default_clone_name
     host: str | None = None  # metadata.host: the machine's DNS or short name
+    prune: str | None = None  # safety.prune: "confirm" lets a confirmed run remove unmanaged rules
 
     def clone_name(self, family: LimitRule) -> str:
         return self.rule_name if family is limitrules.GROUP_JOIN else self.writeup_rule_name
@@ -56,6 +57,7 @@ def from_document(data: dict[str, Any]) -> DesiredState:
         connector_name=spec.get("connectorName"),
         max_limit_increase=spec.get("rollout", {}).get("maxLimitIncrease"),
         allow_group_deletion=spec.get("safety", {}).get("allowGroupDeletion", False),
+        prune=spec.get("safety", {}).get("prune"),
         writeup_rule_precedence=spec.get("writeupRulePrecedence"),
         writeup_rule_name=spec.get("writeupRuleName", limitrules.GROUP_WRITEUP.default_clone_name),
     )
@@ -81,7 +83,10 @@ def to_document(state: DesiredState) -> dict[str, Any]:
         spec["connectorName"] = state.connector_name
     if state.max_limit_increase is not None:
         spec["rollout"] = {"maxLimitIncrease": state.max_limit_increase}
-    if state.allow_group_deletion:
-        spec["safety"] = {"allowGroupDeletion": True}
+    safety: dict[str, Any] = {"allowGroupDeletion": True} if state.allow_group_deletion else {}
+    if state.prune is not None:
+        safety["prune"] = state.prune
+    if safety:
+        spec["safety"] = safety
     metadata = {"name": state.name} if state.host is None else {"name": state.name, "host": state.host}
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": spec}

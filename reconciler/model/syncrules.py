@@ -146,6 +146,11 @@ def managed_clones(state: ObservedState, name: str) -> list[SyncRule]:
     return list(_scan(state.sync_rules).custom_outbound.get(name, ()))
 
 
+def custom_outbound_rules(state: ObservedState) -> list[SyncRule]:
+    """Every custom (not standard) outbound group rule of the AAD connector, whatever its name."""
+    return [r for rules in _scan(state.sync_rules).custom_outbound.values() for r in rules]
+
+
 def rule_limit(rule: SyncRule) -> RuleLimit:
     """The limit a rule carries; UserError naming the rule when it cannot be understood."""
     flows = [m for m in rule.attribute_flow_mappings if m.destination == MEMBER_ATTRIBUTE]

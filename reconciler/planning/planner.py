@@ -18,7 +18,7 @@ from reconciler.model import builds, facts, identity, inforce, limitrules, obser
 from reconciler.model.desired import DesiredState
 from reconciler.model.inforce import Family, InForce
 from reconciler.model.observed import ObservedState, Registry, SyncRule
-from reconciler.planning import actions, rollout, views
+from reconciler.planning import actions, rollout, unmanaged, views
 from reconciler.planning.actions import Action, ScriptContext
 from reconciler.planning.diff import DiffItem, diff
 from reconciler.planning.plans import Impact, Plan
@@ -38,6 +38,8 @@ class Options:
     last_raise_at: str | None = None
     now: datetime | None = None
     last_raise_cycle: str | None = None
+    # The run confirms removing unmanaged rules (--confirm-prune), where the state says safety.prune: confirm.
+    confirm_prune: bool = False
 
 
 def _goal(desired: DesiredState, state: ObservedState, found: InForce, options: Options, warnings: list[str]) -> Goal:
@@ -142,8 +144,11 @@ def _clone_refusals(
 class _Graph:
     """Collects the needed actions, each with the indexes of the actions that must come before it."""
 
-    def __init__(self, desired: DesiredState, state: ObservedState, found: InForce, seen: ManagedSettings) -> None:
+    def __init__(
+        self, desired: DesiredState, state: ObservedState, found: InForce, seen: ManagedSettings, prune: tuple[str, ...]
+    ) -> None:
         self.desired, self.state, self.found, self.seen = desired, state, found, seen
+        self.prune = prune  # unmanaged rules to remove, by name
         self.actions: list[tuple[Action, set[int]]] = []
         self.managed_rules: dict[str, SyncRule] = {}  # by name: the clone a Create or Update writes
         self.raises: list[int] = []  # updates that only raise an enabled clone's limit
@@ -165,6 +170,8 @@ class _Graph:
         versions_set = self.api_versions(wanted, start)
         before = [*start, *versions_set]
         rule_steps = [step for family in self.found.families for step in self.rule_changes(family, wanted, before)]
+        # After the managed rules carry the limit: removing a stray never leaves none that does.
+        rule_steps += [self.add(unmanaged.removal(name), [*before, *rule_steps]) for name in self.prune]
         changes = versions_set + rule_steps + self.override_after_increase(rule_steps)
         # With nothing else to do, turning the scheduler off at the start is already the whole change.
         if changes or sched_wanted or len(start) == 1:
@@ -269,10 +276,16 @@ def _order(planned: list[tuple[Action, set[int]]]) -> tuple[Action, ...]:
 
 
 def _predicted(
-    state: ObservedState, desired: DesiredState, goal: Goal, found: InForce, written: dict[str, SyncRule]
+    state: ObservedState,
+    desired: DesiredState,
+    goal: Goal,
+    found: InForce,
+    written: dict[str, SyncRule],
+    *,
+    pruned: frozenset[str] = frozenset(),
 ) -> ObservedState:
     """The server as the plan leaves it: what its next cycles are judged on."""
-    by_id = {r.identifier: r for r in state.sync_rules}
+    by_id = {r.identifier: r for r in state.sync_rules if r.identifier not in pruned}
     for family in found.families:
         for clone in family.clones:
             by_id.pop(clone.identifier, None)
@@ -308,7 +321,14 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
     warnings: list[str] = []
     found = inforce.read(state, {f.key: desired.clone_name(f) for f in limitrules.CATALOGUE})
     goal = _goal(desired, state, found, options, warnings)
-    reasons = _refusals(desired, state, goal, found)
+    strays = unmanaged.find(state, found)
+    confirmed = desired.prune == unmanaged.PRUNE_CONFIRM and options.confirm_prune
+    prune = unmanaged.names_to_remove(state, strays) if confirmed else ()
+    pruned = frozenset(u.rule.identifier for u in strays if u.rule.name in prune)
+    # A rule this plan removes is in nobody's way.
+    reasons = _refusals(desired, state, goal, unmanaged.without(found, pruned))
+    if reasons and strays and not confirmed:
+        reasons.append(unmanaged.hint(strays, desired.prune))
     if reasons:
         raise UserError([Problem("", None, None, f"{desired.name}: plan refused: {r}") for r in reasons])
 
@@ -321,7 +341,10 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
         )
     seen, wanted = views.observed(state, found), views.desired(state, desired, goal, found)
     changes: tuple[DiffItem, ...] = diff(seen.as_dict(), wanted.as_dict())
-    graph = _Graph(desired, state, found, seen)
+    if prune:
+        changes = (*changes, DiffItem("remove", unmanaged.CHANGE_PATH, list(prune), None))
+    warnings.extend(unmanaged.warnings(strays, desired.prune, confirmed, prune))
+    graph = _Graph(desired, state, found, seen, prune)
     planned = _order(graph.build(wanted, goal)) if changes else ()
     warnings.extend(graph.not_checked)
     if desired.host is not None and state.server.host is None:
@@ -329,7 +352,8 @@ def make_plan(desired: DesiredState, state: ObservedState, desired_digest: str, 
             f"server.host was not observed by this source: it cannot confirm the server is '{desired.host}'"
         )
 
-    impact = _impact(state, _predicted(state, desired, goal, found, graph.managed_rules)) if changes else Impact()
+    after = _predicted(state, desired, goal, found, graph.managed_rules, pruned=pruned) if changes else state
+    impact = _impact(state, after) if changes else Impact()
     if state.groups is None and changes:
         warnings.append("group sizes were not observed: the groups this plan provisions or deletes are unknown")
     if changes and state.scheduler.staging_mode_enabled:

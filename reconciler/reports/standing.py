@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler.planning import plans
+from reconciler.planning import plans, unmanaged
 from reconciler.reports import health
 from reconciler.reports.values import printable, shown
 from reconciler.running import results
@@ -22,7 +22,7 @@ def reasons(standing: Standing) -> list[str]:
     said = [printable(p.message) if not p.file else str(p) for p in result.problems]
     if plan is not None:
         said += [f"{printable(c.path)}: {shown(c.observed)} → {shown(c.desired)}" for c in plan.changes]
-        said += [printable(w) for w in plan.warnings if w.startswith("rollout:")]
+        said += [printable(w) for w in plan.warnings if w.startswith(("rollout:", unmanaged.WARNING))]
     return said
 
 

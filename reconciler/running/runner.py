@@ -39,6 +39,7 @@ class RunOptions:
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     poll_interval: float = 2.0
     state_dir: Path = STATE_DIR
+    confirm_prune: bool = False  # --confirm-prune: unmanaged rules go where the state says safety.prune: confirm
 
 
 class Applied:
@@ -76,6 +77,7 @@ def _make_plan(state_file: StateFile, current: observed.ObservedState, options: 
         proven_limit=history.proven_limit,
         last_raise_at=history.last_raise_at,
         last_raise_cycle=history.last_raise_cycle,
+        confirm_prune=options.confirm_prune,
     )
     name = state_file.state.name
     made = planner.make_plan(state_file.state, current, desired_digest(state_file), planner_options)
