@@ -55,7 +55,9 @@ for _loader in (_Loader, _CLoader):
 
 INT_TAG = "tag:yaml.org,2002:int"
 MAX_INT_CHARACTERS = 24  # far past any count or precedence, far below Python's 4,300-digit limit
-DECIMAL = re.compile(r"^[-+]?(?:0|[1-9][0-9]*(?:_[0-9]+)*)$")  # 100_000 groups digits; nothing else
+FLOAT_TAG = "tag:yaml.org,2002:float"
+# Digits alone: YAML 1.2 editors read 100_000 as text where PyYAML (1.1) reads 100000, so neither is taken.
+DECIMAL = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +161,9 @@ class _Builder:
         if node.tag == INT_TAG and len(node.value) > MAX_INT_CHARACTERS:
             self.err(node.start_mark, f"YAML: a number of {len(node.value)} digits is not one a state file holds")
             return None
-        if node.tag == INT_TAG and not DECIMAL.match(node.value):
+        if (node.tag == INT_TAG and not DECIMAL.match(node.value)) or (
+            node.tag == FLOAT_TAG and ("_" in node.value or ":" in node.value)
+        ):
             # YAML 1.1 reads 075000 as octal (31232), 1:30 as 90, 0b1011010 as 90; YAML 1.2 as text or
             # decimal. Neither guess is taken.
             self.err(

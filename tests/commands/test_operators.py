@@ -304,3 +304,17 @@ def test_report_counts_each_report_once(run: Run) -> None:
     assert twice.code == 1 and twice.err == "./p.json: given twice (as p.json); each report is read once\n"
     both = run("report", "p.json", "q.json")
     assert both.code == 1 and both.err == "q.json: contoso-aadc01 is in p.json too; it is counted once\n"
+
+
+# --- numbers: digits only -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1_0_0_0_0", "90_0", "100_000"])
+def test_an_underscore_in_a_number_is_refused_where_it_is(run: Run, value: str) -> None:
+    text = CONTOSO.read_text(encoding="utf-8").replace("groupMemberLimit: 100000", f"groupMemberLimit: {value}")
+    Path("s.yaml").write_text(text, encoding="utf-8")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if value in row)
+    result = run("validate", "s.yaml")
+    assert result.code == 1
+    assert result.err.startswith(f"s.yaml:{line}:")
+    assert f"{value!r} is not a plain decimal number" in result.err
