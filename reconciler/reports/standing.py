@@ -20,6 +20,8 @@ def reasons(standing: Standing) -> list[str]:
     """Why the server is not in sync, in words: what drifted, a held rollout, problems."""
     result, plan = standing.result, standing.result.plan
     said = [printable(p.message) if not p.file else str(p) for p in result.problems]
+    if result.status == "skipped" and result.why:
+        said.append(printable(result.why))  # e.g. another machine's state on a single live target
     if plan is not None:
         said += [f"{printable(c.path)}: {shown(c.observed)} → {shown(c.desired)}" for c in plan.changes]
         said += [printable(w) for w in plan.warnings if w.startswith(("rollout:", unmanaged.WARNING))]

@@ -164,6 +164,38 @@ def test_a_folder_on_powershell_applies_only_the_state_of_this_computer(
     assert journals == ["contoso-aadc01.jsonl"]
 
 
+def test_status_of_a_folder_on_powershell_says_why_the_others_are_skipped(
+    run: Run, tmp_path: Path, this_computer: Path
+) -> None:
+    folder = tmp_path / "states"
+    folder.mkdir()
+    state_file(folder / "a.yaml", "contoso-aadc01", host="aadc01.contoso.com")
+    state_file(folder / "b.yaml", "contoso-aadc02", host="aadc02.contoso.com")
+    result = run("status", str(folder), "--target", "powershell")
+    assert result.code == 0, result.err
+    assert "contoso-aadc02: skipped\n  - this computer is aadc01.contoso.com\n" in result.out
+    assert "contoso-aadc01: rollout progressing\n" in result.out
+
+
+def test_an_invalid_host_is_refused_with_its_line_and_column(run: Run, tmp_path: Path) -> None:
+    result = run("validate", state_file(tmp_path / "s.yaml", "contoso-aadc01", host="aadc01 contoso"))
+    assert result.code == 1
+    assert result.err.startswith(f"{tmp_path / 's.yaml'}:9:9: metadata.host: ")
+
+
+def test_a_server_replaced_on_the_same_target_starts_a_history_of_its_own(run: Run, tmp_path: Path) -> None:
+    """The journal is the (server, target) pair's as observed: another machine behind the same
+    target (a rebuilt server, a simulator file made again) does not inherit its rollout."""
+    state = state_file(tmp_path / "holdout.yaml", "holdout-aadc01")
+    init(run, "sim:s.json", "holdout-aadc01", "--host", "aadc01.contoso.com")
+    assert run("reconcile", state, "--target", "sim:s.json").code == 0  # 50,000 → 75,000
+    init(run, "sim:s.json", "holdout-aadc01", "--host", "aadc09.contoso.com", "--force")
+    result = run("plan", state, "--target", "sim:s.json")
+    # A first step, not one held back waiting for a cycle after the other machine's step.
+    assert "rollout: raising the limit to 75000, not 100000, this run" in result.out
+    assert "last successful apply: none recorded here" in run("status", state, "--target", "sim:s.json").out
+
+
 def test_a_state_named_after_this_computer_applies_without_a_host(
     run: Run, tmp_path: Path, this_computer: Path
 ) -> None:
