@@ -764,3 +764,16 @@ def test_a_shard_saves_each_planned_servers_plan_as_apply_takes_it(tmp_path: Pat
     assert applied.returncode == 0, applied.stderr
     again = _tool(tmp_path, "apply", states[0], *reviewed)
     assert again.returncode == 1 and "plan again" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "path", [ROOT / ".github" / "workflows" / "reconcile.yml", ROOT / "action.yml"], ids=lambda p: p.name
+)
+def test_every_python_step_compiles(path: Path) -> None:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    steps = [s for job in document.get("jobs", {}).values() for s in job["steps"]]
+    steps += document.get("runs", {}).get("steps", [])
+    python = [s for s in steps if s.get("shell") == "python"]
+    assert python, f"{path.name} has no Python step"
+    for step in python:
+        compile(step["run"], f"{path.name}: {step.get('name', step.get('id'))}", "exec")
