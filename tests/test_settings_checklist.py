@@ -30,11 +30,12 @@ EVERY_KEY_SET = DesiredState(
     writeup_rule_name="Writeup (large groups)",
     host="aadc01.checklist.example",
     prune="confirm",
+    suspend=True,
 )
 
 # Keys that are the operator's policy for runs, not a setting a server holds: `export` cannot
 # read them off a server, so it leaves them to their defaults.
-POLICY = {"connector_name", "max_limit_increase", "allow_group_deletion", "prune"}
+POLICY = {"connector_name", "max_limit_increase", "allow_group_deletion", "prune", "suspend"}
 
 
 def _leaves(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:

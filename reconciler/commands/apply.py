@@ -24,7 +24,7 @@ from reconciler.planning import plans
 from reconciler.planning.plans import Plan
 from reconciler.reports import jsonreport
 from reconciler.reports.live import LinePrinter
-from reconciler.running import fleet, results, runner
+from reconciler.running import fleet, results, runner, suspension
 from reconciler.running.results import ServerResult
 
 
@@ -68,6 +68,8 @@ def _apply_all(
     printer: LinePrinter,
     wave: str | None,
     reviewed: dict[str, Plan] | None = None,
+    *,
+    unattended: bool = False,
 ) -> list[ServerResult]:
     said: set[str] = set()  # state files whose result is printed: every result is, once
 
@@ -78,7 +80,10 @@ def _apply_all(
 
     def run_one(state_file: StateFile) -> ServerResult:
         saved = reviewed.get(state_file.state.name) if reviewed is not None else None
-        outcome = runner.apply_result(state_file, options, lambda _p: True, saved, printer)
+        if unattended and state_file.state.suspend:
+            outcome = suspension.suspended(state_file, options, printer)
+        else:
+            outcome = runner.apply_result(state_file, options, lambda _p: True, saved, printer)
         say(outcome)
         return outcome
 
@@ -216,7 +221,11 @@ def reconcile(
 ) -> int:
     if watch is None:
         printer = _printer(output)
-        return _run(lambda: _apply_all(_states(paths, wave.shard), options, printer, wave.wave), printer, output)
+
+        def once() -> list[ServerResult]:
+            return _apply_all(_states(paths, wave.shard), options, printer, wave.wave, unattended=True)
+
+        return _run(once, printer, output)
     # Level-triggered: every pass compares desired and observed afresh and re-applies what drifted,
     # so a reset by an in-place upgrade is put right on the next pass. A failing pass is reported
     # and the loop goes on; Ctrl-C stops it between or within passes, the scheduler restored.
@@ -225,7 +234,7 @@ def reconcile(
         while True:
             try:
                 # Read afresh each pass: a merged change to a state file takes effect on the next one.
-                outcomes = _apply_all(_states(paths, wave.shard), options, printer, wave.wave)
+                outcomes = _apply_all(_states(paths, wave.shard), options, printer, wave.wave, unattended=True)
             except UserError as exc:
                 for problem in exc.problems:
                     print(problem, file=sys.stderr)

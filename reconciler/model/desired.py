@@ -34,6 +34,7 @@ class DesiredState:
     writeup_rule_name: str = limitrules.GROUP_WRITEUP.default_clone_name
     host: str | None = None  # metadata.host: the machine's DNS or short name
     prune: str | None = None  # safety.prune: "confirm" lets a confirmed run remove unmanaged rules
+    suspend: bool = False  # spec.suspend: reconcile reports its plan and never acts
 
     def clone_name(self, family: LimitRule) -> str:
         return self.rule_name if family is limitrules.GROUP_JOIN else self.writeup_rule_name
@@ -58,6 +59,7 @@ def from_document(data: dict[str, Any]) -> DesiredState:
         max_limit_increase=spec.get("rollout", {}).get("maxLimitIncrease"),
         allow_group_deletion=spec.get("safety", {}).get("allowGroupDeletion", False),
         prune=spec.get("safety", {}).get("prune"),
+        suspend=spec.get("suspend", False),
         writeup_rule_precedence=spec.get("writeupRulePrecedence"),
         writeup_rule_name=spec.get("writeupRuleName", limitrules.GROUP_WRITEUP.default_clone_name),
     )
@@ -81,6 +83,8 @@ def to_document(state: DesiredState) -> dict[str, Any]:
         spec["writeupRuleName"] = state.writeup_rule_name
     if state.connector_name is not None:
         spec["connectorName"] = state.connector_name
+    if state.suspend:
+        spec["suspend"] = True
     if state.max_limit_increase is not None:
         spec["rollout"] = {"maxLimitIncrease": state.max_limit_increase}
     safety: dict[str, Any] = {"allowGroupDeletion": True} if state.allow_group_deletion else {}
