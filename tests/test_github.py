@@ -580,6 +580,9 @@ def test_the_action_runs_without_bash() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     shells = [s["shell"] for s in action["runs"]["steps"] if "run" in s]
     assert shells and set(shells) == {"python"}  # a Windows sync server has no bash
+    # An empty python-version takes the runner's own Python: a sync server's, with no download.
+    setup = next(s for s in action["runs"]["steps"] if s.get("uses", "").startswith("actions/setup-python"))
+    assert setup["if"] == "inputs.python-version != ''"
 
 
 def _stand_in(tmp_path: Path, body: str) -> dict[str, str]:
