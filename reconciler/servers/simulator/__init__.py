@@ -82,10 +82,17 @@ class SimulatedServer(_Simulated):
     def path(self) -> Path:
         return self.file.path
 
+    def _there(self) -> None:
+        """A server that is not there is said so before a lock file or a folder is made for it."""
+        if not self.file.exists():
+            self.file.read()  # raises, naming the `sim init` to run
+
     def _update(self, change: Callable[[ObservedState], ObservedState]) -> ObservedState:
+        self._there()
         return self.file.update(change)
 
     def observe(self) -> ObservedState:
+        self._there()
         with self.file.locked():
             state = self.file.read()
         if state.server.host is None:  # a file written before hosts were stored: the default one
