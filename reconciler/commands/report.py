@@ -53,11 +53,16 @@ def _entry(entry: dict[str, Any], plan: plans.Plan | None, problems: tuple[Probl
     )
 
 
+def _same(one: ServerResult, other: ServerResult) -> bool:
+    said = (one.path, one.status, [str(p) for p in one.problems])
+    return said == (other.path, other.status, [str(p) for p in other.problems]) and one.plan == other.plan
+
+
 def report(paths: list[str], output: str, detailed_exitcode: bool, max_bytes: int | None = None) -> int:
     outcomes: list[ServerResult] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}  # each file once: a report given twice would count its servers twice
-    from_file: dict[str, str] = {}  # server -> the report it came from
+    from_file: dict[str, tuple[str, ServerResult]] = {}  # server -> the report it came from, and its entry
     for name in paths:
         real = os.path.realpath(name)
         if real in seen:
@@ -78,10 +83,12 @@ def report(paths: list[str], output: str, detailed_exitcode: bool, max_bytes: in
             problems.append(Problem(name, None, None, f"not a plan report: {exc}"))
             continue
         for outcome in found:
-            other = from_file.setdefault(outcome.server, name)
-            if other != name:
-                problems.append(Problem(name, None, None, f"{outcome.server} is in {other} too; it is counted once"))
-        outcomes += found
+            other, earlier = from_file.setdefault(outcome.server, (name, outcome))
+            if earlier is outcome:
+                outcomes.append(outcome)
+            elif not _same(earlier, outcome):
+                problems.append(Problem(name, None, None, f"{outcome.server} is in {other} too, differently"))
+            # else: one finding every shard repeats (a state file whose name could not be read): counted once
     if problems:
         raise UserError(problems)
     outcomes.sort(key=lambda o: o.server)

@@ -84,9 +84,15 @@ def read_bytes(
     return data
 
 
-# A server's name, as metadata.name allows it (schemas/desired-state.schema.json): it names files
-# (simulator, snapshot, journal, lock), so it can never climb out of their folder.
-SERVER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+# A server's name, as metadata.name allows it (schemas/desired-state.schema.json, the same pattern): it
+# names files (simulator, snapshot, journal, lock), so it can never climb out of their folder, nor be
+# a device name Windows reserves in any case and with any extension (CON, NUL.txt, com1: learn.microsoft.com,
+# "Naming Files, Paths, and Namespaces").
+WINDOWS_RESERVED = "CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9"
+SERVER_NAME = re.compile(
+    r"(?!(?:[Cc][Oo][Nn]|[Pp][Rr][Nn]|[Aa][Uu][Xx]|[Nn][Uu][Ll]|[Cc][Oo][Mm][0-9]|[Ll][Pp][Tt][0-9])(?:\.|(?![\s\S])))"
+    r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}"
+)
 
 
 def server_name(name: str, where: str) -> str:
@@ -94,7 +100,7 @@ def server_name(name: str, where: str) -> str:
     if not SERVER_NAME.fullmatch(name) or name in (".", ".."):
         raise UserError(
             f"{where}: {name[:80]!r} is not a server name: use 1-63 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
+            f"starting with a letter or digit, and no name Windows reserves ({WINDOWS_RESERVED}, with any extension)"
         )
     return name
 

@@ -88,8 +88,15 @@ def _state_files(folder: str, shown: str) -> Iterator[str]:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((head + name, head + name))
-                elif name.endswith(STATE_SUFFIXES) and entry.is_file():  # as splitext: no hidden names here
+                elif name.endswith(STATE_SUFFIXES) and _is_file(entry):  # as splitext: no hidden names here
                     yield head + name
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a symlink loop: that file's problem, said when it is read; the others still run
+        return True
 
 
 def load_one(path: str) -> tuple[StateFile | None, list[Problem]]:
@@ -103,19 +110,32 @@ def load_one(path: str) -> tuple[StateFile | None, list[Problem]]:
     return StateFile(path, desired.from_document(doc.data)), []
 
 
-def duplicate_problem(path: str, name: str, first_path: str) -> Problem:
+def same_server(name: str) -> str:
+    """What two names of one server share: Windows names files without regard to case, so `srv1` and
+    `SRV1` would share one journal and one simulator file there."""
+    return name.lower()
+
+
+def duplicate_problem(path: str, name: str, first_path: str, first_name: str | None = None) -> Problem:
+    if first_name is not None and first_name != name:
+        return Problem(
+            path,
+            None,
+            None,
+            f"metadata.name '{name}' differs only in case from '{first_name}' in {first_path}; "
+            "on Windows both would share one journal and one simulator file",
+        )
     return Problem(path, None, None, f"metadata.name '{name}' is also declared in {first_path}")
 
 
 def _duplicate_names(loaded: Sequence[StateFile]) -> list[Problem]:
     # Two files for one server would fight over its simulator, journal and settings.
-    first: dict[str, str] = {}
+    first: dict[str, StateFile] = {}
     problems = []
     for item in loaded:
-        if item.state.name in first:
-            problems.append(duplicate_problem(item.path, item.state.name, first[item.state.name]))
-        else:
-            first[item.state.name] = item.path
+        earlier = first.setdefault(same_server(item.state.name), item)
+        if earlier is not item:
+            problems.append(duplicate_problem(item.path, item.state.name, earlier.path, earlier.state.name))
     return problems
 
 

@@ -178,14 +178,15 @@ def plan_paths(
 
 def _without_duplicates(outcomes: list[ServerResult]) -> list[ServerResult]:
     # Two files for one server would fight over it: the later file (by path) fails.
-    first: dict[str, str] = {}
+    first: dict[str, ServerResult] = {}
     kept = []
     for outcome in sorted(outcomes, key=lambda o: o.path):
-        if outcome.server in first and not outcome.problems:
-            problem = statefiles.duplicate_problem(outcome.path, outcome.server, first[outcome.server])
+        earlier = first.get(statefiles.same_server(outcome.server))
+        if earlier is not None and not outcome.problems:
+            problem = statefiles.duplicate_problem(outcome.path, outcome.server, earlier.path, earlier.server)
             kept.append(ServerResult(outcome.server, outcome.path, problems=(problem,)))
             continue
-        first.setdefault(outcome.server, outcome.path)
+        first.setdefault(statefiles.same_server(outcome.server), outcome)
         kept.append(outcome)
     return kept
 

@@ -302,8 +302,12 @@ def test_report_counts_each_report_once(run: Run) -> None:
     shutil.copy("p.json", "q.json")
     twice = run("report", "p.json", "./p.json")
     assert twice.code == 1 and twice.err == "./p.json: given twice (as p.json); each report is read once\n"
+    same = run("report", "p.json", "q.json", "--output", "json")
+    assert json.loads(same.out)["server"] == "contoso-aadc01"  # one plan: what two reports repeat counts once
+    assert run("sim", "set", "--name", "contoso-aadc01", "scheduler.SyncCycleEnabled=false").code == 0
+    Path("q.json").write_text(run("plan", _state(), "--output", "json").out, encoding="utf-8")
     both = run("report", "p.json", "q.json")
-    assert both.code == 1 and both.err == "q.json: contoso-aadc01 is in p.json too; it is counted once\n"
+    assert both.code == 1 and both.err == "q.json: contoso-aadc01 is in p.json too, differently\n"
 
 
 # --- numbers: digits only -------------------------------------------------------------------------
@@ -318,3 +322,50 @@ def test_an_underscore_in_a_number_is_refused_where_it_is(run: Run, value: str) 
     assert result.code == 1
     assert result.err.startswith(f"s.yaml:{line}:")
     assert f"{value!r} is not a plain decimal number" in result.err
+
+
+# --- server names that Windows would confuse ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["CON", "nul", "COM1", "lpt9", "AUX", "PRN", "nul.txt", "Con.yaml"])
+def test_a_name_windows_reserves_is_refused(run: Run, name: str) -> None:
+    state = Path(_state())
+    state.write_text(state.read_text(encoding="utf-8").replace("name: contoso-aadc01", f"name: {name}"), "utf-8")
+    result = run("validate", str(state))
+    assert result.code == 1
+    assert f"metadata.name: {name!r} is not valid" in result.err and "no name Windows reserves" in result.err
+
+
+@pytest.mark.parametrize("name", ["console", "com10", "nullable", "lpt", "con-01"])
+def test_names_that_only_begin_like_a_device_are_fine(run: Run, name: str) -> None:
+    assert run("validate", _state(name)).code == 0
+
+
+def test_names_that_differ_only_in_case_are_refused(run: Run) -> None:
+    Path("fleet").mkdir()
+    for file, name in (("a.yaml", "srv1"), ("b.yaml", "SRV1")):
+        Path("fleet", file).write_text(Path(_state(name)).read_text(encoding="utf-8"), encoding="utf-8")
+    result = run("validate", "fleet")
+    assert result.code == 1
+    assert result.err == (
+        f"{Path('fleet', 'b.yaml')}: metadata.name 'SRV1' differs only in case from 'srv1' in "
+        f"{Path('fleet', 'a.yaml')}; on Windows both would share one journal and one simulator file\n"
+    )
+
+
+def test_sim_init_refuses_a_reserved_name(run: Run) -> None:
+    result = run("sim", "init", "--name", "NUL")
+    assert result.code == 1 and "no name Windows reserves" in result.err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_a_symlink_loop_is_that_files_problem_and_the_others_are_read(run: Run) -> None:
+    Path("fleet").mkdir()
+    shutil.copy(_state(), Path("fleet", "contoso-aadc01.yaml"))
+    Path("fleet", "loop.yaml").symlink_to("loop.yaml")
+    result = run("validate", "fleet")
+    assert result.code == 1
+    assert result.err_lines == [f"{Path('fleet', 'loop.yaml')}: cannot read: Too many levels of symbolic links"]
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    planned = run("plan", "fleet")
+    assert "contoso-aadc01 (version" in planned.out and "1 failed" in planned.out
