@@ -101,7 +101,8 @@ def evaluate(expression: str, context: dict[str, object]) -> object:
     body = expression.strip()
     body = body.removeprefix("${{").removesuffix("}}") if body.startswith("${{") else body
     python = re.sub(r"\b(github|inputs|needs)\.([\w.-]+)", lambda m: repr(context.get(m[0])), body)
-    python = python.replace("&&", " and ").replace("||", " or ")
+    python = python.replace("&&", " and ").replace("||", " or ").replace("always()", "True")
+    python = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", python))
     python = re.sub(r"!(?!=)", " not ", python)
     # `a and b or c` is GitHub's conditional: Python's and/or pick values the same way.
     return eval(python, {"__builtins__": {}})
@@ -125,6 +126,28 @@ def test_a_scheduled_run_never_cancels_an_apply_and_applies_never_cancel_each_ot
 
 
 SERVER_JOBS = ("apply-staging", "apply-active", "drift")
+
+
+@pytest.mark.parametrize(
+    ("event", "apply_live", "expected"),
+    [
+        ("pull_request", None, {"plan", "report"}),
+        ("push", None, {"servers", "apply-staging", "apply-active", "applied"}),
+        ("schedule", None, {"servers", "drift"}),
+        ("workflow_dispatch", False, {"servers", "drift"}),
+        ("workflow_dispatch", True, {"servers", "apply-staging", "apply-active", "applied"}),
+    ],
+)
+def test_which_jobs_each_event_runs_and_no_pull_request_reaches_a_sync_server(
+    event: str, apply_live: bool | None, expected: set[str]
+) -> None:
+    jobs = _workflow()["jobs"]
+    context = {"github.event_name": event, "inputs.apply-live": apply_live, "needs.servers.outputs.servers": "[{}]"}
+    running = {name for name, job in jobs.items() if evaluate(job.get("if", "true"), context)}
+    assert running == expected
+    # A pull request's workflow file is the pull request's own: none of its jobs runs on a sync server.
+    if event == "pull_request":
+        assert {jobs[name]["runs-on"] for name in running} == {"ubuntu-latest"}
 
 
 def test_each_server_is_applied_and_checked_on_its_own_runner() -> None:
