@@ -153,6 +153,11 @@ def _add_apply_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     p = _command(sub, "apply", "plan (or take a saved plan) and carry it out", [server, waiting])
     p.add_argument("--plan", dest="plan_file", metavar="PLAN.json", help="a plan saved with `plan --out`")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--override-window",
+        action="store_true",
+        help="act outside the servers' sync windows (spec.windows); journalled",
+    )
     p.add_argument("--confirm-prune", action="store_true", help=CONFIRM_PRUNE_HELP)
     p = _command(sub, "reconcile", "plan and apply in one, optionally again and again", [server, waiting])
     p.add_argument(
@@ -294,6 +299,7 @@ def _options(args: argparse.Namespace) -> runner.RunOptions:
         target=target,
         allow_group_deletion=args.allow_group_deletion,
         confirm_prune=getattr(args, "confirm_prune", False),
+        override_window=getattr(args, "override_window", False),
         wait_timeout=_wait_timeout(getattr(args, "wait_timeout", None)),
         # A live server is observed by running the collector: while a cycle runs, ask every 10 s.
         poll_interval=10.0 if isinstance(target, targets.LiveTarget) else 2.0,

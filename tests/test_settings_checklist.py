@@ -10,6 +10,7 @@ from typing import Any
 
 from reconciler.model import desired, limitrules
 from reconciler.model.desired import DesiredState
+from reconciler.model.windows import Window
 from reconciler.planning import views
 from tests.support import ROOT
 
@@ -31,11 +32,12 @@ EVERY_KEY_SET = DesiredState(
     host="aadc01.checklist.example",
     prune="confirm",
     suspend=True,
+    windows=(Window("allow", "0 22 * * 1-5", "4h", "Europe/Berlin"), Window("deny", "0 0 24 12 *", "2d")),
 )
 
 # Keys that are the operator's policy for runs, not a setting a server holds: `export` cannot
 # read them off a server, so it leaves them to their defaults.
-POLICY = {"connector_name", "max_limit_increase", "allow_group_deletion", "prune", "suspend"}
+POLICY = {"connector_name", "max_limit_increase", "allow_group_deletion", "prune", "suspend", "windows"}
 
 
 def _leaves(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -81,11 +83,20 @@ def test_the_example_sets_every_field_of_the_desired_state() -> None:
     assert unset == [], f"give these fields a non-default value in EVERY_KEY_SET: {unset}"
 
 
+def _written(value: Any) -> str:
+    """A field's value as the document holds it: a list of windows as their documents."""
+    if isinstance(value, tuple) and all(isinstance(v, Window) for v in value):
+        return str([v.as_document() for v in value])
+    return str(value)
+
+
 def test_every_field_is_written_and_read_back() -> None:
     document = desired.to_document(EVERY_KEY_SET)
     assert desired.from_document(document) == EVERY_KEY_SET
     written = set(map(str, _state_keys().values()))
-    missing = [f.name for f in dataclasses.fields(DesiredState) if str(getattr(EVERY_KEY_SET, f.name)) not in written]
+    missing = [
+        f.name for f in dataclasses.fields(DesiredState) if _written(getattr(EVERY_KEY_SET, f.name)) not in written
+    ]
     assert missing == [], f"desired.to_document does not write: {missing}"
 
 

@@ -80,10 +80,13 @@ def _apply_all(
 
     def run_one(state_file: StateFile) -> ServerResult:
         saved = reviewed.get(state_file.state.name) if reviewed is not None else None
-        if unattended and state_file.state.suspend:
-            outcome = suspension.suspended(state_file, options, printer)
-        else:
-            outcome = runner.apply_result(state_file, options, lambda _p: True, saved, printer)
+        outcome = suspension.apply_gated(
+            state_file,
+            options,
+            printer,
+            lambda run_options: runner.apply_result(state_file, run_options, lambda _p: True, saved, printer),
+            unattended=unattended,
+        )
         say(outcome)
         return outcome
 

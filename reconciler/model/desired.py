@@ -11,6 +11,7 @@ from typing import Any
 
 from reconciler.model import facts, limitrules
 from reconciler.model.limitrules import LimitRule
+from reconciler.model.windows import UTC_ZONE, Window
 
 API_VERSION = "reconciler/v1"
 KIND = "SyncServer"
@@ -35,6 +36,7 @@ class DesiredState:
     host: str | None = None  # metadata.host: the machine's DNS or short name
     prune: str | None = None  # safety.prune: "confirm" lets a confirmed run remove unmanaged rules
     suspend: bool = False  # spec.suspend: reconcile reports its plan and never acts
+    windows: tuple[Window, ...] = ()  # spec.windows: when unattended runs may act (model/windows.py)
 
     def clone_name(self, family: LimitRule) -> str:
         return self.rule_name if family is limitrules.GROUP_JOIN else self.writeup_rule_name
@@ -60,6 +62,10 @@ def from_document(data: dict[str, Any]) -> DesiredState:
         allow_group_deletion=spec.get("safety", {}).get("allowGroupDeletion", False),
         prune=spec.get("safety", {}).get("prune"),
         suspend=spec.get("suspend", False),
+        windows=tuple(
+            Window(w["kind"], w["schedule"], w["duration"], w.get("timeZone", UTC_ZONE))
+            for w in spec.get("windows", ())
+        ),
         writeup_rule_precedence=spec.get("writeupRulePrecedence"),
         writeup_rule_name=spec.get("writeupRuleName", limitrules.GROUP_WRITEUP.default_clone_name),
     )
@@ -85,6 +91,8 @@ def to_document(state: DesiredState) -> dict[str, Any]:
         spec["connectorName"] = state.connector_name
     if state.suspend:
         spec["suspend"] = True
+    if state.windows:
+        spec["windows"] = [w.as_document() for w in state.windows]
     if state.max_limit_increase is not None:
         spec["rollout"] = {"maxLimitIncrease": state.max_limit_increase}
     safety: dict[str, Any] = {"allowGroupDeletion": True} if state.allow_group_deletion else {}

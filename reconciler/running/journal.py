@@ -169,6 +169,8 @@ def _note(entry: dict[str, Any]) -> str | None:
     event = entry.get("event")
     if event == "scheduler-kept-off":
         return f"scheduler kept off: {entry.get('reason')}"
+    if event == "window-override":
+        return f"applied outside its sync windows with --override-window: {entry.get('reason')}"
     if event == "scheduler-restored":
         return "scheduler restored after the failure"
     if event == "scheduler-restore-failed":

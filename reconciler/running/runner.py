@@ -40,6 +40,8 @@ class RunOptions:
     poll_interval: float = 2.0
     state_dir: Path = STATE_DIR
     confirm_prune: bool = False  # --confirm-prune: unmanaged rules go where the state says safety.prune: confirm
+    override_window: bool = False  # apply --override-window: act outside the server's sync windows
+    window_override: str | None = None  # this server's run acts outside its windows, and why (journalled)
 
 
 class Applied:
@@ -216,6 +218,8 @@ def apply_one(
 
         settings = Settings(wait_timeout=options.wait_timeout, poll_interval=options.poll_interval, listener=listener)
         runner = Executor(server, journal, settings)
+        if options.window_override is not None:
+            journal.record("window-override", runner.run_id, reason=options.window_override)
         was_enabled = True if history.died_with_scheduler_disabled else None
         try:
             steps = runner.run(the_plan, scheduler_was_enabled=was_enabled)

@@ -1,15 +1,22 @@
-"""`spec.suspend: true` (docs/state-file.md#suspend): unattended `reconcile` reports and never acts.
+"""When a run may not act on a server: `spec.suspend` and `spec.windows` (docs/state-file.md#suspend,
+docs/state-file.md#windows).
 
-As Flux's `suspend`: the server is planned as ever, the plan is printed, and nothing is changed and
-nothing journalled; a plan with actions is `skipped` (exit 2 with --detailed-exitcode: the server
-stays short of its desired state), one without is in sync. `plan` and a manual `apply` are not
-suspended: an administrator who runs them means it.
+Suspended (Flux's `suspend`), an unattended `reconcile` plans and reports and never acts. Outside
+its sync windows (Argo CD's), neither `reconcile` nor a manual `apply` acts, unless `apply` is given
+`--override-window`, which the journal records. Held back, the server is planned as ever and its
+plan printed, and nothing is changed and nothing journalled: a plan with actions is `skipped` (exit
+2 with --detailed-exitcode: the server stays short of its desired state), one without is in sync.
+`plan` is never held.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime
 
+from reconciler.errors import UserError
+from reconciler.model import windows
 from reconciler.model.statefiles import StateFile
 from reconciler.running import runner
 from reconciler.running.progress import Listener
@@ -18,12 +25,40 @@ from reconciler.running.results import ServerResult
 REASON = "suspended (spec.suspend: true): the plan is reported, nothing is done"
 
 
-def suspended(state_file: StateFile, options: runner.RunOptions, listener: Listener) -> ServerResult:
-    """The server's plan, reported; never carried out."""
+def held(state_file: StateFile, options: runner.RunOptions, listener: Listener, why: str) -> ServerResult:
+    """The server's plan, reported with why it is held; never carried out."""
     result = runner.plan_result(state_file, options)
     if result.plan is None:
         return result
-    listener.planned(result.plan, [REASON])
+    listener.planned(result.plan, [why])
     if not result.plan.actions:
         return result
-    return dataclasses.replace(result, outcome="skipped", why=f"{state_file.state.name}: {REASON}")
+    return dataclasses.replace(result, outcome="skipped", why=f"{state_file.state.name}: {why}")
+
+
+def suspended(state_file: StateFile, options: runner.RunOptions, listener: Listener) -> ServerResult:
+    return held(state_file, options, listener, REASON)
+
+
+def apply_gated(
+    state_file: StateFile,
+    options: runner.RunOptions,
+    listener: Listener,
+    apply: Callable[[runner.RunOptions], ServerResult],
+    *,
+    unattended: bool,
+    now: datetime | None = None,
+) -> ServerResult:
+    """`apply(options)` where the server may be changed now; else its plan, held back and said why."""
+    if unattended and state_file.state.suspend:
+        return suspended(state_file, options, listener)
+    try:
+        verdict = windows.verdict(state_file.state.windows, now or datetime.now(UTC))
+    except UserError as exc:
+        return ServerResult(state_file.state.name, state_file.path, problems=exc.problems)
+    if verdict.open:
+        return apply(options)
+    if unattended or not options.override_window:
+        how = "" if unattended else "; apply --override-window acts all the same"
+        return held(state_file, options, listener, f"outside its sync windows (spec.windows): {verdict.reason}{how}")
+    return apply(dataclasses.replace(options, window_override=verdict.reason))
