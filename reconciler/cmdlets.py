@@ -30,6 +30,7 @@ as single quotes
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from reconciler.errors import printable
 from reconciler.model import facts
@@ -100,8 +101,17 @@ def indent(lines: list[str], depth: int = 1) -> list[str]:
     return [pad + line if line else line for line in lines]
 
 
+# A plan script's state: whether the running step changed anything, and the rules read once and
+# kept until a step writes one (a hashtable, so that its helper functions can update it in place).
+RUN_STATE = "$Run = @{ Changed = $false; Rules = $null }"
+STEP_CHANGED = "$Run.Changed = $true"
+# The cmdlets that write a rule: a step that ran one reads the rules afresh.
+RULE_WRITERS = ("Add-ADSyncRule", "Remove-ADSyncRule")
+
+
 def guarded(condition: str, body: list[str]) -> list[str]:
-    return [f"if ({condition}) {{", *indent(body), "}"]
+    """A change made only when `condition` holds; a plan script notes that its step changed something."""
+    return [f"if ({condition}) {{", *indent([STEP_CHANGED, *body]), "}"]
 
 
 # --- the scheduler --------------------------------------------------------------------------
@@ -160,6 +170,7 @@ def remove_managed_rules(name: str, keep: str | None = None) -> list[str]:
     if keep is None:
         return [
             f"foreach ($existing in @(Get-ManagedRule {quote(name)})) {{",
+            f"    {STEP_CHANGED}",
             f"    {remove_rule('$existing.Identifier')}",
             "}",
         ]
@@ -367,9 +378,15 @@ PLAN_SCRIPT_HELPERS = r"""function Wait-ADSyncIdle {
     }
 }
 
+function Get-SyncRules {
+    # Read once, and again only after a step wrote a rule (which empties $Run.Rules).
+    if ($null -eq $Run.Rules) { $Run.Rules = @(Get-ADSyncRule) }
+    $Run.Rules
+}
+
 function Get-ManagedRule([string] $Name) {
     # A custom rule of the AAD connector with that name: never a standard rule, whatever its name.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             $_.Name -ceq $Name -and -not $_.IsStandardRule -and $_.Connector -eq 'AAD_CONNECTOR_ID'
         })
 }
@@ -377,7 +394,7 @@ function Get-ManagedRule([string] $Name) {
 function Get-StandardRule([string] $Name, [string] $TagPrefix) {
     # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
     # ImmutableTag is an object, not a string: its text is its TagValue.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             ($null -ne $_.ImmutableTag -and
                 ([string] $_.ImmutableTag.TagValue).StartsWith($TagPrefix, [StringComparison]::Ordinal)) -or
             ($_.IsStandardRule -and $_.Name -ceq $Name)
@@ -422,52 +439,122 @@ function Get-ExportFilteringValue {
 
 WAIT_FOR_IDLE = "Wait-ADSyncIdle"
 
+# A live apply's script tells the tool what happens as it happens: one line per step, and one for
+# what its `finally` did, each this mark and a JSON object; the server's state at its end likewise.
+EVENT_MARK = "adsync-reconciler-event:"
+STATE_MARK = "adsync-reconciler-state:"
+ACTION_COMMENT = "# action "  # then the step's action as JSON, for whoever reads the script
+LIVE_SCRIPT_HELPERS = f"""function Write-RunEvent([string] $Name, [int] $Index = -1, [string] $Detail = '') {{
+    # One line for the tool running this script, which journals each step as its line arrives.
+    $record = [ordered] @{{ event = $Name; index = $Index; changed = [bool] $Run.Changed; detail = $Detail }}
+    '{EVENT_MARK}' + (ConvertTo-Json -InputObject $record -Compress)
+}}"""
 
-def plan_script_start(wait_timeout: int, needs_connector_module: bool) -> list[str]:
-    lines = [
-        "[CmdletBinding()]",
-        f"param([int] $WaitTimeoutSeconds = {int(wait_timeout)})",
-        "",
-        STRICT_MODE,
-        "$ErrorActionPreference = 'Stop'",
-        f"$ParametersKey = {quote(PARAMETERS_KEY)}",
-        "Import-Module ADSync",
-    ]
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    """One action of a plan as a script runs it."""
+
+    title: str
+    reason: str
+    body: list[str]  # the guarded step: it checks the server first
+    changes_server: bool
+    risky_after: bool  # stopped after it, the next full cycle would delete groups it would not have before
+    action: str = ""  # the action as JSON: a live script names each step with it
+
+
+def plan_script_start(
+    wait_timeout: int, needs_connector_module: bool, live: bool = False, scheduler_was_enabled: bool = False
+) -> list[str]:
+    """A plan script's start: a printed one takes its wait as a parameter; a live one is sent as it
+    runs, its values written in. `scheduler_was_enabled`: a run that died left the scheduler off,
+    and this one turns it back on if it stops half-way (otherwise the server says how it was)."""
+    if live:
+        lines = [STRICT_MODE, "$ErrorActionPreference = 'Stop'", f"$WaitTimeoutSeconds = {int(wait_timeout)}"]
+    else:
+        lines = [
+            "[CmdletBinding()]",
+            f"param([int] $WaitTimeoutSeconds = {int(wait_timeout)})",
+            "",
+            STRICT_MODE,
+            "$ErrorActionPreference = 'Stop'",
+        ]
+    lines += [f"$ParametersKey = {quote(PARAMETERS_KEY)}", "Import-Module ADSync"]
     if needs_connector_module:
         lines += ["# The install folder (and its drive) is the one the registry names.", *import_connector_module()]
-    return [
-        *lines,
-        "",
-        PLAN_SCRIPT_HELPERS,
-        "",
-        f"$schedulerWasEnabled = {SCHEDULER_ENABLED}",
-        "$keepSchedulerOff = $false",
-        "$completed = $false",
-    ]
+    lines += ["", PLAN_SCRIPT_HELPERS, *(["", LIVE_SCRIPT_HELPERS] if live else []), "", RUN_STATE]
+    was = boolean(True) if scheduler_was_enabled else SCHEDULER_ENABLED
+    return [*lines, f"$schedulerWasEnabled = {was}", "$keepSchedulerOff = $false", "$completed = $false"]
 
 
-def keep_scheduler_off(keep: bool) -> str:
-    return f"$keepSchedulerOff = {boolean(keep)}"
+def plan_script_steps(steps: Sequence[PlanStep], live: bool) -> list[str]:
+    """The steps in a `try` whose `finally` turns the scheduler back on if the script stops half-way,
+    unless invariant 7 keeps it off. A step that changes the server waits for a sync cycle to end
+    first, as apply does; a step that wrote a rule makes the next one read the rules afresh. A
+    printed script says each step as it starts; a live one reports each step as it ends."""
+    lines = ["try {"]
+    risky = False
+    for index, step in enumerate(steps):
+        title = f"[{index + 1}/{len(steps)}] {step.title}"
+        body = [*([WAIT_FOR_IDLE, "$Run.Changed = $false"] if step.changes_server else []), *step.body]
+        if any(writer in line for line in step.body for writer in RULE_WRITERS):
+            body.append("if ($Run.Changed) { $Run.Rules = $null }")
+        if live:
+            head = [f"# {comment(title)}", f"{ACTION_COMMENT}{comment(step.action)}", f"$Run.Step = {index}"]
+            body.append(f"Write-RunEvent 'step' {index}")
+        else:
+            head = [write_host(title)]
+        lines += ["", f"    # {comment(step.reason)}", *indent([*head, *body])]
+        # Invariant 7: stopped after this step, would the next full cycle delete groups it would not have?
+        if step.risky_after != risky:
+            risky = not risky
+            lines += indent([f"$keepSchedulerOff = {boolean(risky)}"])
+    return [*lines, *_plan_script_end(live)]
 
 
-def plan_script_end() -> list[str]:
-    """Closes the `try` the steps run in: the scheduler is turned back on if the script stops half-way."""
+def _plan_script_end(live: bool) -> list[str]:
+    restore = f"            {set_scheduler(True)}"
+    kept_off: list[str] = []
+    failed: list[str] = []
+    if live:
+        # The step that failed, and why, said before the `finally` that follows it.
+        failed = [
+            "catch {",
+            "    Write-RunEvent 'step-failed' $Run.Step -Detail $_.Exception.Message",
+            "    throw",
+            "}",
+        ]
+        restore = "\n".join(
+            [
+                "            try {",
+                f"                {set_scheduler(True)}",
+                "                Write-RunEvent 'scheduler-restored'",
+                "            }",
+                "            catch {",
+                "                Write-RunEvent 'scheduler-restore-failed' -Detail $_.Exception.Message",
+                "            }",
+            ]
+        )
+        kept_off = ["            Write-RunEvent 'scheduler-kept-off'"]
     return [
         "",
         "    $completed = $true",
         "}",
+        *failed,
         "finally {",
         "    if (-not $completed -and $schedulerWasEnabled) {",
         "        if ($keepSchedulerOff) {",
         "            # Invariant 7: its next full cycle would delete groups it would not have before.",
         "            Write-Warning ('Stopped before the end: the sync scheduler stays disabled, because its next ' +",
         "                'full sync cycle would delete groups; run this script again to finish the change.')",
+        *kept_off,
         "        }",
         "        else {",
         "            Write-Warning 'Stopped before the end: turning the sync scheduler back on.'",
-        f"            {set_scheduler(True)}",
+        *restore.split("\n"),
         "        }",
         "    }",
+        *(["    Write-RunEvent 'finally'"] if live else []),
         "}",
         "",
     ]

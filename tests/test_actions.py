@@ -101,7 +101,7 @@ def test_an_export_version_the_connector_disagrees_with_is_fixed_by_apply_and_by
     assert script.code == 0, script.err
     guard = next(line for line in script.out.splitlines() if "Set-ADSyncAADConnectorExportApiVersion 2" in line)
     lines = script.out.splitlines()
-    condition = lines[lines.index(guard) - 1]
+    condition = next(line for line in reversed(lines[: lines.index(guard)]) if line.lstrip().startswith("if ("))
     assert "(Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 2" in condition
     assert ".ExtensionConfiguration.ExportType -ne 5" in condition
 

@@ -13,7 +13,9 @@ return, with the types of `tests/fixtures/adsync-2.2.8.0-cmdlets-used.json` (rea
   the output type, and a `foreach` variable is one element of the collection it loops over;
 - `@(...)`, `List`1`/`IList`1` and PowerShell's member enumeration on a collection (`$rules.Name`)
   are followed to their element type; indexing a `ParameterKeyedCollection` gives its item type;
-- a property has its declared type (`types`); a cast to `[string]` makes a string.
+- a property has its declared type (`types`); a cast to `[string]` makes a string;
+- an entry of a script's own hashtable (`$Run.Rules = @(Get-ADSyncRule)`) takes the type of what
+  is stored in it, within the function that stores it.
 
 On a value so typed: a property must be one the type declares; a method must be one of System.Object's
 (ToString, Equals, GetHashCode, GetType), or a .NET string method where the value is a string. An
@@ -34,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,8 +44,10 @@ from tree_sitter import Node
 
 from reconciler import cmdlets
 from reconciler.errors import UserError
+from reconciler.planning import scripts
 from reconciler.reports import powershell as psplan
 from reconciler.servers import powershell
+from tests.reports.test_powershell import scenarios
 from tests.scenario import apply, make_plan, rollback, server, state
 from tests.test_cmdlet_surface import indexers, object_types, output_types
 from tests.test_cmdlets import NASTY, live_scripts, named_script, parse, plan_scripts
@@ -185,6 +190,9 @@ class Checker:
         operator = node.children[1].type
         if operator == "::":
             return None
+        entry = _entry(node)
+        if receiver is None and entry in env:
+            return env[entry]  # a hashtable's entry, typed by what the script stored in it
         return self.member(name, receiver, (name.text or b"").decode(), call=False)
 
     def _invokation_expression(self, node: Node, env: dict[str, Type]) -> Type:
@@ -233,6 +241,8 @@ class Checker:
         target = _strip(left)
         if target.type == "variable":
             env[(target.text or b"").decode().lower()] = value
+        elif target.type == "member_access" and _entry(target) and self.infer(target.children[0], env) is None:
+            env[_entry(target)] = value  # $Run.Rules = @(Get-ADSyncRule): an entry of a script's hashtable
         else:
             self.infer(left, env)  # $rule.Disabled = ...: the property must exist
         return None
@@ -314,6 +324,14 @@ class Checker:
         return self.returns[key]
 
 
+def _entry(node: Node) -> str:
+    """`$name.Key` as a key of the inference's variables (for a hashtable's entries), else ''."""
+    target, *_, name = node.children
+    if target.type != "variable" or node.children[1].type != "." or name.type != "member_name":
+        return ""
+    return f"{(target.text or b'').decode()}.{(name.text or b'').decode()}".lower()
+
+
 def _strip(node: Node) -> Node:
     """The one expression inside PowerShell's chain of single-child expression nodes."""
     while len([c for c in node.children if c.is_named]) == 1 and node.type not in ("variable", "member_access"):
@@ -381,9 +399,39 @@ def many_plans(folder: Path) -> dict[str, str]:
     return scripts
 
 
+class Sent:
+    """A transport that keeps the scripts it is given and answers nothing."""
+
+    label = "sent"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def run(self, script: str) -> str:
+        self.sent.append(script)
+        return ""
+
+    def stream(self, script: str, on_line: Callable[[str], None], timeout: float = 0) -> None:
+        self.sent.append(script)
+
+
+def live_plan_scripts(folder: Path) -> dict[str, str]:
+    """What a live apply sends for each kind of plan: its steps and the collector, as one script."""
+    found: dict[str, str] = {}
+    for name, p in scenarios(folder).items():
+        for died in (False, True):
+            sent = Sent()
+            server = powershell.PowerShellServer(sent, "srv1", "AzureCommercial")
+            server.run_plan_script(scripts.live(p, 60, died), lambda _event: None, lambda _state: None)
+            found[f"live plan {name}{' (a run died)' if died else ''}"] = sent.sent[0]
+            found[f"live plan {name} as a file"] = cmdlets.file_script(sent.sent[0])
+    return found
+
+
 def every_script(folder: Path) -> dict[str, str]:
     sent = live_scripts()
     return {
+        **live_plan_scripts(folder / "live"),
         **plan_scripts(folder / "scenarios"),
         **many_plans(folder / "plans"),
         "named": named_script(folder / "named", NASTY[-2]),
@@ -412,7 +460,7 @@ def test_the_inference_reaches_the_objects_the_scripts_use(tmp_path: Path) -> No
                 touched.append(f"{items(receiver).removeprefix(NAMESPACE)}.{name}")
             return super().member(node, receiver, name, call)
 
-    for name in ("subsequent-increase", "collector"):
+    for name in ("subsequent-increase", "collector", "live plan subsequent-increase"):
         Recording(object_types(), output_types()).infer(parse(scripts[name]), {})
     assert {
         "SynchronizationRule.ImmutableTag",

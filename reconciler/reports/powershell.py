@@ -2,8 +2,9 @@
 
 Each action is the guarded step its kind renders (`reconciler.planning.actions`), so running the script
 again changes nothing more; the scheduler is restored in a `finally` if the script stops
-half-way; the AADConnector module is imported from the install folder the registry names. All
-PowerShell text comes from `reconciler.cmdlets`.
+half-way; the AADConnector module is imported from the install folder the registry names. The
+steps are built as a live apply's are (`reconciler.planning.scripts`); all PowerShell text comes
+from `reconciler.cmdlets`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from reconciler import __version__, cmdlets
 from reconciler.errors import UserError
 from reconciler.options import DEFAULT_WAIT_TIMEOUT
-from reconciler.planning.actions import Action
+from reconciler.planning import scripts
 from reconciler.planning.plans import Plan
 from reconciler.running.results import ServerResult
 
@@ -49,24 +50,10 @@ def _header(p: Plan) -> list[str]:
     return [cmdlets.comment(line) for line in lines] + ["#>"]
 
 
-def _step(index: int, total: int, action: Action, body: list[str]) -> list[str]:
-    title = f"[{index}/{total}] {action.describe()}"
-    return ["", f"    # {cmdlets.comment(action.reason)}", f"    {cmdlets.write_host(title)}", *cmdlets.indent(body)]
-
-
 def script(p: Plan) -> str:
     if not p.actions:
         return "\n".join([*_header(p), "", cmdlets.write_host(p.server + ": no changes"), ""])
-    needs_module = any(a.definition.needs_connector_module for a in p.actions)
-    lines = [*_header(p), *cmdlets.plan_script_start(int(DEFAULT_WAIT_TIMEOUT), needs_module), "try {"]
-    risky = False
-    for index, action in enumerate(p.actions):
-        lines += _step(index + 1, len(p.actions), action, action.definition.powershell(action.params, p.script))
-        # Invariant 7: stopped after this step, would the next full cycle delete groups it would not have?
-        if (index in p.script.risky_after) != risky:
-            risky = not risky
-            lines += cmdlets.indent([cmdlets.keep_scheduler_off(risky)])
-    return "\n".join([*lines, *cmdlets.plan_script_end()])
+    return "\n".join([*_header(p), *scripts.printed(p, int(DEFAULT_WAIT_TIMEOUT))])
 
 
 def report(outcomes: Sequence[ServerResult]) -> str:

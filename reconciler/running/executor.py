@@ -9,6 +9,13 @@
   the run (invariant 7 of docs/plan.md#ordering-invariants); otherwise it stays off and the run
   says why: the next `reconcile` finishes the change and turns it on.
 - Every action's outcome is journaled before the next one starts.
+
+A live server (`ScriptServer`: the powershell and winrm:// targets), where each session costs
+seconds, runs the whole plan as one script in one session: the plan's own guarded steps, built as
+`plan --output powershell` prints them (`reconciler.planning.scripts`), each checking the server
+first and waiting for a sync cycle to end, with the scheduler restored in its `finally` by the
+same invariant 7 decision the printed script makes. The script reports each step as it ends and
+the executor journals it then; the state it leaves comes back in the same session.
 """
 
 from __future__ import annotations
@@ -25,14 +32,17 @@ from reconciler.formats import jsonmodel
 from reconciler.model import provisioning, syncrules
 from reconciler.model.observed import ObservedState
 from reconciler.options import DEFAULT_WAIT_TIMEOUT
-from reconciler.planning import plans
+from reconciler.planning import plans, scripts
 from reconciler.planning.actions import Action
 from reconciler.planning.plans import Plan
 from reconciler.running.journal import Journal
 from reconciler.running.progress import Listener, Stopped
 
 if TYPE_CHECKING:  # an annotation only: any server will do
-    from reconciler.servers.protocol import Server
+    from reconciler.servers.protocol import ScriptServer, Server
+
+# A live script's own allowance beyond its waits for sync cycles to end.
+SCRIPT_ALLOWANCE_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,8 @@ class Executor:
         self.settings = settings
         self.run_id = os.urandom(6).hex()
         self.restore_error: str | None = None
+        self.final: ObservedState | None = None  # the server as the run left it, when it could be observed
+        self._disabled_by_us = False  # this run turned the scheduler off
 
     def wait_for_idle(self, deadline: float) -> ObservedState:
         started = self.settings.clock()
@@ -83,11 +95,14 @@ class Executor:
         if self.settings.listener.stop.is_set():
             raise Stopped()
 
-    def run(self, the_plan: Plan, scheduler_was_enabled: bool | None = None) -> list[StepResult]:
+    def run(
+        self, the_plan: Plan, scheduler_was_enabled: bool | None = None, observed: ObservedState | None = None
+    ) -> list[StepResult]:
         """Carry out the plan. `scheduler_was_enabled` overrides what is observed now, for a
-        scheduler that a run which died left disabled (see Journal.history)."""
+        scheduler that a run which died left disabled (see Journal.history); `observed` is the
+        state the plan was just made from, under the server's lock (else it is observed here)."""
         deadline = self.settings.clock() + self.settings.wait_timeout
-        first = self.server.observe()
+        first = self.server.observe() if observed is None else observed
         risk_before = provisioning.deletion_risk(first)
         scheduler_was = first.scheduler.sync_cycle_enabled if scheduler_was_enabled is None else scheduler_was_enabled
         self.journal.record(
@@ -97,46 +112,33 @@ class Executor:
             observedVersion=first.server.version,
             actions=len(the_plan.actions),
         )
-        disabled_by_us = False
+        self._disabled_by_us = False
         outcomes: list[StepResult] = []
         result = "failed"
+        # A live server runs the whole plan as one script; the others, action by action.
+        live = self.server if hasattr(self.server, "run_plan_script") else None
+        script = _Script(self, the_plan, outcomes, live) if live is not None and the_plan.actions else None
         try:
-            listener, name, total = self.settings.listener, the_plan.server, len(the_plan.actions)
-            for index, action in enumerate(the_plan.actions):
-                self._check_stop()
-                listener.starting(name, action, index=index + 1, total=total)
-                began = self.settings.clock()
-                state = self.wait_for_idle(deadline)
-                kind = action.definition
-                if not kind.changes_server:
-                    done = "done"
-                    self._record(index, action, done)
-                elif kind.satisfied(state, action.params):
-                    done = "skipped"
-                    self._record(index, action, done)
-                else:
-                    try:
-                        kind.perform(self.server, state, action.params)
-                    except UserError as exc:
-                        self._record(index, action, "failed", error=str(exc))
-                        raise
-                    scheduler = kind.scheduler_after(action.params)
-                    if scheduler is not None:
-                        disabled_by_us = scheduler is False and scheduler_was is not False
-                    done = "done"
-                    self._record(index, action, done, scheduler=scheduler)
-                outcomes.append(StepResult(action, done))
-                listener.finished(
-                    name, action, index=index + 1, total=total, result=done, seconds=self.settings.clock() - began
-                )
+            self._check_stop()
+            if script is not None:
+                script.run(scheduler_was, bool(scheduler_was_enabled))
+            else:
+                self._run_steps(the_plan, deadline, scheduler_was, outcomes)
             result = "success"
         except KeyboardInterrupt:
             result = "interrupted"
             raise
         finally:
-            if disabled_by_us and result != "success":
+            if script is not None:
+                # The script's own `finally` restored the scheduler; here only if it never got there.
+                self._disabled_by_us = script.disabled_by_us and not script.finished
+            if self._disabled_by_us and result != "success":
                 self._restore_scheduler(risk_before)
-            last = self._observe_quietly()
+            last = self.final if script is not None and self.final is not None else self._observe_quietly()
+            self.final = last
+            if script is not None and script.kept_off:
+                grown = provisioning.deletion_risk(last).new_since(risk_before) if last else ()
+                self._keep_scheduler_off(f"its next full sync cycle would delete {', '.join(grown) or 'groups'}")
             self.journal.record(
                 "run-end",
                 self.run_id,
@@ -150,6 +152,39 @@ class Executor:
                 lastSyncCycle=jsonmodel.to_json(last.last_sync_cycle) if last and last.last_sync_cycle else None,
             )
         return outcomes
+
+    def _run_steps(
+        self, the_plan: Plan, deadline: float, scheduler_was: bool | None, outcomes: list[StepResult]
+    ) -> None:
+        """Action by action, each through the server's own operations, observing before each."""
+        listener, name, total = self.settings.listener, the_plan.server, len(the_plan.actions)
+        for index, action in enumerate(the_plan.actions):
+            self._check_stop()
+            listener.starting(name, action, index=index + 1, total=total)
+            began = self.settings.clock()
+            state = self.wait_for_idle(deadline)
+            kind = action.definition
+            if not kind.changes_server:
+                done = "done"
+                self._record(index, action, done)
+            elif kind.satisfied(state, action.params):
+                done = "skipped"
+                self._record(index, action, done)
+            else:
+                try:
+                    kind.perform(self.server, state, action.params)
+                except UserError as exc:
+                    self._record(index, action, "failed", error=str(exc))
+                    raise
+                scheduler = kind.scheduler_after(action.params)
+                if scheduler is not None:
+                    self._disabled_by_us = scheduler is False and scheduler_was is not False
+                done = "done"
+                self._record(index, action, done, scheduler=scheduler)
+            outcomes.append(StepResult(action, done))
+            listener.finished(
+                name, action, index=index + 1, total=total, result=done, seconds=self.settings.clock() - began
+            )
 
     def _record(self, index: int, action: Action, result: str, **extra: Any) -> None:
         fields = {k: v for k, v in extra.items() if v is not None}
@@ -195,3 +230,82 @@ class Executor:
             return self.server.observe()
         except (UserError, OSError):
             return None
+
+
+class _Script:
+    """One plan run as one script on a live server: its events journaled as they arrive."""
+
+    def __init__(self, executor: Executor, the_plan: Plan, outcomes: list[StepResult], server: Any) -> None:
+        self.server: ScriptServer = server
+        self.executor = executor
+        self.plan = the_plan
+        self.outcomes = outcomes
+        self.next = 0  # the step the script runs now
+        self.disabled_by_us = False
+        self.finished = False  # its `finally` ran and said what it did with the scheduler
+        self.kept_off = False  # ... and kept the scheduler off by invariant 7
+        self.failed = False  # the script said which step failed
+        self.scheduler_was: bool | None = None
+        self.began = executor.settings.clock()
+
+    def run(self, scheduler_was: bool | None, died_disabled: bool) -> None:
+        """`scheduler_was`: as the run found it; `died_disabled`: a run that died left it off."""
+        executor, the_plan = self.executor, self.plan
+        self.scheduler_was = scheduler_was
+        changing = sum(1 for action in the_plan.actions if action.definition.changes_server)
+        wait = executor.settings.wait_timeout
+        text = scripts.live(the_plan, int(wait), died_disabled)
+        self._starting()
+
+        def observed(state: ObservedState) -> None:
+            executor.final = state
+
+        try:
+            self.server.run_plan_script(text, self._event, observed, SCRIPT_ALLOWANCE_SECONDS + wait * (changing + 1))
+        except UserError as exc:
+            if self.next < len(the_plan.actions) and not self.failed:
+                executor._record(self.next, the_plan.actions[self.next], "failed", error=str(exc))
+            raise
+
+    def _starting(self) -> None:
+        if self.next < len(self.plan.actions):
+            action = self.plan.actions[self.next]
+            listener = self.executor.settings.listener
+            listener.starting(self.plan.server, action, index=self.next + 1, total=len(self.plan.actions))
+            self.began = self.executor.settings.clock()
+
+    def _event(self, event: dict[str, Any]) -> None:
+        executor, kind = self.executor, event.get("event")
+        if kind == "step":
+            index = event.get("index")
+            if index != self.next:
+                raise UserError(f"{self.plan.server}: the script reported step {index} where step {self.next} ran")
+            action = self.plan.actions[index]
+            definition = action.definition
+            done = "done" if event.get("changed") or not definition.changes_server else "skipped"
+            scheduler = definition.scheduler_after(action.params) if done == "done" else None
+            if scheduler is not None and definition.changes_server:
+                self.disabled_by_us = scheduler is False and self.scheduler_was is not False
+            executor._record(index, action, done, scheduler=scheduler if definition.changes_server else None)
+            self.outcomes.append(StepResult(action, done))
+            seconds = executor.settings.clock() - self.began
+            executor.settings.listener.finished(
+                self.plan.server, action, index=index + 1, total=len(self.plan.actions), result=done, seconds=seconds
+            )
+            self.next += 1
+            self._starting()
+        elif kind == "step-failed" and event.get("index") == self.next and self.next < len(self.plan.actions):
+            self.failed = True
+            executor._record(self.next, self.plan.actions[self.next], "failed", error=str(event.get("detail") or ""))
+        elif kind == "finally":
+            self.finished = True
+        elif kind == "scheduler-restored":
+            with contextlib.suppress(OSError):
+                executor.journal.record("scheduler-restored", executor.run_id, scheduler=True)
+        elif kind == "scheduler-restore-failed":
+            error = str(event.get("detail") or "")
+            executor.restore_error = f"the scheduler could not be restored and is still disabled: {error}"
+            with contextlib.suppress(OSError):
+                executor.journal.record("scheduler-restore-failed", executor.run_id, error=error)
+        elif kind == "scheduler-kept-off":
+            self.kept_off = True  # said once the state it left is known, which names the groups

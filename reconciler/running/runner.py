@@ -53,11 +53,13 @@ class Applied:
         notes: list[str] | None = None,
         steps: list[executor.StepResult] | None = None,
         confirmed: bool = True,
+        final: observed.ObservedState | None = None,
     ) -> None:
         self.plan = plan
         self.notes = [] if notes is None else notes
         self.steps = [] if steps is None else steps
         self.confirmed = confirmed
+        self.final = final  # the server as the run left it, when the run observed it
 
 
 def desired_digest(state_file: StateFile) -> str:
@@ -113,6 +115,15 @@ def plan_one(state_file: StateFile, options: RunOptions) -> Plan:
     check_machine(state_file, options, current)
     history = journal_for(state_file.state.name, options, current.server.host).history()
     return _make_plan(state_file, current, options, history)
+
+
+def plan_after(state_file: StateFile, options: RunOptions, final: observed.ObservedState | None) -> Plan:
+    """The plan again after a run, from the state the run left where it observed it (no new
+    session with a live server), else from the server afresh."""
+    if final is None:
+        return plan_one(state_file, options)
+    history = journal_for(state_file.state.name, options, final.server.host).history()
+    return _make_plan(state_file, final, options, history)
 
 
 def plan_result(state_file: StateFile, options: RunOptions) -> ServerResult:
@@ -220,9 +231,15 @@ def apply_one(
         runner = Executor(server, journal, settings)
         if options.window_override is not None:
             journal.record("window-override", runner.run_id, reason=options.window_override)
+        from reconciler.running import revision  # noqa: PLC0415 - an apply's only
+
+        applied = revision.of(state_file.path)
+        if applied is not None:
+            journal.record(revision.EVENT, runner.run_id, **revision.fields(applied))
         was_enabled = True if history.died_with_scheduler_disabled else None
         try:
-            steps = runner.run(the_plan, scheduler_was_enabled=was_enabled)
+            # The state just observed under the lock: a live server's whole plan then runs in one more session.
+            steps = runner.run(the_plan, scheduler_was_enabled=was_enabled, observed=current)
         except (UserError, OSError, KeyboardInterrupt) as exc:
             if not runner.restore_error:
                 raise
@@ -232,7 +249,7 @@ def apply_one(
                 raise KeyboardInterrupt(off) from None
             first = exc.problems if isinstance(exc, UserError) else (Problem("", None, None, _os_error(exc)),)
             raise UserError([*first, Problem("", None, None, off)]) from None
-        return Applied(the_plan, notes, steps)
+        return Applied(the_plan, notes, steps, final=runner.final)
 
 
 # What an operator runs when a run stopped with the scheduler off: said by the runner and by apply.
@@ -285,7 +302,7 @@ def apply_result(
     converged = not applied.plan.actions
     if applied.plan.actions:
         try:
-            converged = not plan_one(state_file, options).actions
+            converged = not plan_after(state_file, options, applied.final).actions
         except UserError:
             converged = False
     satisfied = sum(1 for step in applied.steps if step.result == "skipped")

@@ -8,12 +8,17 @@ operations it uses on the simulator, with the very cmdlet lines `plan --output p
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Callable
 from importlib import resources
+from typing import Any
 
 from reconciler import cmdlets
+from reconciler.errors import UserError
 from reconciler.model import observed
 from reconciler.model.observed import ObservedState, SyncRule
-from reconciler.servers.transports import Transport
+from reconciler.servers.transports import SCRIPT_TIMEOUT_SECONDS, Transport
 
 DEFAULT_CLOUD = "AzureCommercial"
 COLLECTOR = "Collect-ADSyncObservedState.ps1"
@@ -46,11 +51,61 @@ class PowerShellServer:
 
     def observe(self) -> ObservedState:
         output = self.transport.run(collector_script(self._name, self._cloud or DEFAULT_CLOUD))
+        return self._observed(output)
+
+    def _observed(self, output: str) -> ObservedState:
         state = observed.loads(output, self.transport.label)
         if self._cloud is None:
             # A server does not know its tenant's cloud: the state file says it; without one, it is unknown.
             state = state.replace(unobserved=(*(state.unobserved or ()), "server.cloud"))
         return state
+
+    def run_plan_script(
+        self,
+        script: str,
+        on_event: Callable[[dict[str, Any]], None],
+        on_state: Callable[[ObservedState], None],
+        timeout: float = SCRIPT_TIMEOUT_SECONDS,
+    ) -> None:
+        """A live apply in one session: `script` (a plan's steps, `reconciler.planning.scripts`),
+        then the collector in the same session, whatever the script did. Each event line the script
+        writes goes to `on_event` as it arrives, and the state it left to `on_state` (unless the
+        collector could not read it); the script's own failure is raised after both."""
+        collector = collector_script(self._name, self._cloud or DEFAULT_CLOUD).rstrip("\n")
+        whole = "\n".join(
+            [
+                "try {",
+                *cmdlets.indent(script.splitlines()),
+                "}",
+                "finally {",
+                "    # The state the steps left, observed in the same session, on one line.",
+                "    try {",
+                f"        $observedState = {collector}",
+                f"        '{cmdlets.STATE_MARK}' + (($observedState -join ' ') -replace '[\r\n]+', ' ')",
+                "    }",
+                "    catch {",
+                "        Write-Warning ('The state after the steps could not be read: ' + $_.Exception.Message)",
+                "    }",
+                "}",
+                "",
+            ]
+        )
+        final: list[str] = []
+
+        def line(text: str) -> None:
+            text = text.strip()
+            if text.startswith(cmdlets.EVENT_MARK):
+                on_event(json.loads(text.removeprefix(cmdlets.EVENT_MARK)))
+            elif text.startswith(cmdlets.STATE_MARK):
+                final.append(text.removeprefix(cmdlets.STATE_MARK))
+
+        try:
+            self.transport.stream(whole, line, timeout)
+        finally:
+            if final:
+                # A damaged final state is not given: whoever needs one observes again.
+                with contextlib.suppress(UserError):
+                    on_state(self._observed(final[-1]))
 
     def set_sync_cycle_enabled(self, enabled: bool) -> None:
         self._run([cmdlets.set_scheduler(enabled)])

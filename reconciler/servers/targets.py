@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,6 +146,8 @@ class LiveTarget:
     host: str | None = None
     writable = True
     simulated = False
+    # Each server opened once per run: over WinRM, its one runspace serves every stage of the run.
+    opened: dict[str, Server] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def one_machine(self) -> bool:
@@ -172,7 +174,10 @@ class LiveTarget:
         return PowerShellServer(transport, name, cloud)
 
     def open(self, desired: DesiredState) -> Server:
-        return self.server(desired.name, desired.cloud)
+        key = f"{desired.name}\n{desired.cloud}"
+        if key not in self.opened:
+            self.opened[key] = self.server(desired.name, desired.cloud)
+        return self.opened[key]
 
     def observe_existing(self, name: str | None) -> ObservedState:
         # The collector's own default: the computer's name, in lower case.

@@ -20,8 +20,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +43,11 @@ class Transport(Protocol):
         """Run `script`; its output stream as text. Raises TransportError."""
         ...
 
+    def stream(self, script: str, on_line: Callable[[str], None], timeout: float = SCRIPT_TIMEOUT_SECONDS) -> None:
+        """Run `script`, giving each line of its output to `on_line` as it arrives; raises
+        TransportError when it fails, after every line it wrote before."""
+        ...
+
 
 class LocalPowerShell:
     """Windows PowerShell on this machine: the target for a scheduled task on the server itself."""
@@ -58,31 +64,67 @@ class LocalPowerShell:
         self.executable = found
 
     def run(self, script: str) -> str:
+        lines: list[str] = []
+        self.stream(script, lines.append)
+        return "".join(lines)
+
+    def stream(self, script: str, on_line: Callable[[str], None], timeout: float = SCRIPT_TIMEOUT_SECONDS) -> None:
         # From a file, not standard input: powershell.exe reads `-Command -` line by line like a
         # prompt, runs a multi-line statement only after an empty line and drops an unfinished one
         # with exit code 0. The file is ASCII, with a byte order mark all the same.
         handle, name = tempfile.mkstemp(prefix="adsync-reconciler-", suffix=".ps1")
         path = Path(name)
+        timer: threading.Timer | None = None
+        timed_out = threading.Event()
         try:
             with os.fdopen(handle, "w", encoding="utf-8-sig", newline="\r\n") as file:
                 file.write(cmdlets.file_script(script))
             argv = [self.executable, "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", name]
-            done = subprocess.run(argv, capture_output=True, timeout=SCRIPT_TIMEOUT_SECONDS, check=False)
-        except subprocess.TimeoutExpired:
-            raise TransportError(f"powershell: no answer within {SCRIPT_TIMEOUT_SECONDS} s") from None
+            # Standard error to a file: read only at the end, it can never fill a pipe and stall the script.
+            with tempfile.TemporaryFile() as errors:
+                with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL) as process:
+                    assert process.stdout is not None
+
+                    def expire() -> None:
+                        timed_out.set()
+                        process.kill()
+
+                    timer = threading.Timer(timeout, expire)
+                    timer.start()
+                    stdout: list[str] = []
+                    _read_lines(process.stdout, stdout, on_line)
+                    returncode = process.wait()
+                errors.seek(0)
+                stderr = errors.read().decode("utf-8", errors="replace")
         except OSError as exc:
             raise TransportError(f"powershell: cannot start {self.executable}: {exc.strerror}") from None
         finally:
+            if timer is not None:
+                timer.cancel()
             path.unlink(missing_ok=True)
-        # The script makes its output UTF-8; a byte it could not control is replaced, not a crash.
-        stdout, stderr = (stream.decode("utf-8", errors="replace") for stream in (done.stdout, done.stderr))
-        if done.returncode == cmdlets.LANGUAGE_MODE_EXIT:
-            raise TransportError(language_mode_problem("powershell", _last_line(stdout)))
-        if done.returncode != 0:
+        if timed_out.is_set():
+            raise TransportError(f"powershell: no answer within {timeout:g} s")
+        if returncode == cmdlets.LANGUAGE_MODE_EXIT:
+            raise TransportError(language_mode_problem("powershell", _last_line("".join(stdout))))
+        if returncode != 0:
             if any(marker in stderr for marker in EXECUTION_POLICY_MARKERS):
                 raise TransportError(EXECUTION_POLICY_PROBLEM)
-            raise TransportError(f"powershell: {_last_line(stderr) or f'exit code {done.returncode}'}")
-        return stdout
+            raise TransportError(f"powershell: {_last_line(stderr) or f'exit code {returncode}'}")
+
+
+def _read_lines(stream: Any, seen: list[str], on_line: Callable[[str], None]) -> None:
+    """Each line as it arrives. A Ctrl-C reaches the script too, whose `finally` then restores the
+    scheduler: its last lines are read before the interrupt goes on."""
+    try:
+        for raw in stream:
+            # The script makes its output UTF-8; a byte it could not control is replaced, not a crash.
+            seen.append(raw.decode("utf-8", errors="replace"))
+            on_line(seen[-1])
+    except KeyboardInterrupt:
+        for raw in stream:
+            seen.append(raw.decode("utf-8", errors="replace"))
+            on_line(seen[-1])
+        raise
 
 
 # What powershell.exe writes when the execution policy refuses a script file, in every language:
@@ -188,43 +230,70 @@ class WinRM:
         self.label = f"winrm://{host}"
         server = options.pop("server")
         self._powershell = PowerShell
+        self._runspace_pool = RunspacePool
         self._connection = WSMan(server, **options)
         self._pool = RunspacePool(self._connection)
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._language_problem = ""
 
     def run(self, script: str) -> str:
+        lines: list[str] = []
+        self.stream(script, lines.append)
+        return "\n".join(lines)
+
+    def stream(self, script: str, on_line: Callable[[str], None], timeout: float = SCRIPT_TIMEOUT_SECONDS) -> None:
         try:
             if self._finalizer is None:
                 self._pool.open()
                 # Closed when dropped too: an open runspace holds one of the user's remote shells.
                 self._finalizer = weakref.finalize(self, _close_quietly, self._pool)
                 # Once per runspace: Constrained Language mode is said in one line, not as a failed step.
-                mode = self._invoke(cmdlets.LANGUAGE_MODE).strip()
-                if mode != cmdlets.FULL_LANGUAGE:
-                    self._language_problem = language_mode_problem(self.label, mode)
+                mode: list[str] = []
+                self._invoke(cmdlets.LANGUAGE_MODE, mode.append)
+                if "".join(mode).strip() != cmdlets.FULL_LANGUAGE:
+                    self._language_problem = language_mode_problem(self.label, "".join(mode).strip())
             if self._language_problem:
                 raise TransportError(self._language_problem)
-            return self._invoke(script)
+            self._invoke(script, on_line)
         except TransportError:
             raise
         except Exception as exc:  # pypsrp raises many kinds (network, auth, WSMan faults)
+            # A runspace that failed (dropped, timed out) is opened afresh by the next script.
+            self.close()
+            self._finalizer = None
+            self._pool = self._runspace_pool(self._connection)
             raise TransportError(f"{self.label}: {type(exc).__name__}: {exc}") from None
 
-    def _invoke(self, script: str) -> str:
+    def _invoke(self, script: str, on_line: Callable[[str], None]) -> None:
+        """One pipeline, its output objects given as they arrive (each one line of text)."""
         pipeline = self._powershell(self._pool)
         pipeline.add_script(script)
-        output = pipeline.invoke()
-        errors = [_error_text(record) for record in pipeline.streams.error]
-        failed = bool(pipeline.had_errors)
-        _close_quietly(pipeline)
+        pipeline.begin_invoke()
+        seen = 0
+        try:
+            while True:
+                running = pipeline.state == _RUNNING
+                if running:
+                    pipeline.poll_invoke()
+                for item in pipeline.output[seen:]:
+                    seen += 1
+                    on_line(str(item))
+                if not running:
+                    break
+            errors = [_error_text(record) for record in pipeline.streams.error]
+            failed = bool(pipeline.had_errors)
+        finally:
+            _close_quietly(pipeline)
         if errors or failed:
             raise TransportError(f"{self.label}: {errors[-1] if errors else 'the script failed'}")
-        return "\n".join(str(item) for item in output)
 
     def close(self) -> None:
         if self._finalizer is not None:
             self._finalizer()
+
+
+# pypsrp's PSInvocationState.RUNNING ([MS-PSRP] 2.2.3.5): the pipeline has not ended yet.
+_RUNNING = 1
 
 
 def _error_text(record: Any) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import sys
-import types
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +14,14 @@ import pytest
 
 from reconciler import cmdlets
 from reconciler.errors import UserError
-from reconciler.model import observed, syncrules
-from reconciler.model.observed import ObservedState
+from reconciler.model import syncrules
 from reconciler.running.executor import Executor, Settings
 from reconciler.running.journal import Journal
 from reconciler.servers import powershell, transports
 from reconciler.servers.simulator import InMemoryServer, defaults
-from tests.scenario import make_plan, state
+from tests import fakes
+from tests.scenario import apply, make_plan, rollback, server, state
+from tests.test_cmdlets import Recorder
 
 
 # What each server operation must send: the cmdlets of docs/domain.md#cmdlets, values quoted.
@@ -49,93 +49,102 @@ EXPECTED = {
 }  # fmt: skip
 
 
-class Spy:
-    """The simulator, logging what was asked of it: the recording of a session."""
-
-    def __init__(self, server: InMemoryServer) -> None:
-        self.server = server
-        self.log: list[tuple[str, Any]] = []
-
-    @property
-    def name(self) -> str:
-        return self.server.name
-
-    def observe(self) -> ObservedState:
-        state = self.server.observe()
-        self.log.append(("observe", observed.dumps(state)))
-        return state
-
-    def __getattr__(self, operation: str) -> Any:
-        def call(*args: Any) -> None:
-            self.log.append((operation, args))
-            getattr(self.server, operation)(*args)
-
-        return call
-
-
-@dataclass
-class Replay:
-    """A transport that answers from a recorded session and checks every script it is sent."""
-
-    record: list[tuple[str, Any]]
-    label: str = "replay"
-    sent: list[str] = field(default_factory=list)
-    fail_at: int | None = None
-
-    def run(self, script: str) -> str:
-        self.sent.append(script)
-        assert self.record, f"a script beyond the recorded session:\n{script}"
-        kind, payload = self.record.pop(0)
-        if kind == "observe":
-            assert "Get-ADSyncRule" in script and "ConvertTo-Json -InputObject $state" in script
-            return str(payload)
-        for fragment in EXPECTED[kind](*payload):
-            assert fragment in script, (kind, fragment, script)
+def test_each_server_operation_sends_its_cmdlets() -> None:
+    """The single operations (a scheduler restored when a script could not, and the Server
+    protocol itself): each one script of the real cmdlets, after the preamble."""
+    state = defaults.new_server("srv1", "1.6.2.4")
+    rule = next(r for r in state.sync_rules if r.attribute_flow_mappings and r.scope_filter)
+    calls = {
+        "set_sync_cycle_enabled": (False,),
+        "set_export_api_version": (2,),
+        "set_import_api_version": (2,),
+        "add_rule": (rule,),
+        "remove_rule": (rule.identifier,),
+        "set_rule_disabled": (rule.identifier, True),
+        "set_connector_override": ("contoso.onmicrosoft.com - AAD", False),
+    }
+    for operation, args in calls.items():
+        recorder = Recorder()
+        getattr(powershell.PowerShellServer(recorder, "srv1", "AzureCommercial"), operation)(*args)
+        (script,) = recorder.sent
         assert script.startswith("\n".join(cmdlets.PREAMBLE) + "\n")
-        if self.fail_at is not None and len(self.sent) >= self.fail_at:
-            self.fail_at = None
-            raise transports.TransportError("replay: Access is denied.")
-        return ""
+        for fragment in EXPECTED[operation](*args):
+            assert fragment in script, (operation, fragment, script)
 
 
-def record(version: str, want: Any, tmp_path: Path) -> tuple[ObservedState, list[tuple[str, Any]], Any]:
+def live_apply(version: str, want: Any, tmp_path: Path, fail_at: int | None = None) -> tuple[Any, ...]:
+    """A plan applied to a live server over a transport answering from the simulator."""
     truth = InMemoryServer(defaults.new_server("srv1", version))
-    start = truth.observe()
     plan = make_plan(truth, want)
-    spy = Spy(truth)
-    Executor(spy, Journal("srv1", tmp_path / "rec"), Settings(wait_timeout=0)).run(plan)  # type: ignore[arg-type]
-    return start, spy.log, plan
-
-
-def test_apply_over_a_transport_sends_the_recorded_operations(tmp_path: Path) -> None:
-    _, session, plan = record("1.5.30.0", state(), tmp_path)
-    operations = [kind for kind, _ in session if kind != "observe"]
-    assert operations == ["set_sync_cycle_enabled", "set_export_api_version", "set_import_api_version",
-                          "add_rule", "set_rule_disabled", "set_sync_cycle_enabled"]  # fmt: skip
-    transport = Replay(list(session))
+    answerer = fakes.Answerer(truth, fail_at=fail_at)
+    transport = fakes.SimTransport(answerer)
     server = powershell.PowerShellServer(transport, "srv1", "AzureCommercial")
-    outcomes = Executor(server, Journal("srv1", tmp_path), Settings(wait_timeout=0)).run(plan)
-    assert transport.record == []  # every recorded call made, in order, with the expected script
+    journal = Journal("srv1", tmp_path)
+    executor = Executor(server, journal, Settings(wait_timeout=0))
+    return plan, executor, journal, transport, truth
+
+
+def test_a_live_apply_is_one_script_journaled_step_by_step(tmp_path: Path) -> None:
+    plan, executor, journal, transport, truth = live_apply("1.5.30.0", state(), tmp_path)
+    outcomes = executor.run(plan)
     assert [o.result for o in outcomes] == ["done"] * len(plan.actions)
-    assert syncrules.effective_limit(observed.loads(session[-1][1], "recorded")) == 100000
+    # The observe the plan needs, then one script: every step, and the state it left.
+    assert len(transport.sent) == 2
+    script = transport.sent[1]
+    assert script.count(cmdlets.ACTION_COMMENT) == len(plan.actions)
+    assert script.count("Import-Module ADSync") == 2  # the steps', then the collector's: loaded once
+    lines = [json.loads(line) for line in journal.path.read_text(encoding="utf-8").splitlines()]
+    steps = [line for line in lines if line.get("event") == "action"]
+    assert [(s["index"], s["kind"], s["result"]) for s in steps] == [
+        (i, a.kind, "done") for i, a in enumerate(plan.actions)
+    ]
+    assert executor.final is not None and syncrules.effective_limit(executor.final) == 100000
+    assert executor.final == truth.observe()
+    assert lines[-1]["event"] == "run-end" and lines[-1]["memberLimit"] == 100000
 
 
-def test_a_failure_mid_plan_restores_the_scheduler_over_the_transport(tmp_path: Path) -> None:
-    _, session, plan = record("1.5.30.0", state(), tmp_path)
-    # The first change after the scheduler went off fails; the executor then turns it back on.
-    first_off = next(i for i, (k, _a) in enumerate(session) if k == "set_sync_cycle_enabled")
-    upto = session[: first_off + 2]  # ... scheduler off, then the observe before the export version
-    restore_state = json.loads(str(upto[-1][1]))
-    restore_state["scheduler"]["SyncCycleEnabled"] = True
-    # Before turning it back on, the executor observes what the next full cycle would delete.
-    transport = Replay([*upto, ("set_export_api_version", (2,)), ("observe", str(upto[-1][1])),
-                        ("set_sync_cycle_enabled", (True,)), ("observe", json.dumps(restore_state))],
-                       fail_at=first_off + 3)  # fmt: skip
-    server = powershell.PowerShellServer(transport, "srv1", "AzureCommercial")
-    with pytest.raises(UserError, match=r"replay: Access is denied\."):
-        Executor(server, Journal("srv1", tmp_path), Settings(wait_timeout=0)).run(plan)
-    assert "Set-ADSyncScheduler -SyncCycleEnabled $true" in transport.sent[-2]
-    assert transport.record == []
+def test_a_live_apply_applied_again_skips_every_step(tmp_path: Path) -> None:
+    plan, executor, _, _, _ = live_apply("1.5.30.0", state(), tmp_path)
+    executor.run(plan)
+    again = Executor(executor.server, Journal("srv1", tmp_path / "again"), Settings(wait_timeout=0))
+    outcomes = again.run(plan)
+    # The scheduler goes off and back on around the change again; nothing else is written twice.
+    rest = [o.result for o in outcomes if o.action.definition.changes_server and o.action.kind != "SetSyncCycleEnabled"]
+    assert rest == ["skipped"] * 4
+
+
+def test_a_failure_mid_script_restores_the_scheduler_in_its_finally(tmp_path: Path) -> None:
+    plan, executor, journal, transport, truth = live_apply("1.5.30.0", state(), tmp_path, fail_at=2)
+    assert [a.kind for a in plan.actions[:3]] == ["WaitForSyncIdle", "SetSyncCycleEnabled", "SetExportApiVersion"]
+    with pytest.raises(UserError, match=r"Step 3: Access is denied\."):
+        executor.run(plan)
+    assert truth.observe().scheduler.sync_cycle_enabled is True  # turned back on by the script
+    events = [json.loads(line) for line in journal.path.read_text(encoding="utf-8").splitlines()]
+    assert [(e["event"], e.get("result")) for e in events] == [
+        ("run-start", None), ("action", "done"), ("action", "done"), ("action", "failed"),
+        ("scheduler-restored", None), ("run-end", "failed"),
+    ]  # fmt: skip
+    assert events[3]["error"] == "Step 3: Access is denied."
+    assert executor.restore_error is None
+    assert len(transport.sent) == 2  # the script said what it did: nothing is observed again
+
+
+def test_a_script_stopped_where_a_cycle_would_delete_keeps_the_scheduler_off(tmp_path: Path) -> None:
+    """Invariant 7 decided in the script's `finally` as in apply: once V1 would delete a provisioned
+    75,000-member group, a stop leaves the scheduler off, and the run says which group."""
+    truth = server("1.6.2.4")
+    apply(truth, state(), tmp_path / "raise")
+    truth.run_cycle(full=True)  # All Faculty (75,000 members) is provisioned
+    plan = make_plan(truth, rollback(allow_group_deletion=True), allow=True)
+    assert plan.script.risky_after == frozenset(range(2, len(plan.actions)))  # from SetExportApiVersion(1) on
+    transport = fakes.SimTransport(fakes.Answerer(truth, fail_at=3))
+    journal = Journal("srv1", tmp_path)
+    executor = Executor(powershell.PowerShellServer(transport, "srv1", None), journal, Settings(wait_timeout=0))
+    with pytest.raises(UserError, match=r"Step 4: Access is denied\."):
+        executor.run(plan)
+    assert truth.observe().scheduler.sync_cycle_enabled is False
+    assert executor.restore_error is not None and "stays disabled" in executor.restore_error
+    assert '"scheduler-kept-off"' in journal.path.read_text(encoding="utf-8")
 
 
 def test_the_collector_runs_as_a_script_block_with_quoted_parameters() -> None:
@@ -147,7 +156,13 @@ def test_the_collector_runs_as_a_script_block_with_quoted_parameters() -> None:
 
 def test_observe_marks_the_cloud_unknown_without_a_state(tmp_path: Path) -> None:
     sample = (Path(__file__).parent.parent / "fixtures" / "collector-sample.json").read_text(encoding="utf-8")
-    server = powershell.PowerShellServer(Replay([("observe", sample)]), "fabrikam-aadc02", None)
+
+    class Sample(Recorder):
+        def run(self, script: str) -> str:
+            super().run(script)
+            return sample
+
+    server = powershell.PowerShellServer(Sample(), "fabrikam-aadc02", None)
     assert "server.cloud" in (server.observe().unobserved or ())
 
 
@@ -274,88 +289,15 @@ def test_winrm_options_come_from_the_environment_only() -> None:
         transports.winrm_options("h", {**pems, "RECONCILER_WINRM_SSL": "false"})
 
 
-class FakePypsrp:
-    """pypsrp's WSMan, RunspacePool and PowerShell, as modules: each script is answered by `answer`.
-
-    `answer(script)` returns the output objects, the error records and whether the pipeline failed."""
-
-    def __init__(self, answer: Any, language_mode: str = "FullLanguage") -> None:
-        self.answer = answer
-        self.language_mode = language_mode
-        self.connections: list[dict[str, Any]] = []
-        self.opened = 0
-        self.closed = 0
-        self.pipelines: list[list[str]] = []
-        fake = self
-
-        class WSMan:
-            def __init__(self, server: str, **options: Any) -> None:
-                fake.connections.append({"server": server, **options})
-
-        class RunspacePool:
-            def __init__(self, connection: WSMan) -> None:
-                self.connection = connection
-
-            def open(self) -> None:
-                fake.opened += 1
-
-            def close(self) -> None:
-                fake.closed += 1
-
-        class Streams:
-            def __init__(self) -> None:
-                self.error: list[Any] = []
-
-        class PowerShell:
-            def __init__(self, pool: RunspacePool) -> None:
-                self.scripts: list[str] = []
-                self.streams = Streams()
-                self.had_errors = False
-                fake.pipelines.append(self.scripts)
-
-            def add_script(self, script: str) -> PowerShell:
-                self.scripts.append(script)
-                return self
-
-            def invoke(self) -> list[Any]:
-                if self.scripts == [cmdlets.LANGUAGE_MODE]:
-                    return [fake.language_mode]
-                output, self.streams.error, self.had_errors = fake.answer(self.scripts[0])
-                return list(output)
-
-            def close(self) -> None:
-                pass
-
-        self.modules = {
-            "pypsrp": types.ModuleType("pypsrp"),
-            "pypsrp.wsman": types.ModuleType("pypsrp.wsman"),
-            "pypsrp.powershell": types.ModuleType("pypsrp.powershell"),
-        }
-        self.modules["pypsrp.wsman"].WSMan = WSMan  # type: ignore[attr-defined]
-        self.modules["pypsrp.powershell"].RunspacePool = RunspacePool  # type: ignore[attr-defined]
-        self.modules["pypsrp.powershell"].PowerShell = PowerShell  # type: ignore[attr-defined]
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        for name, module in self.modules.items():
-            monkeypatch.setitem(sys.modules, name, module)
-
-
 WINRM_ENV = {"RECONCILER_WINRM_USERNAME": "u", "RECONCILER_WINRM_PASSWORD": "p"}
 
 
-class ErrorRecord:
-    """What pypsrp gives for an error record: its ToString() as str()."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
+FakePypsrp, ErrorRecord = fakes.FakePypsrp, fakes.ErrorRecord
 
 
 def test_winrm_runs_each_script_as_its_own_pipeline_in_one_runspace(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakePypsrp(lambda script: ([f"ran {len(script)}", 2], [], False))
-    fake.install(monkeypatch)
+    fake.install(monkeypatch.setitem)
     transport = transports.WinRM("aadc01.contoso.com:5986", WINRM_ENV)
     assert transport.label == "winrm://aadc01.contoso.com:5986"
     assert fake.connections == [{**transports.winrm_options("aadc01.contoso.com:5986", WINRM_ENV)}]
@@ -392,7 +334,7 @@ def test_winrm_runs_each_script_as_its_own_pipeline_in_one_runspace(monkeypatch:
 def test_winrm_any_error_record_fails_the_step(
     monkeypatch: pytest.MonkeyPatch, answer: tuple[list[Any], list[Any], bool], message: str
 ) -> None:
-    FakePypsrp(lambda _script: answer).install(monkeypatch)
+    FakePypsrp(lambda _script: answer).install(monkeypatch.setitem)
     transport = transports.WinRM("aadc01.contoso.com", WINRM_ENV)
     with pytest.raises(transports.TransportError) as exc:
         transport.run("Set-ADSyncScheduler -SyncCycleEnabled $false")
@@ -403,7 +345,7 @@ def test_winrm_connection_failures_are_one_line(monkeypatch: pytest.MonkeyPatch)
     def refuse(_script: str) -> Any:
         raise ConnectionError("WinRM refused the connection")
 
-    FakePypsrp(refuse).install(monkeypatch)
+    FakePypsrp(refuse).install(monkeypatch.setitem)
     with pytest.raises(transports.TransportError) as exc:
         transports.WinRM("aadc01", WINRM_ENV).run("x")
     assert str(exc.value) == "winrm://aadc01: ConnectionError: WinRM refused the connection"
@@ -416,26 +358,83 @@ def test_winrm_without_the_extra_is_one_clear_line(monkeypatch: pytest.MonkeyPat
 
 
 def test_apply_over_winrm_uses_one_runspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A whole apply through the fake pypsrp, answered from a recorded session: one runspace."""
-    _, session, plan = record("1.5.30.0", state(), tmp_path)
-    replay = Replay(list(session))
-    fake = FakePypsrp(lambda script: ([replay.run(script)], [], False))
-    fake.install(monkeypatch)
+    """A whole apply through the fake pypsrp answering from the simulator: one runspace, each step
+    journaled as its line arrives."""
+    truth = InMemoryServer(defaults.new_server("srv1", "1.5.30.0"))
+    plan = make_plan(truth, state())
+    answerer = fakes.Answerer(truth)
+    fake = fakes.simulator_pypsrp(answerer)
+    fake.install(monkeypatch.setitem)
     transport = transports.WinRM("aadc01", WINRM_ENV)
     server = powershell.PowerShellServer(transport, "srv1", "AzureCommercial")
-    outcomes = Executor(server, Journal("srv1", tmp_path), Settings(wait_timeout=0)).run(plan)
+    journal = Journal("srv1", tmp_path)
+    arrived: list[int] = []
+
+    class Watching(Journal):
+        def record(self, event: str, run_id: str, **fields: Any) -> None:
+            arrived.append(fake.polls)
+            super().record(event, run_id, **fields)
+
+    watching = Watching("srv1", tmp_path)
+    outcomes = Executor(server, watching, Settings(wait_timeout=0)).run(plan)
     transport.close()
     assert [o.result for o in outcomes] == ["done"] * len(plan.actions)
-    assert replay.record == []
-    assert (fake.opened, fake.closed, len(fake.pipelines)) == (1, 1, 1 + len(session))
+    # The language mode, the observe, the plan's script: one runspace, one module load.
+    assert (fake.opened, fake.closed, len(fake.pipelines)) == (1, 1, 3)
+    assert (answerer.counts.sessions, answerer.counts.module_loads, answerer.counts.state_reads) == (1, 1, 2)
+    # Journaled as the lines arrived, not once the script had ended.
+    assert arrived[1:-1] == sorted(arrived[1:-1]) and len(set(arrived[1:-1])) == len(arrived) - 2
+    assert journal.path.exists()
 
 
 def test_winrm_says_constrained_language_mode_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakePypsrp(lambda _script: (["{}"], [], False), language_mode="ConstrainedLanguage")
-    fake.install(monkeypatch)
+    fake.install(monkeypatch.setitem)
     transport = transports.WinRM("aadc01", WINRM_ENV)
     for _ in range(2):  # found once, said for every script, none of which is sent
         with pytest.raises(transports.TransportError) as exc:
             transport.run("Get-ADSyncScheduler")
         assert str(exc.value).startswith("winrm://aadc01: PowerShell runs in ConstrainedLanguage mode here")
     assert fake.pipelines == [[cmdlets.LANGUAGE_MODE]]
+
+
+def test_a_live_script_reads_the_rules_once_and_imports_the_module_once(tmp_path: Path) -> None:
+    """Every rule lookup of a step goes through one cached read, emptied only by a step that wrote a
+    rule; the module is imported once at the top (the collector's import after it is a no-op)."""
+    plan, executor, _, transport, _ = live_apply("1.5.30.0", state(), tmp_path)
+    executor.run(plan)
+    steps, _, collector = transport.sent[1].partition("$observedState = ")
+    assert re.findall(r"Get-ADSyncRule(?! -Identifier)\b", steps) == ["Get-ADSyncRule"]
+    assert "$Run.Rules = @(Get-ADSyncRule)" in steps
+    assert steps.count("Import-Module ADSync") == 1 and collector.count("Import-Module ADSync") == 1
+    assert steps.count("if ($Run.Changed) { $Run.Rules = $null }") == sum(
+        1 for a in plan.actions if a.kind in ("CreateSyncRule", "UpdateSyncRule", "RemoveSyncRule", "DisableSyncRule")
+    )
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a stand-in powershell.exe written as a POSIX script")
+def test_local_powershell_gives_each_line_as_it_arrives(tmp_path: Path) -> None:
+    """Lines reach the caller while the script still runs: the stand-in waits for the first to be seen."""
+    seen = tmp_path / "seen"
+    executable = tmp_path / "powershell"
+    executable.write_text(
+        f"#!{sys.executable}\n"
+        "import os, sys, time\n"
+        "print('first', flush=True)\n"
+        f"while not os.path.exists({str(seen)!r}):\n"
+        "    time.sleep(0.01)\n"
+        "print('second', flush=True)\n"
+        "sys.stderr.write('Step 2: Access is denied.\\r\\n')\n"
+        "sys.exit(1)\n",
+        encoding="utf-8",
+    )
+    executable.chmod(0o755)
+    lines: list[str] = []
+
+    def arrived(line: str) -> None:
+        lines.append(line.strip())
+        seen.touch()
+
+    with pytest.raises(transports.TransportError, match=r"^powershell: Step 2: Access is denied\.$"):
+        transports.LocalPowerShell(str(executable)).stream("Get-ADSyncScheduler", arrived, timeout=30)
+    assert lines == ["first", "second"]

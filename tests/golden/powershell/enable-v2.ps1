@@ -44,9 +44,15 @@ function Wait-ADSyncIdle {
     }
 }
 
+function Get-SyncRules {
+    # Read once, and again only after a step wrote a rule (which empties $Run.Rules).
+    if ($null -eq $Run.Rules) { $Run.Rules = @(Get-ADSyncRule) }
+    $Run.Rules
+}
+
 function Get-ManagedRule([string] $Name) {
     # A custom rule of the AAD connector with that name: never a standard rule, whatever its name.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             $_.Name -ceq $Name -and -not $_.IsStandardRule -and $_.Connector -eq 'b891884f-051e-4a83-95af-2544101c9083'
         })
 }
@@ -54,7 +60,7 @@ function Get-ManagedRule([string] $Name) {
 function Get-StandardRule([string] $Name, [string] $TagPrefix) {
     # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
     # ImmutableTag is an object, not a string: its text is its TagValue.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             ($null -ne $_.ImmutableTag -and
                 ([string] $_.ImmutableTag.TagValue).StartsWith($TagPrefix, [StringComparison]::Ordinal)) -or
             ($_.IsStandardRule -and $_.Name -ceq $Name)
@@ -97,6 +103,7 @@ function Get-ExportFilteringValue {
     return [int] $item.EnableNonExistentObjectReferenceExportFiltering
 }
 
+$Run = @{ Changed = $false; Rules = $null }
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled
 $keepSchedulerOff = $false
 $completed = $false
@@ -108,25 +115,37 @@ try {
 
     # no sync cycle may start during the change
     Write-Host '[2/5] SetSyncCycleEnabled(enabled=false)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $false) {
+        $Run.Changed = $true
         Set-ADSyncScheduler -SyncCycleEnabled $false
     }
 
     # export API version from 1 to 2
     Write-Host '[3/5] SetExportApiVersion(version=2)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 2) -or ((Get-AadConnector).ExtensionConfiguration.ExportType -ne 5) -or ((Get-ExportFilteringValue) -ne 1)) {
+        $Run.Changed = $true
         $null = Set-ADSyncAADConnectorExportApiVersion 2
     }
 
     # import API version from 1 to 2
     Write-Host '[4/5] SetImportApiVersion(version=2)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-RegistryApiVersion 'AadConnectorImportApiVersion') -ne 2) {
+        $Run.Changed = $true
         $null = Set-ADSyncAADConnectorImportApiVersion 2
     }
 
     # restore the scheduler as desired
     Write-Host '[5/5] SetSyncCycleEnabled(enabled=true)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $true) {
+        $Run.Changed = $true
         Set-ADSyncScheduler -SyncCycleEnabled $true
     }
 

@@ -43,9 +43,15 @@ function Wait-ADSyncIdle {
     }
 }
 
+function Get-SyncRules {
+    # Read once, and again only after a step wrote a rule (which empties $Run.Rules).
+    if ($null -eq $Run.Rules) { $Run.Rules = @(Get-ADSyncRule) }
+    $Run.Rules
+}
+
 function Get-ManagedRule([string] $Name) {
     # A custom rule of the AAD connector with that name: never a standard rule, whatever its name.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             $_.Name -ceq $Name -and -not $_.IsStandardRule -and $_.Connector -eq 'b891884f-051e-4a83-95af-2544101c9083'
         })
 }
@@ -53,7 +59,7 @@ function Get-ManagedRule([string] $Name) {
 function Get-StandardRule([string] $Name, [string] $TagPrefix) {
     # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
     # ImmutableTag is an object, not a string: its text is its TagValue.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             ($null -ne $_.ImmutableTag -and
                 ([string] $_.ImmutableTag.TagValue).StartsWith($TagPrefix, [StringComparison]::Ordinal)) -or
             ($_.IsStandardRule -and $_.Name -ceq $Name)
@@ -96,6 +102,7 @@ function Get-ExportFilteringValue {
     return [int] $item.EnableNonExistentObjectReferenceExportFiltering
 }
 
+$Run = @{ Changed = $false; Rules = $null }
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled
 $keepSchedulerOff = $false
 $completed = $false
@@ -107,13 +114,19 @@ try {
 
     # no sync cycle may start during the change
     Write-Host '[2/7] SetSyncCycleEnabled(enabled=false)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $false) {
+        $Run.Changed = $true
         Set-ADSyncScheduler -SyncCycleEnabled $false
     }
 
     # carry the member limit 100000 in a clone of the standard rule
     Write-Host '[3/7] CreateSyncRule(name="Out to AAD - Group Join (member limit)", precedence=90, limit=100000, clonedFrom="Out to AAD - Group Join")'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if (-not (Test-ManagedRule -Name 'Out to AAD - Group Join (member limit)' -Precedence 90 -MemberExpression 'IIF(([memberCount]> 100000),Error("Maximum Group member count exceeded"),IgnoreThisFlow)' -ScopeLimit '100000')) {
+        $Run.Changed = $true
         # The whole rule is written under its identifier: Add-ADSyncRule updates it in place.
         $others = @(Get-ManagedRule 'Out to AAD - Group Join (member limit)' | Where-Object { $_.Identifier -ne '24e9eef7-9322-5313-8e7e-5ab8fb6a1725' })
         foreach ($existing in $others) {
@@ -319,10 +332,14 @@ try {
         $null = Add-ADSyncRule `
             -SynchronizationRule $syncRule[0]
     }
+    if ($Run.Changed) { $Run.Rules = $null }
 
     # carry the member limit 100000 in a clone of the standard rule
     Write-Host '[4/7] CreateSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)", precedence=89, limit=100000, clonedFrom="Out to AAD - Group Writeup Member Limit")'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if (-not (Test-ManagedRule -Name 'Out to AAD - Group Writeup Member Limit (member limit)' -Precedence 89 -MemberExpression 'IIF((ValueCount("member")> 100000),Error("Maximum Group member count exceeded. Visit https://go.microsoft.com/fwlink/?linkid=2154336 for more information."),IgnoreThisFlow)' -ScopeLimit '')) {
+        $Run.Changed = $true
         # The whole rule is written under its identifier: Add-ADSyncRule updates it in place.
         $others = @(Get-ManagedRule 'Out to AAD - Group Writeup Member Limit (member limit)' | Where-Object { $_.Identifier -ne '346122b3-e8ed-589b-8705-8c4f062ca1cf' })
         foreach ($existing in $others) {
@@ -356,28 +373,40 @@ try {
         $null = Add-ADSyncRule `
             -SynchronizationRule $syncRule[0]
     }
+    if ($Run.Changed) { $Run.Rules = $null }
 
     # the managed clone carries the limit instead
     Write-Host '[5/7] DisableSyncRule(name="Out to AAD - Group Join")'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     $rule = Get-StandardRule -Name 'Out to AAD - Group Join' -TagPrefix 'Microsoft.OuttoAADGroupJoin.'
     if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Join' }
     if ($rule.Disabled -ne $true) {
+        $Run.Changed = $true
         $rule.Disabled = $true
         $null = $rule | Add-ADSyncRule
     }
+    if ($Run.Changed) { $Run.Rules = $null }
 
     # the managed clone carries the limit instead
     Write-Host '[6/7] DisableSyncRule(name="Out to AAD - Group Writeup Member Limit")'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     $rule = Get-StandardRule -Name 'Out to AAD - Group Writeup Member Limit' -TagPrefix 'Microsoft.OuttoAADGroupWriteupMemberLimit.'
     if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Writeup Member Limit' }
     if ($rule.Disabled -ne $true) {
+        $Run.Changed = $true
         $rule.Disabled = $true
         $null = $rule | Add-ADSyncRule
     }
+    if ($Run.Changed) { $Run.Rules = $null }
 
     # restore the scheduler as desired
     Write-Host '[7/7] SetSyncCycleEnabled(enabled=true)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $true) {
+        $Run.Changed = $true
         Set-ADSyncScheduler -SyncCycleEnabled $true
     }
 

@@ -48,9 +48,15 @@ function Wait-ADSyncIdle {
     }
 }
 
+function Get-SyncRules {
+    # Read once, and again only after a step wrote a rule (which empties $Run.Rules).
+    if ($null -eq $Run.Rules) { $Run.Rules = @(Get-ADSyncRule) }
+    $Run.Rules
+}
+
 function Get-ManagedRule([string] $Name) {
     # A custom rule of the AAD connector with that name: never a standard rule, whatever its name.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             $_.Name -ceq $Name -and -not $_.IsStandardRule -and $_.Connector -eq 'b891884f-051e-4a83-95af-2544101c9083'
         })
 }
@@ -58,7 +64,7 @@ function Get-ManagedRule([string] $Name) {
 function Get-StandardRule([string] $Name, [string] $TagPrefix) {
     # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
     # ImmutableTag is an object, not a string: its text is its TagValue.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             ($null -ne $_.ImmutableTag -and
                 ([string] $_.ImmutableTag.TagValue).StartsWith($TagPrefix, [StringComparison]::Ordinal)) -or
             ($_.IsStandardRule -and $_.Name -ceq $Name)
@@ -101,6 +107,7 @@ function Get-ExportFilteringValue {
     return [int] $item.EnableNonExistentObjectReferenceExportFiltering
 }
 
+$Run = @{ Changed = $false; Rules = $null }
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled
 $keepSchedulerOff = $false
 $completed = $false
@@ -112,55 +119,83 @@ try {
 
     # no sync cycle may start during the change
     Write-Host '[2/9] SetSyncCycleEnabled(enabled=false)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $false) {
+        $Run.Changed = $true
         Set-ADSyncScheduler -SyncCycleEnabled $false
     }
 
     # export API version from 2 to 1
     Write-Host '[3/9] SetExportApiVersion(version=1)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if (((Get-RegistryApiVersion 'AadConnectorExportApiVersion') -ne 1) -or ((Get-AadConnector).ExtensionConfiguration.ExportType -ne 2) -or ((Get-ExportFilteringValue) -ne 0)) {
+        $Run.Changed = $true
         $null = Set-ADSyncAADConnectorExportApiVersion 1
     }
 
     # import API version from 2 to 1
     Write-Host '[4/9] SetImportApiVersion(version=1)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-RegistryApiVersion 'AadConnectorImportApiVersion') -ne 1) {
+        $Run.Changed = $true
         $null = Set-ADSyncAADConnectorImportApiVersion 1
     }
 
     # the standard rule carries the limit
     Write-Host '[5/9] EnableSyncRule(name="Out to AAD - Group Join")'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     $rule = Get-StandardRule -Name 'Out to AAD - Group Join' -TagPrefix 'Microsoft.OuttoAADGroupJoin.'
     if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Join' }
     if ($rule.Disabled -ne $false) {
+        $Run.Changed = $true
         $rule.Disabled = $false
         $null = $rule | Add-ADSyncRule
     }
+    if ($Run.Changed) { $Run.Rules = $null }
 
     # no clone is needed at the standard limit
     Write-Host '[6/9] RemoveSyncRule(name="Out to AAD - Group Join (member limit)")'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     foreach ($existing in @(Get-ManagedRule 'Out to AAD - Group Join (member limit)')) {
+        $Run.Changed = $true
         Remove-ADSyncRule -Identifier $existing.Identifier
     }
+    if ($Run.Changed) { $Run.Rules = $null }
 
     # the standard rule carries the limit
     Write-Host '[7/9] EnableSyncRule(name="Out to AAD - Group Writeup Member Limit")'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     $rule = Get-StandardRule -Name 'Out to AAD - Group Writeup Member Limit' -TagPrefix 'Microsoft.OuttoAADGroupWriteupMemberLimit.'
     if ($null -eq $rule) { throw 'No standard sync rule named Out to AAD - Group Writeup Member Limit' }
     if ($rule.Disabled -ne $false) {
+        $Run.Changed = $true
         $rule.Disabled = $false
         $null = $rule | Add-ADSyncRule
     }
+    if ($Run.Changed) { $Run.Rules = $null }
 
     # no clone is needed at the standard limit
     Write-Host '[8/9] RemoveSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)")'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     foreach ($existing in @(Get-ManagedRule 'Out to AAD - Group Writeup Member Limit (member limit)')) {
+        $Run.Changed = $true
         Remove-ADSyncRule -Identifier $existing.Identifier
     }
+    if ($Run.Changed) { $Run.Rules = $null }
 
     # restore the scheduler as desired
     Write-Host '[9/9] SetSyncCycleEnabled(enabled=true)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $true) {
+        $Run.Changed = $true
         Set-ADSyncScheduler -SyncCycleEnabled $true
     }
 

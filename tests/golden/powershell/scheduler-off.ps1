@@ -39,9 +39,15 @@ function Wait-ADSyncIdle {
     }
 }
 
+function Get-SyncRules {
+    # Read once, and again only after a step wrote a rule (which empties $Run.Rules).
+    if ($null -eq $Run.Rules) { $Run.Rules = @(Get-ADSyncRule) }
+    $Run.Rules
+}
+
 function Get-ManagedRule([string] $Name) {
     # A custom rule of the AAD connector with that name: never a standard rule, whatever its name.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             $_.Name -ceq $Name -and -not $_.IsStandardRule -and $_.Connector -eq 'b891884f-051e-4a83-95af-2544101c9083'
         })
 }
@@ -49,7 +55,7 @@ function Get-ManagedRule([string] $Name) {
 function Get-StandardRule([string] $Name, [string] $TagPrefix) {
     # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
     # ImmutableTag is an object, not a string: its text is its TagValue.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             ($null -ne $_.ImmutableTag -and
                 ([string] $_.ImmutableTag.TagValue).StartsWith($TagPrefix, [StringComparison]::Ordinal)) -or
             ($_.IsStandardRule -and $_.Name -ceq $Name)
@@ -92,6 +98,7 @@ function Get-ExportFilteringValue {
     return [int] $item.EnableNonExistentObjectReferenceExportFiltering
 }
 
+$Run = @{ Changed = $false; Rules = $null }
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled
 $keepSchedulerOff = $false
 $completed = $false
@@ -103,7 +110,10 @@ try {
 
     # no sync cycle may start during the change
     Write-Host '[2/2] SetSyncCycleEnabled(enabled=false)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $false) {
+        $Run.Changed = $true
         Set-ADSyncScheduler -SyncCycleEnabled $false
     }
 

@@ -42,9 +42,15 @@ function Wait-ADSyncIdle {
     }
 }
 
+function Get-SyncRules {
+    # Read once, and again only after a step wrote a rule (which empties $Run.Rules).
+    if ($null -eq $Run.Rules) { $Run.Rules = @(Get-ADSyncRule) }
+    $Run.Rules
+}
+
 function Get-ManagedRule([string] $Name) {
     # A custom rule of the AAD connector with that name: never a standard rule, whatever its name.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             $_.Name -ceq $Name -and -not $_.IsStandardRule -and $_.Connector -eq 'b891884f-051e-4a83-95af-2544101c9083'
         })
 }
@@ -52,7 +58,7 @@ function Get-ManagedRule([string] $Name) {
 function Get-StandardRule([string] $Name, [string] $TagPrefix) {
     # Standard by its Microsoft tag (or marked standard and so named): a hand-made copy keeps the name.
     # ImmutableTag is an object, not a string: its text is its TagValue.
-    @(Get-ADSyncRule | Where-Object {
+    @(Get-SyncRules | Where-Object {
             ($null -ne $_.ImmutableTag -and
                 ([string] $_.ImmutableTag.TagValue).StartsWith($TagPrefix, [StringComparison]::Ordinal)) -or
             ($_.IsStandardRule -and $_.Name -ceq $Name)
@@ -95,6 +101,7 @@ function Get-ExportFilteringValue {
     return [int] $item.EnableNonExistentObjectReferenceExportFiltering
 }
 
+$Run = @{ Changed = $false; Rules = $null }
 $schedulerWasEnabled = (Get-ADSyncScheduler).SyncCycleEnabled
 $keepSchedulerOff = $false
 $completed = $false
@@ -106,13 +113,19 @@ try {
 
     # no sync cycle may start during the change
     Write-Host '[2/6] SetSyncCycleEnabled(enabled=false)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $false) {
+        $Run.Changed = $true
         Set-ADSyncScheduler -SyncCycleEnabled $false
     }
 
     # managed rule limit, scopeLimit as desired
     Write-Host '[3/6] UpdateSyncRule(name="Out to AAD - Group Join (member limit)", precedence=90, limit=150000)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if (-not (Test-ManagedRule -Name 'Out to AAD - Group Join (member limit)' -Precedence 90 -MemberExpression 'IIF(([memberCount]> 150000),Error("Maximum Group member count exceeded"),IgnoreThisFlow)' -ScopeLimit '150000')) {
+        $Run.Changed = $true
         # The whole rule is written under its identifier: Add-ADSyncRule updates it in place.
         $others = @(Get-ManagedRule 'Out to AAD - Group Join (member limit)' | Where-Object { $_.Identifier -ne '24e9eef7-9322-5313-8e7e-5ab8fb6a1725' })
         foreach ($existing in $others) {
@@ -318,10 +331,14 @@ try {
         $null = Add-ADSyncRule `
             -SynchronizationRule $syncRule[0]
     }
+    if ($Run.Changed) { $Run.Rules = $null }
 
     # managed rule limit as desired
     Write-Host '[4/6] UpdateSyncRule(name="Out to AAD - Group Writeup Member Limit (member limit)", precedence=89, limit=150000)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if (-not (Test-ManagedRule -Name 'Out to AAD - Group Writeup Member Limit (member limit)' -Precedence 89 -MemberExpression 'IIF((ValueCount("member")> 150000),Error("Maximum Group member count exceeded. Visit https://go.microsoft.com/fwlink/?linkid=2154336 for more information."),IgnoreThisFlow)' -ScopeLimit '')) {
+        $Run.Changed = $true
         # The whole rule is written under its identifier: Add-ADSyncRule updates it in place.
         $others = @(Get-ManagedRule 'Out to AAD - Group Writeup Member Limit (member limit)' | Where-Object { $_.Identifier -ne '346122b3-e8ed-589b-8705-8c4f062ca1cf' })
         foreach ($existing in $others) {
@@ -355,16 +372,23 @@ try {
         $null = Add-ADSyncRule `
             -SynchronizationRule $syncRule[0]
     }
+    if ($Run.Changed) { $Run.Rules = $null }
 
     # a higher limit on an existing clone needs no full sync
     Write-Host '[5/6] SetConnectorOverride(connectorName="contoso.onmicrosoft.com - AAD", fullSyncRequired=false)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-ADSyncSchedulerConnectorOverride -ConnectorName 'contoso.onmicrosoft.com - AAD').FullSyncRequired -ne $false) {
+        $Run.Changed = $true
         $null = Set-ADSyncSchedulerConnectorOverride -FullSyncRequired $false -ConnectorName 'contoso.onmicrosoft.com - AAD'
     }
 
     # restore the scheduler as desired
     Write-Host '[6/6] SetSyncCycleEnabled(enabled=true)'
+    Wait-ADSyncIdle
+    $Run.Changed = $false
     if ((Get-ADSyncScheduler).SyncCycleEnabled -ne $true) {
+        $Run.Changed = $true
         Set-ADSyncScheduler -SyncCycleEnabled $true
     }
 
