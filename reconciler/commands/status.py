@@ -9,7 +9,7 @@ from reconciler.formats import files
 from reconciler.model import statefiles
 from reconciler.model.health import DEGRADED
 from reconciler.reports import standing as shown
-from reconciler.running import fleet, health, results, runner, standing
+from reconciler.running import fleet, health, results, revision, runner, standing
 
 FORMATS = {"text": shown.text, "json": shown.as_json, "markdown": shown.markdown}
 
@@ -17,7 +17,9 @@ FORMATS = {"text": shown.text, "json": shown.as_json, "markdown": shown.markdown
 def status(paths: list[str], options: runner.RunOptions, output: str, detailed_exitcode: bool) -> int:
     """Each server: a fresh plan (nothing is changed) and what its journal remembers."""
     states = fleet.select(statefiles.load_all(paths), None)
-    standings = [health.with_health(standing.standing(s, options), options) for s in states]
+    standings = [
+        revision.with_revision(health.with_health(standing.standing(s, options), options), options) for s in states
+    ]
     sys.stdout.write(FORMATS[output](standings))
     if output != "text":
         for s in standings:

@@ -41,6 +41,8 @@ def _facts(standing: Standing) -> list[tuple[str, str]]:
         found.append(("last successful apply", f"{time} (run {run}, version {version or 'unknown'})"))
     else:
         found.append(("last successful apply", "none recorded here"))
+    if standing.last_revision is not None:
+        found.append(("last applied revision", standing.last_revision))
     if standing.last_run is not None:
         time, run, result = standing.last_run
         found.append(("last run", f"{result} at {time} (run {run}; `reconciler history` tells more)"))
@@ -84,6 +86,7 @@ def as_json(standings: Sequence[Standing]) -> str:
             "reasons": reasons(s),
             "changes": plans.to_json(s.result.plan)["changes"] if s.result.plan is not None else [],
             "lastSuccessfulApply": _triple(s.last_apply, ("time", "run", "version")),
+            "lastAppliedRevision": s.last_revision,
             "lastRun": _triple(s.last_run, ("time", "run", "result")),
             "lastUpgradeSeen": _triple(s.last_upgrade, ("from", "to", "seenBefore")),
             "health": health.as_json(s.health),
@@ -126,6 +129,8 @@ def history_text(name: str, runs: Sequence[RunRecord]) -> str:
         lines.append(
             printable(f"    target: {r.target}{machine}" if r.target else "    target: not recorded (a run of 0.2)")
         )
+        if r.revision is not None:
+            lines.append(f"    revision: {r.revision[:12]}" + (" (with uncommitted changes)" if r.dirty else ""))
         lines += [printable(f"    {result:<8} {action}") for action, result in r.actions]
         lines += [printable(f"    note: {note}") for note in r.notes]
     return "\n".join(lines) + "\n"
@@ -143,6 +148,8 @@ def history_json(name: str, runs: Sequence[RunRecord]) -> str:
                 "result": r.result,
                 "target": r.target,
                 "host": r.host,
+                "revision": r.revision,
+                "dirty": r.dirty,
                 "observedVersion": r.version,
                 "memberLimitBefore": r.limit_before,
                 "memberLimit": r.limit_after,

@@ -27,6 +27,7 @@ from reconciler.formats import files
 from reconciler.model import identity, observed
 from reconciler.planning import actions
 from reconciler.running.results import RunRecord
+from reconciler.running.revision import EVENT as REVISION_EVENT
 
 DEFAULT_FOLDER = Path(".reconciler") / "journal"
 
@@ -180,6 +181,7 @@ def _note(entry: dict[str, Any]) -> str | None:
 
 def _record(run: str, events: list[dict[str, Any]]) -> RunRecord:
     start = next((e for e in events if e.get("event") == "run-start"), {})
+    revision = next((e for e in events if e.get("event") == REVISION_EVENT), {})
     end = next((e for e in events if e.get("event") == "run-end"), None)
     actions, notes = [], []
     for e in events:
@@ -204,6 +206,8 @@ def _record(run: str, events: list[dict[str, Any]]) -> RunRecord:
         limit_after=_integer(end.get("memberLimit")) if end else None,
         actions=tuple(actions),
         notes=tuple(notes),
+        revision=_text(revision.get("commit")),
+        dirty=revision.get("dirty") if isinstance(revision.get("dirty"), bool) else None,
     )
 
 

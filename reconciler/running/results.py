@@ -122,6 +122,7 @@ class Standing:
     last_run: tuple[str, str, str] | None = None  # (time, run, result) of the last run, if not a success
     last_upgrade: tuple[str, str, str | None] | None = None  # (from, to, first seen) builds
     health: Health | None = None  # apart from sync status (model/health.py); None: not observed
+    last_revision: str | None = None  # the git revision of the state file the last successful apply applied
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +140,5 @@ class RunRecord:
     notes: tuple[str, ...]  # errors, and what became of the scheduler after a failure
     target: str | None = None  # the target the run touched; None in journals written before 0.3
     host: str | None = None  # the machine it observed there
+    revision: str | None = None  # the git commit of the state file it applied (running/revision.py)
+    dirty: bool | None = None  # the state file differed from that commit

@@ -229,13 +229,7 @@ def apply_one(
 
         settings = Settings(wait_timeout=options.wait_timeout, poll_interval=options.poll_interval, listener=listener)
         runner = Executor(server, journal, settings)
-        if options.window_override is not None:
-            journal.record("window-override", runner.run_id, reason=options.window_override)
-        from reconciler.running import revision  # noqa: PLC0415 - an apply's only
-
-        applied = revision.of(state_file.path)
-        if applied is not None:
-            journal.record(revision.EVENT, runner.run_id, **revision.fields(applied))
+        _record_context(journal, runner.run_id, state_file, options)
         was_enabled = True if history.died_with_scheduler_disabled else None
         try:
             # The state just observed under the lock: a live server's whole plan then runs in one more session.
@@ -250,6 +244,18 @@ def apply_one(
             first = exc.problems if isinstance(exc, UserError) else (Problem("", None, None, _os_error(exc)),)
             raise UserError([*first, Problem("", None, None, off)]) from None
         return Applied(the_plan, notes, steps, final=runner.final)
+
+
+def _record_context(journal: Journal, run_id: str, state_file: StateFile, options: RunOptions) -> None:
+    """What the journal keeps of a run beyond its actions: an override of the server's sync windows,
+    and the git revision of the state file it applies."""
+    if options.window_override is not None:
+        journal.record("window-override", run_id, reason=options.window_override)
+    from reconciler.running import revision  # an apply's only
+
+    applied = revision.of(state_file.path)
+    if applied is not None:
+        journal.record(revision.EVENT, run_id, **revision.fields(applied))
 
 
 # What an operator runs when a run stopped with the scheduler off: said by the runner and by apply.
