@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__, reports
-from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, UserError, printable
+from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, Problem, UserError
 from reconciler.model import builds
 from reconciler.model.facts import CLOUDS
 from reconciler.options import DEFAULT_WAIT_TIMEOUT, KNOWN_TARGETS, TARGET_ENV, WAIT_ENV, WAVES
@@ -405,10 +405,23 @@ def _utf8_streams() -> None:
             stream.reconfigure(encoding="utf-8", errors="backslashreplace")
 
 
+_TOP_OPTIONS = ("-h", "--help", "--version", "--debug")
+
+
+def _known_options_first(arguments: list[str]) -> None:
+    """An unknown option before the command is named as such: argparse would only say a command is missing."""
+    for argument in arguments:
+        if not argument.startswith("-"):
+            return
+        if argument not in _TOP_OPTIONS:
+            raise UserError(f"reconciler: unrecognized argument {argument[:80]!r} before the command (see --help)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _utf8_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
+        _known_options_first(arguments)
         args = build_parser(_command_named(arguments)).parse_args(arguments)
         return _run(args)
     except UserError as exc:
@@ -425,8 +438,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except OSError as exc:
         # The machine said no (permissions, a full disk, a path that is a folder): the user's to fix.
-        where = f"{exc.filename}: " if isinstance(exc.filename, str) and exc.filename else ""
-        print(printable(f"{where}{exc.strerror or exc}"), file=sys.stderr)
+        where = exc.filename if isinstance(exc.filename, str) else ""
+        print(Problem(where, None, None, str(exc.strerror or exc)), file=sys.stderr)  # escaped, cut when long
         return EXIT_ERROR
     except Exception as exc:  # a bug of ours: one line for the user, the traceback in a crash file
         from reconciler.running import crash

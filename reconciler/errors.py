@@ -17,8 +17,9 @@ EXIT_CHANGES = 2
 EXIT_INTERRUPTED = 130
 
 
-# The longest problem message shown whole.
+# The longest problem message shown whole, and the longest file name.
 MAX_MESSAGE = 2000
+MAX_NAME = 300
 
 # What must never reach a terminal or a reviewed report raw: control characters (an ESC sequence
 # rewrites the screen), line breaks of every kind (a name with one forges lines of a plan) and the
@@ -61,6 +62,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file
+        if len(where) > MAX_NAME:  # a path argument of 100 KB is not echoed whole
+            where = f"{where[:MAX_NAME]}… ({len(where)} characters)"
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:

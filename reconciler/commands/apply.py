@@ -52,7 +52,7 @@ def _load_plan(path: str) -> Plan:
 
 def _states(paths: list[str], shard: str | None) -> list[StateFile]:
     # Any invalid state file stops the whole run before anything is observed or changed.
-    return fleet.select(statefiles.load_all(paths), fleet.parse_shard(shard) if shard else None)
+    return fleet.select(statefiles.load_all(paths), fleet.parse_shard(shard) if shard is not None else None)
 
 
 def _printer(output: Output, **options: bool) -> LinePrinter:

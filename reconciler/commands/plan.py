@@ -61,7 +61,7 @@ def plan(
     max_bytes: int | None = None,
 ) -> int:
     # Planning changes nothing: an invalid state file fails its own server, and the others are planned.
-    chosen = fleet.parse_shard(shard) if shard else None
+    chosen = fleet.parse_shard(shard) if shard is not None else None
     outcomes = fleet.plan_paths(paths, options, chosen, progress=output == "text", json_report=output == "json")
     if out is not None and len(outcomes) != 1:
         raise UserError(f"--out saves the plan of one server; {len(outcomes)} state files were given")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,16 @@ SHOW_DELETED = 10
 
 
 def _server(target: str | None, name: str | None) -> SimulatedServer:
-    return SimulatedServer(targets.sim_path(target, name))
+    """An existing simulated server; when there is none, the `sim init` that makes it, in the words
+    the command was given (--name, --target or both)."""
+    server = SimulatedServer(targets.sim_path(target, name))
+    if not server.file.exists():
+        given = ([f"--target {shlex.quote(target)}"] if target is not None else []) + (
+            [f"--name {shlex.quote(name)}"] if name is not None else []
+        )
+        how = " ".join(given) or f"--target {shlex.quote('sim:' + str(server.path))}"
+        raise UserError(f"{server.path}: no simulated server here; create one with `reconciler sim init {how}`")
+    return server
 
 
 @dataclass(frozen=True, slots=True)

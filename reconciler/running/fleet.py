@@ -31,8 +31,9 @@ WAVES = options.WAVES
 
 def parse_shard(text: str) -> tuple[int, int]:
     k, sep, n = text.partition("/")
-    if not sep or not k.isdigit() or not n.isdigit() or not 1 <= int(k) <= int(n):
-        raise UserError(f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. 2/8")
+    digits = k.isascii() and n.isascii() and k.isdigit() and n.isdigit() and len(k) + len(n) < 12  # not Arabic-Indic digits
+    if not sep or not digits or not 1 <= int(k) <= int(n):
+        raise UserError(f"--shard {text[:40]!r}: expected K/N with 1 <= K <= N in ASCII digits, e.g. 2/8")
     return int(k), int(n)
 
 

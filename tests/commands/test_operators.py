@@ -369,3 +369,43 @@ def test_a_symlink_loop_is_that_files_problem_and_the_others_are_read(run: Run) 
     assert run("sim", "init", "--name", "contoso-aadc01").code == 0
     planned = run("plan", "fleet")
     assert "contoso-aadc01 (version" in planned.out and "1 failed" in planned.out
+
+
+# --- the command line says what is wrong with it --------------------------------------------------
+
+
+def test_an_unknown_option_before_the_command_is_named(run: Run) -> None:
+    result = run("--bogus")
+    assert result.code == 1
+    assert result.err == "reconciler: unrecognized argument '--bogus' before the command (see --help)\n"
+
+
+def test_a_huge_argument_is_not_echoed_whole(run: Run) -> None:
+    for argv in (["plan", "x" * 100_000], ["plan", _state(), "--output", "x" * 100_000]):
+        result = run(*argv)
+        assert result.code == 1 and len(result.err) < 4_000 and "(100" in result.err
+
+
+@pytest.mark.parametrize("shard", ["", "\u0661/4", "1/\u0664", "0/4", "5/4"])
+def test_a_shard_is_two_ascii_numbers(run: Run, shard: str) -> None:
+    for argv in (["plan"], ["apply", "--yes"], ["reconcile"]):
+        result = run(*argv, _state(), "--shard", shard)
+        assert result.code == 1
+        assert "expected K/N with 1 <= K <= N in ASCII digits" in result.err
+
+
+def test_sim_commands_say_the_init_in_the_words_given(run: Run) -> None:
+    result = run("sim", "cycle", "--name", "ghost")
+    assert result.code == 1
+    assert result.err == (
+        f"{Path('.reconciler', 'sim', 'ghost.json')}: no simulated server here; "
+        "create one with `reconciler sim init --name ghost`\n"
+    )
+    result = run("sim", "show", "--target", "sim:elsewhere.json")
+    assert result.err.endswith("create one with `reconciler sim init --target sim:elsewhere.json`\n")
+
+
+def test_sim_init_refuses_an_empty_version(run: Run) -> None:
+    result = run("sim", "init", "--name", "a", "--version", "")
+    assert result.code == 1 and "not a product version: ''" in result.err
+    assert not Path(".reconciler/sim/a.json").exists()
