@@ -210,13 +210,21 @@ def test_task_script_registers_a_reconcile_on_start_up_and_schedule(run: Run) ->
     assert "-RepetitionInterval (New-TimeSpan -Minutes $EveryMinutes)" in text
     assert '"reconcile `"$StatePath`" --target powershell"' in text
     assert "-MultipleInstances IgnoreNew" in text
-    # SYSTEM, a gMSA (whose password Windows fetches), or a user whose password goes to the task itself:
-    # a principal of LogonType Password carries no password, so only a gMSA may use one.
+    # A gMSA (whose password Windows fetches), a user whose password goes to the task itself, or SYSTEM
+    # only when named: a principal of LogonType Password carries no password, so only a gMSA may use one.
+    assert "[Parameter(Mandatory)] [string] $User," in text and "$User = 'SYSTEM'" not in text
     assert "New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest" in text
-    gmsa, user = text.split("elseif ($Gmsa) {")[1].split("else {")
+    gmsa, user = text.split("elseif ($isGmsa) {")[1].split("else {")
     assert "-LogonType Password" in gmsa and "-LogonType Password" not in user
     assert "Register-ScheduledTask @task -User $User -Password $plain -RunLevel Highest" in user
     assert "log on as a batch job" in text and "ADSyncAdmins" in text
+    # Before the task is made: a state path ending in \ (which would escape the argument's closing
+    # quote) is made absolute and trimmed, and the account's ADSyncAdmins membership is checked.
+    register = text.index("Register-ScheduledTask @task")
+    assert text.index("$StatePath = ConvertTo-TaskPath $StatePath") < text.index("New-ScheduledTaskAction") < register
+    assert "$full.TrimEnd('\\')" in text and "return $trimmed + '\\.'" in text
+    assert text.index("Test-SyncAdminsMember $User") < register
+    assert "Get-LocalGroupMember -Group $group" in text and "Add-LocalGroupMember -Group ADSyncAdmins" in text
 
 
 def test_export_of_an_export_folder_is_named_after_the_folder(contoso_export: Path, run: Run) -> None:

@@ -11,36 +11,67 @@
     by your deployment. Each run waits for a running sync cycle, turns the scheduler off around
     its changes and always turns it back on; its journal is kept in the working directory.
 
-    The account it runs as: SYSTEM by default; a group managed service account with -Gmsa (Windows
-    fetches its password); or a user account with its password, given as -Password or asked for.
-    A user or gMSA needs the right to log on as a batch job, membership of the local ADSyncAdmins
-    group (or Administrators) to run the ADSync cmdlets and change sync rules, write access to the
-    ADSync Parameters registry key (Set-ADSyncAADConnector*ApiVersion), and write access to the
-    working directory.
+    The account it runs as is named with -User: a group managed service account (a name ending
+    in $, or -Gmsa; Windows fetches its password), or a user account with its password, given as
+    -Password or asked for. SYSTEM is taken only when named (-User SYSTEM): it is not a member of
+    ADSyncAdmins, so the ADSync cmdlets refuse it until it is added. The account needs the right
+    to log on as a batch job, membership of the ADSyncAdmins group to run the ADSync cmdlets and
+    change sync rules, write access to the ADSync Parameters registry key
+    (Set-ADSyncAADConnector*ApiVersion), and write access to the working directory. Registration
+    checks that it is a member of the local ADSyncAdmins group and says so when it is not (or
+    when the group is a domain one, which it cannot check).
 
 .EXAMPLE
-    .\Register-ReconcilerTask.ps1 -StatePath 'D:\states\contoso-aadc01.yaml' -EveryMinutes 60
+    .\Register-ReconcilerTask.ps1 -StatePath 'D:\states' -User 'CONTOSO\svc-reconciler$'
 
 .EXAMPLE
-    .\Register-ReconcilerTask.ps1 -StatePath 'D:\states' -User 'CONTOSO\svc-reconciler$' -Gmsa
-
-.EXAMPLE
-    .\Register-ReconcilerTask.ps1 -StatePath 'D:\states' -User 'CONTOSO\svc-reconciler'
+    .\Register-ReconcilerTask.ps1 -StatePath 'D:\states\contoso-aadc01.yaml' -User 'CONTOSO\svc-reconciler' -EveryMinutes 60
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $StatePath,
+    [Parameter(Mandatory)] [string] $User,
     [string] $Reconciler,
     [ValidateRange(5, 1440)] [int] $EveryMinutes = 60,
     [string] $TaskName = 'ADSync Reconciler',
     [string] $WorkingDirectory = (Join-Path $env:ProgramData 'ADSyncReconciler'),
-    [string] $User = 'SYSTEM',
     [switch] $Gmsa,
     [securestring] $Password
 )
 
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
+
+function ConvertTo-TaskPath([string] $Path) {
+    # Absolute (the task runs in its working directory), and without the trailing backslash tab
+    # completion adds: in "D:\states\" the backslash would escape the closing quote and swallow
+    # the next argument. A drive's root stays a folder as D:\. instead.
+    $full = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
+    $trimmed = $full.TrimEnd('\')
+    if ($trimmed.EndsWith(':')) { return $trimmed + '\.' }
+    return $trimmed
+}
+
+function Test-SyncAdminsMember([string] $Account) {
+    # The ADSync cmdlets run only for members of ADSyncAdmins: a local group on a member server,
+    # a domain group on a domain controller or where custom sync groups were chosen.
+    $group = Get-LocalGroup -Name 'ADSyncAdmins' -ErrorAction SilentlyContinue
+    if ($null -eq $group) {
+        Write-Warning "There is no local ADSyncAdmins group here (a domain group serves instead): make sure $Account is a member of it."
+        return
+    }
+    try {
+        $sid = ([Security.Principal.NTAccount]::new($Account)).Translate([Security.Principal.SecurityIdentifier])
+        $members = @(Get-LocalGroupMember -Group $group)
+    }
+    catch {
+        Write-Warning "Could not check that $Account is a member of ADSyncAdmins: $($_.Exception.Message)"
+        return
+    }
+    if (@($members | Where-Object { $_.SID -eq $sid }).Count -gt 0) { return }
+    Write-Warning ("$Account is not a member of ADSyncAdmins, so the ADSync cmdlets will refuse the task " +
+        "(unless it is a member through a domain group): Add-LocalGroupMember -Group ADSyncAdmins -Member '$Account'")
+}
 
 if (-not $Reconciler) {
     $Reconciler = (Get-Command -Name 'reconciler.exe' -CommandType Application).Source
@@ -49,7 +80,11 @@ if (-not (Test-Path -LiteralPath $StatePath)) { throw "No state file or folder a
 # The task's argument string is split by the Windows command-line rules: a double quote in a
 # path cannot be carried safely, and Windows paths cannot hold one anyway.
 if ($StatePath.Contains('"') -or $WorkingDirectory.Contains('"')) { throw 'Paths must not contain double quotes.' }
+$StatePath = ConvertTo-TaskPath $StatePath
 $null = New-Item -ItemType Directory -Force -Path $WorkingDirectory
+# A group managed service account's name ends in $ (its sAMAccountName).
+$isGmsa = $Gmsa.IsPresent -or $User.EndsWith('$')
+Test-SyncAdminsMember $User
 
 $action = New-ScheduledTaskAction -Execute $Reconciler -Argument "reconcile `"$StatePath`" --target powershell" `
     -WorkingDirectory $WorkingDirectory
@@ -68,11 +103,11 @@ $task = @{
     Force       = $true
     Description = 'Re-applies the desired Entra Connect Sync V2 endpoint settings (ADSync Reconciler).'
 }
-if ($User -eq 'SYSTEM') {
+if ($User -in 'SYSTEM', 'NT AUTHORITY\SYSTEM') {
     $principal = New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest
     $null = Register-ScheduledTask @task -Principal $principal
 }
-elseif ($Gmsa) {
+elseif ($isGmsa) {
     # A group managed service account: Windows retrieves its password, none is given here.
     $principal = New-ScheduledTaskPrincipal -UserId $User -LogonType Password -RunLevel Highest
     $null = Register-ScheduledTask @task -Principal $principal
