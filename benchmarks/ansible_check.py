@@ -4,7 +4,7 @@
 
 ansible-core is no dependency of ours: install it anywhere (`python3 -m venv /tmp/ansible &&
 /tmp/ansible/bin/pip install ansible-core`) and name its `ansible-playbook`, or have it on PATH.
-Goal (issue 14): the plan at least 20x faster.
+Goal (docs/performance.md): the plan at least 20x faster.
 
 The server is the drifted one of plan_process.py (a fresh 1.6.2.4 simulator for
 states/tailspin-aadc01-usgov.yaml). The playbook (benchmarks/ansible/playbook.yml) holds the four

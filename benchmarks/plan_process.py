@@ -1,9 +1,9 @@
-"""Whole-process start-up figures beside the `python -c "import yaml, json"` floor (issue 14).
+"""Whole-process start-up figures beside the `python -c "import yaml, json"` floor.
 
     python benchmarks/plan_process.py [--runs 15]
 
-Goals: `plan` of a server in sync <= 2.0x the floor, of a drifted server <= 3.0x, `--help` and
-`validate` of a valid file <= 2.0x. Runs are interleaved (floor, then each command, again and
+Goals (docs/performance.md): `plan` of a server in sync <= 4x the floor, of a drifted server
+<= 5x, `--help` and `validate` of a valid file <= 2x. Runs are interleaved (floor, then each command, again and
 again) so that machine noise hits all alike. The in-sync server has its desired state applied;
 the drifted one is a fresh 1.6.2.4 server that needs a clone. POSIX only.
 
@@ -46,8 +46,8 @@ def main() -> int:
         subprocess.run(apply, check=True, capture_output=True)
         commands = {
             "floor: python -c 'import yaml, json'": ([sys.executable, "-c", "import yaml, json"], (0,), None),
-            "reconciler plan, server in sync": ([*cli, "plan", str(STATE), "--target", f"sim:{synced}"], (0,), 2.0),
-            "reconciler plan, server drifted": ([*cli, "plan", str(STATE), "--target", f"sim:{drifted}"], (0,), 3.0),
+            "reconciler plan, server in sync": ([*cli, "plan", str(STATE), "--target", f"sim:{synced}"], (0,), 4.0),
+            "reconciler plan, server drifted": ([*cli, "plan", str(STATE), "--target", f"sim:{drifted}"], (0,), 5.0),
             "reconciler --help": ([*cli, "--help"], (0,), 2.0),
             "reconciler validate (valid file)": ([*cli, "validate", str(STATE)], (0,), 2.0),
         }  # fmt: skip

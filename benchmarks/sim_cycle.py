@@ -1,10 +1,10 @@
-"""Whole-process time of a full sync cycle of the simulator, beside its JSON floor (issue 14).
+"""Whole-process time of a full sync cycle of the simulator, beside its JSON floor.
 
     python benchmarks/sim_cycle.py [--groups 100000] [--runs 5]
 
 The floor is what any simulator must do with its file: `json.load` it, `json.dump` it back,
 fsync and rename, in a process of its own; it runs interleaved with the cycles on a fresh copy of
-the same file. Goals: <= 1.6x the floor at 100,000 groups, <= 2.0x at 1,000,000, peak memory
+the same file. Goals (docs/performance.md): <= 1.6x the floor at 100,000 groups, <= 2.0x at 1,000,000, peak memory
 <= 2x the floor's.
 
 Builds a simulated V2 server whose clone allows 100,000 members, with a reproducible tenant:

@@ -95,8 +95,8 @@ def _command(sub: Any, name: str, help_text: str, parents: Sequence[argparse.Arg
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole command line; with `only`, that command alone is described (each subcommand
-    costs argparse a millisecond, most of it in gettext, on every start-up)."""
+    """The whole command line; with `only`, that command alone is described (argparse spends
+    time in gettext for each subcommand it describes)."""
     parser = _Parser(prog="reconciler", description="Declarative V2 endpoint settings for Entra Connect Sync servers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")

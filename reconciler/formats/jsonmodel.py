@@ -28,8 +28,8 @@ def _converters(owner: type, text: object) -> _Converters:
     """(from JSON, to JSON) for one field, from its annotation's text (`from __future__ import
     annotations` keeps every annotation as text): a dataclass, a tuple of one type, either or None;
     anything else (str, int, dict[...], a union of several) passes as it is. Read here rather than
-    by typing.get_type_hints, whose eval of each annotation was 2 ms of every plan's start-up; a
-    form not read here is an error, never a guess."""
+    by typing.get_type_hints, which evaluates every annotation; a form not read here is an error,
+    never a guess."""
     if not isinstance(text, str):
         raise TypeError(f"{owner.__qualname__}: jsonmodel reads annotations as text (__future__ annotations)")
     parts = _top_level(text, "|")

@@ -39,7 +39,7 @@ class _CLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[m
     """The same, on libyaml's parser where PyYAML was built with it."""
 
 
-# libyaml composes ten times faster, which a fleet of 10,000 state files notices; the
+# libyaml composes many times faster, which a fleet's thousands of state files notice; the
 # pure-Python parser words errors as the tests expect, so a file that fails is read again with it.
 _FastLoader: type[yaml.SafeLoader] = _CLoader if hasattr(yaml, "CSafeLoader") else _Loader
 _RESOLVERS = {

@@ -59,7 +59,7 @@ def _differing(observed: dict[str, Any], desired: dict[str, Any]) -> tuple[dict[
 
 def diff(observed: dict[str, Any], desired: dict[str, Any]) -> tuple[DiffItem, ...]:
     if _same(observed, desired):
-        return ()  # the common case in CI, decided without loading deepdiff (a third of start-up)
+        return ()  # the common case in CI, decided without loading deepdiff (slow to import)
     # Only what differs goes in: the parts that are equal report nothing, and cost deepdiff's walk.
     left, right = _differing(observed, desired)
     # A fleet drifts in a handful of ways: the same difference is asked about again and again.

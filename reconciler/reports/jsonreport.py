@@ -32,8 +32,8 @@ def _entry(o: ServerResult) -> str:
     fleet's worker processes have written already) set in whole."""
     plan = o.plan.compact_text if o.plan is not None else "null"
     if not o.problems and not o.why:
-        # Most of a fleet: written here at a third of the cost of two encoder calls; the parent
-        # writes 10,000 of these after the last plan is in, on one core, while nothing else runs.
+        # Most of a fleet, written by hand rather than by two encoder calls: the parent writes these
+        # after the last plan is in, on one core, while nothing else runs.
         server, path, status = _STRING(o.server), _STRING(o.path), _STRING(o.status)
         return f'{{"server": {server}, "stateFile": {path}, "status": {status}, "plan": {plan}, "errors": []}}'
     return _general_entry(o, plan)
@@ -63,7 +63,7 @@ def _fleet_pieces(outcomes: Sequence[ServerResult]) -> Iterator[str]:
     for status in ("held", "progressing", "changed", "skipped", "declined", "interrupted"):
         if counts[status]:
             summary[status] = counts[status]
-    # One line per server: json's C encoder only runs without indent, and 10,000 plans indented
+    # One line per server: json's C encoder only runs without indent, and a fleet's plans indented
     # take longer to write than to make. Still one JSON document. Each entry is made and written
     # in turn: a fleet's plans are never all held as dicts at once.
     yield f'{{\n  "formatVersion": {plans.FORMAT_VERSION},\n  "summary": {_COMPACT(summary)},\n  "servers": '

@@ -115,8 +115,7 @@ CHUNK_MOST, CHUNK_LEAST = 250, 4
 def chunks(jobs: Sequence[Any], workers: int) -> list[Sequence[Any]]:
     """The jobs in order, cut in chunks that shrink as the work runs out (guided scheduling): at
     the end one worker may still run its last chunk while the others have none left, and a
-    chunk of 4 servers is over soon. Fixed chunks of 1/16 of the jobs kept a core idle for a
-    quarter of a chunk on average: 2-3 % of a fleet's time."""
+    chunk of 4 servers is over soon (fixed chunks kept a core idle for part of one at the end)."""
     cut, start = [], 0
     while start < len(jobs):
         size = max(CHUNK_LEAST, min(CHUNK_MOST, (len(jobs) - start) // (workers * 4)))
@@ -141,8 +140,8 @@ def _mapped(function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
     # at each full pass; frozen, they are skipped, while the garbage a plan makes is still collected.
     gc.freeze()
     # The results arrive by the thousand and hold no reference cycles: reference counting frees
-    # them, and a collection would only walk them again and again (half the parent's time at
-    # 10,000 servers). Once all are in, they are frozen too, for the report that reads them.
+    # them, and a collection would only walk them again and again (most of the parent's time in a
+    # large fleet). Once all are in, they are frozen too, for the report that reads them.
     gc.disable()
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_collect_less) as pool:

@@ -3,8 +3,7 @@ and the target (`--target`) that opens one.
 
 Each operation maps to the real cmdlets (docs/domain.md#cmdlets); apply drives every target through
 this interface only. A server that says no raises `reconciler.errors.Refused`. These are interfaces
-for type checkers: modules import them under `if TYPE_CHECKING:`, as no class inherits from them
-(and `typing`, which `Protocol` needs, is 3.5 ms of a plan's start-up that nothing else asks for).
+for type checkers: modules import them under `if TYPE_CHECKING:`, as no class inherits from them.
 """
 
 from __future__ import annotations

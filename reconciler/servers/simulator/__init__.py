@@ -1,7 +1,7 @@
 """The embedded simulated ADSync server: the default target and the test bed (docs/simulator.md).
 
 A plan only reads the file (`store`) and the clock (`defaults.now`); a sync cycle, an upgrade and
-`sim set` load their modules when asked (with the standard rules, 1.4 ms of every plan's start-up).
+`sim set` load their modules (and the standard rules) when asked: a plan never needs them.
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ class SimFile:
 
     def write(self, state: ObservedState) -> None:
         target = self._target()
-        # Only a write needs it: tempfile (with shutil, random, bz2 and lzma) costs a plan 3 ms.
+        # Only a write needs it: tempfile imports shutil, random, bz2 and lzma, which a plan never uses.
         import tempfile  # noqa: PLC0415
 
         if state.simulator != MARK:
@@ -97,7 +97,7 @@ class SimFile:
         fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                # In pieces: a million groups' text is never held whole (peak memory, issue 14).
+                # In pieces: a million groups' text is never held whole (peak memory).
                 for piece in observed.chunks(state):
                     handle.write(piece)
                 handle.flush()
