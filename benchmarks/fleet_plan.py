@@ -5,8 +5,7 @@
 The floor reads the same state files and snapshots with PyYAML's and json's C loaders in two
 processes, as any tool planning them must; it runs interleaved with the plans. Goals
 (docs/performance.md): 10,000 servers <= 5x the floor, peak memory of the process tree <= 300 MB,
-time per server within
-10 % from 1,000 to 20,000 servers.
+time per server within 10 % from 1,000 to 20,000 servers.
 
 Generates a state repository (one state file per server) and one collector-format snapshot per
 server, each with the full standard rule set (63 rules, the Group Join rule with its real flows)

@@ -4,8 +4,8 @@
 
 The floor is what any simulator must do with its file: `json.load` it, `json.dump` it back,
 fsync and rename, in a process of its own; it runs interleaved with the cycles on a fresh copy of
-the same file. Goals (docs/performance.md): <= 1.6x the floor at 100,000 groups, <= 2.0x at 1,000,000, peak memory
-<= 2x the floor's.
+the same file. Goals (docs/performance.md): <= 1.6x the floor at 100,000 groups, <= 2.0x at
+1,000,000, peak memory <= 2x the floor's.
 
 Builds a simulated V2 server whose clone allows 100,000 members, with a reproducible tenant:
 most groups small, about 1% between 50,000 and 250,000 members, all provisioned; each run then
