@@ -169,7 +169,7 @@ def _add_apply_commands(sub: Any, server: argparse.ArgumentParser) -> None:
 
 
 def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
-    standing = "each server now: in sync, drifted (what), held, failed; its last apply and last upgrade seen"
+    standing = "each server now: in sync, with changes (what), held, failed; its last apply and last upgrade seen"
     p = _command(sub, "status", standing, [server])
     p.add_argument("--output", choices=["text", "json", "markdown"], default="text", help="text, json or markdown")
     p.add_argument(

@@ -53,7 +53,10 @@ def fleet_report(outcomes: Sequence[ServerResult]) -> str:
     return "".join(_fleet_pieces(outcomes))
 
 
-def _fleet_pieces(outcomes: Sequence[ServerResult]) -> Iterator[str]:
+def summary_of(outcomes: Sequence[ServerResult]) -> dict[str, int]:
+    """The one summary every JSON document of servers carries (plan, apply, reconcile, report, status;
+    docs/commands.md#results): servers, inSync, withChanges and failed always, the other statuses when
+    any server has them."""
     counts = results.counts(outcomes)
     # A rollout step is a plan with changes too: `withChanges` counts it, `progressing` says which.
     planned_only = all(o.converged is None for o in outcomes)  # a plan's report, not an apply's
@@ -63,6 +66,11 @@ def _fleet_pieces(outcomes: Sequence[ServerResult]) -> Iterator[str]:
     for status in ("held", "progressing", "changed", "skipped", "declined", "interrupted"):
         if counts[status]:
             summary[status] = counts[status]
+    return summary
+
+
+def _fleet_pieces(outcomes: Sequence[ServerResult]) -> Iterator[str]:
+    summary = summary_of(outcomes)
     # One line per server: json's C encoder only runs without indent, and a fleet's plans indented
     # take longer to write than to make. Still one JSON document. Each entry is made and written
     # in turn: a fleet's plans are never all held as dicts at once.

@@ -174,7 +174,7 @@ def _result_line(outcome: ServerResult) -> str:
         why = outcome.why.removeprefix(f"{name}: ")
         return f"{name}: {status}: {why}\n"
     if status == "failed":
-        return f"{name}: failed ({len(outcome.problems)} problem(s) below)\n"
+        return f"{name}: failed ({len(outcome.problems)} problem(s), listed on stderr)\n"
     plan = outcome.plan
     if plan is None or not plan.actions:
         return "" if status == "in-sync" else f"{name}: {status.replace('held', 'held by a staged rollout')}\n"

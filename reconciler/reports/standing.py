@@ -8,12 +8,12 @@ from typing import Any
 
 from reconciler.planning import plans, unmanaged
 from reconciler.reports import health
+from reconciler.reports.jsonreport import summary_of
 from reconciler.reports.values import printable, shown
 from reconciler.running import results
 from reconciler.running.results import RunRecord, Standing
 
 FORMAT_VERSION = 1
-_WORDS = {**results.WORDS, "changes": "drifted"}
 
 
 def reasons(standing: Standing) -> list[str]:
@@ -55,7 +55,7 @@ def _facts(standing: Standing) -> list[tuple[str, str]]:
 def text(standings: Sequence[Standing]) -> str:
     blocks = []
     for s in standings:
-        lines = [printable(f"{s.result.server}{_simulated(s)}: {_WORDS[s.result.status]}")]
+        lines = [printable(f"{s.result.server}{_simulated(s)}: {results.WORDS[s.result.status]}")]
         lines += [f"  - {reason}" for reason in reasons(s)]
         lines += [f"  {name}: {printable(value)}" for name, value in _facts(s)]
         lines += health.lines(s.health)
@@ -93,8 +93,8 @@ def as_json(standings: Sequence[Standing]) -> str:
         }
         for s in standings
     ]
-    summary = results.counts(s.result for s in standings)
-    document = {"formatVersion": FORMAT_VERSION, "summary": {k: v for k, v in summary.items() if v}, "servers": servers}
+    summary = summary_of([s.result for s in standings])
+    document = {"formatVersion": FORMAT_VERSION, "summary": summary, "servers": servers}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -105,7 +105,7 @@ def markdown(standings: Sequence[Standing]) -> str:
         applied = s.last_apply[0] if s.last_apply else ""
         upgrade = printable(f"{s.last_upgrade[0]} → {s.last_upgrade[1]}") if s.last_upgrade else ""
         rows.append(
-            f"| `{printable(s.result.server)}`{_simulated(s)} | {_WORDS[s.result.status]} | {why} | {applied} "
+            f"| `{printable(s.result.server)}`{_simulated(s)} | {results.WORDS[s.result.status]} | {why} | {applied} "
             f"| {upgrade} | {health.cell(s.health)} |"
         )
     heading = f"## ADSync Reconciler status: {results.summary([s.result for s in standings])}"

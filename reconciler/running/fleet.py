@@ -31,7 +31,8 @@ WAVES = options.WAVES
 
 def parse_shard(text: str) -> tuple[int, int]:
     k, sep, n = text.partition("/")
-    digits = k.isascii() and n.isascii() and k.isdigit() and n.isdigit() and len(k) + len(n) < 12  # not Arabic-Indic digits
+    # ASCII digits only: str.isdigit() also takes Arabic-Indic ones, which no shard is numbered in.
+    digits = k.isascii() and n.isascii() and k.isdigit() and n.isdigit() and len(k) + len(n) < 12
     if not sep or not digits or not 1 <= int(k) <= int(n):
         raise UserError(f"--shard {text[:40]!r}: expected K/N with 1 <= K <= N in ASCII digits, e.g. 2/8")
     return int(k), int(n)

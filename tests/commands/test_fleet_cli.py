@@ -130,7 +130,8 @@ def test_shards_cover_the_fleet_between_them(run: Run, repo: Path) -> None:
         entries = document["servers"] if "servers" in document else [{"server": document["server"]}]
         seen += [e["server"] for e in entries if not e["server"].endswith(".yaml")]
     assert sorted(seen) == ["alpha-insync", "bravo-drift", "delta-damaged", "echo-missing"]
-    assert run("plan", "states", "--shard", "4/3").err == "--shard '4/3': expected K/N with 1 <= K <= N in ASCII digits, e.g. 2/8\n"
+    refused = run("plan", "states", "--shard", "4/3").err
+    assert refused == "--shard '4/3': expected K/N with 1 <= K <= N in ASCII digits, e.g. 2/8\n"
 
 
 def test_apply_refuses_the_whole_fleet_when_a_state_file_is_invalid(run: Run, repo: Path) -> None:

@@ -147,7 +147,7 @@ def test_a_failure_is_said_right_under_its_server(run: Run, tmp_path: Path) -> N
     folder = fleet(run, tmp_path, ["srv1"])
     run("sim", "set", "--name", "srv1", "scheduler.SyncCycleInProgress=true")
     result = run("apply", folder, "--yes", "--wait-timeout", "0")
-    assert result.out.splitlines()[-1] == "srv1: failed (1 problem(s) below)"
+    assert result.out.splitlines()[-1] == "srv1: failed (1 problem(s), listed on stderr)"
     assert result.err.startswith("srv1: a sync cycle was still running after 0 s")
 
 

@@ -43,7 +43,7 @@ def test_status_through_a_rollout_and_an_upgrade(run: Run) -> None:
     assert server["lastUpgradeSeen"] == {"from": "1.6.2.4", "to": "1.6.4.0", "seenBefore": None}
     assert server["lastSuccessfulApply"]["version"] == "1.6.2.4"
     assert {"path": "standardRule.enabled", "observed": True, "desired": False} in server["changes"]
-    assert drifted["summary"] == {"changes": 1}
+    assert drifted["summary"] == {"servers": 1, "inSync": 0, "withChanges": 1, "failed": 0}
 
     run("sim", "cycle", "--name", "contoso-aadc01")
     run("reconcile", CONTOSO)  # back to 75,000 at once, then the next step after a cycle
