@@ -475,6 +475,11 @@ def test_the_inference_reaches_the_objects_the_scripts_use(tmp_path: Path) -> No
         "GlobalSettings.Parameters",
         "ConfigurationParameter.Value",
         "SchedulerConnectorOverride.FullSyncRequired",
+        "RunProfileResult.RunProfileName",
+        "RunProfileResult.EndDate",
+        "RunProfileResult.RunStepResults",
+        "RunStepResult.SyncErrors",
+        "RunStepResultSyncErrors.SyncErrorsList",
     } <= set(touched)
 
 

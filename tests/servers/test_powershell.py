@@ -14,7 +14,7 @@ import pytest
 
 from reconciler import cmdlets
 from reconciler.errors import UserError
-from reconciler.model import syncrules
+from reconciler.model import observed, syncrules
 from reconciler.running.executor import Executor, Settings
 from reconciler.running.journal import Journal
 from reconciler.servers import powershell, transports
@@ -438,3 +438,21 @@ def test_local_powershell_gives_each_line_as_it_arrives(tmp_path: Path) -> None:
     with pytest.raises(transports.TransportError, match=r"^powershell: Step 2: Access is denied\.$"):
         transports.LocalPowerShell(str(executable)).stream("Get-ADSyncScheduler", arrived, timeout=30)
     assert lines == ["first", "second"]
+
+
+def test_the_collectors_last_sync_cycle_reads_back() -> None:
+    """The shape Get-LastSyncCycle writes (its result, kind, UTC end and errors by ErrorType) is the
+    observed state's lastSyncCycle: a staged rollout takes its end time."""
+    script = powershell.shipped_script("Collect-ADSyncObservedState.ps1")
+    assert "Get-ADSyncRunProfileResult -NumberRequested 100" in script
+    assert "-RunHistoryId $run.RunHistoryId -RunStepDetails" in script
+    assert "'yyyy-MM-ddTHH:mm:ssZ'" in script and "Group-Object -Property ErrorType" in script
+    sample = json.loads((Path(__file__).parent.parent / "fixtures" / "collector-sample.json").read_text("utf-8"))
+    sample["lastSyncCycle"] = {
+        "result": "completed-export-errors",
+        "kind": "delta",
+        "endedAt": "2026-12-06T05:40:12Z",
+        "exportErrors": [{"type": "dn-attributes-failure", "count": 3}],
+    }
+    cycle = observed.loads(json.dumps(sample), "collector").last_sync_cycle
+    assert cycle is not None and cycle.ended_at == "2026-12-06T05:40:12Z" and not cycle.has_real_errors

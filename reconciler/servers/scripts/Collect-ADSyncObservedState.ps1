@@ -14,6 +14,9 @@
     as null. The export API version is read from all three places it lives: the registry value,
     the Azure AD connector's ExtensionConfiguration.ExportType, and the
     EnableNonExistentObjectReferenceExportFiltering value under PerMAInstance\<connector name>.
+    The last sync cycle comes from the run history (Get-ADSyncRunProfileResult): the runs up to
+    the Azure AD connector's last finished export, their worst result, their errors by type and
+    when the export ended, so that a staged rollout steps on real cycle ends.
 
 .PARAMETER OutFile
     Where to write the JSON (UTF-8, no BOM). Prints it when omitted.
@@ -127,6 +130,40 @@ function ConvertTo-ObservedRule($Rule) {
     }
 }
 
+function Get-LastSyncCycle([string] $ConnectorId) {
+    # The last cycle: every run since the Azure AD connector's export before its last finished one,
+    # up to that export's end. Run history times are UTC (a local time is converted).
+    if (-not (Get-Command -Name 'Get-ADSyncRunProfileResult' -ErrorAction SilentlyContinue)) { return $null }
+    $runs = @(Get-ADSyncRunProfileResult -NumberRequested 100 | Where-Object { $_.IsRunComplete } |
+            Sort-Object -Property StartDate -Descending)
+    $exports = @($runs | Where-Object { [string] $_.ConnectorId -eq $ConnectorId -and $_.RunProfileName -like '*Export*' })
+    if ($exports.Count -eq 0) { return $null }
+    $last = $exports[0]
+    $since = [datetime]::MinValue
+    if ($exports.Count -gt 1) { $since = $exports[1].EndDate }
+    $cycle = @($runs | Where-Object { $_.StartDate -gt $since -and $_.StartDate -le $last.EndDate })
+    $errors = @(foreach ($run in $cycle) {
+            foreach ($detail in @(Get-ADSyncRunProfileResult -RunHistoryId $run.RunHistoryId -RunStepDetails)) {
+                foreach ($step in @($detail.RunStepResults)) {
+                    if ($null -ne $step.SyncErrors) { @($step.SyncErrors.SyncErrorsList) }
+                }
+            }
+        })
+    $failed = @($cycle | Where-Object { $_.Result -ne 'success' })
+    $ended = Get-Date -Date $last.EndDate
+    if ($ended.Kind -eq [DateTimeKind]::Local) { $ended = $ended.ToUniversalTime() }
+    [ordered] @{
+        result       = if ($failed.Count -gt 0) { [string] $failed[0].Result } else { 'success' }
+        kind         = if (@($cycle | Where-Object { $_.RunProfileName -like '*Full*' }).Count -gt 0) { 'full' } else { 'delta' }
+        endedAt      = $ended.ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
+        exportErrors = @(foreach ($group in @($errors | Group-Object -Property ErrorType)) {
+                $type = 'unknown'
+                if ($group.Name) { $type = [string] $group.Name }
+                [ordered] @{ type = $type; count = [int] $group.Count }
+            })
+    }
+}
+
 $verifiedDomain = switch ($TenantHasVerifiedDomain) {
     'true' { $true }
     'false' { $false }
@@ -196,6 +233,11 @@ if ($GroupsCsv) {
             }
         })
 }
+
+# A source that cannot read the run history leaves the cycle out rather than fail the whole read.
+$lastSyncCycle = $null
+try { $lastSyncCycle = Get-LastSyncCycle $AadConnectorId } catch { Write-Verbose "no run history: $_" }
+if ($null -ne $lastSyncCycle) { $state.lastSyncCycle = $lastSyncCycle }
 
 # -InputObject, not the pipeline: piping would unwrap one-element arrays.
 $json = ConvertTo-Json -InputObject $state -Depth 12
