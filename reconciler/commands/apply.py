@@ -14,6 +14,8 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 from reconciler.commands.plan import colour_for, show_text
 from reconciler.errors import EXIT_INTERRUPTED, UserError
@@ -114,13 +116,39 @@ def _finish(outcomes: list[ServerResult], printer: LinePrinter, output: Output) 
     return results.exit_code(outcomes, output.detailed)
 
 
+def _saved_plans(plan_file: str, states: list[StateFile]) -> tuple[dict[str, Plan], list[ServerResult]]:
+    """The reviewed plans `--plan` names, by server: one saved plan for one state file, or a folder of
+    them (NAME.json each, as `plan --out DIR/` saves them) for a fleet. A server with no saved plan in
+    the folder is skipped, said so: only what was reviewed runs."""
+    folder = Path(plan_file)
+    if not folder.is_dir():
+        if len(states) != 1:
+            raise UserError(
+                f"--plan {plan_file}: one saved plan is one server's, and {len(states)} state files were given; "
+                "name a folder of saved plans (plan --out DIR/) for several"
+            )
+        # Under the state file's server: a plan saved for another one is refused by name when it runs.
+        return {states[0].state.name: _load_plan(plan_file)}, []
+    found: dict[str, Plan] = {}
+    without = []
+    for state_file in states:
+        candidate = folder / f"{state_file.state.name}.json"
+        if files.check_regular(candidate, str(candidate)):
+            found[state_file.state.name] = _load_plan(str(candidate))
+        else:
+            why = f"{state_file.state.name}: no reviewed plan ({candidate} does not exist); nothing applied"
+            without.append(ServerResult(state_file.state.name, state_file.path, outcome="skipped", why=why))
+    return found, without
+
+
 def _review(
-    states: list[StateFile], options: runner.RunOptions, saved: Plan | None, output: Output
+    states: list[StateFile], options: runner.RunOptions, saved: dict[str, Plan] | None, output: Output
 ) -> tuple[list[ServerResult], bool]:
     """Plan every server, show it all, ask once. Returns the plans and whether to go on."""
     if saved is not None:
-        # Under the state file's server: a plan saved for another one is refused by name when it runs.
-        reviewed = [ServerResult(states[0].state.name, states[0].path, plan=saved)]
+        reviewed = [
+            ServerResult(s.state.name, s.path, plan=saved[s.state.name]) for s in states if s.state.name in saved
+        ]
     else:
         reviewed = [runner.plan_result(s, options) for s in states]
     stream = sys.stdout if output.format == "text" else sys.stderr
@@ -153,16 +181,15 @@ def apply(
     output: Output = Output(),
 ) -> int:
     states = _states(paths, wave.shard)
-    saved = None
-    if plan_file is not None:
-        if len(states) != 1:
-            raise UserError(f"--plan applies the saved plan of one server; {len(states)} state files were given")
-        saved = _load_plan(plan_file)
+    saved, without = _saved_plans(plan_file, states) if plan_file is not None else (None, [])
     if yes:
         printer = _printer(output)
-        reviewed_plans = {states[0].state.name: saved} if saved is not None else None
-        return _run(lambda: _apply_all(states, options, printer, wave.wave, reviewed_plans), printer, output)
+        for outcome in without:
+            printer.result(outcome)
+        with_plans = [s for s in states if saved is None or s.state.name in saved]
+        return _run(lambda: _apply_all(with_plans, options, printer, wave.wave, saved), printer, output, without)
     reviewed, go = _review(states, options, saved, output)
+    reviewed += without
     changing = {o.server: o.plan for o in reviewed if o.plan is not None and o.plan.actions}
     if not changing:  # nothing to ask about: the review was the whole run
         if output.format == "json":
@@ -233,8 +260,13 @@ def reconcile(
     # so a reset by an in-place upgrade is put right on the next pass. A failing pass is reported
     # and the loop goes on; Ctrl-C stops it between or within passes, the scheduler restored.
     printer = _printer(output, repeat=True)
+    passes = 0
     try:
         while True:
+            passes += 1
+            started = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+            # Each pass says when it began: a log of a long watch reads as a timeline.
+            (sys.stdout if output.format == "text" else sys.stderr).write(f"reconcile: pass {passes} at {started}\n")
             try:
                 # Read afresh each pass: a merged change to a state file takes effect on the next one.
                 outcomes = _apply_all(_states(paths, wave.shard), options, printer, wave.wave, unattended=True)
@@ -244,6 +276,7 @@ def reconcile(
             else:
                 if output.format == "json":  # one document a pass, on a line of its own (JSON Lines)
                     document = json.loads(jsonreport.fleet_report(outcomes))
+                    document["pass"] = {"number": passes, "startedAt": started}
                     sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
                     sys.stdout.flush()
                 if any(o.status == "interrupted" for o in outcomes):

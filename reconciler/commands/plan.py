@@ -37,6 +37,18 @@ def save(the_plan: Plan, path: str) -> None:
         raise UserError(f"{path}: cannot write the plan: {exc.strerror}") from None
 
 
+def _save_each(made: list[Plan], folder: str, paths: list[str]) -> None:
+    """Each server's plan as FOLDER/NAME.json, what `apply --plan FOLDER` takes for a fleet."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot make the folder: {exc.strerror}") from None
+    for the_plan in made:
+        save(the_plan, str(Path(folder) / f"{the_plan.server}.json"))
+    how = f"reconciler apply {' '.join(paths)} --plan {folder}"
+    print(f"{folder}: {len(made)} plan(s) saved; apply them as reviewed with `{how}`", file=sys.stderr)
+
+
 def _is_saved_plan(path: Path) -> bool:
     """A regular file holding a plan document: the only thing --out may write over."""
     if not path.is_file():
@@ -63,8 +75,12 @@ def plan(
     # Planning changes nothing: an invalid state file fails its own server, and the others are planned.
     chosen = fleet.parse_shard(shard) if shard is not None else None
     outcomes = fleet.plan_paths(paths, options, chosen, progress=output == "text", json_report=output == "json")
-    if out is not None and len(outcomes) != 1:
-        raise UserError(f"--out saves the plan of one server; {len(outcomes)} state files were given")
+    folder = out is not None and (out.endswith(("/", os.sep)) or Path(out).is_dir())
+    if out is not None and not folder and len(outcomes) != 1:
+        raise UserError(
+            f"--out {out}: one file holds one server's plan, and {len(outcomes)} state files were given; "
+            "give a folder (--out DIR/) to save each server's plan as DIR/NAME.json"
+        )
     if output == "powershell" and len(outcomes) != 1:
         raise UserError(f"--output powershell writes one server's script; {len(outcomes)} state files were given")
     plans = [o.plan for o in outcomes if o.plan is not None]
@@ -82,8 +98,12 @@ def plan(
         sys.stdout.writelines(jsonreport.pieces(outcomes))  # written as made (a fleet's is megabytes)
     elif plans or len(outcomes) > 1:
         sys.stdout.write(reports.reporter(output)(outcomes))
-    if out is not None and plans:
+    if out is not None and folder:
+        _save_each(plans, out, paths)
+    elif out is not None and plans:
         save(plans[0], out)
+        print(f"{out}: plan saved; apply it as reviewed with `reconciler apply {outcomes[0].path} --plan {out}`",
+              file=sys.stderr)  # fmt: skip
     if output != "text":
         for outcome in outcomes:
             for problem in outcome.problems:

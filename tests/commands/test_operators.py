@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -409,3 +410,61 @@ def test_sim_init_refuses_an_empty_version(run: Run) -> None:
     result = run("sim", "init", "--name", "a", "--version", "")
     assert result.code == 1 and "not a product version: ''" in result.err
     assert not Path(".reconciler/sim/a.json").exists()
+
+
+# --- saved plans, for one server and for a fleet; watch passes in time ----------------------------
+
+
+def test_plan_out_says_where_it_saved(run: Run) -> None:
+    state = _state()
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    result = run("plan", state, "--out", "reviewed.json")
+    assert result.err == (
+        f"reviewed.json: plan saved; apply it as reviewed with `reconciler apply {state} --plan reviewed.json`\n"
+    )
+    assert run("apply", state, "--plan", "reviewed.json", "--yes").code == 0
+
+
+def test_a_folder_of_saved_plans_is_applied_as_reviewed(run: Run) -> None:
+    Path("fleet").mkdir()
+    for name in ("srv1", "srv2", "srv3"):
+        shutil.move(_state(name), Path("fleet", f"{name}.yaml"))
+        assert run("sim", "init", "--name", name).code == 0
+    saved = run("plan", "fleet", "--out", "plans/")
+    assert saved.code == 0
+    assert saved.err.endswith(
+        "plans/: 3 plan(s) saved; apply them as reviewed with `reconciler apply fleet --plan plans/`\n"
+    )
+    assert sorted(p.name for p in Path("plans").iterdir()) == ["srv1.json", "srv2.json", "srv3.json"]
+    Path("plans", "srv3.json").unlink()  # srv3 was not reviewed: it is not applied
+    assert run("sim", "set", "--name", "srv2", "scheduler.SyncCycleEnabled=false").code == 0  # srv2 changed since
+    result = run("apply", "fleet", "--plan", "plans", "--yes", "--output", "json")
+    statuses = {s["server"]: s["status"] for s in json.loads(result.out)["servers"]}
+    assert statuses == {"srv1": "changed", "srv2": "failed", "srv3": "skipped"}
+    assert "srv3: skipped: no reviewed plan" in result.err
+    assert result.code == 1
+
+
+def test_one_saved_plan_is_one_servers(run: Run) -> None:
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    assert run("plan", _state(), "--out", "one.json").code == 0
+    result = run("apply", _state(), _state("other"), "--plan", "one.json", "--yes")
+    assert result.code == 1 and "name a folder of saved plans (plan --out DIR/) for several" in result.err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+def test_each_watch_pass_says_when_it_began() -> None:
+    state = _state()
+    assert subprocess.run([sys.executable, "-m", "reconciler", "sim", "init", "--name", "contoso-aadc01"], check=False,
+                          capture_output=True).returncode == 0  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "reconcile", state, "--watch", "1", "--output", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    first, second = json.loads(proc.stdout.readline()), json.loads(proc.stdout.readline())
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert (first["pass"]["number"], second["pass"]["number"]) == (1, 2)
+    assert first["pass"]["startedAt"] < second["pass"]["startedAt"]
+    assert f"reconcile: pass 1 at {first['pass']['startedAt']}" in err
