@@ -161,6 +161,11 @@ def _add_apply_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     p.add_argument("--confirm-prune", action="store_true", help=CONFIRM_PRUNE_HELP)
     p = _command(sub, "reconcile", "plan and apply in one, optionally again and again", [server, waiting])
     p.add_argument(
+        "--event-log",
+        action="store_true",
+        help="write what each pass found and did to the Windows Application log (the self-heal task)",
+    )
+    p.add_argument(
         "--watch",
         type=_watch_seconds,
         metavar="SECONDS",
@@ -333,7 +338,8 @@ def _run(args: argparse.Namespace) -> int:
         from reconciler.commands import apply
 
         wave, output = apply.Wave(args.shard, args.wave), apply.Output(args.output, args.detailed_exitcode)
-        return apply.reconcile(args.states, _options(args), args.watch, wave=wave, output=output)
+        options = _options(args)
+        return apply.reconcile(args.states, options, args.watch, wave=wave, output=output, event_log=args.event_log)
     if args.command == "status":
         from reconciler.commands import status
 

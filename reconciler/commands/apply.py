@@ -208,6 +208,17 @@ def apply(
     return _run(lambda: _apply_all(states, options, printer, wave.wave, changing), printer, output, reviewed)
 
 
+def _write_events(outcomes: list[ServerResult], options: runner.RunOptions, event_log: bool) -> None:
+    """--event-log: the pass's events to the Windows Event Log (docs/eventlog.md); a failure is one line."""
+    if not event_log:
+        return
+    from reconciler.running import eventlog  # noqa: PLC0415 - only with --event-log
+
+    problem = eventlog.write(outcomes, options)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+
+
 def _run(
     work: Callable[[], list[ServerResult]],
     printer: LinePrinter,
@@ -248,12 +259,15 @@ def reconcile(
     *,
     wave: Wave = Wave(),
     output: Output = Output(),
+    event_log: bool = False,
 ) -> int:
     if watch is None:
         printer = _printer(output)
 
         def once() -> list[ServerResult]:
-            return _apply_all(_states(paths, wave.shard), options, printer, wave.wave, unattended=True)
+            outcomes = _apply_all(_states(paths, wave.shard), options, printer, wave.wave, unattended=True)
+            _write_events(outcomes, options, event_log)
+            return outcomes
 
         return _run(once, printer, output)
     # Level-triggered: every pass compares desired and observed afresh and re-applies what drifted,
@@ -270,6 +284,7 @@ def reconcile(
             try:
                 # Read afresh each pass: a merged change to a state file takes effect on the next one.
                 outcomes = _apply_all(_states(paths, wave.shard), options, printer, wave.wave, unattended=True)
+                _write_events(outcomes, options, event_log)
             except UserError as exc:
                 for problem in exc.problems:
                     print(problem, file=sys.stderr)

@@ -86,7 +86,12 @@ $null = New-Item -ItemType Directory -Force -Path $WorkingDirectory
 $isGmsa = $Gmsa.IsPresent -or $User.EndsWith('$')
 Test-SyncAdminsMember $User
 
-$action = New-ScheduledTaskAction -Execute $Reconciler -Argument "reconcile `"$StatePath`" --target powershell" `
+# The task's events go to the Application log under the tool's own source (docs/eventlog.md): made
+# here, elevated, as the task's account may not create one.
+if (-not [System.Diagnostics.EventLog]::SourceExists('ADSync Reconciler')) {
+    New-EventLog -LogName 'Application' -Source 'ADSync Reconciler'
+}
+$action = New-ScheduledTaskAction -Execute $Reconciler -Argument "reconcile `"$StatePath`" --target powershell --event-log" `
     -WorkingDirectory $WorkingDirectory
 $triggers = @(
     New-ScheduledTaskTrigger -AtStartup
