@@ -260,21 +260,27 @@ def test_a_memberCount_condition_other_than_LESSTHAN_is_refused_not_read_as_a_li
         syncrules.rule_limit(changed(rule, scope_filter=scope))
 
 
-def _provisioning_with_scope(*values: str) -> ObservedState:
-    """A server whose only enabled provisioning rule is a custom one (no member flow, so no limit of
-    its own) whose one scope group holds memberCount LESSTHAN each value."""
+def _only_custom_provisioning(scope: tuple[ScopeConditionGroup, ...], *groups: Group) -> ObservedState:
+    """A server whose only enabled provisioning rule is a custom one with that scope filter and no
+    member flow (so no limit of its own)."""
     observed = defaults.new_server("srv1", "2.4.18.0")
     standard = syncrules.standard_group_join(observed)
     assert standard is not None
-    conditions = tuple(ScopeCondition("memberCount", "LESSTHAN", v) for v in values)
     custom = changed(
         standard, identifier="00000000-0000-0000-0000-00000000cafe", name="Provision small groups", precedence=50,
-        immutable_tag=None, is_standard_rule=False, scope_filter=(ScopeConditionGroup(conditions),),
+        immutable_tag=None, is_standard_rule=False, scope_filter=scope,
         attribute_flow_mappings=tuple(m for m in standard.attribute_flow_mappings if m.destination != "member"),
     )  # fmt: skip
     rules = tuple(changed(r, disabled=True) if r is standard else r for r in observed.sync_rules)
-    groups = (Group("Seven hundred", 700, False), Group("Forty", 40, False))
+    groups = groups or (Group("Seven hundred", 700, False), Group("Forty", 40, False))
     return observed.replace(sync_rules=(*rules, custom), groups=groups)
+
+
+def _provisioning_with_scope(*values: str) -> ObservedState:
+    """The custom rule's one scope group holds memberCount LESSTHAN each value."""
+    return _only_custom_provisioning(
+        (ScopeConditionGroup(tuple(ScopeCondition("memberCount", "LESSTHAN", v) for v in values)),)
+    )
 
 
 def test_two_memberCount_conditions_in_one_scope_group_the_tighter_wins() -> None:
@@ -283,11 +289,45 @@ def test_two_memberCount_conditions_in_one_scope_group_the_tighter_wins() -> Non
 
 
 def test_an_unreadable_memberCount_scope_value_takes_no_group() -> None:
-    assert provisioning.next_cycle(_provisioning_with_scope("lots"), full=True).newly_provisioned == frozenset()
+    unreadable = (ScopeConditionGroup((ScopeCondition("memberCount", "LESSTHAN", "lots"),)),)
+    groups = (Group("Empty", 0, False), Group("Forty", 40, False))
+    assert provisioning.next_cycle(_only_custom_provisioning(unreadable, *groups), full=True).newly_provisioned == set()
     assert provisioning.next_cycle(_provisioning_with_scope(" 1000 "), full=True).newly_provisioned == {
         "Forty",
         "Seven hundred",
     }
+
+
+def test_a_provisioning_rule_without_a_scope_filter_takes_every_group() -> None:
+    assert provisioning.next_cycle(_only_custom_provisioning(()), full=True).newly_provisioned == {
+        "Forty",
+        "Seven hundred",
+    }
+
+
+def test_a_scope_condition_on_another_attribute_holds_for_the_synced_groups() -> None:
+    """Only memberCount LESSTHAN bounds a group's size: another attribute compared LESSTHAN does not."""
+    conditions = (
+        ScopeCondition("memberCount", "LESSTHAN", "1000"),
+        ScopeCondition("extensionAttribute1", "LESSTHAN", "B"),
+    )
+    outcome = provisioning.next_cycle(_only_custom_provisioning((ScopeConditionGroup(conditions),)), full=True)
+    assert outcome.newly_provisioned == {"Forty", "Seven hundred"}
+
+
+def test_with_no_rule_carrying_a_limit_only_an_empty_group_syncs() -> None:
+    """The limit in force is 0 where no enabled rule carries one (inforce.member_limit)."""
+    observed = _only_custom_provisioning((), Group("Empty", 0, False), Group("One", 1, False), Group("Two", 2, False))
+    observed = observed.replace(
+        sync_rules=tuple(changed(r, disabled=True) if _standard_of_a_family(r) else r for r in observed.sync_rules)
+    )
+    assert inforce.member_limit(observed) == 0
+    outcome = provisioning.next_cycle(observed, full=True)
+    assert (outcome.newly_provisioned, outcome.over_limit) == ({"Empty"}, {"One", "Two"})
+
+
+def _standard_of_a_family(rule: Any) -> bool:
+    return syncrules.standard_family(rule) is not None
 
 
 # --- the full sync a product asks for ---------------------------------------------------------------
