@@ -213,6 +213,30 @@ class _FailingAdd:
         raise Refused("srv1: injected failure")
 
 
+def test_a_staging_server_deletes_nothing_so_it_risks_no_more_than_an_active_one() -> None:
+    active = defaults.new_server("srv1", "2.4.18.0").replace(groups=None)
+    staging = active.replace(scheduler=changed(active.scheduler, staging_mode_enabled=True))
+    assert provisioning.deletion_risk(staging).new_since(provisioning.deletion_risk(active)) == []
+    assert provisioning.deletion_risk(active).new_since(provisioning.deletion_risk(staging)) == [
+        "every provisioned group above 250000 members"
+    ]
+
+
+def test_with_groups_unobserved_losing_the_last_provisioning_rule_is_a_new_deletion_risk() -> None:
+    """Where the groups are not known by name, the rules and the endpoint's cap say what a full cycle
+    deletes: every provisioned group once no enabled rule provisions them."""
+    kept, lost = provisioning.DeletionRisk(None, False, 250000), provisioning.DeletionRisk(None, True, 250000)
+    assert lost.new_since(kept) == ["every provisioned group (no enabled provisioning rule)"]
+    assert lost.new_since(lost) == [] and kept.new_since(lost) == []
+    # Groups seen on one side only: the rules and the cap decide, as where neither saw them.
+    seen = provisioning.DeletionRisk(frozenset({"All Faculty"}), False, 250000)
+    assert seen.new_since(kept) == [] and kept.new_since(seen) == []
+    assert lost.new_since(seen) == ["every provisioned group (no enabled provisioning rule)"]
+    assert provisioning.DeletionRisk(frozenset({"All Faculty"}), False, 250000).new_since(
+        provisioning.DeletionRisk(frozenset(), False, 250000)
+    ) == ["All Faculty"]
+
+
 # --- which rules carry the limit ---------------------------------------------------------------------
 
 
@@ -328,6 +352,27 @@ def test_with_no_rule_carrying_a_limit_only_an_empty_group_syncs() -> None:
 
 def _standard_of_a_family(rule: Any) -> bool:
     return syncrules.standard_family(rule) is not None
+
+
+def test_a_group_of_exactly_the_limit_or_the_cap_syncs_and_one_member_more_does_not() -> None:
+    """No scope bound in the way: the limit (100,000, carried by the Writeup rule) and the endpoint's
+    cap (250,000) are each the largest size that still syncs."""
+    observed = _only_custom_provisioning(
+        (), Group("New at", 100000, False), Group("New above", 100001, False), Group("Kept at", 100000, True),
+        Group("Kept above", 100001, True), Group("At cap", 250000, True), Group("Above cap", 250001, True),
+    )  # fmt: skip
+    observed = observed.replace(
+        sync_rules=tuple(
+            syncrules.with_limit(r, 100000) if syncrules.standard_family(r) is limitrules.GROUP_WRITEUP else r
+            for r in observed.sync_rules
+        )
+    )
+    assert (inforce.member_limit(observed), inforce.sync_cap(observed)) == (100000, 250000)
+    outcome = provisioning.next_cycle(observed, full=True)
+    assert outcome.newly_provisioned == {"New at"}
+    assert outcome.over_limit == {"New above", "Kept above", "At cap"}
+    assert outcome.deleted == {"Above cap"}
+    assert provisioning.next_cycle(observed, full=False).deleted == frozenset()
 
 
 # --- the full sync a product asks for ---------------------------------------------------------------
