@@ -62,8 +62,8 @@ EXAMPLES = {
     "schema": "reconciler schema desired-state > schemas/desired-state.schema.json",
     "collector-script": "reconciler collector-script > Collect-ADSyncObservedState.ps1",
     "task-script": "reconciler task-script > Register-ReconcilerTask.ps1",
-    "compare": "reconciler compare snapshot:snapshots/aadc01.json snapshot:snapshots/aadc02.json --output markdown",
     "builds": "reconciler builds --output json",
+    "compare": "reconciler compare snapshot:snapshots/aadc01.json snapshot:snapshots/aadc02.json --output markdown",
     "sim init": "reconciler sim init --name contoso-aadc01 --version 1.6.2.4",
     "sim show": "reconciler sim show --name contoso-aadc01",
     "sim upgrade": "reconciler sim upgrade --name contoso-aadc01 --to 2.6.92.0",
@@ -444,8 +444,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except OSError as exc:
         # The machine said no (permissions, a full disk, a path that is a folder): the user's to fix.
+        from reconciler.running import crash
+
         where = exc.filename if isinstance(exc.filename, str) else ""
-        print(Problem(where, None, None, str(exc.strerror or exc)), file=sys.stderr)  # escaped, cut when long
+        said = crash.hint(exc) or str(exc.strerror or exc)  # with what to do about it, when we know
+        print(Problem(where, None, None, said), file=sys.stderr)  # escaped, cut when long
         return EXIT_ERROR
     except Exception as exc:  # a bug of ours: one line for the user, the traceback in a crash file
         from reconciler.running import crash

@@ -62,7 +62,8 @@ class FileLock:
                 fd, depth = _held[self.path]
                 _held[self.path] = (fd, depth + 1)
                 return self
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        # Never through a symlink: one put where a lock belongs would have it made wherever it points.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         deadline = time.monotonic() + self.timeout
         while not _try_lock(fd):
             if time.monotonic() >= deadline:

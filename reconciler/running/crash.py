@@ -56,27 +56,32 @@ def _write(text: str) -> Path:
 # What the machine said no with is the operator's to fix, not a bug: a full disk, a folder or a
 # FIFO where a file belongs, a read-only or forbidden place. Said in one line, no crash file.
 _HINTS = {
-    errno.ENOSPC: "the disk is full; free space and run again (what was written is intact)",
+    errno.ENOSPC: "the disk is full; free space and run again",
     errno.EDQUOT: "the disk quota is used up; free space and run again",
     errno.EISDIR: "is a folder where the tool keeps a file; move it away",
     errno.ENOTDIR: "a part of this path is a file where the tool needs a folder",
     errno.EROFS: "the file system is read-only",
     errno.EACCES: "permission denied",
     errno.EPERM: "operation not permitted",
-    errno.ELOOP: "a symlink loop",
+    errno.ELOOP: "is a symlink where the tool keeps a file of its own, or a loop of them; remove it",
     errno.ENXIO: "no such device (a FIFO with no writer, or a device)",
     errno.EEXIST: "exists already",
     errno.ENOENT: "no such file or folder",
 }
 
 
+def hint(exc: BaseException) -> str | None:
+    """What an error of the machine means for the operator; None for anything else."""
+    return _HINTS.get(exc.errno) if isinstance(exc, OSError) and exc.errno is not None else None
+
+
 def fault(exc: BaseException) -> str | None:
     """One line for an error of the machine, never of the tool's code; None for anything else."""
-    if not isinstance(exc, OSError) or exc.errno not in _HINTS:
+    said = hint(exc)
+    if said is None:
         return None
-    where = exc.filename if isinstance(exc.filename, (str, bytes, os.PathLike)) else None
-    said = _HINTS[exc.errno]
-    return f"{os.fsdecode(where)}: {said}" if where is not None else said
+    where = getattr(exc, "filename", None)
+    return f"{os.fsdecode(where)}: {said}" if isinstance(where, (str, bytes, os.PathLike)) else said
 
 
 def write_quietly(exc: BaseException, argv: Sequence[str]) -> Path | None:

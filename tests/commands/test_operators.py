@@ -236,7 +236,7 @@ def test_output_to_a_full_device_is_one_line() -> None:
             [sys.executable, "-m", "reconciler", "schema", "desired-state"],
             stdout=full, stderr=subprocess.PIPE, text=True, check=False,
         )  # fmt: skip
-    assert done.returncode == 1 and done.stderr == "No space left on device\n"
+    assert done.returncode == 1 and done.stderr == "the disk is full; free space and run again\n"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
@@ -468,3 +468,15 @@ def test_each_watch_pass_says_when_it_began() -> None:
     assert (first["pass"]["number"], second["pass"]["number"]) == (1, 2)
     assert first["pass"]["startedAt"] < second["pass"]["startedAt"]
     assert f"reconcile: pass 1 at {first['pass']['startedAt']}" in err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_a_lock_is_never_made_through_a_symlink(run: Run, tmp_path: Path) -> None:
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    lock = Path(".reconciler/sim/contoso-aadc01.json.lock")
+    lock.unlink()
+    lock.symlink_to(tmp_path / "elsewhere.lock")
+    result = run("sim", "cycle", "--name", "contoso-aadc01")
+    assert result.code == 1
+    assert result.err == f"{lock}: is a symlink where the tool keeps a file of its own, or a loop of them; remove it\n"
+    assert not (tmp_path / "elsewhere.lock").exists()
