@@ -208,7 +208,7 @@ def test_task_script_registers_a_reconcile_on_start_up_and_schedule(run: Run) ->
     assert text.startswith("#Requires -RunAsAdministrator")
     assert "Register-ScheduledTask" in text and "New-ScheduledTaskTrigger -AtStartup" in text
     assert "-RepetitionInterval (New-TimeSpan -Minutes $EveryMinutes)" in text
-    assert '"reconcile `"$StatePath`" --target powershell"' in text
+    assert '"reconcile `"$StatePath`" --target powershell --event-log"' in text
     assert "-MultipleInstances IgnoreNew" in text
     # A gMSA (whose password Windows fetches), a user whose password goes to the task itself, or SYSTEM
     # only when named: a principal of LogonType Password carries no password, so only a gMSA may use one.
