@@ -444,10 +444,19 @@ WAIT_FOR_IDLE = "Wait-ADSyncIdle"
 EVENT_MARK = "adsync-reconciler-event:"
 STATE_MARK = "adsync-reconciler-state:"
 ACTION_COMMENT = "# action "  # then the step's action as JSON, for whoever reads the script
+# Where a live script run as a local process is told to stop before its next step (the tool makes
+# the file when a stop is asked for); over WinRM the tool stops the pipeline instead.
+STOP_FILE_VARIABLE = "RECONCILER_STOP_FILE"
+STOPPED = "Stopped before this step: the run was asked to stop."
 LIVE_SCRIPT_HELPERS = f"""function Write-RunEvent([string] $Name, [int] $Index = -1, [string] $Detail = '') {{
     # One line for the tool running this script, which journals each step as its line arrives.
     $record = [ordered] @{{ event = $Name; index = $Index; changed = [bool] $Run.Changed; detail = $Detail }}
     '{EVENT_MARK}' + (ConvertTo-Json -InputObject $record -Compress)
+}}
+
+function Assert-NotStopped {{
+    $stopFile = [Environment]::GetEnvironmentVariable('{STOP_FILE_VARIABLE}')
+    if ($stopFile -and (Test-Path -LiteralPath $stopFile)) {{ throw '{STOPPED}' }}
 }}"""
 
 
@@ -483,6 +492,8 @@ def plan_script_start(
     if needs_connector_module:
         lines += ["# The install folder (and its drive) is the one the registry names.", *import_connector_module()]
     lines += ["", PLAN_SCRIPT_HELPERS, *(["", LIVE_SCRIPT_HELPERS] if live else []), "", RUN_STATE]
+    if live:
+        lines.append("$Run.Step = -1")
     was = boolean(True) if scheduler_was_enabled else SCHEDULER_ENABLED
     return [*lines, f"$schedulerWasEnabled = {was}", "$keepSchedulerOff = $false", "$completed = $false"]
 
@@ -500,7 +511,8 @@ def plan_script_steps(steps: Sequence[PlanStep], live: bool) -> list[str]:
         if any(writer in line for line in step.body for writer in RULE_WRITERS):
             body.append("if ($Run.Changed) { $Run.Rules = $null }")
         if live:
-            head = [f"# {comment(title)}", f"{ACTION_COMMENT}{comment(step.action)}", f"$Run.Step = {index}"]
+            head = [f"# {comment(title)}", f"{ACTION_COMMENT}{comment(step.action)}", "Assert-NotStopped"]
+            head.append(f"$Run.Step = {index}")
             body.append(f"Write-RunEvent 'step' {index}")
         else:
             head = [write_host(title)]

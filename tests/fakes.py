@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,14 +61,18 @@ class Answerer:
         self.counts.sessions += 1
         self.loaded = False
 
-    def answer(self, script: str) -> tuple[list[str], str | None]:
-        """The script's output lines, and its error (None when it succeeded)."""
+    def answer(
+        self, script: str, stop: threading.Event | None = None, emit: Callable[[str], None] | None = None
+    ) -> tuple[list[str], str | None]:
+        """The script's output lines, and its error (None when it succeeded). A plan script stops
+        before its next step once `stop` is set, as its Assert-NotStopped does; `emit` gets each of
+        its lines as the step that writes it ends (the lines returned then are those already given)."""
         self.counts.scripts += 1
         if MODULE in script and not self.loaded:
             self.loaded = True
             self.counts.module_loads += 1
         if cmdlets.ACTION_COMMENT in script:
-            return self._plan(script)
+            return self._plan(script, stop, emit)
         if COLLECTOR_MARK in script:
             return [self._observe()], None
         if script.strip() == cmdlets.LANGUAGE_MODE:
@@ -82,13 +87,20 @@ class Answerer:
         self.counts.state_reads += 1
         return observed.dumps(self.server.observe())
 
-    def _plan(self, script: str) -> tuple[list[str], str | None]:
-        lines: list[str] = []
+    def _plan(
+        self, script: str, stop: threading.Event | None = None, emit: Callable[[str], None] | None = None
+    ) -> tuple[list[str], str | None]:
+        lines: list[str] = _Emitting(emit)
         error = None
         risky = False
         completed = False
         was = "$schedulerWasEnabled = $true" in script or self.server.observe().scheduler.sync_cycle_enabled
+        stop_file = os.environ.get(cmdlets.STOP_FILE_VARIABLE)
         for index, (action, risky_after) in enumerate(_steps(script)):
+            if (stop is not None and stop.is_set()) or (stop_file and os.path.exists(stop_file)):
+                error = cmdlets.STOPPED
+                lines.append(_event("step-failed", index - 1, detail=error))
+                break
             kind = KINDS[action["kind"]]
             state = self.server.observe()
             changed = kind.changes_server and not kind.satisfied(state, action["params"])
@@ -112,6 +124,19 @@ class Answerer:
         if COLLECTOR_MARK in script:  # the server's own read of the state the steps left
             lines.append(cmdlets.STATE_MARK + " ".join(self._observe().splitlines()))
         return lines, error
+
+
+class _Emitting(list[str]):
+    """Lines given to `emit` as they are added: a script's output as it runs."""
+
+    def __init__(self, emit: Callable[[str], None] | None) -> None:
+        super().__init__()
+        self.emit = emit
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        if self.emit is not None:
+            self.emit(line)
 
 
 def _steps(script: str) -> list[tuple[dict[str, Any], bool]]:
@@ -210,6 +235,7 @@ class FakePypsrp:
         self.closed = 0
         self.pipelines: list[list[str]] = []
         self.polls = 0
+        self.stopped = 0
         fake = self
 
         class WSMan:
@@ -265,6 +291,11 @@ class FakePypsrp:
                 if not self._pending:
                     self.streams.error, self.had_errors = list(self._errors), self._failed
                     self.state = 5 if self._failed else 4  # FAILED, COMPLETED
+
+            def stop(self) -> None:
+                fake.stopped += 1
+                self._pending = []
+                self.state = 3  # STOPPED
 
             def invoke(self) -> list[Any]:
                 self.begin_invoke()
@@ -329,12 +360,15 @@ class SimTransport:
         self.stream(script, lines.append)
         return "\n".join(lines)
 
-    def stream(self, script: str, on_line: Callable[[str], None], timeout: float = 0) -> None:
+    def stream(
+        self, script: str, on_line: Callable[[str], None], timeout: float = 0, stop: threading.Event | None = None
+    ) -> None:
         from reconciler.servers.transports import TransportError  # noqa: PLC0415 - the layer under test
 
         self.sent.append(script)
-        lines, error = self.answerer.answer(script)
-        for line in lines:
-            on_line(line)
+        lines, error = self.answerer.answer(script, stop, on_line)
+        if not isinstance(lines, _Emitting):
+            for line in lines:
+                on_line(line)
         if error is not None:
             raise TransportError(f"{self.label}: {error}")

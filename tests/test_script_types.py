@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -411,7 +412,9 @@ class Sent:
         self.sent.append(script)
         return ""
 
-    def stream(self, script: str, on_line: Callable[[str], None], timeout: float = 0) -> None:
+    def stream(
+        self, script: str, on_line: Callable[[str], None], timeout: float = 0, stop: threading.Event | None = None
+    ) -> None:
         self.sent.append(script)
 
 

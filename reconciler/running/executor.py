@@ -261,8 +261,11 @@ class _Script:
             executor.final = state
 
         try:
-            self.server.run_plan_script(text, self._event, observed, SCRIPT_ALLOWANCE_SECONDS + wait * (changing + 1))
+            allowance = SCRIPT_ALLOWANCE_SECONDS + wait * (changing + 1)
+            self.server.run_plan_script(text, self._event, observed, allowance, executor.settings.listener.stop)
         except UserError as exc:
+            if executor.settings.listener.stop.is_set():
+                raise Stopped() from None  # asked to stop: the script ended before its next step
             if self.next < len(the_plan.actions) and not self.failed:
                 executor._record(self.next, the_plan.actions[self.next], "failed", error=str(exc))
             raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -66,6 +67,7 @@ class PowerShellServer:
         on_event: Callable[[dict[str, Any]], None],
         on_state: Callable[[ObservedState], None],
         timeout: float = SCRIPT_TIMEOUT_SECONDS,
+        stop: threading.Event | None = None,
     ) -> None:
         """A live apply in one session: `script` (a plan's steps, `reconciler.planning.scripts`),
         then the collector in the same session, whatever the script did. Each event line the script
@@ -100,7 +102,7 @@ class PowerShellServer:
                 final.append(text.removeprefix(cmdlets.STATE_MARK))
 
         try:
-            self.transport.stream(whole, line, timeout)
+            self.transport.stream(whole, line, timeout, stop)
         finally:
             if final:
                 # A damaged final state is not given: whoever needs one observes again.

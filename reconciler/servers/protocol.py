@@ -8,6 +8,7 @@ for type checkers: modules import them under `if TYPE_CHECKING:`, as no class in
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -61,10 +62,12 @@ class ScriptServer(Server, Protocol):
         on_event: Callable[[dict[str, Any]], None],
         on_state: Callable[[ObservedState], None],
         timeout: float,
+        stop: threading.Event | None = None,
     ) -> None:
         """Run a plan's guarded script (`reconciler.planning.scripts.live`) and observe the server
         after it, in one session: each step's event as it arrives, then the state it left. Raises
-        `reconciler.errors.UserError` when the script failed, after both."""
+        `reconciler.errors.UserError` when the script failed, after both. Once `stop` is set, the
+        script stops before its next step."""
         ...
 
 

@@ -43,9 +43,16 @@ class Transport(Protocol):
         """Run `script`; its output stream as text. Raises TransportError."""
         ...
 
-    def stream(self, script: str, on_line: Callable[[str], None], timeout: float = SCRIPT_TIMEOUT_SECONDS) -> None:
+    def stream(
+        self,
+        script: str,
+        on_line: Callable[[str], None],
+        timeout: float = SCRIPT_TIMEOUT_SECONDS,
+        stop: threading.Event | None = None,
+    ) -> None:
         """Run `script`, giving each line of its output to `on_line` as it arrives; raises
-        TransportError when it fails, after every line it wrote before."""
+        TransportError when it fails, after every line it wrote before. Once `stop` is set, a live
+        plan script stops before its next step (its `finally` still runs)."""
         ...
 
 
@@ -68,22 +75,35 @@ class LocalPowerShell:
         self.stream(script, lines.append)
         return "".join(lines)
 
-    def stream(self, script: str, on_line: Callable[[str], None], timeout: float = SCRIPT_TIMEOUT_SECONDS) -> None:
+    def stream(
+        self,
+        script: str,
+        on_line: Callable[[str], None],
+        timeout: float = SCRIPT_TIMEOUT_SECONDS,
+        stop: threading.Event | None = None,
+    ) -> None:
         # From a file, not standard input: powershell.exe reads `-Command -` line by line like a
         # prompt, runs a multi-line statement only after an empty line and drops an unfinished one
         # with exit code 0. The file is ASCII, with a byte order mark all the same.
         handle, name = tempfile.mkstemp(prefix="adsync-reconciler-", suffix=".ps1")
         path = Path(name)
+        stop_file = path.with_suffix(".stop")  # made when a stop is asked for: the script stops before its next step
+        environment = {**os.environ, cmdlets.STOP_FILE_VARIABLE: str(stop_file)}
         timer: threading.Timer | None = None
         timed_out = threading.Event()
+        ended = threading.Event()
         try:
             with os.fdopen(handle, "w", encoding="utf-8-sig", newline="\r\n") as file:
                 file.write(cmdlets.file_script(script))
             argv = [self.executable, "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", name]
             # Standard error to a file: read only at the end, it can never fill a pipe and stall the script.
             with tempfile.TemporaryFile() as errors:
-                with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL) as process:
+                with subprocess.Popen(
+                    argv, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, env=environment
+                ) as process:
                     assert process.stdout is not None
+                    if stop is not None:
+                        threading.Thread(target=_stop_when, args=(stop, ended, stop_file), daemon=True).start()
 
                     def expire() -> None:
                         timed_out.set()
@@ -99,9 +119,11 @@ class LocalPowerShell:
         except OSError as exc:
             raise TransportError(f"powershell: cannot start {self.executable}: {exc.strerror}") from None
         finally:
+            ended.set()
             if timer is not None:
                 timer.cancel()
             path.unlink(missing_ok=True)
+            stop_file.unlink(missing_ok=True)
         if timed_out.is_set():
             raise TransportError(f"powershell: no answer within {timeout:g} s")
         if returncode == cmdlets.LANGUAGE_MODE_EXIT:
@@ -110,6 +132,15 @@ class LocalPowerShell:
             if any(marker in stderr for marker in EXECUTION_POLICY_MARKERS):
                 raise TransportError(EXECUTION_POLICY_PROBLEM)
             raise TransportError(f"powershell: {_last_line(stderr) or f'exit code {returncode}'}")
+
+
+def _stop_when(stop: threading.Event, ended: threading.Event, stop_file: Path) -> None:
+    """Makes the stop file once a stop is asked for, unless the script ended first."""
+    while not ended.is_set():
+        if stop.wait(0.2):
+            if not ended.is_set():
+                stop_file.touch()
+            return
 
 
 def _read_lines(stream: Any, seen: list[str], on_line: Callable[[str], None]) -> None:
@@ -241,7 +272,13 @@ class WinRM:
         self.stream(script, lines.append)
         return "\n".join(lines)
 
-    def stream(self, script: str, on_line: Callable[[str], None], timeout: float = SCRIPT_TIMEOUT_SECONDS) -> None:
+    def stream(
+        self,
+        script: str,
+        on_line: Callable[[str], None],
+        timeout: float = SCRIPT_TIMEOUT_SECONDS,
+        stop: threading.Event | None = None,
+    ) -> None:
         try:
             if self._finalizer is None:
                 self._pool.open()
@@ -254,7 +291,7 @@ class WinRM:
                     self._language_problem = language_mode_problem(self.label, "".join(mode).strip())
             if self._language_problem:
                 raise TransportError(self._language_problem)
-            self._invoke(script, on_line)
+            self._invoke(script, on_line, stop)
         except TransportError:
             raise
         except Exception as exc:  # pypsrp raises many kinds (network, auth, WSMan faults)
@@ -264,8 +301,9 @@ class WinRM:
             self._pool = self._runspace_pool(self._connection)
             raise TransportError(f"{self.label}: {type(exc).__name__}: {exc}") from None
 
-    def _invoke(self, script: str, on_line: Callable[[str], None]) -> None:
-        """One pipeline, its output objects given as they arrive (each one line of text)."""
+    def _invoke(self, script: str, on_line: Callable[[str], None], stop: threading.Event | None = None) -> None:
+        """One pipeline, its output objects given as they arrive (each one line of text). A stop
+        asked for stops the pipeline, as Ctrl-C would: its `finally` blocks still run."""
         pipeline = self._powershell(self._pool)
         pipeline.add_script(script)
         pipeline.begin_invoke()
@@ -273,6 +311,9 @@ class WinRM:
         try:
             while True:
                 running = pipeline.state == _RUNNING
+                if running and stop is not None and stop.is_set():
+                    pipeline.stop()
+                    raise TransportError(f"{self.label}: {cmdlets.STOPPED}")
                 if running:
                     pipeline.poll_invoke()
                 for item in pipeline.output[seen:]:

@@ -7,6 +7,8 @@ import json
 import os
 import re
 import sys
+import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from reconciler.errors import UserError
 from reconciler.model import observed, syncrules
 from reconciler.running.executor import Executor, Settings
 from reconciler.running.journal import Journal
+from reconciler.running.progress import Listener, Stopped
 from reconciler.servers import powershell, transports
 from reconciler.servers.simulator import InMemoryServer, defaults
 from tests import fakes
@@ -456,3 +459,76 @@ def test_the_collectors_last_sync_cycle_reads_back() -> None:
     }
     cycle = observed.loads(json.dumps(sample), "collector").last_sync_cycle
     assert cycle is not None and cycle.ended_at == "2026-12-06T05:40:12Z" and not cycle.has_real_errors
+
+
+def test_a_stop_asked_for_mid_script_ends_it_before_its_next_step(tmp_path: Path) -> None:
+    """Ctrl-C on a fleet run: the script stops before its next step, its `finally` turns the
+    scheduler back on, and the run ends interrupted with each step it did journaled."""
+    truth = InMemoryServer(defaults.new_server("srv1", "1.5.30.0"))
+    plan = make_plan(truth, state())
+
+    class StopAfterTwo(Listener):
+        def finished(self, server: str, action: Any, *, index: int, total: int, result: str, seconds: float) -> None:
+            if index == 2:
+                self.stop.set()
+
+    transport = fakes.SimTransport(fakes.Answerer(truth))
+    journal = Journal("srv1", tmp_path)
+    executor = Executor(
+        powershell.PowerShellServer(transport, "srv1", "AzureCommercial"),
+        journal,
+        Settings(wait_timeout=0, listener=StopAfterTwo()),
+    )
+    with pytest.raises(Stopped):
+        executor.run(plan)
+    events = [json.loads(line) for line in journal.path.read_text(encoding="utf-8").splitlines()]
+    assert [(e["event"], e.get("result")) for e in events] == [
+        ("run-start", None), ("action", "done"), ("action", "done"), ("scheduler-restored", None),
+        ("run-end", "interrupted"),
+    ]  # fmt: skip
+    assert truth.observe().scheduler.sync_cycle_enabled is True
+    assert truth.observe().registry.export_api_version != 2  # the third step never ran
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a stand-in powershell.exe written as a POSIX script")
+def test_local_powershell_tells_a_running_script_to_stop_through_its_stop_file(tmp_path: Path) -> None:
+    executable = tmp_path / "powershell"
+    executable.write_text(
+        f"#!{sys.executable}\n"
+        "import os, sys, time\n"
+        "print('step 1 done', flush=True)\n"
+        f"stop = os.environ[{cmdlets.STOP_FILE_VARIABLE!r}]\n"
+        "for _ in range(1000):\n"
+        "    if os.path.exists(stop):\n"
+        f"        sys.stderr.write({cmdlets.STOPPED!r} + '\\r\\n'); sys.exit(1)\n"
+        "    time.sleep(0.01)\n"
+        "print('not stopped', flush=True)\n",
+        encoding="utf-8",
+    )
+    executable.chmod(0o755)
+    stop = threading.Event()
+    lines: list[str] = []
+
+    def arrived(line: str) -> None:
+        lines.append(line.strip())
+        stop.set()
+
+    with pytest.raises(transports.TransportError, match=f"^powershell: {re.escape(cmdlets.STOPPED)}$"):
+        transports.LocalPowerShell(str(executable)).stream("x", arrived, timeout=30, stop=stop)
+    assert lines == ["step 1 done"]
+    assert not list(Path(tempfile.gettempdir()).glob("adsync-reconciler-*.stop"))  # removed afterwards
+
+
+def test_winrm_stops_the_pipeline_when_a_stop_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    stop = threading.Event()
+    fake = FakePypsrp(lambda _script: (["line 1", "line 2", "line 3"], [], False))
+    fake.install(monkeypatch.setitem)
+    seen: list[str] = []
+
+    def arrived(line: str) -> None:
+        seen.append(line)
+        stop.set()
+
+    with pytest.raises(transports.TransportError, match=re.escape(cmdlets.STOPPED)):
+        transports.WinRM("aadc01", WINRM_ENV).stream("x", arrived, stop=stop)
+    assert (seen, fake.stopped) == (["line 1"], 1)
