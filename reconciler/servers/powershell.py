@@ -83,7 +83,7 @@ class PowerShellServer:
                 "    # The state the steps left, observed in the same session, on one line.",
                 "    try {",
                 f"        $observedState = {collector}",
-                f"        '{cmdlets.STATE_MARK}' + (($observedState -join ' ') -replace '[\r\n]+', ' ')",
+                f"        '{cmdlets.STATE_MARK}' + (($observedState -join ' ') -replace '[\\r\\n]+', ' ')",
                 "    }",
                 "    catch {",
                 "        Write-Warning ('The state after the steps could not be read: ' + $_.Exception.Message)",

@@ -532,3 +532,11 @@ def test_winrm_stops_the_pipeline_when_a_stop_is_asked_for(monkeypatch: pytest.M
     with pytest.raises(transports.TransportError, match=re.escape(cmdlets.STOPPED)):
         transports.WinRM("aadc01", WINRM_ENV).stream("x", arrived, stop=stop)
     assert (seen, fake.stopped) == (["line 1"], 1)
+
+
+def test_a_live_script_is_ascii_and_puts_the_final_state_on_one_line(tmp_path: Path) -> None:
+    plan, executor, _, transport, _ = live_apply("1.5.30.0", state(), tmp_path)
+    executor.run(plan)
+    script = transport.sent[1]
+    assert script.isascii() and "\r" not in script
+    assert f"'{cmdlets.STATE_MARK}' + (($observedState -join ' ') -replace '[\\r\\n]+', ' ')" in script
