@@ -133,6 +133,14 @@ def _clone_refusals(
         for rule in state.sync_rules
         if rule.identifier not in ours and rule.precedence == precedence
     ]
+    # Named like another standard rule of this server (validate knows only the two families' names).
+    name, own = desired.clone_name(family.rule), family.standard.identifier if family.standard else None
+    reasons += [
+        f"{family.rule.name_key} '{name}' is the name of the standard rule at precedence {rule.precedence} on this "
+        f"server; the managed clone of '{family.rule.name}' may keep only its own standard rule's name"
+        for rule in state.sync_rules
+        if rule.is_standard and rule.name == name and rule.identifier != own
+    ]
     # The standard rule needs no check here: the plan disables it.
     reasons.extend(_overriding_rules(found, precedence, goal))
     # A clone is (re)created from the standard rule: when there is none yet, or duplicates are replaced.

@@ -480,3 +480,19 @@ def test_a_lock_is_never_made_through_a_symlink(run: Run, tmp_path: Path) -> Non
     assert result.code == 1
     assert result.err == f"{lock}: is a symlink where the tool keeps a file of its own, or a loop of them; remove it\n"
     assert not (tmp_path / "elsewhere.lock").exists()
+
+
+def test_a_clone_named_like_another_standard_rule_is_refused(run: Run) -> None:
+    text = CONTOSO.read_text(encoding="utf-8")
+    assert "ruleName" not in text
+    Path("s.yaml").write_text(
+        text.replace("  rulePrecedence: 90\n", '  rulePrecedence: 90\n  ruleName: "Out to AAD - User Join"\n'), "utf-8"
+    )
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    result = run("plan", "s.yaml")
+    assert result.code == 1
+    assert result.err == (
+        "contoso-aadc01: plan refused: ruleName 'Out to AAD - User Join' is the name of the standard rule at "
+        "precedence 123 on this server; the managed clone of 'Out to AAD - Group Join' may keep only its own "
+        "standard rule's name\n"
+    )
