@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 from reconciler.errors import EXIT_CHANGES, EXIT_OK, UserError
@@ -9,7 +10,7 @@ from reconciler.formats import files
 from reconciler.model import statefiles
 from reconciler.model.health import DEGRADED
 from reconciler.reports import standing as shown
-from reconciler.running import fleet, health, results, revision, runner, standing
+from reconciler.running import fleet, health, results, revision, runner, standing, suspension
 
 FORMATS = {"text": shown.text, "json": shown.as_json, "markdown": shown.markdown}
 
@@ -19,6 +20,9 @@ def status(paths: list[str], options: runner.RunOptions, output: str, detailed_e
     states = fleet.select(statefiles.load_all(paths), None)
     standings = [
         revision.with_revision(health.with_health(standing.standing(s, options), options), options) for s in states
+    ]
+    standings = [
+        dataclasses.replace(s, held=suspension.unattended_now(f)) for s, f in zip(standings, states, strict=True)
     ]
     sys.stdout.write(FORMATS[output](standings))
     if output != "text":

@@ -43,6 +43,8 @@ def _facts(standing: Standing) -> list[tuple[str, str]]:
         found.append(("last successful apply", "none recorded here"))
     if standing.last_revision is not None:
         found.append(("last applied revision", standing.last_revision))
+    if standing.held is not None:
+        found.append(("unattended runs", standing.held))
     if standing.last_run is not None:
         time, run, result = standing.last_run
         found.append(("last run", f"{result} at {time} (run {run}; `reconciler history` tells more)"))
@@ -87,6 +89,7 @@ def as_json(standings: Sequence[Standing]) -> str:
             "changes": plans.to_json(s.result.plan)["changes"] if s.result.plan is not None else [],
             "lastSuccessfulApply": _triple(s.last_apply, ("time", "run", "version")),
             "lastAppliedRevision": s.last_revision,
+            "unattendedHeld": s.held,
             "lastRun": _triple(s.last_run, ("time", "run", "result")),
             "lastUpgradeSeen": _triple(s.last_upgrade, ("from", "to", "seenBefore")),
             "health": health.as_json(s.health),

@@ -123,6 +123,7 @@ class Standing:
     last_upgrade: tuple[str, str, str | None] | None = None  # (from, to, first seen) builds
     health: Health | None = None  # apart from sync status (model/health.py); None: not observed
     last_revision: str | None = None  # the git revision of the state file the last successful apply applied
+    held: str | None = None  # what keeps unattended runs from acting now (spec.suspend, spec.windows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,17 @@ def suspended(state_file: StateFile, options: runner.RunOptions, listener: Liste
     return held(state_file, options, listener, REASON)
 
 
+def unattended_now(state_file: StateFile, now: datetime | None = None) -> str | None:
+    """What keeps an unattended run from acting now, in words (`status`); None when nothing does."""
+    if state_file.state.suspend:
+        return REASON.replace("the plan is reported", "reconcile reports its plan")
+    try:
+        verdict = windows.verdict(state_file.state.windows, now or datetime.now(UTC))
+    except UserError as exc:
+        return exc.problems[0].message
+    return None if verdict.open else f"outside its sync windows (spec.windows): {verdict.reason}"
+
+
 def apply_gated(
     state_file: StateFile,
     options: runner.RunOptions,

@@ -51,3 +51,12 @@ def test_suspend_takes_a_boolean(run: Run) -> None:
     path.write_text(CONTOSO.read_text(encoding="utf-8") + "  suspend: yes\n", encoding="utf-8")
     result = run("validate", str(path))
     assert result.code == 1 and "spec.suspend" in result.err
+
+
+def test_status_says_a_suspended_server_is_held_from_unattended_runs(run: Run) -> None:
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    status = run("status", _suspended())
+    assert (
+        "  unattended runs: suspended (spec.suspend: true): reconcile reports its plan, nothing is done\n" in status.out
+    )
+    assert json.loads(run("status", str(CONTOSO), "--output", "json").out)["servers"][0]["unattendedHeld"] is None

@@ -96,3 +96,12 @@ def test_cron_as_cron_reads_it() -> None:
     berlin = Window("allow", "0 1 * * *", "1h", "Europe/Berlin")
     assert windows.is_open(berlin, datetime(2026, 12, 7, 0, 30, tzinfo=UTC))  # 01:30 in Berlin, in winter
     assert windows.verdict((), monday_22).open
+
+
+def test_status_says_when_the_windows_hold_unattended_runs(run: Run) -> None:
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    closed = _state(_window("allow", datetime.now(UTC) + timedelta(hours=3), "1h"))
+    held = json.loads(run("status", closed, "--output", "json").out)["servers"][0]["unattendedHeld"]
+    assert held.startswith("outside its sync windows (spec.windows): outside every allow window; the next opens at")
+    opened = _state(_window("allow", datetime.now(UTC) - timedelta(minutes=1), "1h"))
+    assert "unattended runs" not in run("status", opened).out
