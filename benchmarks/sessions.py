@@ -96,9 +96,14 @@ class Row:
         c = self.counts
         met = "ok" if self.met else "OVER"
         return (
-            f"{self.case.label:<30} {self.target:<10} {self.actions:>7} {c.sessions:>8} {c.module_loads:>12} "
+            f"{self.case.label:<30} {self.target:<10} {self.planned:>7} {c.sessions:>8} {c.module_loads:>12} "
             f"{c.state_reads:>11} {c.scripts:>7}   <= {self.case.goal_sessions} sessions, 1 load each: {met}"
         )
+
+    @property
+    def planned(self) -> str:
+        """The plan's actions, for the commands that plan."""
+        return "" if self.case.command[0] == "export" else str(self.actions)
 
     @property
     def met(self) -> bool:
