@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.formats import locking
 from reconciler.running import journal
 from tests.support import STATES, Run
 
@@ -496,3 +497,20 @@ def test_a_clone_named_like_another_standard_rule_is_refused(run: Run) -> None:
         "precedence 123 on this server; the managed clone of 'Out to AAD - Group Join' may keep only its own "
         "standard rule's name\n"
     )
+
+
+def test_a_read_only_state_folder_is_one_line(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a non-root user meets in a folder of root's: the system's 'permission denied', said with
+    the path (the suite may run as root, to whom no folder is read-only, so the system is stood in for)."""
+    state = _state()
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+
+    def denied(self: locking.FileLock) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", self.path)
+
+    monkeypatch.setattr(locking.FileLock, "__enter__", denied)
+    for argv in (["apply", state, "--yes"], ["sim", "cycle", "--name", "contoso-aadc01"]):
+        result = run(*argv)
+        assert result.code == 1
+        assert result.err_lines[-1].endswith(".lock: permission denied"), result.err
+    assert _no_crash_file()
