@@ -237,6 +237,17 @@ def test_with_groups_unobserved_losing_the_last_provisioning_rule_is_a_new_delet
     ) == ["All Faculty"]
 
 
+def test_an_active_server_with_no_provisioning_rule_risks_every_group_and_a_staging_one_none() -> None:
+    active = defaults.new_server("srv1", "2.4.18.0").replace(groups=None)
+    active = active.replace(
+        sync_rules=tuple(changed(r, disabled=True) if r in syncrules.provisioning_rules(active) else r
+                         for r in active.sync_rules)
+    )  # fmt: skip
+    assert provisioning.deletion_risk(active).no_provisioning_rule
+    staging = active.replace(scheduler=changed(active.scheduler, staging_mode_enabled=True))
+    assert not provisioning.deletion_risk(staging).no_provisioning_rule
+
+
 # --- which rules carry the limit ---------------------------------------------------------------------
 
 
@@ -248,6 +259,15 @@ def _custom_group_rule(state_: ObservedState, **changes: Any) -> Any:
         immutable_tag=None, is_standard_rule=False,
     )  # fmt: skip
     return changed(syncrules.with_limit(rule, 1000), **changes)
+
+
+def test_a_standard_rule_is_known_by_its_tag_whatever_its_name() -> None:
+    observed = defaults.new_server("srv1", "1.6.2.4")
+    standard = syncrules.standard_group_join(observed)
+    assert standard is not None
+    renamed = changed(standard, name="Out to AAD - Group Join (renamed by hand)")
+    assert syncrules.standard_family(renamed) is limitrules.GROUP_JOIN
+    assert syncrules.standard_group_join(observed.replace(sync_rules=(renamed,))) == renamed
 
 
 def test_an_inbound_rule_that_flows_member_carries_no_limit() -> None:
