@@ -61,6 +61,15 @@ EQUIVALENT: dict[str, str] = {
     "reconciler/model/provisioning.py:_scope: 0 -> (-1)": "no group has fewer than 0 members: below 0 or -1 takes none",
     "reconciler/model/syncrules.py:_scan: 0 -> (-1)": "the cache never hits: each scan is made again, the same",
     "reconciler/model/syncrules.py:_scan: 0 -> (1)": "the cache never hits: each scan is made again, the same",
+    "reconciler/model/syncrules.py:_scan: return held[1] -> pass": "the cache never hits: each scan is made again",
+    "reconciler/model/syncrules.py:_scan: held[0] is rules -> (held[0] is not rules)": (
+        "the cache never hits: a tuple it holds stays alive, so no other tuple has its id"
+    ),
+    "reconciler/model/syncrules.py:_scan: continue -> pass": "a rule of no kind adds itself to no list either way",
+    "reconciler/model/syncrules.py:_scan: 16 -> (15)": "a cache one entry smaller",
+    "reconciler/model/syncrules.py:_scan: 16 -> (17)": "a cache one entry larger",
+    "reconciler/model/syncrules.py:_scan: len(_SCANS) >= 16 -> (len(_SCANS) > 16)": "a cache one entry larger",
+    "reconciler/model/syncrules.py:_scan: len(_SCANS) >= 16 -> (not (len(_SCANS) >= 16))": "a cache emptied more often",
 }
 
 # A pytest plugin written into each copy: deterministic hypothesis examples and no example
