@@ -37,7 +37,8 @@ def printable(text: str) -> str:
     """Text from outside (a server's names, a file's values) as one line for people to read: every
     character above escaped as Python writes it (`\\n`, `\\x1b`, `\\u2028`). The one place this is done:
     text, Markdown, PowerShell comments, progress lines and problems all use it; JSON stays exact."""
-    return _UNPRINTABLE.sub(_escaped, text) if _UNPRINTABLE.search(text) else text
+    # str.isprintable is false for every character escaped here (and a few more, left as they are).
+    return text if text.isprintable() else _UNPRINTABLE.sub(_escaped, text)
 
 
 @total_ordering

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.errors import printable
 from reconciler.formats import locking
 from reconciler.running import journal
 from tests.support import STATES, Run
@@ -514,3 +515,11 @@ def test_a_read_only_state_folder_is_one_line(run: Run, monkeypatch: pytest.Monk
         assert result.code == 1
         assert result.err_lines[-1].endswith(".lock: permission denied"), result.err
     assert _no_crash_file()
+
+
+def test_every_character_escaped_is_one_isprintable_refuses() -> None:
+    """printable's fast path (str.isprintable) never lets through a character it must escape."""
+    must = [chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F))]
+    must += [chr(c) for c in range(0x2066, 0x206A)]
+    assert all(not c.isprintable() and printable(c) != c for c in must)
+    assert printable("plain ünïcödé, 名前") == "plain ünïcödé, 名前"
