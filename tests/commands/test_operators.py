@@ -88,6 +88,7 @@ def test_sim_init_force_never_replaces_a_file_the_simulator_did_not_write(run: R
         )
         assert "--force" not in result.err
     assert Path(state).read_bytes() == before
+    assert not Path(state + ".lock").exists()  # nothing made beside a file that is not ours
 
 
 def test_sim_init_force_never_replaces_a_snapshot(run: Run) -> None:

@@ -115,6 +115,8 @@ class SimulatedServer(_Simulated):
         return self._update(change)
 
     def create(self, state: ObservedState, *, replace: bool) -> None:
+        if self.file.exists():
+            self.file.check_replaceable()  # before a lock file is made beside a file that is not ours
         with self.file.locked():
             if self.file.exists():
                 self.file.check_replaceable()  # only the simulator's own file, --force or not

@@ -23,6 +23,8 @@ LOCK_TIMEOUT_SECONDS = 30.0
 MAX_SIM_BYTES = 1 << 30  # a million groups is about 80 MB
 # What every file the simulator writes carries (its `simulator` key): the only file it ever replaces.
 MARK = "reconciler"
+# How every file the simulator writes begins (observed.chunks): anything else is not read whole to find out.
+_START = b'{\n  "schemaVersion": '
 
 
 class SimFile:
@@ -42,8 +44,10 @@ class SimFile:
         """A file is replaced only when the simulator wrote it: anything else there (a state file, a
         snapshot, a system file) is refused, whatever the caller asked."""
         try:
-            state = self.read()
-        except UserError:
+            with open(self.path, "rb") as handle:  # a regular file (exists() said so): its start first
+                ours = handle.read(len(_START)) == _START
+            state = self.read() if ours else None
+        except (OSError, UserError):
             state = None
         if state is None or state.simulator != MARK:
             raise UserError(
