@@ -524,3 +524,16 @@ def test_every_character_escaped_is_one_isprintable_refuses() -> None:
     must += [chr(c) for c in range(0x2066, 0x206A)]
     assert all(not c.isprintable() and printable(c) != c for c in must)
     assert printable("plain ünïcödé, 名前") == "plain ünïcödé, 名前"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_no_journal_line_follows_a_dangling_symlink(run: Run, tmp_path: Path) -> None:
+    state = _state()
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    Path(".reconciler/journal").mkdir(parents=True)
+    Path(".reconciler/journal/contoso-aadc01.jsonl").symlink_to(tmp_path / "outside.jsonl")
+    result = run("apply", state, "--yes")
+    assert result.code == 1
+    assert "does not exist; nothing is written through it" in result.err
+    assert not (tmp_path / "outside.jsonl").exists()
+    assert _no_crash_file()
