@@ -68,6 +68,12 @@ EQUIVALENT: dict[str, str] = {
     "reconciler/model/syncrules.py:_scan: continue -> pass": "a rule of no kind adds itself to no list either way",
     "reconciler/model/syncrules.py:_scan: 16 -> (15)": "a cache one entry smaller",
     "reconciler/model/syncrules.py:_scan: 16 -> (17)": "a cache one entry larger",
+    "reconciler/model/syncrules.py:<module>: False -> True #2": "a rule of no kind is scanned, adding itself nowhere",
+    "reconciler/model/syncrules.py:<module>: False -> True #3": "a rule of no kind is scanned, adding itself nowhere",
+    'reconciler/model/syncrules.py:_kind: r.target_object_type == "group" and r.direction == "Outbound" -> '
+    "(r.target_object_type == 'group' or r.direction == 'Outbound')": (
+        "a shortcut: standard_family answers None for every rule that is not an outbound group rule"
+    ),
     "reconciler/model/syncrules.py:_scan: len(_SCANS) >= 16 -> (len(_SCANS) > 16)": "a cache one entry larger",
     "reconciler/model/syncrules.py:_scan: len(_SCANS) >= 16 -> (not (len(_SCANS) >= 16))": "a cache emptied more often",
 }

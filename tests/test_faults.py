@@ -270,6 +270,18 @@ def test_a_standard_rule_is_known_by_its_tag_whatever_its_name() -> None:
     assert syncrules.standard_group_join(observed.replace(sync_rules=(renamed,))) == renamed
 
 
+def test_only_a_custom_outbound_group_rule_of_the_aad_connector_is_a_managed_clone() -> None:
+    """A rule elsewhere that happens to carry the clone's name is never ours to update or remove."""
+    observed = defaults.new_server("srv1", "1.6.2.4")
+    inbound = _custom_group_rule(observed, name=GROUP_JOIN_CLONE, direction="Inbound")
+    standard = syncrules.standard_group_join(observed)
+    assert standard is not None
+    named_like_it = changed(standard, name=GROUP_JOIN_CLONE)
+    assert syncrules.managed_clones(observed.replace(sync_rules=(inbound, named_like_it)), GROUP_JOIN_CLONE) == []
+    outbound = _custom_group_rule(observed, name=GROUP_JOIN_CLONE)
+    assert syncrules.managed_clones(observed.replace(sync_rules=(inbound, outbound)), GROUP_JOIN_CLONE) == [outbound]
+
+
 def test_an_inbound_rule_that_flows_member_carries_no_limit() -> None:
     observed = defaults.new_server("srv1", "1.6.2.4")
     inbound = _custom_group_rule(observed, direction="Inbound")
