@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,8 +28,29 @@ _STATUS = {
 }
 
 
+# What could turn a server's text into Markdown of its own in a pull request (emphasis, a link, an
+# image, HTML, a table cell's end): backslash-escaped, as GitHub Flavored Markdown reads it literally.
+_MARKUP = re.compile(r"([\\`*_\[\]<>!|~])")
+
+
+def plain(text: str) -> str:
+    """Server-controlled text as plain text in Markdown: one line, no markup of its own."""
+    return _MARKUP.sub(r"\\\1", printable(text))
+
+
+def code(text: str) -> str:
+    """Text in a code span, which a backtick inside it cannot end (a longer fence)."""
+    shown_text = printable(text)
+    return f"`` {shown_text} ``" if "`" in shown_text else f"`{shown_text}`"
+
+
+def code_cell(text: str) -> str:
+    """A code span in a table cell: GitHub reads \\| there as the pipe, not the cell's end."""
+    return code(text).replace("|", "\\|")
+
+
 def _text_cell(text: str) -> str:
-    return printable(text).replace("|", "\\|")
+    return plain(text)
 
 
 def _cell(value: Any) -> str:
@@ -37,19 +60,19 @@ def _cell(value: Any) -> str:
 def plan_markdown(p: Plan, heading: str = "###") -> str:
     status = f"{len(p.actions)} action(s)" if p.actions else "held by a staged rollout" if p.held else "in sync"
     simulated = " (simulated)" if p.simulated else ""
-    server, version = printable(p.server), printable(p.observed_version)
-    out = [f"{heading} `{server}`{simulated}: {status}\n", f"Observed version {version}.\n"]
+    server, version = code(p.server), plain(p.observed_version)
+    out = [f"{heading} {server}{simulated}: {status}\n", f"Observed version {version}.\n"]
     if p.changes and p.actions:
         out.append("| setting | observed | desired |\n| --- | --- | --- |")
-        out += [f"| `{_text_cell(c.path)}` | {_cell(c.observed)} | {_cell(c.desired)} |" for c in p.changes]
+        out += [f"| {code_cell(c.path)} | {_cell(c.observed)} | {_cell(c.desired)} |" for c in p.changes]
         out.append("")
-        out += [f"{i}. `{printable(a.describe())}`: {printable(a.reason)}" for i, a in enumerate(p.actions, 1)]
+        out += [f"{i}. {code(a.describe())}: {plain(a.reason)}" for i, a in enumerate(p.actions, 1)]
         out.append("")
     if p.impact.groups_to_provision:
-        out.append(f"**Provisions:** {printable(', '.join(p.impact.groups_to_provision))}\n")
+        out.append(f"**Provisions:** {plain(', '.join(p.impact.groups_to_provision))}\n")
     if p.impact.groups_to_delete:
-        out.append(f"**Deletes:** {printable(', '.join(p.impact.groups_to_delete))}\n")
-    out += [f"> **Warning:** {printable(w)}\n" for w in p.warnings]
+        out.append(f"**Deletes:** {plain(', '.join(p.impact.groups_to_delete))}\n")
+    out += [f"> **Warning:** {plain(w)}\n" for w in p.warnings]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -70,7 +93,7 @@ def _row(o: ServerResult) -> str:
         status += f", **deletes {len(o.plan.impact.groups_to_delete)} group(s)**"
     if o.why:
         status += f": {_text_cell(o.why)}"
-    return f"| `{_text_cell(o.server)}` | {status} | {actions} |"
+    return f"| {code_cell(o.server)} | {status} | {actions} |"
 
 
 def _details(o: ServerResult) -> str:
@@ -78,10 +101,11 @@ def _details(o: ServerResult) -> str:
         body = plan_markdown(o.plan, heading="####").rstrip("\n")
     else:
         problems = "\n".join(f"- {_text_cell(str(p))}" for p in o.problems)
-        body = f"#### `{printable(o.server)}`: {o.status}\n\n{problems or _text_cell(o.why)}"
+        body = f"#### {code(o.server)}: {o.status}\n\n{problems or _text_cell(o.why)}"
     if body.count("\n") > FOLD_AFTER_LINES:
         # GitHub renders Markdown inside <details> only after a blank line.
-        body = f"<details><summary><code>{printable(o.server)}</code>: {o.status}</summary>\n\n{body}\n\n</details>"
+        summary = f"<summary><code>{html.escape(printable(o.server))}</code>: {o.status}</summary>"
+        body = f"<details>{summary}\n\n{body}\n\n</details>"
     return body
 
 

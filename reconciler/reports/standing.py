@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler.planning import plans, unmanaged
 from reconciler.reports import health
+from reconciler.reports import markdown as markup
 from reconciler.reports.jsonreport import summary_of
 from reconciler.reports.values import printable, shown
 from reconciler.running import results
@@ -104,12 +105,12 @@ def as_json(standings: Sequence[Standing]) -> str:
 def markdown(standings: Sequence[Standing]) -> str:
     rows = ["| server | status | why | last successful apply | last upgrade seen | health |", "| --- " * 6 + "|"]
     for s in standings:
-        why = "; ".join(reasons(s)).replace("|", "\\|")
+        why = markup.plain("; ".join(reasons(s)))
         applied = s.last_apply[0] if s.last_apply else ""
         upgrade = printable(f"{s.last_upgrade[0]} → {s.last_upgrade[1]}") if s.last_upgrade else ""
         rows.append(
-            f"| `{printable(s.result.server)}`{_simulated(s)} | {results.WORDS[s.result.status]} | {why} | {applied} "
-            f"| {upgrade} | {health.cell(s.health)} |"
+            f"| {markup.code_cell(s.result.server)}{_simulated(s)} | {results.WORDS[s.result.status]} | {why} "
+            f"| {applied} | {upgrade} | {health.cell(s.health)} |"
         )
     heading = f"## ADSync Reconciler status: {results.summary([s.result for s in standings])}"
     return heading + "\n\n" + "\n".join(rows) + "\n"

@@ -155,7 +155,9 @@ def _forged_server(run: Run, version: str = "1.6.2.4") -> str:
 def test_a_hostile_name_is_escaped_in_plans_for_people(run: Run, output: str) -> None:
     result = run("plan", _forged_server(run), "--output", output)
     assert result.code == 0, result.err
-    assert ESCAPED in result.out
+    # Markdown: the same, and no markup of its own ([ would start a link).
+    markdown = ESCAPED.replace("\\", "\\\\").replace("[", "\\[")
+    assert (ESCAPED if output == "text" else markdown) in result.out
     assert not any(char in result.out for char in "\x1b\u2028\x9b")
     assert not any(line.lstrip().startswith("Actions, in order (0)") for line in result.out.splitlines())
 
@@ -537,3 +539,17 @@ def test_no_journal_line_follows_a_dangling_symlink(run: Run, tmp_path: Path) ->
     assert "does not exist; nothing is written through it" in result.err
     assert not (tmp_path / "outside.jsonl").exists()
     assert _no_crash_file()
+
+
+def test_a_name_makes_no_markdown_of_its_own(run: Run) -> None:
+    state = _state()
+    assert run("sim", "init", "--name", "contoso-aadc01", "--version", "1.6.2.4").code == 0
+    hostile = "**Deletes 0 group(s)** ![x](https://example.invalid/t.png) <img src=x> `code` | cell"
+    assert run("sim", "set", "--name", "contoso-aadc01", f"groups.5.name={json.dumps(hostile)}").code == 0
+    result = run("plan", state, "--output", "markdown")
+    assert result.code == 0, result.err
+    line = next(row for row in result.out.splitlines() if row.startswith("**Provisions:**"))
+    assert line == (
+        "**Provisions:** \\*\\*Deletes 0 group(s)\\*\\* \\!\\[x\\](https://example.invalid/t.png) \\<img src=x\\> "
+        "\\`code\\` \\| cell"
+    )
