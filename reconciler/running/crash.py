@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler import __version__
+from reconciler.errors import printable
 
 CRASH_FOLDER = Path(".reconciler") / "crash"
 
@@ -93,7 +94,7 @@ def write_quietly(exc: BaseException, argv: Sequence[str]) -> Path | None:
 
 
 def one_line(exc: BaseException, path: Path | None) -> str:
-    summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:200] if str(exc) else type(exc).__name__
+    summary = printable(f"{type(exc).__name__}: {exc}".splitlines()[0])[:200] if str(exc) else type(exc).__name__
     where = f" (details in {path})" if path else ""
     return f"internal error: {summary}{where}; please report it"
 
@@ -101,7 +102,7 @@ def one_line(exc: BaseException, path: Path | None) -> str:
 def report(exc: BaseException, argv: Sequence[str], debug: bool) -> None:
     """Say on stderr that something unexpected happened, and where its details are."""
     text = _details(exc, argv)
-    summary = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    summary = printable(f"{type(exc).__name__}: {exc}".splitlines()[0])[:500] if str(exc) else type(exc).__name__
     if debug:
         sys.stderr.write(text)
     try:
