@@ -8,6 +8,7 @@ Each test was seen to fail with its fault written into a copy of the code.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,16 @@ from typing import Any
 import pytest
 
 from reconciler.errors import Refused, UserError
-from reconciler.model import inforce, limitrules, provisioning, syncrules
+from reconciler.model import inforce, limitrules, provisioning, syncrules, transitions
 from reconciler.model.desired import DesiredState
 from reconciler.model.observed import (
+    AttributeFlowMapping,
     Group,
     ObservedState,
     ScopeCondition,
     ScopeConditionGroup,
     SyncCycleResult,
+    SyncRule,
 )
 from reconciler.planning import actions, planner, plans
 from reconciler.running.executor import Executor, Settings
@@ -483,3 +486,59 @@ def test_a_cycle_ending_exactly_at_the_raise_is_not_a_cycle_since(ended: str, he
     now = datetime(2026, 11, 23, 7, tzinfo=UTC)
     the_plan = _rollout_plan(server, 25000, proven_limit=50000, last_raise_at="2026-11-23T06:00:00Z", now=now)
     assert the_plan.held is held
+
+
+# --- what a rule's limit is, and what the product refuses (found by tests/mutate.py) -----------------
+
+
+def _group_join() -> SyncRule:
+    rule = syncrules.standard_group_join(defaults.new_server("srv1", "1.6.2.4"))
+    assert rule is not None
+    return rule
+
+
+def _member_flows(rule: SyncRule, *flows: AttributeFlowMapping) -> SyncRule:
+    return changed(
+        rule, attribute_flow_mappings=(*(m for m in rule.attribute_flow_mappings if m.destination != "member"), *flows)
+    )
+
+
+def test_a_rule_whose_member_limit_cannot_be_read_is_named_never_guessed() -> None:
+    rule = _group_join()
+    member = next(m for m in rule.attribute_flow_mappings if m.destination == "member")
+    unreadable = {
+        "more than one flow to member": _member_flows(rule, member, member),
+        "an Expression flow to member without an expression": _member_flows(rule, changed(member, expression=None)),
+        "memberCount LESSTHAN 'lots' is not a number": with_scope_value(rule, "lots"),
+    }
+    for reason, damaged in unreadable.items():
+        with pytest.raises(
+            UserError,
+            match=re.escape(
+                f"sync rule 'Out to AAD - Group Join' ({rule.identifier}): cannot understand its member limit: "
+            )
+            + ".*"
+            + re.escape(reason),
+        ):
+            syncrules.rule_limit(damaged)
+
+
+def test_of_two_rules_carrying_the_same_limit_the_lower_precedence_number_wins() -> None:
+    observed = defaults.new_server("srv1", "1.5.30.0")
+    standard = syncrules.standard_group_join(observed)
+    assert standard is not None
+    clone = syncrules.make_clone(standard, server="srv1", name=GROUP_JOIN_CLONE, precedence=90, limit=50000)
+    for rules in ((standard, clone), (clone, standard)):
+        assert syncrules.limit_rule(observed.replace(sync_rules=rules)) == clone
+
+
+def test_the_simulator_refuses_what_the_product_refuses() -> None:
+    observed = defaults.new_server("srv1", "1.6.2.4")
+    with pytest.raises(Refused, match="API version 3 does not exist"):
+        transitions.set_api_version(observed, "export", 3)
+    with pytest.raises(Refused, match="no sync rule with identifier 00000000-0000-0000-0000-000000000000"):
+        transitions.set_rule_disabled(observed, "00000000-0000-0000-0000-000000000000", True)
+    # A connector with no override yet gets one: a full sync asked for, no full import.
+    bare = observed.replace(connector_overrides=())
+    (override,) = transitions.set_connector_override(bare, observed.aad_connector.name, True).connector_overrides
+    assert (override.full_import_required, override.full_sync_required) == (False, True)

@@ -42,7 +42,7 @@ def changed(value: Any, **changes: Any) -> Any:
     return type(value)(**{**{name: getattr(value, name) for name in fields}, **changes})
 
 
-def with_scope_value(rule: SyncRule, value: int) -> SyncRule:
+def with_scope_value(rule: SyncRule, value: int | str) -> SyncRule:
     """The rule's memberCount scope conditions say `value`, whatever its member flow says."""
     groups = tuple(
         changed(group, conditions=tuple(
