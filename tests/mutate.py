@@ -68,10 +68,12 @@ EQUIVALENT: dict[str, str] = {
     "reconciler/model/syncrules.py:_scan: continue -> pass": "a rule of no kind adds itself to no list either way",
     "reconciler/model/syncrules.py:_scan: 16 -> (15)": "a cache one entry smaller",
     "reconciler/model/syncrules.py:_scan: 16 -> (17)": "a cache one entry larger",
-    "reconciler/model/syncrules.py:standard_rule: 0 -> (-1)": "first or last of a list that holds one: more raise first",
+    "reconciler/model/syncrules.py:standard_rule: 0 -> (-1)": "first or last of a list of one (more raise)",
     "reconciler/model/syncrules.py:rule_limit: 0 -> (-1)": "first or last of at most one flow to member",
     "reconciler/model/syncrules.py:rule_limit: 0 -> (-1) #2": "first or last of at most one flow to member",
     "reconciler/model/syncrules.py:rule_limit: 0 -> (-1) #3": "first or last of at most one flow to member",
+    "reconciler/planning/actions.py:Action: False -> True": "no action is hashed: its params would not hash",
+    "reconciler/planning/actions.py:risky_steps: continue -> pass": "the step is in the set already; adding it again",
     "reconciler/model/syncrules.py:<module>: False -> True #2": "a rule of no kind is scanned, adding itself nowhere",
     "reconciler/model/syncrules.py:<module>: False -> True #3": "a rule of no kind is scanned, adding itself nowhere",
     'reconciler/model/syncrules.py:_kind: r.target_object_type == "group" and r.direction == "Outbound" -> '

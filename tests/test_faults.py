@@ -542,3 +542,13 @@ def test_the_simulator_refuses_what_the_product_refuses() -> None:
     bare = observed.replace(connector_overrides=())
     (override,) = transitions.set_connector_override(bare, observed.aad_connector.name, True).connector_overrides
     assert (override.full_import_required, override.full_sync_required) == (False, True)
+
+
+def test_an_action_with_parameters_its_kind_does_not_take_cannot_be_made() -> None:
+    with pytest.raises(AssertionError):
+        actions.Action("UpdateSyncRule", {"name": GROUP_JOIN_CLONE}, "a limit and a precedence are missing")
+    with pytest.raises(AssertionError):
+        actions.Action("RestartServer", {}, "no such kind")
+    assert actions.Action("RemoveSyncRule", {"name": GROUP_JOIN_CLONE}, "fine").describe() == (
+        f'RemoveSyncRule(name="{GROUP_JOIN_CLONE}")'
+    )
