@@ -74,6 +74,19 @@ EQUIVALENT: dict[str, str] = {
     "reconciler/model/syncrules.py:rule_limit: 0 -> (-1) #3": "first or last of at most one flow to member",
     "reconciler/planning/actions.py:Action: False -> True": "no action is hashed: its params would not hash",
     "reconciler/planning/actions.py:risky_steps: continue -> pass": "the step is in the set already; adding it again",
+    "reconciler/planning/actions.py:Kind._guarded: 1 -> (2)": "no kind has exactly two probes (one, or three)",
+    "reconciler/planning/actions.py:_clone_matches: 0 -> (-1)": "first or last of exactly one clone",
+    "reconciler/planning/actions.py:_clone_matches: 0 -> (-1) #2": "first or last of exactly one clone",
+    "reconciler/planning/actions.py:_clone_matches: 0 -> (-1) #3": "first or last of exactly one clone",
+    "reconciler/planning/actions.py:UpdateSyncRule.perform: 0 -> (-1)": "first or last of exactly one clone",
+    "reconciler/planning/actions.py:_WriteManagedRule.powershell: 0 -> (-1)": (
+        "the rule a plan writes has every memberCount value equal (syncrules.with_limit)"
+    ),
+    "reconciler/planning/actions.py:_WriteManagedRule.powershell: 0 -> (1)": (
+        "every memberCount value equal, and each standard rule has two memberCount conditions"
+    ),
+    "reconciler/planning/actions.py:<module>: 0 -> (-1)": "create_clone's default: its one caller always says",
+    "reconciler/planning/actions.py:<module>: 0 -> (1)": "create_clone's default: its one caller always says",
     "reconciler/model/syncrules.py:<module>: False -> True #2": "a rule of no kind is scanned, adding itself nowhere",
     "reconciler/model/syncrules.py:<module>: False -> True #3": "a rule of no kind is scanned, adding itself nowhere",
     'reconciler/model/syncrules.py:_kind: r.target_object_type == "group" and r.direction == "Outbound" -> '

@@ -552,3 +552,24 @@ def test_an_action_with_parameters_its_kind_does_not_take_cannot_be_made() -> No
     assert actions.Action("RemoveSyncRule", {"name": GROUP_JOIN_CLONE}, "fine").describe() == (
         f'RemoveSyncRule(name="{GROUP_JOIN_CLONE}")'
     )
+
+
+def test_a_clone_write_on_a_server_that_changed_since_the_plan_is_refused(tmp_path: Path) -> None:
+    """Planned, then changed by hand before apply: the standard rule to clone is gone, or a second
+    rule of the clone's name appeared. Apply stops with the reason, and leaves the scheduler on."""
+    server = _server()
+    create = make_plan(server, state())
+    _edit_rules(server, lambda r: None if syncrules.is_group_join_standard(r) else r)
+    with pytest.raises(Refused, match="no standard rule 'Out to AAD - Group Join' to clone"):
+        Executor(server, Journal("srv1", tmp_path), Settings(wait_timeout=0)).run(create)
+    assert server.observe().scheduler.sync_cycle_enabled is True
+
+    raised, want = _raised(limit=100000)
+    update = make_plan(raised, state(group_member_limit=150000))
+    clone = syncrules.managed_clones(raised.observe(), GROUP_JOIN_CLONE)[0]
+    raised.state = raised.state.replace(
+        sync_rules=(*raised.state.sync_rules, changed(clone, identifier=f"{clone.identifier[:-1]}f", precedence=77))
+    )
+    with pytest.raises(Refused, match=f"expected one sync rule '{re.escape(GROUP_JOIN_CLONE)}', found 2"):
+        Executor(raised, Journal("srv1", tmp_path), Settings(wait_timeout=0)).run(update)
+    assert make_plan(raised, want).actions  # the duplicate is still to be put right
