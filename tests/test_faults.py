@@ -573,3 +573,14 @@ def test_a_clone_write_on_a_server_that_changed_since_the_plan_is_refused(tmp_pa
     with pytest.raises(Refused, match=f"expected one sync rule '{re.escape(GROUP_JOIN_CLONE)}', found 2"):
         Executor(raised, Journal("srv1", tmp_path), Settings(wait_timeout=0)).run(update)
     assert make_plan(raised, want).actions  # the duplicate is still to be put right
+
+
+def test_a_plan_that_deletes_groups_is_refused_unless_deletion_is_allowed_by_name() -> None:
+    server, _ = _raised(limit=100000)
+    server.state = server.state.replace(groups=(Group("All Faculty", 75000, True),))
+    back = rollback()
+    digest = plans.digest_of({"rollback": True})
+    with pytest.raises(UserError, match="would delete 1 provisioned group"):
+        planner.make_plan(back, server.observe(), digest)  # the options left at their defaults
+    allowed = planner.make_plan(back, server.observe(), digest, planner.Options(allow_group_deletion=True))
+    assert allowed.impact.groups_to_delete == ("All Faculty",)
