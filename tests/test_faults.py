@@ -584,3 +584,14 @@ def test_a_plan_that_deletes_groups_is_refused_unless_deletion_is_allowed_by_nam
         planner.make_plan(back, server.observe(), digest)  # the options left at their defaults
     allowed = planner.make_plan(back, server.observe(), digest, planner.Options(allow_group_deletion=True))
     assert allowed.impact.groups_to_delete == ("All Faculty",)
+
+
+def test_a_state_naming_another_aad_connector_is_refused_and_the_right_one_planned() -> None:
+    server = _server()
+    actual = server.observe().aad_connector.name
+    with pytest.raises(
+        UserError,
+        match=f"the state names AAD connector 'contoso.onmicrosoft.com - Other', the server's is '{re.escape(actual)}'",
+    ):
+        make_plan(server, changed(state(), connector_name="contoso.onmicrosoft.com - Other"))
+    assert make_plan(server, changed(state(), connector_name=actual)).actions
