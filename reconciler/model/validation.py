@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.errors import Problem
 from reconciler.formats.yamlsource import Document, JsonPath
-from reconciler.model import builds, facts, limitrules
+from reconciler.model import builds, facts, limitrules, windows
 
 
 def _get(data: Any, path: JsonPath, kind: type) -> Any:
@@ -98,11 +98,20 @@ def _managed_rules_are_distinct(doc: Document) -> Iterator[Problem]:
             )
 
 
+def _windows_open(doc: Document) -> Iterator[Problem]:
+    """Each sync window read by the code that opens it in a run, so validate passes none a run refuses."""
+    for index, window in enumerate(_get(doc.data, ("spec", "windows"), list) or ()):
+        if isinstance(window, dict):
+            for key, reason in windows.problems(window):
+                yield doc.problem(("spec", "windows", index, key), f"spec.windows[{index}].{key}: {reason}")
+
+
 CHECKS: tuple[Callable[[Document], Iterator[Problem]], ...] = (
     _limit_needs_v2,
     _no_v2_in_cloud,
     _precedence_when_cloned,
     _managed_rules_are_distinct,
+    _windows_open,
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -22,6 +23,8 @@ LONGEST = timedelta(days=7)
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 # (lowest, highest) of each cron field; day of week 7 is Sunday, as 0.
 _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
+# The most days each month has (February's 29th comes in leap years), for a schedule that never occurs.
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,13 @@ class _Cron:
             return on_day and on_weekday
         return on_day or on_weekday
 
+    def occurs(self) -> bool:
+        """Some minute matches: only a day of month no month named has (31 February) never comes."""
+        _, _, days, months, _ = self.fields
+        if not self.any_weekday:  # every month has every day of the week
+            return True
+        return any(day <= _MONTH_DAYS[month - 1] for month in months for day in days)
+
 
 @functools.lru_cache(maxsize=64)
 def cron(schedule: str) -> _Cron:
@@ -93,7 +103,10 @@ def cron(schedule: str) -> _Cron:
     if len(parts) != len(_FIELDS):
         raise UserError(f"window schedule {schedule!r}: five fields, minute hour day-of-month month day-of-week")
     fields = tuple(_values(part, name, low, high) for part, (name, low, high) in zip(parts, _FIELDS, strict=True))
-    return _Cron(fields, parts[2] == "*", parts[4] == "*")
+    found = _Cron(fields, parts[2] == "*", parts[4] == "*")
+    if not found.occurs():
+        raise UserError(f"window schedule {schedule!r}: never occurs (no month named has that day of month)")
+    return found
 
 
 def zone(name: str) -> tzinfo:
@@ -112,12 +125,21 @@ def zone(name: str) -> tzinfo:
         raise UserError(f"window time zone {name!r}: not a time zone this machine knows ({known})") from None
 
 
-def check(windows: tuple[Window, ...]) -> None:
-    """Every window's schedule, duration and zone understood; UserError naming the first that is not."""
-    for window in windows:
-        cron(window.schedule)
-        duration_of(window.duration)
-        zone(window.time_zone)
+def problems(document: Mapping[str, object]) -> Iterator[tuple[str, str]]:
+    """Why runs would refuse one window's document (an item of spec.windows), as (its key, reason), by
+    the readers that open the window; a key missing or not text is left to the schema."""
+    readers: tuple[tuple[str, Callable[[str], object]], ...] = (
+        ("schedule", cron),
+        ("duration", duration_of),
+        ("timeZone", zone),
+    )
+    for key, read in readers:
+        text = document.get(key)
+        if isinstance(text, str):
+            try:
+                read(text)
+            except UserError as exc:
+                yield key, exc.problems[0].message
 
 
 def is_open(window: Window, now: datetime) -> bool:

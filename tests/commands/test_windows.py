@@ -7,6 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from reconciler.errors import UserError
 from reconciler.model import windows
 from reconciler.model.windows import Window
 from tests.support import STATES, Run
@@ -61,7 +64,12 @@ def test_a_manual_apply_outside_its_windows_needs_the_override_and_the_journal_r
     assert run("sim", "init", "--name", "contoso-aadc01").code == 0
     state = _state(_window("deny", datetime.now(UTC) - timedelta(minutes=1), "1h"))
     refused = run("apply", state, "--yes")
-    assert "; apply --override-window acts all the same" in refused.out
+    assert refused.code == 1
+    assert refused.err_lines == [
+        f"{state}: contoso-aadc01: refused: outside its sync windows (spec.windows): inside the deny window "
+        f"deny '{_at(datetime.now(UTC) - timedelta(minutes=1))}' for 1h (UTC); --override-window applies all the same"
+    ]
+    assert "skipped" not in refused.out
     assert _journal() == ""
     applied = run("apply", state, "--yes", "--override-window")
     assert applied.code == 0 and "applied 7 action(s)" in applied.out
@@ -79,6 +87,49 @@ def test_a_window_the_tool_cannot_read_fails_its_server_in_one_line(run: Run) ->
     assert "cron minute '75': values are 0 to 59" in result.err and "Traceback" not in result.err
     bad = run("validate", _state('    - kind: sometimes\n      schedule: "* * * * *"\n      duration: 1h\n'))
     assert bad.code == 1 and "spec.windows" in bad.err
+
+
+def test_validate_refuses_every_window_a_run_would_refuse_at_its_line(run: Run) -> None:
+    state = _state(
+        '    - kind: allow\n      schedule: "61 25 * * *"\n      duration: 8d\n      timeZone: Mars/Olympus\n',
+        '    - kind: allow\n      schedule: "0 3 31 2 *"\n      duration: 0m\n',
+    )
+    result = run("validate", state)
+    assert result.code == 1 and "Traceback" not in result.err
+    first = len(CONTOSO.read_text(encoding="utf-8").splitlines()) + 3  # the line of the first schedule
+    assert result.err_lines == [
+        f"{state}:{first}:17: spec.windows[0].schedule: cron minute '61': values are 0 to 59",
+        f"{state}:{first + 1}:17: spec.windows[0].duration: window duration '8d': between 1 minute and 7 days",
+        f"{state}:{first + 2}:17: spec.windows[0].timeZone: window time zone 'Mars/Olympus': not a time zone "
+        "this machine knows (UTC, local, or e.g. Europe/Berlin)",
+        f"{state}:{first + 4}:17: spec.windows[1].schedule: window schedule '0 3 31 2 *': never occurs "
+        "(no month named has that day of month)",
+        f"{state}:{first + 5}:17: spec.windows[1].duration: window duration '0m': between 1 minute and 7 days",
+    ]
+    # The 29th of February comes, in leap years; either day will do when both days are named.
+    assert run("validate", _state('    - kind: allow\n      schedule: "0 3 29 2 *"\n      duration: 1h\n')).code == 0
+    assert run("validate", _state('    - kind: allow\n      schedule: "0 3 31 2 1"\n      duration: 1h\n')).code == 0
+
+
+def test_a_window_this_machine_cannot_read_at_run_time_names_its_file_and_server(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("sim", "init", "--name", "contoso-aadc01").code == 0
+    state = _state(
+        '    - kind: allow\n      schedule: "0 22 * * *"\n      duration: 1h\n      timeZone: Europe/Berlin\n'
+    )
+    assert run("validate", state).code == 0
+
+    def lacking(windows_: object, now: object) -> windows.Verdict:
+        # Another machine's zone database, without the zone validation found.
+        raise UserError("window time zone 'Europe/Berlin': not a time zone this machine knows")
+
+    monkeypatch.setattr(windows, "verdict", lacking)
+    result = run("reconcile", state)
+    assert result.code == 1
+    assert result.err_lines == [
+        f"{state}: contoso-aadc01: spec.windows: window time zone 'Europe/Berlin': not a time zone this machine knows"
+    ]
 
 
 def test_cron_as_cron_reads_it() -> None:
