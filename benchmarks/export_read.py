@@ -50,7 +50,7 @@ def main() -> int:
     cli = reconciler_command()
     with tempfile.TemporaryDirectory() as folder:
         state = Path(folder) / "s.yaml"
-        state.write_text((ROOT / "states" / "fabrikam-aadc01-v1.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        state.write_text((ROOT / "states" / "fabrikam-aadc01.yaml").read_text(encoding="utf-8"), encoding="utf-8")
         read = [*cli, "export", "--target", f"export:{EXPORT}", "--name", "contoso-sync01"]
         base = [*cli, "validate", str(state)]
         with_read, without = [], []

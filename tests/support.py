@@ -38,3 +38,18 @@ def sim_init(target: str, name: str, *options: str) -> None:
 
     code = main(["sim", "init", "--target", target, "--name", name, *options])
     assert code == 0, f"sim init --target {target} --name {name} {' '.join(options)}: exit {code}"
+
+
+def v1_without_clone(name: str = "fabrikam-aadc01") -> str:
+    """A state file (written to the current folder) keeping a server on V1 at 50,000 with no precedence
+    for a clone: valid, in sync on a 1.x build, and refused by the planner on a build from 2.0.3.0,
+    whose standard rules carry 250,000, so that 50,000 there takes managed clones."""
+    path = Path(f"{name}.yaml")
+    path.write_text(
+        "apiVersion: reconciler/v1\nkind: SyncServer\nmetadata:\n"
+        f"  name: {name}\n"
+        "spec:\n  cloud: AzureCommercial\n  apiVersions:\n    export: 1\n    import: 1\n"
+        "  groupMemberLimit: 50000\n  scheduler:\n    syncCycleEnabled: true\n",
+        encoding="utf-8",
+    )
+    return str(path)

@@ -58,4 +58,5 @@ def test_defaults_of_the_optional_keys() -> None:
     assert fabrikam.rule_name == "Out to AAD - Group Join (member limit)"
     assert fabrikam.connector_name is None and fabrikam.max_limit_increase is None
     assert fabrikam.allow_group_deletion is False and fabrikam.rule_precedence is None
+    assert fabrikam.group_member_limit == 250000  # a current build's standard rule's: no clone
     assert loaded["contoso-aadc01"].max_limit_increase == 25000

@@ -11,7 +11,7 @@ from reconciler.model import observed
 from reconciler.planning import adopt
 from reconciler.servers import targets
 from reconciler.servers.simulator import defaults
-from tests.support import STATES, Run
+from tests.support import STATES, Run, v1_without_clone
 
 
 def P(*parts: str) -> str:
@@ -196,7 +196,7 @@ def test_json_of_one_refused_server_is_a_document_and_an_empty_report_is_an_erro
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    fabrikam = str(STATES / "fabrikam-aadc01-v1.yaml")  # refused on a new 2.x simulator: no precedence
+    fabrikam = v1_without_clone()  # refused on a new 2.x simulator: no precedence
     result = run("plan", fabrikam, "--output", "json")
     assert result.code == 1
     document = json.loads(result.out)
@@ -220,7 +220,7 @@ def test_the_markdown_table_shows_deletions(run: Run, tmp_path: Path, monkeypatc
     big.write_text((STATES / "contoso-aadc01.yaml").read_text(encoding="utf-8").split("  rollout:")[0])
     assert run("reconcile", str(big)).code == 0
     assert run("sim", "cycle", "--name", "contoso-aadc01", "--full").code == 0
-    result = run("plan", str(rollback), str(STATES / "fabrikam-aadc01-v1.yaml"), "--output", "markdown",
+    result = run("plan", str(rollback), str(STATES / "fabrikam-aadc01.yaml"), "--output", "markdown",
                  "--allow-group-deletion")  # fmt: skip
     row = next(line for line in result.out.splitlines() if line.startswith("| `contoso-aadc01`"))
     assert "**deletes 1 group(s)**" in row

@@ -18,10 +18,10 @@ import pytest
 from reconciler.formats import schemas
 from reconciler.model import builds, syncrules
 from reconciler.servers.simulator import SimulatedServer
-from tests.support import STATES, Run
+from tests.support import STATES, Run, v1_without_clone
 
 CONTOSO = str(STATES / "contoso-aadc01.yaml")
-FABRIKAM = str(STATES / "fabrikam-aadc01-v1.yaml")
+FABRIKAM = str(STATES / "fabrikam-aadc01.yaml")
 TAILSPIN = str(STATES / "tailspin-aadc01-usgov.yaml")
 
 
@@ -61,9 +61,9 @@ def test_no_simulator_file_is_refused_with_the_sim_init_to_run(run: Run, command
 
 def test_a_new_simulated_server_runs_the_current_build(run: Run) -> None:
     assert run("sim", "init", "--name", "fabrikam-aadc01").code == 0
-    result = run("plan", FABRIKAM)
+    result = run("plan", v1_without_clone())
     # A new server is a current 2.x build, whose standard rule carries 250,000: keeping V1 at
-    # 50,000 there takes a clone, and the example (written for a 1.x server) names no precedence.
+    # 50,000 there takes a clone, and this state names no precedence for one.
     assert result.code == 1
     assert result.err == (
         "fabrikam-aadc01: plan refused: rulePrecedence is needed: groupMemberLimit 50000 differs from the limit "
@@ -74,11 +74,24 @@ def test_a_new_simulated_server_runs_the_current_build(run: Run) -> None:
     )
     # A new simulated server runs the current build of the tool's table.
     assert sim("fabrikam-aadc01").observe().server.version == builds.current_version()
+    # The example of a server at its build's defaults is in sync on one.
+    example = run("plan", FABRIKAM, "--detailed-exitcode")
+    assert example.code == 0 and "No changes: the server matches its desired state." in example.out
+
+
+def test_every_example_state_plans_without_a_refusal_on_new_simulated_servers(run: Run) -> None:
+    for name in ("contoso-aadc01", "contoso-aadc02", "fabrikam-aadc01"):
+        assert run("sim", "init", "--name", name).code == 0
+    us_gov = ("--cloud", "AzureUSGovernment", "--connector-name", "tailspin.onmicrosoft.us - AAD")
+    assert run("sim", "init", "--name", "tailspin-aadc01", *us_gov).code == 0
+    result = run("plan", str(STATES), "--detailed-exitcode")
+    assert result.code == 2 and result.err == ""
+    assert result.out.endswith("4 servers: 1 in sync, 3 with changes, 0 failed\n")
 
 
 def test_v1_server_at_its_defaults_is_in_sync(run: Run) -> None:
     init(run, "fabrikam-aadc01", "1.5.30.0")
-    result = run("plan", FABRIKAM, "--detailed-exitcode")
+    result = run("plan", v1_without_clone(), "--detailed-exitcode")
     assert result.code == 0, result.err
     assert "No changes" in result.out
 
@@ -296,7 +309,7 @@ def test_drift_after_upgrade_is_named_and_re_applied(run: Run) -> None:
 def test_one_failing_server_does_not_stop_the_others(run: Run) -> None:
     init(run, "contoso-aadc01", "1.6.2.4")
     assert run("sim", "init", "--name", "fabrikam-aadc01").code == 0
-    result = run("reconcile", FABRIKAM, CONTOSO)
+    result = run("reconcile", v1_without_clone(), CONTOSO)
     assert result.code == 1
     assert "contoso-aadc01: applied 7 action(s)" in result.out
     assert result.err.startswith("fabrikam-aadc01: plan refused: rulePrecedence is needed")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import STATES, Run
+from tests.support import STATES, Run, v1_without_clone
 
 CONTOSO = str(STATES / "contoso-aadc01.yaml")
 
@@ -103,7 +103,7 @@ def test_history_of_an_unknown_or_unsafe_name_is_a_clear_error(run: Run) -> None
 def test_a_fleet_plan_counts_a_rollout_step_among_the_changes(run: Run, tmp_path: Path) -> None:
     assert run("sim", "init", "--name", "contoso-aadc01", "--version", "1.6.2.4").code == 0
     assert run("sim", "init", "--name", "fabrikam-aadc01").code == 0
-    fabrikam = str(STATES / "fabrikam-aadc01-v1.yaml")
+    fabrikam = v1_without_clone()
     document = json.loads(run("plan", CONTOSO, fabrikam, "--output", "json").out)
     statuses = {s["server"]: s["status"] for s in document["servers"]}
     assert statuses["contoso-aadc01"] == "progressing"
