@@ -15,8 +15,8 @@ first failure, within a timeout. The faults seeded (docs/testing.md#mutation-tes
 - an integer constant changed by one either way, `True` and `False` swapped;
 - a condition negated (`if`, `while`, conditional expression, comprehension filter), a `not`
   dropped, `and` and `or` swapped;
-- a `raise` dropped (not an `AssertionError` or `NotImplementedError`: those mark the unreachable),
-  an early `return` or a `continue` dropped.
+- a `raise` dropped (not an `AssertionError` or `NotImplementedError`, nor an `assert`: those mark
+  the unreachable), an early `return` or a `continue` dropped.
 
 Not mutated: docstrings and other strings, f-strings (wording), annotations, decorators (a
 dataclass's `slots=True` is machinery) and the `TYPE_CHECKING` imports. A mutant that no test
@@ -87,6 +87,13 @@ EQUIVALENT: dict[str, str] = {
     ),
     "reconciler/planning/actions.py:<module>: 0 -> (-1)": "create_clone's default: its one caller always says",
     "reconciler/planning/actions.py:<module>: 0 -> (1)": "create_clone's default: its one caller always says",
+    "reconciler/planning/planner.py:_overriding_rules: "
+    "rule.precedence < precedence -> (rule.precedence <= precedence)": (
+        "no two rules share a precedence: the product refuses it (transitions._precedence_taken)"
+    ),
+    "reconciler/planning/planner.py:_Graph.write_clone: 0 -> (-1) #2": "first or last of exactly one clone",
+    "reconciler/planning/planner.py:_Graph.write_clone: 0 -> (-1) #3": "a clone without a limit: 0 or -1, below any",
+    "reconciler/planning/planner.py:_predicted: 0 -> (-1)": "first or last of one clone (more are written anew)",
     "reconciler/model/syncrules.py:<module>: False -> True #2": "a rule of no kind is scanned, adding itself nowhere",
     "reconciler/model/syncrules.py:<module>: False -> True #3": "a rule of no kind is scanned, adding itself nowhere",
     'reconciler/model/syncrules.py:_kind: r.target_object_type == "group" and r.direction == "Outbound" -> '
@@ -257,6 +264,9 @@ class _Finder(ast.NodeVisitor):
         if any(isinstance(t, ast.Name) and t.id == "TYPE_CHECKING" for t in node.targets):
             return
         self.generic_visit(node)
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        return  # what cannot happen, as a raised AssertionError
 
     def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
