@@ -106,13 +106,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = _command(sub, "validate", "check state files (or folders of them) against schema and rules")
     p.add_argument("paths", nargs="+", metavar="STATE", help="state file or folder")
 
-    server = _Parser(add_help=False)
-    server.add_argument("states", nargs="+", metavar="STATE", help="state file or folder")
-    server.add_argument("--target", help=f"where the servers are: {KNOWN_TARGETS} (default sim; env {TARGET_ENV})")
+    observing = _Parser(add_help=False)
+    observing.add_argument("states", nargs="+", metavar="STATE", help="state file or folder")
+    observing.add_argument("--target", help=f"where the servers are: {KNOWN_TARGETS} (default sim; env {TARGET_ENV})")
+    observing.add_argument("--shard", metavar="K/N", help="only the K-th of N stable slices of the servers (by name)")
+    # Only commands that plan to act take it: status changes nothing, so it deletes nothing either.
+    server = _Parser(add_help=False, parents=[observing])
     server.add_argument(
         "--allow-group-deletion", action="store_true", help="allow plans that delete provisioned groups"
     )
-    server.add_argument("--shard", metavar="K/N", help="only the K-th of N stable slices of the servers (by name)")
 
     p = _command(sub, "plan", "observe, diff and print the ordered actions", [server])
     p.add_argument(
@@ -120,10 +122,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="PLAN.json", help="save the plan for `apply --plan`")
     p.add_argument("--max-bytes", type=_size, metavar="BYTES", help=MAX_BYTES_HELP)
-    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
+    p.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when a server is short of its desired state (changes pending, a rollout step, or a rollout "
+        "held with no change this run), 0 when every server is in sync",
+    )
     p.add_argument("--confirm-prune", action="store_true", help=CONFIRM_PRUNE_HELP)
     _add_apply_commands(sub, server)
-    _add_report_commands(sub, server)
+    _add_report_commands(sub, observing)
     _add_sim_commands(sub)
     return parser
 
@@ -178,7 +185,9 @@ def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     p = _command(sub, "status", standing, [server])
     p.add_argument("--output", choices=["text", "json", "markdown"], default="text", help="text, json or markdown")
     p.add_argument(
-        "--detailed-exitcode", action="store_true", help="exit 2 when a server is short of its desired state"
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when a server is short of its desired state, or in sync but its health is Degraded",
     )
     p = _command(sub, "history", "a server's journal as a readable history (what ran, when, how it ended)")
     p.add_argument("name", metavar="NAME", help="the server's name (metadata.name of its state file)")
@@ -187,7 +196,9 @@ def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="PLAN.json", help="the JSON reports of `plan` or `apply`")
     p.add_argument("--output", choices=["text", "json", "markdown"], default="markdown", help="markdown, json, text")
     p.add_argument("--max-bytes", type=_size, metavar="BYTES", help=MAX_BYTES_HELP)
-    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when any server has changes")
+    p.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 2 when any server is short of its desired state"
+    )
     p = _command(sub, "export", "write the desired-state YAML that matches a server now")
     p.add_argument("--target", help=f"where the server is: {KNOWN_TARGETS} (default sim; env {TARGET_ENV})")
     p.add_argument("--name", help="the server (its file in a folder target; an export's metadata.name)")
@@ -202,7 +213,10 @@ def _add_report_commands(sub: Any, server: argparse.ArgumentParser) -> None:
 
 
 def _add_compare_command(sub: Any) -> None:
-    about = "two servers side by side: managed settings, other differences and upgrade noise apart"
+    about = (
+        "two servers side by side: managed settings, other differences and upgrade noise apart; "
+        "exit 2 when a managed setting differs"
+    )
     p = _command(sub, "compare", about)
     p.add_argument("left", metavar="LEFT", help=f"the first server's target: {KNOWN_TARGETS}")
     p.add_argument("right", metavar="RIGHT", help="the second server's target")
@@ -302,7 +316,7 @@ def _options(args: argparse.Namespace) -> runner.RunOptions:
     target = targets.parse(args.target)
     return runner.RunOptions(
         target=target,
-        allow_group_deletion=args.allow_group_deletion,
+        allow_group_deletion=getattr(args, "allow_group_deletion", False),
         confirm_prune=getattr(args, "confirm_prune", False),
         override_window=getattr(args, "override_window", False),
         wait_timeout=_wait_timeout(getattr(args, "wait_timeout", None)),

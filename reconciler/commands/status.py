@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import sys
 
-from reconciler.errors import EXIT_CHANGES, EXIT_OK, UserError
+from reconciler.errors import EXIT_CHANGES, EXIT_OK, UserError, printable
 from reconciler.formats import files
 from reconciler.model import statefiles
-from reconciler.model.health import DEGRADED
+from reconciler.model.health import DEGRADED, FAILED
 from reconciler.reports import standing as shown
 from reconciler.running import fleet, health, results, revision, runner, standing, suspension
 
@@ -31,8 +31,14 @@ def status(paths: list[str], options: runner.RunOptions, output: str, detailed_e
                 print(problem, file=sys.stderr)
     code = results.exit_code([s.result for s in standings], detailed_exitcode)
     # Degraded health is short of the desired state too (docs/commands.md#exit-codes).
-    degraded = any(s.health is not None and s.health.status == DEGRADED for s in standings)
-    return EXIT_CHANGES if detailed_exitcode and degraded and code == EXIT_OK else code
+    degraded = [s for s in standings if s.health is not None and s.health.status == DEGRADED]
+    if not (detailed_exitcode and degraded and code == EXIT_OK):
+        return code
+    for s in degraded:  # an exit of 2 beside "in sync" says why, on stderr so a JSON report stays one document
+        assert s.health is not None
+        failed = "; ".join(f"{c.name}: {c.reason}" for c in s.health.checks if c.result == FAILED)
+        print(printable(f"{s.result.server}: exit 2: health is Degraded ({failed})"), file=sys.stderr)
+    return EXIT_CHANGES
 
 
 def history(name: str, output: str) -> int:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support import SIM_EXPORT, Run
 
 
@@ -48,7 +50,32 @@ def test_no_cycle_for_more_than_7_days_is_degraded_and_exit_2_though_in_sync(run
     assert "aadc01 (simulated): in sync\n" in result.out and "  health: Degraded\n" in result.out
     assert "    - last cycle: the last cycle ended 9 days 0 h ago (" in result.out
     assert "Microsoft requires one at least every 7 days" in result.out
+    # "in sync" and exit 2: one line says why.
+    assert len(result.err_lines) == 1
+    assert result.err_lines[0].startswith("aadc01: exit 2: health is Degraded (last cycle: the last cycle ended 9 days")
     assert run("status", state).code == 0  # without --detailed-exitcode, only errors fail
+    assert run("status", state).err == ""
+
+
+def test_status_takes_no_allow_group_deletion_and_each_help_says_its_exit_2(
+    run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = _adopted(run)
+    refused = run("status", state, "--allow-group-deletion")
+    assert refused.code == 1 and "unrecognized arguments: --allow-group-deletion" in refused.err
+    helps = {}
+    for command in ("plan", "status", "compare"):
+        with pytest.raises(SystemExit):
+            run(command, "--help")
+        helps[command] = " ".join(capsys.readouterr().out.split())
+    assert (
+        "exit 2 when a server is short of its desired state (changes pending, a rollout step, or a rollout held"
+        in (helps["plan"])
+    )
+    assert (
+        "exit 2 when a server is short of its desired state, or in sync but its health is Degraded" in helps["status"]
+    )
+    assert "exit 2 when a managed setting differs" in helps["compare"]
 
 
 def test_a_build_that_no_longer_synchronizes_is_degraded(run: Run) -> None:
