@@ -89,6 +89,34 @@ def _make_plan(state_file: StateFile, current: observed.ObservedState, options: 
     return dataclasses.replace(made, target=target.label(name), host=current.server.host, simulated=target.simulated)
 
 
+# The settings a raise of the limit changes, and nothing else does.
+_LIMIT_PATHS = frozenset(
+    {"groupMemberLimit", "managedRule.limit", "managedRule.scopeLimit", "writeupManagedRule.limit",
+     "writeupManagedRule.scopeLimit"}
+)  # fmt: skip
+
+
+def _upgrade_note(plan: Plan, state_file: StateFile, history: History, version: str) -> str:
+    """What the first run to act after an in-place upgrade does: put right what the upgrade reset, or,
+    where the upgrade left the limit where the last apply did and the plan only raises it, that raise."""
+    upgrade = f"upgrade {history.last_applied_version} → {version}"
+    limit = next((c for c in plan.changes if c.path == "groupMemberLimit"), None)
+    proven = history.proven_limit
+    if (
+        limit is not None
+        and all(c.path in _LIMIT_PATHS for c in plan.changes)
+        and isinstance(limit.observed, int)
+        and proven is not None
+        and limit.observed >= proven
+    ):
+        step = " (the rollout's next step)" if plan.stepping or state_file.state.max_limit_increase else ""
+        return (
+            f"{upgrade} since the last apply left the limit in force at {limit.observed}; "
+            f"this run raises it {limit.observed} → {limit.desired}{step}"
+        )
+    return f"drift after {upgrade}: re-applying"
+
+
 def check_machine(state_file: StateFile, options: RunOptions, current: observed.ObservedState) -> None:
     """On a target that is one machine whatever the state file (powershell, one winrm://HOST), only
     a state that describes that machine (its host, else its name) applies; the others are skipped."""
@@ -217,8 +245,8 @@ def apply_one(
         else:
             the_plan = _make_plan(state_file, current, options, history)
         upgraded = history.last_applied_version and history.last_applied_version != current.server.version
-        if upgraded and the_plan.actions:  # said once, by the run that puts it right
-            notes.append(f"drift after upgrade {history.last_applied_version} → {current.server.version}: re-applying")
+        if upgraded and the_plan.actions:  # said once, by the next run that acts
+            notes.append(_upgrade_note(the_plan, state_file, history, current.server.version))
         listener.planned(the_plan, notes)
         if not the_plan.actions:
             return Applied(the_plan, notes)

@@ -292,6 +292,21 @@ def test_busy_server_times_out_and_nothing_changes(run: Run, monkeypatch: pytest
     assert run("apply", CONTOSO, "--yes").err == "RECONCILER_WAIT_TIMEOUT: 'soon' is not a number of seconds\n"
 
 
+def test_an_upgrade_that_left_the_limit_alone_is_not_called_drift(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    assert run("reconcile", CONTOSO).code == 0  # the rollout's first step, to 75,000
+    assert run("sim", "upgrade", "--name", "contoso-aadc01", "--to", "2.6.92.0").code == 0
+    assert run("sim", "cycle", "--name", "contoso-aadc01").code == 0  # the next step waits for a cycle
+    result = run("reconcile", CONTOSO)
+    assert result.code == 0, result.err
+    # The clone survived the upgrade: what this run does is the rollout's next step, and it says so.
+    assert result.out.startswith(
+        "contoso-aadc01: upgrade 1.6.2.4 → 2.6.92.0 since the last apply left the limit in force at 75000; "
+        "this run raises it 75000 → 100000 (the rollout's next step)\n"
+    )
+    assert "drift" not in result.out
+
+
 def test_drift_after_upgrade_is_named_and_re_applied(run: Run) -> None:
     init(run, "contoso-aadc01", "1.5.30.0")
     run("reconcile", CONTOSO)
