@@ -80,12 +80,17 @@ def plan_text(p: Plan, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The managed settings that are no rule (planning/views.py): the API versions and the scheduler.
+_SETTINGS = ("apiVersions.", "scheduler.")
+
+
 def summary_line(plans: Iterable[Plan]) -> str:
-    """Terraform's `Plan: …` line, over every server: rules and groups, and servers held."""
+    """Terraform's `Plan: …` line, over every server: rules, other settings, groups, and servers held."""
     kinds: dict[str, int] = {}
-    provision = over = delete = held = 0
+    provision = over = delete = held = settings = 0
     for p in plans:
         held += p.held
+        settings += sum(c.path.startswith(_SETTINGS) for c in p.changes)
         for a in p.actions:
             kinds[a.kind] = kinds.get(a.kind, 0) + 1
         provision += len(p.impact.groups_to_provision)
@@ -98,7 +103,7 @@ def summary_line(plans: Iterable[Plan]) -> str:
     )
     groups = f"{provision} group(s) to provision, {over} to stop updating, {delete} to delete"
     tail = f"; {held} server(s) held by a staged rollout" if held else ""
-    return f"Plan: {rules}; {groups}{tail}."
+    return f"Plan: {rules}; {settings} setting(s) to change; {groups}{tail}."
 
 
 def server_block(outcome: ServerResult, colour: bool = False) -> str:

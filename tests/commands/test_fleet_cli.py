@@ -73,7 +73,7 @@ def test_text_report_is_sorted_with_a_summary_and_the_worst_exit_code(run: Run, 
         "delta-damaged: failed (1 problem(s), listed on stderr)",
         "echo-missing: failed (1 problem(s), listed on stderr)",
         f"{P('states', '2.yaml')}: failed (1 problem(s), listed on stderr)",
-        "Plan: 2 rule(s) to create, 0 to update, 2 to disable, 0 to enable, 0 to remove; "
+        "Plan: 2 rule(s) to create, 0 to update, 2 to disable, 0 to enable, 0 to remove; 0 setting(s) to change; "
         "2 group(s) to provision, 0 to stop updating, 0 to delete.",
         "5 servers: 1 in sync, 1 with changes, 3 failed",
     ]

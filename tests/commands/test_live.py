@@ -74,7 +74,7 @@ def test_the_rule_written_is_shown_as_the_server_will_hold_it(run: Run) -> None:
     )
     assert "         scope: memberCount LESSTHAN 75000 (in 2 scope groups)" in out
     assert out.rstrip("\n").splitlines()[-1] == (
-        "Plan: 2 rule(s) to create, 0 to update, 2 to disable, 0 to enable, 0 to remove; "
+        "Plan: 2 rule(s) to create, 0 to update, 2 to disable, 0 to enable, 0 to remove; 0 setting(s) to change; "
         "1 group(s) to provision, 0 to stop updating, 0 to delete."
     )
 

@@ -96,6 +96,18 @@ def test_v1_server_at_its_defaults_is_in_sync(run: Run) -> None:
     assert "No changes" in result.out
 
 
+def test_the_plan_line_counts_the_settings_a_plan_changes_beside_its_rules(run: Run) -> None:
+    init(run, "fabrikam-aadc01", "1.6.2.4")  # V2 by default, its standard rules at 50,000: V1 needs no rule changed
+    state = Path(v1_without_clone())
+    state.write_text(state.read_text(encoding="utf-8").replace("true", "false"), encoding="utf-8")
+    result = run("plan", str(state), "--detailed-exitcode")
+    assert result.code == 2, result.err
+    assert result.out.splitlines()[-1] == (
+        "Plan: 0 rule(s) to create, 0 to update, 0 to disable, 0 to enable, 0 to remove; 3 setting(s) to change; "
+        "0 group(s) to provision, 0 to stop updating, 0 to delete."
+    )
+
+
 ROLLBACK = """\
 apiVersion: reconciler/v1
 kind: SyncServer
