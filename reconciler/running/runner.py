@@ -191,14 +191,23 @@ def server_lock(name: str, options: RunOptions) -> Iterator[None]:
         ) from None
 
 
-def _check_saved(saved: Plan, state_file: StateFile, current_digest: str) -> None:
+def _check_saved(saved: Plan, state_file: StateFile) -> None:
     name = state_file.state.name
     if saved.server != name:
         raise UserError(f"{name}: the saved plan is for server '{saved.server}'")
     if saved.desired_digest != desired_digest(state_file):
         raise UserError(f"{name}: the saved plan was made from a different desired state; plan again")
-    if saved.observed_digest != current_digest:
-        raise UserError(f"{name}: the server changed since the saved plan was made; plan again (nothing was changed)")
+
+
+def _already_applied(saved: Plan, state_file: StateFile, current_digest: str, fresh: Plan) -> str | None:
+    """A note when the server moved on from the saved plan because that plan ran already (planning
+    again finds nothing to do); UserError when it changed otherwise."""
+    if saved.observed_digest == current_digest:
+        return None
+    name = state_file.state.name
+    if not fresh.actions:
+        return "the saved plan was already applied: planning again finds nothing to do (nothing was changed)"
+    raise UserError(f"{name}: the server changed since the saved plan was made; plan again (nothing was changed)")
 
 
 def apply_one(
@@ -230,11 +239,15 @@ def apply_one(
                 f"run {history.died_with_scheduler_disabled} stopped with the scheduler disabled; this run restores it"
             )
         if saved is not None:
-            _check_saved(saved, state_file, observed.digest(current))
+            _check_saved(saved, state_file)
             # What was reviewed is exactly what runs: the plan made afresh from the same state file
             # and the same server must be the saved one, action for action (an edited plan is
             # refused, and the deletion guard is checked again on the way).
             fresh = _make_plan(state_file, current, options, history)
+            applied_before = _already_applied(saved, state_file, observed.digest(current), fresh)
+            if applied_before is not None:
+                listener.planned(fresh, [*notes, applied_before])
+                return Applied(fresh, [*notes, applied_before])
             difference = plans.first_difference(plans.to_json(saved), plans.to_json(fresh))
             if difference is not None:
                 raise UserError(

@@ -228,6 +228,30 @@ def test_saved_plan_is_applied_and_refused_once_stale(run: Run) -> None:
     assert fresh.out.endswith(APPLIED_A_STEP)
 
 
+def test_a_saved_plan_applied_again_says_it_was_applied_already(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    assert run("plan", CONTOSO, "--out", "plan.json").code == 0
+    assert run("apply", CONTOSO, "--plan", "plan.json", "--yes").code == 0
+    before = sim("contoso-aadc01").path.read_bytes()
+    again = run("apply", CONTOSO, "--plan", "plan.json", "--yes", "--detailed-exitcode")
+    # The rollout's next step waits for a sync cycle: nothing to do now, and the first run did it.
+    assert again.code == 2, again.err
+    assert again.err == ""
+    assert again.out.startswith(
+        "contoso-aadc01: the saved plan was already applied: planning again finds nothing to do (nothing was changed)\n"
+    )
+    assert "changed since the saved plan" not in again.out
+    assert sim("contoso-aadc01").path.read_bytes() == before
+    # A plan that reaches the desired state: applied again, in sync, exit 0.
+    init(run, "fabrikam-aadc01", "1.6.2.4")
+    v1 = v1_without_clone()
+    assert run("plan", v1, "--out", "v1.json").code == 0
+    assert run("apply", v1, "--plan", "v1.json", "--yes").code == 0
+    in_sync = run("apply", v1, "--plan", "v1.json", "--yes", "--detailed-exitcode")
+    assert in_sync.code == 0 and in_sync.err == ""
+    assert "fabrikam-aadc01: the saved plan was already applied" in in_sync.out
+
+
 def _edited(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
     document = json.loads(path.read_text(encoding="utf-8"))
     edit(document)
