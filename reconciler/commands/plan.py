@@ -129,6 +129,7 @@ def show_text(outcomes: list[results.ServerResult], stream: TextIO | None = None
 
 
 def colour_for(stream: object) -> bool:
-    """Colour only on a terminal, and never with NO_COLOR set (no-color.org)."""
+    """Colour only on a terminal, never with NO_COLOR set (no-color.org) nor on one that says it has
+    none (TERM=dumb, as curses and git read it)."""
     isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"

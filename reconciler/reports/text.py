@@ -2,7 +2,7 @@
 
 A rule that an action writes is shown as it will be written (its `member` expression and its
 `memberCount` scope conditions), when the plan carries it (a one-server plan does). Colour only
-when asked (a terminal without NO_COLOR, decided by the command).
+when asked (a terminal without NO_COLOR or TERM=dumb, decided by the command).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RECONCILER_TARGET", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")  # a terminal with colours, whatever runs the tests
 
 
 def fleet(run: Run, tmp_path: Path, names: list[str]) -> str:
@@ -88,6 +90,15 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.M
     assert colour_for(io.StringIO()) is False
     monkeypatch.setenv("NO_COLOR", "1")
     assert colour_for(Terminal()) is False
+
+
+def test_a_terminal_that_says_it_is_dumb_gets_no_colour(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("sim", "init", "--name", "contoso-aadc01", "--version", "1.6.2.4").code == 0
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the captured stdout, as a terminal
+    assert "\x1b[" in run("plan", CONTOSO).out
+    monkeypatch.setenv("TERM", "dumb")
+    plain = run("plan", CONTOSO)
+    assert plain.code == 0 and "\x1b[" not in plain.out and "Actions, in order (7):" in plain.out
 
 
 def test_a_fleet_is_reviewed_whole_and_asked_once(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
