@@ -116,6 +116,7 @@ def test_an_old_table_says_its_age(on: str, stale: bool) -> None:
 
 
 @pytest.mark.parametrize(("version", "known"), [("2.6.92.0", True), ("1.6.2.4", True), ("9.9.9.9", False),
-                                                ("2.4.22.0", False)])  # fmt: skip
+                                                ("2.4.22.0", False), ("0.0.0.0", False),
+                                                ("0.9.1.0", False)])  # fmt: skip
 def test_the_table_knows_its_builds_and_every_1x(version: str, known: bool) -> None:
     assert builds.support_table().knows(version) is known

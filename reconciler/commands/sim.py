@@ -83,7 +83,11 @@ def sim_show(target: str | None, name: str | None) -> int:
 
 
 def _warn_unknown(version: str) -> None:
-    """A build the table does not know is most often a typo; it is still simulated."""
+    """A build the table does not know is most often a typo; it is still simulated. A number that is
+    no build's (fewer than four parts, as in 0.1) is refused."""
+    builds.Version.parse(version)  # a number at all, first
+    if len(version.strip().split(".")) != 4:
+        raise UserError(f"build {version!r}: a build number has four parts, e.g. {builds.current_version()}")
     table = builds.support_table()
     if not table.knows(builds.Version.parse(version)):
         newer = " (newer than every build in it)" if builds.Version.parse(version) > table.newest else ""

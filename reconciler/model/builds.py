@@ -165,7 +165,8 @@ TABLE_FILE = Path(__file__).with_name("builds.json")
 STALE_AFTER_DAYS = 180
 # A plan names an end of support this close, so that next month's upgrades can be planned.
 END_OF_SUPPORT_NOTICE_DAYS = 90
-_ONE_X_END = "2.0.0.0"
+# The 1.x builds (Azure AD Connect 1.0 to 1.6), which the table leaves out, all alike; a 0.x build never was.
+_ONE_X_START, _ONE_X_END = "1.0.0.0", "2.0.0.0"
 TODAY_ENV = "RECONCILER_TODAY"
 
 
@@ -220,7 +221,11 @@ class SupportTable:
     def knows(self, version: Version | str) -> bool:
         """True for a build in the table, and for a 1.x build (the table leaves them out, all alike)."""
         v = Version.parse(version) if isinstance(version, str) else version
-        return v < _v(_ONE_X_END) or self.row(v) is not None
+        return _one_x(v) or self.row(v) is not None
+
+
+def _one_x(v: Version) -> bool:
+    return _v(_ONE_X_START) <= v < _v(_ONE_X_END)
 
 
 @functools.cache
@@ -287,7 +292,7 @@ def support_warning(version: Version | str, cloud: str, today: str) -> str | Non
     upgrade = f"upgrade to {table.current}"
     if v > table.newest:
         return f"build {v} is newer than this tool's table ({table.checked}): its support is not judged"
-    if v < _v(_ONE_X_END):
+    if _one_x(v):
         return f"build {v} is a 1.x build: 1.x builds do not synchronize since {table.one_x_stopped}; {upgrade}"
     if v < table.minimum and today >= table.minimum_since:
         return f"build {v} does not synchronize since {table.minimum_since} (minimum {table.minimum}); {upgrade}"
@@ -326,7 +331,7 @@ def support_of(version: Version | str, today: str) -> Support:
     table = support_table()
     if v > table.newest:
         return Support(None, None, None)
-    if v < _v(_ONE_X_END):
+    if _one_x(v):
         return Support(today < table.one_x_stopped, False, None)
     synchronizes = not (v < table.minimum and today >= table.minimum_since)
     row = table.row(v)

@@ -83,6 +83,21 @@ def test_sim_init_and_upgrade_warn_of_a_build_the_table_does_not_know(
     assert (said in upgrade.err) is warned
 
 
+def test_sim_init_warns_of_a_build_below_1x_and_refuses_a_number_that_is_no_build(run: Run, tmp_path: Path) -> None:
+    zero = run("sim", "init", "--target", f"sim:{tmp_path / 'a.json'}", "--version", "0.0.0.0")
+    assert zero.code == 0
+    assert zero.err_lines == [
+        "warning: build 0.0.0.0 is not in this tool's build table (checked 2026-12-06); check the number with "
+        "`reconciler builds`"
+    ]
+    short = run("sim", "init", "--target", f"sim:{tmp_path / 'b.json'}", "--version", "0.1")
+    assert short.code == 1
+    assert short.err == f"build '0.1': a build number has four parts, e.g. {builds.current_version()}\n"
+    assert not (tmp_path / "b.json").exists()
+    upgrade = run("sim", "upgrade", "--target", f"sim:{tmp_path / 'a.json'}", "--to", "2.6")
+    assert upgrade.code == 1 and upgrade.err.startswith("build '2.6': a build number has four parts")
+
+
 def test_an_upgrade_turns_synchronization_on_unless_the_box_is_cleared(run: Run, tmp_path: Path) -> None:
     target = f"sim:{tmp_path / 'a.json'}"
     run("sim", "init", "--target", target, "--version", "2.5.79.0")
