@@ -160,7 +160,33 @@ def _messages(error: ValidationError) -> list[tuple[JsonPath, str, bool]]:
     if kind == "pattern":
         hint = subschema.get("x-hint", f"must match {value}")
         return [(path, f"{where}: {inst!r} is not valid: {hint}", False)]
+    if kind in ("oneOf", "anyOf"):
+        return _alternatives(error, path, value, inst)
     return [(path, f"{where}: {error.message}", False)]
+
+
+def _alternatives(error: ValidationError, path: JsonPath, forms: Any, inst: Any) -> list[tuple[JsonPath, str, bool]]:
+    """A value that fits none of a oneOf's forms, in words (never jsonschema's repr of the whole
+    value): forms told apart by a `kind` constant (a plan's actions) name the kind that is wrong, or
+    what is wrong with the form of the kind given; other forms are named by their titles."""
+    where = dotted(path)
+    if not isinstance(inst, dict) and all(f.get("type") == "object" for f in forms):
+        return [(path, f"{where}: expected a mapping, got {_describe(inst)}", False)]
+    kinds = [f.get("properties", {}).get("kind", {}).get("const") for f in forms]
+    if isinstance(inst, dict) and all(isinstance(k, str) for k in kinds):
+        if "kind" not in inst:
+            return [(path, f"{where}: missing required key 'kind'", bool(path))]
+        given = inst["kind"]
+        if given not in kinds:
+            at = (*path, "kind")
+            return [(at, f"{dotted(at)}: expected one of {', '.join(kinds)}, got {_describe(given)}", False)]
+        chosen = kinds.index(given)
+        found = [m for e in error.context or () if e.relative_schema_path[0] == chosen for m in _messages(e)]
+        if found:
+            return found
+    titles = [str(f.get("title")) for f in forms if f.get("title")]
+    allowed = f" (one of: {', '.join(titles)})" if titles else ""
+    return [(path, f"{where}: {_describe(inst)} fits none of the allowed forms{allowed}", False)]
 
 
 _PY_TYPES: dict[str, Callable[[Any], bool]] = {

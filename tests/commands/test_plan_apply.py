@@ -283,6 +283,33 @@ def test_an_edited_saved_plan_is_refused_naming_the_first_difference(
     assert sim("contoso-aadc01").observe().registry.export_api_version is None  # nothing was changed
 
 
+def test_a_damaged_saved_plan_is_refused_in_words_not_reprs(run: Run) -> None:
+    init(run, "contoso-aadc01", "1.6.2.4")
+    assert run("plan", CONTOSO, "--out", "plan.json").code == 0
+    document = json.loads(Path("plan.json").read_text(encoding="utf-8"))
+    document["actions"][0] = {"kind": "DropAll", "params": {"everything": True}, "reason": "why not"}
+    document["actions"][1] = {"kind": "SetSyncCycleEnabled", "params": {"enabled": "no"}, "reason": "off"}
+    document["actions"][2] = {"params": {}, "reason": "which?"}
+    document["actions"][3] = "drop"
+    Path("plan.json").write_text(json.dumps(document), encoding="utf-8")
+    result = run("apply", CONTOSO, "--plan", "plan.json", "--yes")
+    assert result.code == 1
+    kinds = ", ".join(_action_kinds())
+    assert result.err_lines == [
+        f"plan.json: actions[0].kind: expected one of {kinds}, got string 'DropAll'",
+        "plan.json: actions[1].params.enabled: expected true or false, got string 'no'",
+        "plan.json: actions[2]: missing required key 'kind'",
+        "plan.json: actions[3]: expected a mapping, got string 'drop'",
+    ]
+    assert "{" not in result.err
+
+
+def _action_kinds() -> list[str]:
+    """The action kinds in the plan schema's order."""
+    forms = schemas.schema(schemas.PLAN)["properties"]["actions"]["items"]["oneOf"]
+    return [form["properties"]["kind"]["const"] for form in forms]
+
+
 def test_a_saved_plan_with_its_keys_sorted_is_still_the_plan(run: Run) -> None:
     init(run, "contoso-aadc01", "1.6.2.4")
     assert run("plan", CONTOSO, "--out", "plan.json").code == 0
