@@ -94,6 +94,9 @@ EQUIVALENT: dict[str, str] = {
     "reconciler/planning/planner.py:_Graph.write_clone: 0 -> (-1) #2": "first or last of exactly one clone",
     "reconciler/planning/planner.py:_Graph.write_clone: 0 -> (-1) #3": "a clone without a limit: 0 or -1, below any",
     "reconciler/planning/planner.py:_predicted: 0 -> (-1)": "first or last of one clone (more are written anew)",
+    "reconciler/running/executor.py:Executor.__init__: 6 -> (5)": "a run id of other length: the journal needs it unique",
+    "reconciler/running/executor.py:Executor.__init__: 6 -> (7)": "a run id of other length: the journal needs it unique",
+    "reconciler/running/executor.py:Executor.__init__: False -> True": "run sets it before anything reads it",
     "reconciler/model/syncrules.py:<module>: False -> True #2": "a rule of no kind is scanned, adding itself nowhere",
     "reconciler/model/syncrules.py:<module>: False -> True #3": "a rule of no kind is scanned, adding itself nowhere",
     'reconciler/model/syncrules.py:_kind: r.target_object_type == "group" and r.direction == "Outbound" -> '

@@ -20,6 +20,7 @@ from reconciler.model import inforce, limitrules, provisioning, syncrules, trans
 from reconciler.model.desired import DesiredState
 from reconciler.model.observed import (
     AttributeFlowMapping,
+    ExportError,
     Group,
     ObservedState,
     ScopeCondition,
@@ -30,6 +31,7 @@ from reconciler.model.observed import (
 from reconciler.planning import actions, planner, plans
 from reconciler.running.executor import Executor, Settings
 from reconciler.running.journal import Journal
+from reconciler.running.progress import Stopped
 from reconciler.servers.simulator import InMemoryServer, defaults
 from tests.scenario import make_plan, rollback, state
 from tests.test_idempotency import apply_plan, changed, with_scope_value
@@ -488,6 +490,44 @@ def test_a_cycle_ending_exactly_at_the_raise_is_not_a_cycle_since(ended: str, he
     assert the_plan.held is held
 
 
+def test_a_rollout_already_at_its_desired_limit_is_in_sync_whatever_the_last_cycle_said() -> None:
+    server, _ = _raised(limit=100000)
+    server.state = server.state.replace(last_sync_cycle=SyncCycleResult("success", (ExportError("x", 3),), "delta"))
+    at_goal = _rollout_plan(server, 25000)
+    assert at_goal.actions == () and not at_goal.held
+    assert not any(w.startswith(("rollout", plans.HELD)) for w in at_goal.warnings)
+
+
+def test_a_rollout_step_says_when_no_sync_cycle_was_recorded_and_only_then() -> None:
+    none_recorded = _server()
+    none_recorded.state = none_recorded.state.replace(last_sync_cycle=None)
+    unrecorded = _rollout_plan(none_recorded, 25000)
+    assert "rollout: no sync cycle recorded, so its export errors could not be checked" in unrecorded.warnings
+    server = _server()
+    server.state = server.state.replace(last_sync_cycle=SyncCycleResult("success", (), "delta"))
+    assert not any("no sync cycle recorded" in w for w in _rollout_plan(server, 25000).warnings)
+
+
+def test_a_last_step_time_without_a_utc_offset_is_refused_in_one_line() -> None:
+    server = _server()
+    server.state = server.state.replace(last_sync_cycle=SyncCycleResult("success", (), "delta", "2026-11-23T07:00:00Z"))
+    with pytest.raises(UserError, match="the journal's last rollout step '2026-11-23T06:00:00' has no UTC offset"):
+        _rollout_plan(server, 25000, proven_limit=50000, last_raise_at="2026-11-23T06:00:00")
+
+
+@pytest.mark.parametrize(("interval", "said"), [("00:59:00", "59m"), ("01:00:00", "1h00m"), ("1.02:30:00", "26h30m")])
+def test_a_rollout_waiting_one_scheduler_interval_says_how_long(interval: str, said: str) -> None:
+    server = _server()
+    server.state = server.state.replace(
+        scheduler=changed(server.state.scheduler, currently_effective_sync_cycle_interval=interval),
+        last_sync_cycle=None,
+    )
+    now = datetime(2026, 11, 23, 6, 1, tzinfo=UTC)
+    held = _rollout_plan(server, 25000, proven_limit=50000, last_raise_at="2026-11-23T06:00:00Z", now=now)
+    assert held.held
+    assert any(f"waits one scheduler interval ({said}) after the last step" in w for w in held.warnings), held.warnings
+
+
 # --- what a rule's limit is, and what the product refuses (found by tests/mutate.py) -----------------
 
 
@@ -595,3 +635,38 @@ def test_a_state_naming_another_aad_connector_is_refused_and_the_right_one_plann
     ):
         make_plan(server, changed(state(), connector_name="contoso.onmicrosoft.com - Other"))
     assert make_plan(server, changed(state(), connector_name=actual)).actions
+
+
+class _Busy:
+    """The simulator, always in the middle of a sync cycle."""
+
+    def __init__(self, inner: InMemoryServer) -> None:
+        self.inner = inner
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.inner, attr)
+
+    def observe(self) -> ObservedState:
+        observed = self.inner.observe()
+        return observed.replace(scheduler=changed(observed.scheduler, sync_cycle_in_progress=True))
+
+
+def test_a_wait_timeout_of_zero_waits_not_at_all(tmp_path: Path) -> None:
+    server = _server()
+
+    def pause(seconds: float) -> None:
+        raise AssertionError(f"waited {seconds} s")
+
+    settings = Settings(wait_timeout=0, clock=lambda: 100.0, sleep=pause)
+    with pytest.raises(UserError, match="a sync cycle was still running after 0 s"):
+        Executor(_Busy(server), Journal("srv1", tmp_path), settings).run(make_plan(server, state()))
+
+
+def test_a_run_asked_to_stop_before_it_starts_changes_nothing(tmp_path: Path) -> None:
+    server = _server()
+    before = server.observe()
+    settings = Settings(wait_timeout=0)
+    settings.listener.stop.set()
+    with pytest.raises(Stopped):
+        Executor(server, Journal("srv1", tmp_path), settings).run(make_plan(server, state()))
+    assert server.observe() == before
