@@ -97,6 +97,7 @@ EQUIVALENT: dict[str, str] = {
     "reconciler/running/executor.py:Executor.__init__: 6 -> (5)": "a run id of other length, still unique",
     "reconciler/running/executor.py:Executor.__init__: 6 -> (7)": "a run id of other length, still unique",
     "reconciler/running/executor.py:Executor.__init__: False -> True": "run sets it before anything reads it",
+    "reconciler/running/executor.py:Executor._observe_quietly: return None -> pass": "falling off the end returns None",
     "reconciler/model/syncrules.py:<module>: False -> True #2": "a rule of no kind is scanned, adding itself nowhere",
     "reconciler/model/syncrules.py:<module>: False -> True #3": "a rule of no kind is scanned, adding itself nowhere",
     'reconciler/model/syncrules.py:_kind: r.target_object_type == "group" and r.direction == "Outbound" -> '

@@ -670,3 +670,61 @@ def test_a_run_asked_to_stop_before_it_starts_changes_nothing(tmp_path: Path) ->
     with pytest.raises(Stopped):
         Executor(server, Journal("srv1", tmp_path), settings).run(make_plan(server, state()))
     assert server.observe() == before
+
+
+class _RefusesToTurnOn(_FailingAdd):
+    """Adding a rule fails, and so does turning the scheduler back on."""
+
+    def set_sync_cycle_enabled(self, enabled: bool) -> None:
+        if enabled:
+            raise Refused("srv1: the scheduler service does not answer")
+        self.inner.set_sync_cycle_enabled(enabled)
+
+
+def _events(journal: Journal) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in journal.path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_journal_says_what_failed_and_whether_the_scheduler_came_back(tmp_path: Path) -> None:
+    """Each failed action with its error, each scheduler change with its setting; a restore that
+    failed is never journaled as a restore, and one that worked leaves no run needing one."""
+    server = _server()
+    journal = Journal("srv1", tmp_path / "restored")
+    with pytest.raises(Refused):
+        Executor(_FailingAdd(server), journal, Settings(wait_timeout=0)).run(make_plan(server, state()))
+    events = _events(journal)
+    acted = [e for e in events if e["event"] == "action"]
+    assert [(e["kind"], e["result"], e.get("scheduler")) for e in acted] == [
+        ("WaitForSyncIdle", "done", None),
+        ("SetSyncCycleEnabled", "done", False),
+        ("CreateSyncRule", "failed", None),
+    ]
+    assert acted[-1]["error"] == "srv1: injected failure"
+    assert "scheduler-restored" in [e["event"] for e in events]
+    # Died right after the restore, before run-end: the scheduler is on, nothing to restore.
+    lines = journal.path.read_text(encoding="utf-8").splitlines()
+    journal.path.write_text("".join(f"{line}\n" for line in lines[:-1]), encoding="utf-8")
+    assert journal.history().died_with_scheduler_disabled is None
+
+    server = _server()
+    journal = Journal("srv1", tmp_path / "not-restored")
+    executor = Executor(_RefusesToTurnOn(server), journal, Settings(wait_timeout=0))
+    with pytest.raises(Refused, match="injected failure"):
+        executor.run(make_plan(server, state()))
+    kinds = [e["event"] for e in _events(journal)]
+    assert "scheduler-restore-failed" in kinds and "scheduler-restored" not in kinds
+    assert server.observe().scheduler.sync_cycle_enabled is False
+
+
+class _Interrupted(_FailingAdd):
+    def add_rule(self, rule: Any) -> None:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_a_run_stops_it_restores_the_scheduler_and_is_journaled(tmp_path: Path) -> None:
+    server = _server()
+    journal = Journal("srv1", tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        Executor(_Interrupted(server), journal, Settings(wait_timeout=0)).run(make_plan(server, state()))
+    assert _events(journal)[-1]["result"] == "interrupted"
+    assert server.observe().scheduler.sync_cycle_enabled is True
