@@ -8,7 +8,9 @@ Each test was seen to fail with its fault written into a copy of the code.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -728,3 +730,25 @@ def test_ctrl_c_during_a_run_stops_it_restores_the_scheduler_and_is_journaled(tm
         Executor(_Interrupted(server), journal, Settings(wait_timeout=0)).run(make_plan(server, state()))
     assert _events(journal)[-1]["result"] == "interrupted"
     assert server.observe().scheduler.sync_cycle_enabled is True
+
+
+def test_a_journal_with_values_of_the_wrong_type_or_an_unknown_action_reads_as_saying_nothing(tmp_path: Path) -> None:
+    journal = Journal("srv1", tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    entries = [
+        {"run": "a", "event": "action", "kind": "RestartServer", "params": {}, "result": "done"},
+        {"run": "b", "event": "run-end", "result": "success", "memberLimit": True, "memberLimitBefore": 1},
+        {"run": "c", "event": "run-end", "result": "success", "memberLimit": "75000", "memberLimitBefore": 50000},
+    ]
+    journal.path.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+    history = journal.history()
+    assert (history.died_with_scheduler_disabled, history.proven_limit, history.last_raise_at) == (None, None, None)
+
+
+def test_the_journal_is_written_readable_by_all_and_writable_by_its_owner_only(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        Journal("srv1", tmp_path).record("run-start", "a")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "srv1.jsonl").stat().st_mode) == 0o644
