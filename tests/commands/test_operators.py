@@ -96,7 +96,12 @@ def test_sim_init_force_never_replaces_a_snapshot(run: Run) -> None:
     snapshot = run("sim", "show", "--name", "a").out
     Path("a-snapshot.json").write_text(snapshot, encoding="utf-8")
     assert "simulator" not in json.loads(snapshot)
-    assert run("sim", "init", "--target", "sim:a-snapshot.json", "--force").code == 1
+    refused = run("sim", "init", "--target", "sim:a-snapshot.json", "--force")
+    assert refused.code == 1
+    assert refused.err == (
+        "a-snapshot.json: holds an observed state without the simulator's mark (a snapshot, or a simulated server "
+        "written before 0.3), so it is never replaced; give another --target or --name\n"
+    )
     assert Path("a-snapshot.json").read_text(encoding="utf-8") == snapshot
     assert run("plan", _state("a"), "--target", "snapshot:a-snapshot.json").code == 0
 

@@ -49,10 +49,16 @@ class SimFile:
             state = self.read() if ours else None
         except (OSError, UserError):
             state = None
-        if state is None or state.simulator != MARK:
+        if state is None:
             raise UserError(
                 f"{self.path}: exists and is not a file this tool's simulator wrote, so it is never replaced; "
                 "give another --target or --name"
+            )
+        if state.simulator != MARK:
+            # A snapshot, or a simulator file of 0.2 (which wrote no mark): only its owner can tell.
+            raise UserError(
+                f"{self.path}: holds an observed state without the simulator's mark (a snapshot, or a simulated "
+                "server written before 0.3), so it is never replaced; give another --target or --name"
             )
 
     @contextlib.contextmanager
