@@ -437,10 +437,21 @@ def _known_options_first(arguments: list[str]) -> None:
             raise UserError(f"reconciler: unrecognized argument {argument[:80]!r} before the command (see --help)")
 
 
+def _text_arguments(arguments: list[str]) -> None:
+    """An argument the system could not decode (bytes that are not UTF-8) is said, not carried on."""
+    for position, argument in enumerate(arguments, 1):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = argument.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+            raise UserError(f"reconciler: argument {position} is not valid UTF-8 text: {shown[:80]}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _utf8_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
+        _text_arguments(arguments)
         _known_options_first(arguments)
         args = build_parser(_command_named(arguments)).parse_args(arguments)
         return _run(args)

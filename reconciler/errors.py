@@ -23,8 +23,9 @@ MAX_NAME = 300
 
 # What must never reach a terminal or a reviewed report raw: control characters (an ESC sequence
 # rewrites the screen), line breaks of every kind (a name with one forges lines of a plan) and the
-# bidirectional overrides that reorder what is shown.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# bidirectional overrides that reorder what is shown; and lone surrogates (bytes the system could
+# not decode), which no stream can write.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,20 @@ def _mark_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
     return Problem(file, mark.line + 1, mark.column + 1, f"YAML: {reason}")
 
 
+def _unprintable(text: str) -> str | None:
+    for character in text:
+        code = ord(character)
+        if 0xD800 <= code <= 0xDFFF:
+            return f"a lone surrogate (U+{code:04X})"
+        if unicodedata.category(character) == "Cc" or code in _FORMATTING:
+            return f"the control character U+{code:04X}"
+    return None
+
+
+# Line and paragraph separators, and the bidirectional embeddings, overrides and isolates.
+_FORMATTING = frozenset({0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+
+
 class _Builder:
     def __init__(self, file: str, loader: yaml.SafeLoader) -> None:
         self.doc = Document(file, None)
@@ -173,10 +188,17 @@ class _Builder:
             )
             return None
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             self.err(node.start_mark, f"YAML: {exc.problem}")
             return None
+        unprintable = _unprintable(value) if isinstance(value, str) else None
+        if unprintable is not None:
+            # A name written to a server or printed to a terminal holds text, not terminal controls,
+            # reordering marks (Trojan Source) or half of a UTF-16 pair that no file can encode.
+            self.err(node.start_mark, f"YAML: a string holds {unprintable}; a state file holds printable text")
+            return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath, stack: tuple[int, ...]) -> dict[str, Any]:
         if node.tag != "tag:yaml.org,2002:map":

@@ -46,7 +46,7 @@ def _write(text: str) -> Path:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / name
-            path.write_text(text, encoding="utf-8")
+            path.write_text(text, encoding="utf-8", errors="backslashreplace")  # a crash with any text in it
             return path.resolve()
         except OSError as exc:
             last = exc
