@@ -7,9 +7,9 @@ executable (the `powershell` target: one process is one session) and a fake pyps
 `winrm://HOST` target: one runspace is one session), both from tests/fakes.py. A module load is
 the first `Import-Module ADSync` of a session: a module already imported is not imported again
 without -Force (Microsoft's ImportModuleCommand.Force). A full state read is one run of the
-collector. Goals and figures (docs/performance.md#sessions-on-live-servers): `plan` one session; `apply` and `reconcile` at most three
-sessions per server whatever the number of actions; one module load per session. POSIX only (the
-stand-in is a script with a #! line).
+collector. Goals and figures (docs/performance.md#sessions-on-live-servers): `plan` one session;
+`apply` and `reconcile` at most three sessions per server whatever the number of actions; one module
+load per session. POSIX only (the stand-in is a script with a #! line).
 """
 
 from __future__ import annotations
