@@ -803,3 +803,18 @@ def test_every_python_step_compiles(path: Path) -> None:
     assert python, f"{path.name} has no Python step"
     for step in python:
         compile(step["run"], f"{path.name}: {step.get('name', step.get('id'))}", "exec")
+
+
+def test_the_workflow_installs_only_the_package_it_is_told_to() -> None:
+    """No release is on a package index: a bare default name would install whatever an index holds
+    under it. Without RECONCILER_PACKAGE each install step fails in one line, naming the variable."""
+    workflow = _workflow()
+    assert workflow["env"]["RECONCILER_PACKAGE"] == "${{ vars.RECONCILER_PACKAGE }}"
+    linux = _script("servers", "Install")
+    done = subprocess.run(
+        ["bash", "-e", "-c", linux], env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith("set the repository variable RECONCILER_PACKAGE (README, GitOps)")
+    server = _script("apply-staging", "Install")
+    assert server.index("if (-not $env:RECONCILER_PACKAGE)") < server.index("pip install")
