@@ -280,7 +280,9 @@ def apply_in_waves(
         try:
             current = runner.observe_one(state_file, options)
         except runner.Skipped as exc:  # another machine's state on a single live target
-            outcomes.append(ServerResult(state_file.state.name, state_file.path, outcome="skipped", why=str(exc)))
+            outcomes.append(
+                ServerResult(state_file.state.name, state_file.path, outcome="skipped", why=str(exc), elsewhere=True)
+            )
             continue
         except UserError as exc:
             outcomes.append(ServerResult(state_file.state.name, state_file.path, problems=exc.problems))

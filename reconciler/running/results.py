@@ -61,6 +61,7 @@ class ServerResult:
     why: str = ""
     applied: int = 0  # actions that changed the server
     satisfied: int = 0  # actions found already satisfied, so nothing was done
+    elsewhere: bool = False  # skipped: the state describes another machine than the live target's
 
     @functools.cached_property
     def status(self) -> str:
@@ -107,9 +108,12 @@ def summary(results: Sequence[ServerResult]) -> str:
 
 def exit_code(results: Iterable[ServerResult], detailed: bool) -> int:
     """The worst of all: an error over short of the desired state over nothing to do."""
-    statuses = {r.status for r in results}
+    given = list(results)
+    statuses = {r.status for r in given}
     if statuses & ERRORS:
         return EXIT_ERROR
+    if given and all(r.elsewhere for r in given):
+        return EXIT_ERROR  # not one state given describes the machine: the wrong machine, or folder
     return EXIT_CHANGES if detailed and statuses & SHORT else EXIT_OK
 
 

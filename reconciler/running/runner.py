@@ -159,7 +159,7 @@ def plan_result(state_file: StateFile, options: RunOptions) -> ServerResult:
     try:
         return ServerResult(state_file.state.name, state_file.path, plan=plan_one(state_file, options))
     except Skipped as exc:
-        return ServerResult(state_file.state.name, state_file.path, outcome="skipped", why=str(exc))
+        return ServerResult(state_file.state.name, state_file.path, outcome="skipped", why=str(exc), elsewhere=True)
     except UserError as exc:
         return ServerResult(state_file.state.name, state_file.path, problems=exc.problems)
     except Exception as exc:  # a bug of ours on one server: that server's failure, not the fleet's
@@ -334,7 +334,7 @@ def apply_result(
     try:
         applied = apply_one(state_file, options, confirm, saved, listener)
     except Skipped as exc:
-        return ServerResult(name, state_file.path, outcome="skipped", why=str(exc))
+        return ServerResult(name, state_file.path, outcome="skipped", why=str(exc), elsewhere=True)
     except UserError as exc:
         return ServerResult(name, state_file.path, problems=exc.problems)
     except KeyboardInterrupt as exc:

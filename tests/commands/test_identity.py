@@ -164,6 +164,22 @@ def test_a_folder_on_powershell_applies_only_the_state_of_this_computer(
     assert journals == ["contoso-aadc01.jsonl"]
 
 
+@pytest.mark.parametrize("command", ["plan", "apply", "reconcile", "status"])
+def test_states_of_which_none_describes_this_computer_fail_the_run(
+    run: Run, tmp_path: Path, this_computer: Path, command: str
+) -> None:
+    """The wrong machine, or the wrong folder: each state says why it is skipped, nothing is
+    written, and the run exits 1 rather than looking like a success."""
+    folder = tmp_path / "states"
+    folder.mkdir()
+    state_file(folder / "b.yaml", "contoso-aadc02", host="aadc02.contoso.com")
+    state_file(folder / "c.yaml", "aadc03")
+    result = run(command, str(folder), "--target", "powershell", *(["--yes"] if command == "apply" else []))
+    assert result.code == 1, result.out + result.err
+    assert "this computer is aadc01.contoso.com" in result.out
+    assert not Path(".reconciler/journal").exists() or not any(Path(".reconciler/journal").iterdir())
+
+
 def test_status_of_a_folder_on_powershell_says_why_the_others_are_skipped(
     run: Run, tmp_path: Path, this_computer: Path
 ) -> None:
