@@ -34,6 +34,13 @@ def _escaped(found: re.Match[str]) -> str:
     return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
 
 
+def first_unprintable(text: str) -> str | None:
+    """The first character `printable` would escape, or None: what a value that must be printable
+    text (a name in a state file) may not hold."""
+    found = None if text.isprintable() else _UNPRINTABLE.search(text)
+    return None if found is None else found.group()
+
+
 def printable(text: str) -> str:
     """Text from outside (a server's names, a file's values) as one line for people to read: every
     character above escaped as Python writes it (`\\n`, `\\x1b`, `\\u2028`). The one place this is done:

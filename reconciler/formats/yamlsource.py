@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.errors import Problem, UserError
+from reconciler.errors import Problem, UserError, first_unprintable
 from reconciler.formats import files
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -134,17 +133,12 @@ def _mark_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
 
 
 def _unprintable(text: str) -> str | None:
-    for character in text:
-        code = ord(character)
-        if 0xD800 <= code <= 0xDFFF:
-            return f"a lone surrogate (U+{code:04X})"
-        if unicodedata.category(character) == "Cc" or code in _FORMATTING:
-            return f"the control character U+{code:04X}"
-    return None
-
-
-# Line and paragraph separators, and the bidirectional embeddings, overrides and isolates.
-_FORMATTING = frozenset({0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+    """What `errors.printable` would have to escape in a value, in words."""
+    found = first_unprintable(text)
+    if found is None:
+        return None
+    code = ord(found)
+    return f"a lone surrogate (U+{code:04X})" if 0xD800 <= code <= 0xDFFF else f"the control character U+{code:04X}"
 
 
 class _Builder:
