@@ -9,7 +9,9 @@ time per server within 10 % from 1,000 to 20,000 servers.
 
 Generates a state repository (one state file per server) and one collector-format snapshot per
 server, each with the full standard rule set (63 rules, the Group Join rule with its real flows)
-and ten groups; a third of the servers carry a clone, a fifth are already in sync. Then times
+and ten groups; a third of the servers carry a clone, a fifth are already in sync. As on real
+servers (docs/compare.md#remapping), no two servers share an identifier: each has its own
+on-premises connector and its own rule objects, so no two snapshots hold an equal rule. Then times
 `reconciler plan states/ --target snapshot:snapshots/ --output json` as a whole process, and
 samples the resident memory of the whole process tree (the worker processes included) from
 /proc while it runs. Linux only.
@@ -18,6 +20,7 @@ samples the resident memory of the whole process tree (the worker processes incl
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import os
 import statistics
@@ -26,7 +29,9 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -49,6 +54,24 @@ spec:
 """
 
 
+def _own_identifiers(rules: tuple[Any, ...], name: str) -> tuple[Any, ...]:
+    """The rules as another installation holds them: its own rule identifiers, and its own
+    on-premises connector (the AAD connector's identifier is the same everywhere)."""
+    from reconciler.model import facts
+
+    def own(text: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}:{text}"))
+
+    return tuple(
+        dataclasses.replace(
+            rule,
+            identifier=own(rule.identifier),
+            connector=rule.connector if rule.connector == facts.AAD_CONNECTOR_ID else own(rule.connector),
+        )
+        for rule in rules
+    )
+
+
 def generate(folder: Path, count: int) -> None:
     from reconciler.model import observed, syncrules
     from reconciler.servers.simulator import defaults
@@ -56,11 +79,12 @@ def generate(folder: Path, count: int) -> None:
     (folder / "states").mkdir()
     (folder / "snapshots").mkdir()
     template = defaults.new_server("template", "1.6.2.4")
-    standard = syncrules.standard_group_join(template)
-    assert standard is not None
     for i in range(count):
         name = f"tenant{i:05d}-aadc01"
-        state = template.replace(server=template.server.__class__(name, "1.6.2.4", "AzureCommercial", True))
+        server = template.server.__class__(name, "1.6.2.4", "AzureCommercial", True)
+        state = template.replace(server=server, sync_rules=_own_identifiers(template.sync_rules, name))
+        standard = syncrules.standard_group_join(state)
+        assert standard is not None
         if i % 3 == 0:
             clone = syncrules.make_clone(standard, server=name, name="Out to AAD - Group Join (member limit)",
                                      precedence=90, limit=100000)  # fmt: skip

@@ -8,17 +8,15 @@ form is the snapshot format and the simulator's file, checked by
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
-import marshal
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import UserError
-from reconciler.formats import fastschema, jsonmodel, jsontext, schemas
+from reconciler.formats import jsonmodel, jsontext, schemas
 from reconciler.formats.jsonmodel import prop
 
 SCHEMA_VERSION = 1
@@ -108,7 +106,7 @@ class AttributeFlowMapping:
     execute_once: bool = prop("ExecuteOnce", default=False)
 
 
-@dataclass(frozen=True)  # not slots: canonical_bytes is kept in the instance
+@dataclass(frozen=True, slots=True)
 class SyncRule:
     identifier: str = prop("Identifier")
     name: str = prop("Name")
@@ -131,12 +129,6 @@ class SyncRule:
         # Standard rules carry a Microsoft.* immutable tag (docs/domain.md#the-rules-that-carry-the-limit);
         # either marker counts.
         return self.is_standard_rule or (self.immutable_tag or "").startswith("Microsoft.")
-
-    @functools.cached_property
-    def canonical_bytes(self) -> bytes:
-        """Its canonical JSON, as the digest hashes it: worked out once for a rule that a
-        fleet's snapshots share (see `_interned_rules`)."""
-        return canonical(jsonmodel.to_json(self)).encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,35 +234,6 @@ def chunks(state: ObservedState) -> Iterator[str]:
     yield "\n  ]" + tail + "\n"
 
 
-# A fleet's snapshots carry the same standard rules again and again: each distinct rule (by the
-# marshal of its JSON, which is exact: 1, 1.0 and True differ; version 2 writes no references, so
-# equal content gives equal bytes; quicker than repr) is checked and built once, and every snapshot
-# holding it shares the one immutable SyncRule.
-_RULES: dict[bytes, SyncRule] = {}
-_RULES_MAX = 4_096
-
-
-@functools.cache
-def _rule_check() -> Callable[[Any], bool]:
-    return fastschema.compile_schema(schemas.schema(schemas.OBSERVED_STATE)["properties"]["syncRules"]["items"])
-
-
-def _interned_rules(items: list[Any]) -> tuple[SyncRule, ...] | None:
-    """The rules, built once per distinct rule; None if any is not valid (the slow path reports it)."""
-    built = []
-    for item in items:
-        key = marshal.dumps(item, 2)
-        rule = _RULES.get(key)
-        if rule is None:
-            if not _rule_check()(item):
-                return None
-            if len(_RULES) >= _RULES_MAX:
-                _RULES.clear()
-            rule = _RULES[key] = jsonmodel.from_json(SyncRule, item)
-        built.append(rule)
-    return tuple(built)
-
-
 EXPORT_FILTERING_PATH = "registry.EnableNonExistentObjectReferenceExportFiltering"
 # Unobserved parts a source may list: the scheduler's connector overrides and the groups' sizes.
 OVERRIDES_PATH = "connectorOverrides"
@@ -279,23 +242,10 @@ GROUPS_PATH = "groups"
 
 def from_json(data: Any, source: str) -> ObservedState:
     """Check `data` against the observed-state schema and build the model; UserError lists every problem."""
-    if isinstance(data, dict) and isinstance(data.get("syncRules"), list):
-        state = _with_rules(data, _interned_rules(data["syncRules"]))
-        if state is not None:
-            return state
     problems = schemas.check_data(data, schemas.OBSERVED_STATE, source)
     if problems:
         raise UserError(problems)
     return _noted(jsonmodel.from_json(ObservedState, data), data)
-
-
-def _with_rules(data: dict[str, Any], rules: tuple[SyncRule, ...] | None) -> ObservedState | None:
-    """The model of a document whose rules are built already; None if anything is not valid
-    (the slow path then says what)."""
-    rest = {**data, "syncRules": []}
-    if rules is None or not schemas.is_valid(rest, schemas.OBSERVED_STATE):
-        return None
-    return _noted(jsonmodel.from_json(ObservedState, rest).replace(sync_rules=rules), data)
 
 
 def _noted(state: ObservedState, data: dict[str, Any]) -> ObservedState:
@@ -322,11 +272,9 @@ _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure
 
 
 def digest(state: ObservedState) -> str:
-    """A stable fingerprint of what was observed (collection time excluded)."""
-    rest = to_json(state.replace(sync_rules=()))
-    rest.pop("collectedAt", None)
-    rest.pop("simulator", None)
-    # Each rule after a line break: one part for them all, not two a rule.
-    texts = [r.canonical_bytes for r in state.sync_rules]
-    rules = b"\n" + b"\n".join(texts) if texts else b""
-    return "sha256:" + hashlib.sha256(canonical(rest).encode("utf-8") + rules).hexdigest()
+    """A stable fingerprint of what was observed (collection time excluded): the state's JSON on
+    one line, whose keys the model writes in a fixed order."""
+    data = to_json(state)
+    data.pop("collectedAt", None)
+    data.pop("simulator", None)
+    return "sha256:" + hashlib.sha256(COMPACT(data).encode("utf-8")).hexdigest()

@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:bec94574300a9a218edfbc039274d2d6d82d8932467f2c7bd21fd0b94051c6fc
-    Observed state sha256:90a71c54742c2b55d21d6edafe56ce515b3dacbca3faad2e749ac22e015073bf
+    Observed state sha256:d9cffbf392f4ec1d81ae06e6b439d3ef3f3bcab8d89dad316443ab6b4c176e16
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 2.4.18.0).
     Desired state sha256:dd77bb5371b3960dd7d5f3a7804f719ba6b139a836b0475973fdb7efbfbc800f
-    Observed state sha256:fe5f914937fe53abfb5e85ca521906f1801ef1c51afeb28d3e9babbf3ad50c3e
+    Observed state sha256:125f7bfce801d65a4567c281e1452cfff593214f6cb4600da295b20ac22a6698
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
