@@ -8,8 +8,9 @@ processes, as any tool planning them must; it runs interleaved with the plans. G
 time per server within 10 % from 1,000 to 20,000 servers.
 
 Generates a state repository (one state file per server) and one collector-format snapshot per
-server, each with the full standard rule set (63 rules, the Group Join rule with its real flows)
-and ten groups; a third of the servers carry a clone, a fifth are already in sync. As on real
+server, each with a real server's rules where ../shared/fixtures holds the real configuration
+export (62 rules, 1,200 flows), else the simulator's standard rule set (63 rules, 13 flows: the
+figures then flatter), and ten groups; a third of the servers carry a clone, a fifth are already in sync. As on real
 servers (docs/compare.md#remapping), no two servers share an identifier: each has its own
 on-premises connector and its own rule objects, so no two snapshots hold an equal rule. Then times
 `reconciler plan states/ --target snapshot:snapshots/ --output json` as a whole process, and
@@ -72,13 +73,23 @@ def _own_identifiers(rules: tuple[Any, ...], name: str) -> tuple[Any, ...]:
     )
 
 
-def generate(folder: Path, count: int) -> None:
+# A real server's rules, with their flows (1,200 over 62 rules): the configuration export of
+# ../shared/fixtures, read in place where it is (the repository does not hold a copy).
+REAL_EXPORT = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "adsync-export-contoso-1.1.130.0"
+
+
+def generate(folder: Path, count: int, real_rules: bool = False) -> None:
+    """`real_rules`: each server holds the real export's rules (with their flows), not the
+    simulator's, whose standard rules other than Group Join carry no flows (13 in all)."""
     from reconciler.model import observed, syncrules
+    from reconciler.servers import serverconfig
     from reconciler.servers.simulator import defaults
 
     (folder / "states").mkdir()
     (folder / "snapshots").mkdir()
     template = defaults.new_server("template", "1.6.2.4")
+    if real_rules:
+        template = template.replace(sync_rules=serverconfig.read(REAL_EXPORT, "template").sync_rules)
     for i in range(count):
         name = f"tenant{i:05d}-aadc01"
         server = template.server.__class__(name, "1.6.2.4", "AzureCommercial", True)
@@ -174,12 +185,26 @@ def run_once(folder: Path, argv: list[str] | None = None) -> tuple[float, float,
     return elapsed, peak[0] / 1024, usage.ru_utime + usage.ru_stime
 
 
+def _generate_apart(folder: Path, count: int, real: bool) -> None:
+    """`generate` in a process of its own: the models it builds are not the measured run's."""
+    code = (
+        f"import sys, pathlib; sys.path.insert(0, {str(Path(__file__).parent)!r}); import fleet_plan; "
+        f"fleet_plan.generate(pathlib.Path({str(folder)!r}), {count}, {real})"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", type=int, nargs="+", default=[1000, 10000, 20000])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    real = REAL_EXPORT.is_dir()
     print(f"machine: {machine()}; {args.runs} interleaved runs each")
+    if real:
+        print(f"rules: the real export's ({REAL_EXPORT})")
+    else:
+        print(f"rules: the simulator's, nearly without flows ({REAL_EXPORT} is absent: the figures flatter)")
     if note := bytecode_note():
         print(note)
     per_server: dict[int, float] = {}
@@ -188,9 +213,7 @@ def main() -> int:
     for count in args.servers:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-                            f"import fleet_plan; fleet_plan.generate(__import__('pathlib').Path({tmp!r}), {count})"],
-                           check=True)  # fmt: skip
+            _generate_apart(folder, count, real)
             floor_argv = [sys.executable, "-c", FLOOR, tmp]
             results, floors = [], []
             for _ in range(args.runs):

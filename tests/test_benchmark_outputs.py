@@ -36,17 +36,17 @@ STATE = Path(__file__).resolve().parent.parent / "states" / "tailspin-aadc01-usg
 # instance identifier left out, no target in the plan), these outputs give the former digests.
 # The two text plans were re-recorded once more when the `Plan: …` line gained the settings other than
 # rules it changes (`; 0 setting(s) to change`): with that part taken out, they give the former digests.
-# The two JSON plans were re-recorded when the observed digest became one hash of the state's JSON
-# (no longer a hash per rule), and the fleet's once more when its generator gave each server its own
-# identifiers, as real servers have: with the former digest and generator put back, they give the
-# former digests. The text and Markdown reports did not change.
+# The two JSON plans were re-recorded when the observed digest became one hash of lines of JSON (the
+# state, then each rule's fields and each of its parts), and the fleet's when its generator gave each
+# server its own identifiers, as real servers have: with the former digest and generator put back,
+# they give the former digests. The text and Markdown reports did not change.
 EXPECTED = {
-    "fleet plan --output json": "1e08ca414d69d53a0c12d243092021cda8a87a585a2676acc80b39c61d56bdda",
+    "fleet plan --output json": "775720b1a237779cff68ae53d5cbbf04e8870a559dea90e263dda3585c01ac22",
     "fleet plan (text)": "66e04ba57650bee02f8e078f2b1e67056d23714f713db18bf7733192419110a4",
     "fleet plan --output markdown": "46ead4ccc6354eff70395b4f2e2bca4cc6908c4a1adbfa292d89e03659b939ea",
     "sim cycle --full (file)": "8a8013cff216293d5cdd410b5b8a2a3a9d20763ea9f6b6b462317680b1f7bc62",
     "drifted plan (text)": "4e708f90303dce44ca93526f96e60988af40b33d78d2f8435d3526b659ad0259",
-    "drifted plan --output json": "b29c9bacd57bf884deda95ca2fac2ea1ff2b0e0c42aa0fb51e5516f6651d6c47",
+    "drifted plan --output json": "1826a2cff9ceb11f22fc8224f493b17178c34db676062ddd78488cd162c523b1",
     "in-sync plan (text)": "02ea9ea71b65b0279540bdd42b0f7a8efaa3b5f6391bac376beaadf0f7231d43",
 }
 

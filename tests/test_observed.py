@@ -144,6 +144,69 @@ def test_digest_ignores_collection_time_only() -> None:
     assert observed.digest(state).startswith("sha256:")
 
 
+def _with_rule(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(DOCUMENTED_EXAMPLE)
+    data["syncRules"][0].update(changes)
+    return data
+
+
+def test_two_snapshots_share_the_parts_of_their_rules_that_are_equal() -> None:
+    one = observed.from_json(_with_rule(), "one.json")
+    other = observed.from_json(_with_rule(Identifier="11111111-2222-3333-4444-555555555555"), "other.json")
+    a, b = one.sync_rules[0], other.sync_rules[0]
+    assert a.identifier != b.identifier
+    assert a.attribute_flow_mappings is b.attribute_flow_mappings
+    assert a.scope_filter is b.scope_filter
+    assert a == dataclasses.replace(b, identifier=a.identifier)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [("ExecuteOnce", 0, "ExecuteOnce"), ("ExecuteOnce", None, "ExecuteOnce"), ("FlowType", "Sum", "FlowType")],
+)
+def test_a_part_equal_in_python_but_not_in_json_is_checked_on_its_own(field: str, value: Any, said: str) -> None:
+    # 0 == False in Python: a part held already must never stand in for one that is not valid.
+    observed.from_json(_with_rule(), "valid.json")
+    data = _with_rule()
+    data["syncRules"][0]["AttributeFlowMappings"][0][field] = value
+    with pytest.raises(UserError) as raised:
+        observed.from_json(data, "invalid.json")
+    assert said in str(raised.value) and "invalid.json" in str(raised.value)
+
+
+def test_the_digest_is_the_same_whether_a_rule_s_parts_are_shared_or_not() -> None:
+    data = _with_rule()
+    read = observed.from_json(data, "one.json")
+    built = jsonmodel.from_json(observed.ObservedState, copy.deepcopy(data))  # its parts shared with nothing
+    assert built.sync_rules[0].attribute_flow_mappings is not read.sync_rules[0].attribute_flow_mappings
+    assert observed.digest(observed._noted(built, data)) == observed.digest(read)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"Precedence": 140},
+        {"ScopeFilter": []},
+        {"JoinFilter": [{"JoinConditionList": [{"CSAttribute": "a", "MVAttribute": "b", "CaseSensitive": False}]}]},
+        {"AttributeFlowMappings": []},
+    ],
+)
+def test_the_digest_changes_with_any_part_of_a_rule(change: dict[str, Any]) -> None:
+    before = observed.from_json(_with_rule(), "before.json")
+    after = observed.from_json(_with_rule(**change), "after.json")
+    assert observed.digest(before) != observed.digest(after)
+
+
+def test_the_digest_changes_with_a_flow_s_expression() -> None:
+    data = _with_rule()
+    data["syncRules"][0]["AttributeFlowMappings"][0]["Expression"] = (
+        'IIF(([memberCount]> 100000),Error("x"),IgnoreThisFlow)'
+    )
+    assert observed.digest(observed.from_json(data, "a.json")) != observed.digest(
+        observed.from_json(_with_rule(), "b.json")
+    )
+
+
 def test_not_json_is_located() -> None:
     with pytest.raises(UserError, match=r"^snap.json:1:2: not valid JSON"):
         observed.loads("{,}", "snap.json")

@@ -8,15 +8,17 @@ form is the snapshot format and the simulator's file, checked by
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
+import marshal
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import UserError
-from reconciler.formats import jsonmodel, jsontext, schemas
+from reconciler.formats import fastschema, jsonmodel, jsontext, schemas
 from reconciler.formats.jsonmodel import prop
 
 SCHEMA_VERSION = 1
@@ -240,8 +242,65 @@ OVERRIDES_PATH = "connectorOverrides"
 GROUPS_PATH = "groups"
 
 
+# The parts of a sync rule that real servers share: its scope filter, join filter and flows, which
+# hold no identifier (docs/compare.md#remapping: each installation has its own rule and connector
+# identifiers, and the same build ships the same parts). Each distinct part of a fleet's snapshots,
+# by the marshal of its JSON (exact: 1, 1.0 and True differ; format 2 writes no references, so equal
+# content gives equal bytes), is checked and built once, and every rule holding it shares the one
+# immutable tuple.
+_PART_KEYS = ("ScopeFilter", "JoinFilter", "AttributeFlowMappings")
+_PARTS: dict[tuple[str, bytes], tuple[Any, ...]] = {}
+_PARTS_MAX = 4_096
+
+
+@functools.cache
+def _rule_reading() -> tuple[Callable[[Any], bool], dict[str, tuple[Callable[[Any], bool], Callable[[Any], Any]]]]:
+    """The check of a rule without its parts, and each part's check and builder."""
+    items = schemas.schema(schemas.OBSERVED_STATE)["properties"]["syncRules"]["items"]
+    rest = {
+        **items,
+        "properties": {k: v for k, v in items["properties"].items() if k not in _PART_KEYS},
+        "required": [k for k in items["required"] if k not in _PART_KEYS],
+    }
+    loads = jsonmodel.loaders(SyncRule)
+    parts = {key: (fastschema.compile_schema(items["properties"][key]), loads[key]) for key in _PART_KEYS}
+    return fastschema.compile_schema(rest), parts
+
+
+def _rules(items: list[Any]) -> tuple[SyncRule, ...] | None:
+    """The rules, their shared parts built once; None if any is not valid (the slow path says why)."""
+    check_rest, parts = _rule_reading()
+    rules = []
+    for item in items:
+        if type(item) is not dict:
+            return None
+        rest = dict(item)
+        for key, (check, load) in parts.items():
+            if key not in rest:
+                return None
+            value = rest.pop(key)
+            cache_key = (key, marshal.dumps(value, 2))
+            built = _PARTS.get(cache_key)
+            if built is None:
+                if not check(value):
+                    return None
+                if len(_PARTS) >= _PARTS_MAX:
+                    _PARTS.clear()
+                built = _PARTS[cache_key] = load(value)
+            rest[key] = built
+        if not check_rest({k: v for k, v in rest.items() if k not in parts}):
+            return None
+        rules.append(jsonmodel.from_json(SyncRule, rest, built=_PART_KEYS))
+    return tuple(rules)
+
+
 def from_json(data: Any, source: str) -> ObservedState:
     """Check `data` against the observed-state schema and build the model; UserError lists every problem."""
+    if isinstance(data, dict) and isinstance(data.get("syncRules"), list):
+        rules = _rules(data["syncRules"])
+        rest = {**data, "syncRules": []}
+        if rules is not None and schemas.is_valid(rest, schemas.OBSERVED_STATE):
+            return _noted(jsonmodel.from_json(ObservedState, rest).replace(sync_rules=rules), data)
     problems = schemas.check_data(data, schemas.OBSERVED_STATE, source)
     if problems:
         raise UserError(problems)
@@ -271,10 +330,35 @@ def canonical(value: Any) -> str:
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
+# Each shared part's JSON, for the digest: by the part's identity (parts are immutable, and a fleet's
+# rules share them: see _PARTS), the part kept beside its text so that no other can take its identity.
+_PART_TEXTS: dict[int, tuple[tuple[Any, ...], bytes]] = {}
+# A rule's other fields, each a plain JSON value: (attribute, JSON name).
+_RULE_FIELDS = tuple(
+    (f.name, f.metadata["json"]) for f in dataclasses.fields(SyncRule) if f.metadata["json"] not in _PART_KEYS
+)
+
+
+def _part_text(part: tuple[Any, ...]) -> bytes:
+    held = _PART_TEXTS.get(id(part))
+    if held is not None and held[0] is part:
+        return held[1]
+    text = COMPACT([jsonmodel.to_json(item) for item in part]).encode("utf-8")
+    if len(_PART_TEXTS) >= _PARTS_MAX:
+        _PART_TEXTS.clear()
+    _PART_TEXTS[id(part)] = (part, text)
+    return text
+
+
 def digest(state: ObservedState) -> str:
-    """A stable fingerprint of what was observed (collection time excluded): the state's JSON on
-    one line, whose keys the model writes in a fixed order."""
-    data = to_json(state)
-    data.pop("collectedAt", None)
-    data.pop("simulator", None)
-    return "sha256:" + hashlib.sha256(COMPACT(data).encode("utf-8")).hexdigest()
+    """A stable fingerprint of what was observed (collection time excluded): lines of JSON, whose
+    keys the model writes in a fixed order. The state without its rules, then for each rule its
+    other fields, its scope filter, its join filter and its flows."""
+    rest = to_json(state.replace(sync_rules=()))
+    rest.pop("collectedAt", None)
+    rest.pop("simulator", None)
+    lines = [COMPACT(rest).encode("utf-8")]
+    for rule in state.sync_rules:
+        lines.append(COMPACT({key: getattr(rule, name) for name, key in _RULE_FIELDS}).encode("utf-8"))
+        lines.extend(map(_part_text, (rule.scope_filter, rule.join_filter, rule.attribute_flow_mappings)))
+    return "sha256:" + hashlib.sha256(b"\n".join(lines)).hexdigest()

@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:bec94574300a9a218edfbc039274d2d6d82d8932467f2c7bd21fd0b94051c6fc
-    Observed state sha256:d9cffbf392f4ec1d81ae06e6b439d3ef3f3bcab8d89dad316443ab6b4c176e16
+    Observed state sha256:f6b38c3f419e04bfe2ec3ca04481e3eb2ace2ec5b7fbe820f5f74932d22a7b19
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:ef390a3b063523ec93a84f4f0a82d8b4d4fc8c8599712182af50a6ec9fe9442c
-    Observed state sha256:4ece82e1faa5dbf0a304e38bc19fb819aa1782e45d062fab24984f244309a510
+    Observed state sha256:a270edc280eae6c87522a494e9112d5222fcbed1a947d005a6816e97f5dbfa50
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

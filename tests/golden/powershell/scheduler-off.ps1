@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 2.4.18.0).
     Desired state sha256:dd77bb5371b3960dd7d5f3a7804f719ba6b139a836b0475973fdb7efbfbc800f
-    Observed state sha256:125f7bfce801d65a4567c281e1452cfff593214f6cb4600da295b20ac22a6698
+    Observed state sha256:7e22ce8987d1019d541aab856378f62e2c7e31dd3bbe6044d64603d1499ff73e
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
