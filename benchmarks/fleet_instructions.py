@@ -1,0 +1,101 @@
+"""A fleet server's plan in CPU instructions, beside its floor: figures a busy machine cannot move.
+
+    python benchmarks/fleet_instructions.py [--servers 30]
+
+Wall time on a shared machine moves by a third from one run to the next; the number of
+instructions a piece of work executes does not. This counts them with valgrind's cachegrind
+(`apt-get install valgrind`), start-up excluded: each side runs once with no server and once with
+`--servers` servers, and the difference is divided by the number of servers.
+
+The plan side is what a fleet's worker process does for each state file (`reconciler plan states/
+--target snapshot:snapshots/ --output json`: read the state file and the snapshot, plan, write the
+plan's JSON), after 20 servers that warm it up as a worker's first chunk does. The floor reads the
+same two files with PyYAML's and json's C loaders, as fleet_plan.py's floor does. The servers are
+fleet_plan.py's: the real export's rules where ../shared/fixtures holds it, each server with its own
+identifiers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fleet_plan
+from _common import machine
+
+WARM_UP = 20
+
+PLAN = """
+import functools, gc, sys
+from pathlib import Path
+from reconciler.running import fleet, runner
+from reconciler.servers import targets
+
+states = sorted(str(p) for p in Path("states").glob("*.yaml"))
+options = runner.RunOptions(target=targets.parse("snapshot:snapshots/"))
+plan = functools.partial(fleet._plan_path_for_json, options, None)
+for path in states[:{warm}]:
+    plan(path)
+fleet._collect_less()  # as in a worker
+for path in states[{warm}:{warm} + int(sys.argv[1])]:
+    plan(path)
+"""
+
+FLOOR = """
+import json, sys
+from pathlib import Path
+import yaml
+
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+states = sorted(Path("states").glob("*.yaml"))[{warm}:{warm} + int(sys.argv[1])]
+for state in states:
+    yaml.load(state.read_bytes(), Loader=LOADER)
+    json.loads((Path("snapshots") / (state.stem + ".json")).read_bytes())
+"""
+
+
+def instructions(code: str, servers: int, folder: Path) -> int:
+    done = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+         sys.executable, "-c", code.format(warm=WARM_UP), str(servers)],
+        cwd=folder, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"valgrind failed ({done.returncode}): {done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def per_server(code: str, servers: int, folder: Path) -> float:
+    return (instructions(code, servers, folder) - instructions(code, 0, folder)) / servers
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", type=int, default=30)
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    real = fleet_plan.REAL_EXPORT.is_dir()
+    print(f"machine: {machine()}; rules: {'the real export' if real else 'the simulator'}'s")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        fleet_plan.generate(folder, WARM_UP + args.servers, real)
+        plan = per_server(PLAN, args.servers, folder)
+        floor = per_server(FLOOR, args.servers, folder)
+    print(
+        f"per server: plan {plan / 1e6:.1f} M instructions, floor {floor / 1e6:.1f} M; "
+        f"{plan / floor:.2f}x the floor ({args.servers} servers, start-up excluded)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
