@@ -1,6 +1,6 @@
 """A fleet server's plan in CPU instructions, beside its floor: figures a busy machine cannot move.
 
-    python benchmarks/fleet_instructions.py [--servers 30]
+    python benchmarks/fleet_instructions.py [--servers 30] [--simulator-rules]
 
 Wall time on a shared machine moves by a third from one run to the next; the number of
 instructions a piece of work executes does not. This counts them with valgrind's cachegrind
@@ -80,11 +80,13 @@ def per_server(code: str, servers: int, folder: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", type=int, default=30)
+    parser.add_argument("--simulator-rules", action="store_true", help=fleet_plan.SIMULATOR_RULES_HELP)
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    real = fleet_plan.REAL_EXPORT.is_dir()
-    print(f"machine: {machine()}; rules: {'the real export' if real else 'the simulator'}'s")
+    real = fleet_plan.REAL_EXPORT.is_dir() and not args.simulator_rules
+    print(f"machine: {machine()}")
+    print(fleet_plan.rules_line(real))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         fleet_plan.generate(folder, WARM_UP + args.servers, real)
