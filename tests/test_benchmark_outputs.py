@@ -37,16 +37,16 @@ STATE = Path(__file__).resolve().parent.parent / "states" / "tailspin-aadc01-usg
 # The two text plans were re-recorded once more when the `Plan: …` line gained the settings other than
 # rules it changes (`; 0 setting(s) to change`): with that part taken out, they give the former digests.
 # The two JSON plans were re-recorded when the observed digest became one hash of lines of JSON (the
-# state, then each rule's fields and each of its parts), and the fleet's when its generator gave each
+# state, then its rules' other fields, then each rule's parts), and the fleet's when its generator gave each
 # server its own identifiers, as real servers have: with the former digest and generator put back,
 # they give the former digests. The text and Markdown reports did not change.
 EXPECTED = {
-    "fleet plan --output json": "775720b1a237779cff68ae53d5cbbf04e8870a559dea90e263dda3585c01ac22",
+    "fleet plan --output json": "aafb513cc39e813657868c6132ed546f27001c4cc1d3fb06e6e38f2319472158",
     "fleet plan (text)": "66e04ba57650bee02f8e078f2b1e67056d23714f713db18bf7733192419110a4",
     "fleet plan --output markdown": "46ead4ccc6354eff70395b4f2e2bca4cc6908c4a1adbfa292d89e03659b939ea",
     "sim cycle --full (file)": "8a8013cff216293d5cdd410b5b8a2a3a9d20763ea9f6b6b462317680b1f7bc62",
     "drifted plan (text)": "4e708f90303dce44ca93526f96e60988af40b33d78d2f8435d3526b659ad0259",
-    "drifted plan --output json": "1826a2cff9ceb11f22fc8224f493b17178c34db676062ddd78488cd162c523b1",
+    "drifted plan --output json": "2638a217a458ac62ef04acfcf35327108b3dd77e6e63163c185749629792dd21",
     "in-sync plan (text)": "02ea9ea71b65b0279540bdd42b0f7a8efaa3b5f6391bac376beaadf0f7231d43",
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -101,16 +101,17 @@ def loaders(cls: type) -> dict[str, Callable[[Any], Any]]:
     return {key: load for _name, key, load, *_rest in _plan(cls)}
 
 
-def from_json(cls: type[T], data: dict[str, Any], built: tuple[str, ...] = ()) -> T:
-    """`built`: the JSON names whose values in `data` are already the model's, taken as they are."""
+def from_json(cls: type[T], data: dict[str, Any], built: Mapping[str, Any] | None = None) -> T:
+    """`built`: values already converted, by JSON name, taken instead of `data`'s."""
     plan = _plan(cls)
     if cls in _FLAT:
         # Records of plain required values (100,000 groups): positional, no per-field work.
         return cls(*_FLAT[cls](data))
     kwargs = {}
+    built = built or {}
     for name, key, load, _dump, default, _optional in plan:
         if key in data:
-            kwargs[name] = data[key] if key in built else load(data[key])
+            kwargs[name] = built[key] if key in built else load(data[key])
         elif default is not dataclasses.MISSING:
             kwargs[name] = default
         else:

@@ -255,42 +255,35 @@ _PARTS_MAX = 4_096
 
 @functools.cache
 def _rule_reading() -> tuple[Callable[[Any], bool], dict[str, tuple[Callable[[Any], bool], Callable[[Any], Any]]]]:
-    """The check of a rule without its parts, and each part's check and builder."""
+    """The check of a rule whose parts are left to their own checks, and each part's check and builder."""
     items = schemas.schema(schemas.OBSERVED_STATE)["properties"]["syncRules"]["items"]
-    rest = {
-        **items,
-        "properties": {k: v for k, v in items["properties"].items() if k not in _PART_KEYS},
-        "required": [k for k in items["required"] if k not in _PART_KEYS],
-    }
+    # Each part present, whatever its value: that is checked once per distinct part, below.
+    rule = {**items, "properties": {k: {} if k in _PART_KEYS else v for k, v in items["properties"].items()}}
     loads = jsonmodel.loaders(SyncRule)
     parts = {key: (fastschema.compile_schema(items["properties"][key]), loads[key]) for key in _PART_KEYS}
-    return fastschema.compile_schema(rest), parts
+    return fastschema.compile_schema(rule), parts
 
 
 def _rules(items: list[Any]) -> tuple[SyncRule, ...] | None:
     """The rules, their shared parts built once; None if any is not valid (the slow path says why)."""
-    check_rest, parts = _rule_reading()
+    check_rule, parts = _rule_reading()
     rules = []
     for item in items:
-        if type(item) is not dict:
+        if not check_rule(item):
             return None
-        rest = dict(item)
+        built = {}
         for key, (check, load) in parts.items():
-            if key not in rest:
-                return None
-            value = rest.pop(key)
+            value = item[key]
             cache_key = (key, marshal.dumps(value, 2))
-            built = _PARTS.get(cache_key)
-            if built is None:
+            part = _PARTS.get(cache_key)
+            if part is None:
                 if not check(value):
                     return None
                 if len(_PARTS) >= _PARTS_MAX:
                     _PARTS.clear()
-                built = _PARTS[cache_key] = load(value)
-            rest[key] = built
-        if not check_rest({k: v for k, v in rest.items() if k not in parts}):
-            return None
-        rules.append(jsonmodel.from_json(SyncRule, rest, built=_PART_KEYS))
+                part = _PARTS[cache_key] = load(value)
+            built[key] = part
+        rules.append(jsonmodel.from_json(SyncRule, item, built))
     return tuple(rules)
 
 
@@ -352,13 +345,13 @@ def _part_text(part: tuple[Any, ...]) -> bytes:
 
 def digest(state: ObservedState) -> str:
     """A stable fingerprint of what was observed (collection time excluded): lines of JSON, whose
-    keys the model writes in a fixed order. The state without its rules, then for each rule its
-    other fields, its scope filter, its join filter and its flows."""
+    keys the model writes in a fixed order. The state without its rules; every rule without its
+    parts; then each rule's scope filter, join filter and flows."""
     rest = to_json(state.replace(sync_rules=()))
     rest.pop("collectedAt", None)
     rest.pop("simulator", None)
-    lines = [COMPACT(rest).encode("utf-8")]
+    others = [{key: getattr(rule, name) for name, key in _RULE_FIELDS} for rule in state.sync_rules]
+    lines = [COMPACT(rest).encode("utf-8"), COMPACT(others).encode("utf-8")]
     for rule in state.sync_rules:
-        lines.append(COMPACT({key: getattr(rule, name) for name, key in _RULE_FIELDS}).encode("utf-8"))
         lines.extend(map(_part_text, (rule.scope_filter, rule.join_filter, rule.attribute_flow_mappings)))
     return "sha256:" + hashlib.sha256(b"\n".join(lines)).hexdigest()

@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.5.30.0).
     Desired state sha256:7dc7650adf264718ac7b93ba861de9bda02cf52d5241b3e35a385d9686d6bf24
-    Observed state sha256:ae19c4a7f0178afe31ad05ce9ff4119b8848d3ff9138e1a8cd9125cdcda74cac
+    Observed state sha256:4f205dbbea09a31e9e9239c39ff1086527843f5844d31b1e7b29cab55e51842f
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

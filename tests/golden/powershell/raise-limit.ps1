@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:bec94574300a9a218edfbc039274d2d6d82d8932467f2c7bd21fd0b94051c6fc
-    Observed state sha256:f6b38c3f419e04bfe2ec3ca04481e3eb2ace2ec5b7fbe820f5f74932d22a7b19
+    Observed state sha256:a215f7e39f652926fcfbf549c8dfd8a60d9df4f0fea408fbab2ba365d041ee0f
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

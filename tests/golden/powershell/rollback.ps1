@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:ef390a3b063523ec93a84f4f0a82d8b4d4fc8c8599712182af50a6ec9fe9442c
-    Observed state sha256:a270edc280eae6c87522a494e9112d5222fcbed1a947d005a6816e97f5dbfa50
+    Observed state sha256:567a4ce96bef1399c410be193e80fab8a46732f654fd9efe6b3f88392d383b98
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 2.4.18.0).
     Desired state sha256:dd77bb5371b3960dd7d5f3a7804f719ba6b139a836b0475973fdb7efbfbc800f
-    Observed state sha256:7e22ce8987d1019d541aab856378f62e2c7e31dd3bbe6044d64603d1499ff73e
+    Observed state sha256:20fe50938dc72ee90a365b76fd2cf2e4dda50417fa043598861048215c496b8b
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,

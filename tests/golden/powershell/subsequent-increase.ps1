@@ -4,7 +4,7 @@
 <#
     ADSync Reconciler 0.2.0: plan for server srv1 (observed version 1.6.2.4).
     Desired state sha256:2cfd97c30489a4b4b40461fe486a1d07d8a12f25feadc19edbe3e3c0cf7a1080
-    Observed state sha256:00354213cdc53fba7d3ef16f679122352ab3d57e69b1ec6310a5349e9b158d61
+    Observed state sha256:0a59aa323f93afd44a00d4f4626ca8af026dcdede6dbe7f66a49e03fb4b323b6
 
     Review it, then run it on the server in an elevated Windows PowerShell. Every step checks
     the server first, so running the script again changes nothing more. If it stops half-way,
