@@ -8,7 +8,7 @@ import typing
 from typing import Any, Optional
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -16,6 +16,7 @@ from reconciler.errors import UserError
 from reconciler.formats import jsonmodel, schemas
 from reconciler.model import observed
 from reconciler.servers.simulator import defaults
+from tests import test_fastschema
 from tests.support import ROOT
 
 # The example of docs/observed-state.md.
@@ -205,6 +206,25 @@ def test_the_digest_changes_with_a_flow_s_expression() -> None:
     assert observed.digest(observed.from_json(data, "a.json")) != observed.digest(
         observed.from_json(_with_rule(), "b.json")
     )
+
+
+@st.composite
+def _mutated_observed(draw: st.DrawFn) -> Any:
+    """The simulator's observed state, one to three values set, deleted or added anywhere."""
+    return draw(test_fastschema.mutated().filter(lambda case: case[0] == schemas.OBSERVED_STATE))[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_mutated_observed())
+def test_reading_rules_part_by_part_accepts_exactly_what_jsonschema_accepts(doc: Any) -> None:
+    # Its parts checked once each and shared: a part held already never stands in for an invalid one.
+    observed.from_json(copy.deepcopy(test_fastschema.DOCUMENTS[schemas.OBSERVED_STATE]), "warm.json")
+    full = schemas.StrictValidator(schemas.schema(schemas.OBSERVED_STATE))
+    rules = (
+        observed._rules(doc["syncRules"]) if isinstance(doc, dict) and isinstance(doc.get("syncRules"), list) else None
+    )
+    fast = rules is not None and schemas.is_valid({**doc, "syncRules": []}, schemas.OBSERVED_STATE)
+    assert fast == full.is_valid(doc)
 
 
 def test_not_json_is_located() -> None:
