@@ -3,9 +3,10 @@
     python benchmarks/fleet_instructions.py [--servers 30] [--simulator-rules]
 
 Wall time on a shared machine moves by a third from one run to the next; the number of
-instructions a piece of work executes does not. This counts them with valgrind's cachegrind
-(`apt-get install valgrind`), start-up excluded: each side runs once with no server and once with
-`--servers` servers, and the difference is divided by the number of servers.
+instructions a piece of work executes barely moves (string hashes are fixed for it). This counts
+them with valgrind's cachegrind (`apt-get install valgrind`), start-up excluded: each side runs once
+with no server and once with `--servers` servers, and the difference is divided by the number of
+servers.
 
 The plan side is what a fleet's worker process does for each state file (`reconciler plan states/
 --target snapshot:snapshots/ --output json`: read the state file and the snapshot, plan, write the
@@ -18,6 +19,7 @@ identifiers.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -66,6 +68,7 @@ def instructions(code: str, servers: int, folder: Path) -> int:
         ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
          sys.executable, "-c", code.format(warm=WARM_UP), str(servers)],
         cwd=folder, capture_output=True, text=True, check=False,
+        env={**os.environ, "PYTHONHASHSEED": "0"},  # str hashes, and with them dict work, alike each run
     )  # fmt: skip
     found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
     if done.returncode != 0 or found is None:

@@ -45,8 +45,8 @@ VALUES = st.one_of(
 
 
 @st.composite
-def mutated(draw: st.DrawFn) -> tuple[str, Any]:
-    name = draw(st.sampled_from(sorted(DOCUMENTS)))
+def mutated(draw: st.DrawFn, names: tuple[str, ...] = tuple(sorted(DOCUMENTS))) -> tuple[str, Any]:
+    name = draw(st.sampled_from(names))
     doc = copy.deepcopy(DOCUMENTS[name])
     for _ in range(draw(st.integers(1, 3))):
         paths = _leaves(doc)

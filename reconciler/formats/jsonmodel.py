@@ -38,6 +38,8 @@ def _converters(owner: type, text: object) -> _Converters:
         return _identity, _identity
     if len(parts) > 1:
         load, dump = _converters(owner, inner[0])
+        if load is dump is _identity:
+            return _identity, _identity  # None passes as it is too
         return (lambda v: None if v is None else load(v)), (lambda v: None if v is None else dump(v))
     name, bracket, rest = inner[0].partition("[")
     if name in ("tuple", "typing.Tuple"):
@@ -101,14 +103,22 @@ def loaders(cls: type) -> dict[str, Callable[[Any], Any]]:
     return {key: load for _name, key, load, *_rest in _plan(cls)}
 
 
-def from_json(cls: type[T], data: dict[str, Any], built: Mapping[str, Any] | None = None) -> T:
-    """`built`: values already converted, by JSON name, taken instead of `data`'s."""
+def plain_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, JSON name) of each field whose JSON value is the model's value as it is."""
+    return tuple((name, key) for name, key, load, dump, *_rest in _plan(cls) if load is dump is _identity)
+
+
+_NOTHING_BUILT: Mapping[str, Any] = {}
+
+
+def from_json(cls: type[T], data: dict[str, Any], built: Mapping[str, Any] = _NOTHING_BUILT) -> T:
+    """`built`: values already converted, by JSON name, taken instead of `data`'s (not for a record
+    of plain values, which has none to convert)."""
     plan = _plan(cls)
     if cls in _FLAT:
         # Records of plain required values (100,000 groups): positional, no per-field work.
         return cls(*_FLAT[cls](data))
     kwargs = {}
-    built = built or {}
     for name, key, load, _dump, default, _optional in plan:
         if key in data:
             kwargs[name] = built[key] if key in built else load(data[key])

@@ -198,7 +198,7 @@ def to_json(state: ObservedState) -> dict[str, Any]:
     return {"schemaVersion": data.pop("schemaVersion"), **data}
 
 
-# One line of JSON: a simulator file's groups, and a fleet report's plans (plans.COMPACT).
+# One line of JSON: a simulator file's groups, a fleet report's plans (plans.COMPACT), the digest's lines.
 COMPACT = json.JSONEncoder(ensure_ascii=False).encode
 STRING = json.encoder.encode_basestring  # what COMPACT writes for a str, without the call tree
 
@@ -242,21 +242,21 @@ OVERRIDES_PATH = "connectorOverrides"
 GROUPS_PATH = "groups"
 
 
-# The parts of a sync rule that real servers share: its scope filter, join filter and flows, which
-# hold no identifier (docs/compare.md#remapping: each installation has its own rule and connector
-# identifiers, and the same build ships the same parts). Each distinct part of a fleet's snapshots,
-# by the marshal of its JSON (exact: 1, 1.0 and True differ; format 2 writes no references, so equal
-# content gives equal bytes), is checked and built once, and every rule holding it shares the one
-# immutable tuple.
+# The parts of a rule that real servers share (no identifier in them: docs/compare.md#remapping),
+# each distinct one checked and built once, by the exact marshal of its JSON (1, 1.0 and True differ).
 _PART_KEYS = ("ScopeFilter", "JoinFilter", "AttributeFlowMappings")
 _PARTS: dict[tuple[str, bytes], tuple[Any, ...]] = {}
 _PARTS_MAX = 4_096
 
+_Check = Callable[[Any], bool]
+
 
 @functools.cache
-def _rule_reading() -> tuple[Callable[[Any], bool], dict[str, tuple[Callable[[Any], bool], Callable[[Any], Any]]]]:
+def _rule_reading() -> tuple[_Check, dict[str, tuple[_Check, Callable[[Any], Any]]]]:
     """The check of a rule whose parts are left to their own checks, and each part's check and builder."""
     items = schemas.schema(schemas.OBSERVED_STATE)["properties"]["syncRules"]["items"]
+    # `_rules` reads each part of a rule that passed: the schema must require them all, and no other key.
+    assert set(_PART_KEYS) <= set(items["required"]) and items["additionalProperties"] is False
     # Each part present, whatever its value: that is checked once per distinct part, below.
     rule = {**items, "properties": {k: {} if k in _PART_KEYS else v for k, v in items["properties"].items()}}
     loads = jsonmodel.loaders(SyncRule)
@@ -274,7 +274,10 @@ def _rules(items: list[Any]) -> tuple[SyncRule, ...] | None:
         built = {}
         for key, (check, load) in parts.items():
             value = item[key]
-            cache_key = (key, marshal.dumps(value, 2))
+            try:
+                cache_key = (key, marshal.dumps(value, 2))
+            except ValueError:  # not plain JSON data (a str subclass, say): the slow path reads it
+                return None
             part = _PARTS.get(cache_key)
             if part is None:
                 if not check(value):
@@ -319,17 +322,16 @@ def canonical(value: Any) -> str:
 
 
 # What json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) writes,
-# without making an encoder for each call (two a plan).
+# without making an encoder for each call.
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 # Each shared part's JSON, for the digest: by the part's identity (parts are immutable, and a fleet's
 # rules share them: see _PARTS), the part kept beside its text so that no other can take its identity.
 _PART_TEXTS: dict[int, tuple[tuple[Any, ...], bytes]] = {}
-# A rule's other fields, each a plain JSON value: (attribute, JSON name).
-_RULE_FIELDS = tuple(
-    (f.name, f.metadata["json"]) for f in dataclasses.fields(SyncRule) if f.metadata["json"] not in _PART_KEYS
-)
+# A rule's other fields, each a plain JSON value as the model holds it: (attribute, JSON name).
+_RULE_FIELDS = tuple((name, key) for name, key in jsonmodel.plain_fields(SyncRule) if key not in _PART_KEYS)
+assert len(_RULE_FIELDS) + len(_PART_KEYS) == len(dataclasses.fields(SyncRule)), "a rule field the digest would miss"
 
 
 def _part_text(part: tuple[Any, ...]) -> bytes:
