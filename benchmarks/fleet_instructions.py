@@ -1,6 +1,6 @@
 """A fleet server's plan in CPU instructions, beside its floor: figures a busy machine cannot move.
 
-    python benchmarks/fleet_instructions.py [--servers 30] [--simulator-rules]
+    python benchmarks/fleet_instructions.py [--servers 30] [--real-export DIR | --simulator-rules]
 
 Wall time on a shared machine moves by a third from one run to the next; the number of
 instructions a piece of work executes barely moves (string hashes are fixed for it). This counts
@@ -12,7 +12,7 @@ The plan side is what a fleet's worker process does for each state file (`reconc
 --target snapshot:snapshots/ --output json`: read the state file and the snapshot, plan, write the
 plan's JSON), after 20 servers that warm it up as a worker's first chunk does. The floor reads the
 same two files with PyYAML's and json's C loaders, as fleet_plan.py's floor does. The servers are
-fleet_plan.py's: the real export's rules where ../shared/fixtures holds it, each server with its own
+fleet_plan.py's (the real export's rules, or the simulator's where it is absent), each with its own
 identifiers.
 """
 
@@ -81,18 +81,21 @@ def per_server(code: str, servers: int, folder: Path) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--servers", type=int, default=30)
-    parser.add_argument("--simulator-rules", action="store_true", help=fleet_plan.SIMULATOR_RULES_HELP)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0] + " Needs valgrind (Linux).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--servers", type=int, default=30, help="servers counted, after 20 that warm up")
+    fleet_plan.add_rules_options(parser)
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    real = fleet_plan.REAL_EXPORT.is_dir() and not args.simulator_rules
+    export, said = fleet_plan.rules_of(args)
     print(f"machine: {machine()}")
-    print(fleet_plan.rules_line(real))
+    print(said)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        fleet_plan.generate(folder, WARM_UP + args.servers, real)
+        fleet_plan.generate(folder, WARM_UP + args.servers, export)
         plan = per_server(PLAN, args.servers, folder)
         floor = per_server(FLOOR, args.servers, folder)
     print(

@@ -1,6 +1,7 @@
 """Planning a fleet from snapshots, whole process, beside its file-reading floor.
 
-    python benchmarks/fleet_plan.py [--servers 1000 10000 20000] [--runs 3] [--simulator-rules]
+    python benchmarks/fleet_plan.py [--servers 1000 10000 20000] [--runs 3]
+                                    [--real-export DIR | --simulator-rules]
 
 The floor reads the same state files and snapshots with PyYAML's and json's C loaders in two
 processes, as any tool planning them must; it runs interleaved with the plans. Goals
@@ -8,11 +9,13 @@ processes, as any tool planning them must; it runs interleaved with the plans. G
 time per server within 10 % from 1,000 to 20,000 servers.
 
 Generates a state repository (one state file per server) and one collector-format snapshot per
-server, each with a real server's rules where ../shared/fixtures holds the real configuration
-export (62 rules, 1,200 flows), else the simulator's standard rule set (63 rules, 13 flows: not
-what a real fleet reads), and ten groups; a third of the servers carry a clone, a fifth are already in sync. As on real
-servers (docs/compare.md#remapping), no two servers share an identifier: each has its own
-on-premises connector and its own rule objects, so no two snapshots hold an equal rule. Then times
+server, each with a real server's rules: the real configuration export (62 rules, 1,200 flows) in
+shared/fixtures beside the repository's root, or --real-export DIR. Without it, or with
+--simulator-rules, the simulator's standard rule set (63 rules, 13 flows: not what a real fleet
+reads, and not what the budget is measured on). Each server has ten groups; a third carry a clone,
+a fifth are already in sync. As on real servers (docs/compare.md#remapping), no two servers share
+an identifier: each has its own on-premises connector and its own rule objects, so no two
+snapshots hold an equal rule. Then times
 `reconciler plan states/ --target snapshot:snapshots/ --output json` as a whole process, and
 samples the resident memory of the whole process tree (the worker processes included) from
 /proc while it runs. Linux only.
@@ -73,21 +76,38 @@ def _own_identifiers(rules: tuple[Any, ...], name: str) -> tuple[Any, ...]:
     )
 
 
-# A real server's rules, with their flows (1,200 over 62 rules): the configuration export of
-# ../shared/fixtures, read in place where it is (the repository does not hold a copy).
+# A real server's rules, with their flows (1,200 over 62 rules): the configuration export kept in
+# shared/fixtures beside the repository's root, read where it is (the repository holds no copy).
 REAL_EXPORT = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "adsync-export-contoso-1.1.130.0"
-SIMULATOR_RULES_HELP = "the simulator's rules (13 flows in all) even where the real export is"
 
 
-def rules_line(real: bool) -> str:
-    if real:
-        return f"rules: the real export's ({REAL_EXPORT})"
-    return f"rules: the simulator's, 13 flows in all, not a real server's ({REAL_EXPORT} absent or not asked for)"
+def add_rules_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--real-export",
+        type=Path,
+        default=REAL_EXPORT,
+        metavar="DIR",
+        help="the real configuration export whose rules every server holds",
+    )
+    parser.add_argument("--simulator-rules", action="store_true",
+                        help="the simulator's rules (13 flows in all) instead of the real export's")  # fmt: skip
 
 
-def generate(folder: Path, count: int, real_rules: bool = False) -> None:
-    """`real_rules`: each server holds the real export's rules (with their flows), not the
-    simulator's, whose standard rules other than Group Join carry no flows (13 in all)."""
+def rules_of(args: argparse.Namespace) -> tuple[Path | None, str]:
+    """The export whose rules the servers hold (None: the simulator's), and the line that says so."""
+    if args.simulator_rules:
+        return None, "rules: the simulator's, 13 flows in all (--simulator-rules): not a real server's"
+    if not args.real_export.is_dir():
+        return None, (
+            f"rules: the simulator's, 13 flows in all: not a real server's, as the budget is measured; "
+            f"no real export at {args.real_export} (--real-export DIR)"
+        )
+    return args.real_export, f"rules: the real export's ({args.real_export})"
+
+
+def generate(folder: Path, count: int, export: Path | None = None) -> None:
+    """`export`: each server holds the rules of that configuration export (with their flows), not
+    the simulator's, whose standard rules other than Group Join carry no flows (13 in all)."""
     from reconciler.model import observed, syncrules
     from reconciler.servers import serverconfig
     from reconciler.servers.simulator import defaults
@@ -95,8 +115,8 @@ def generate(folder: Path, count: int, real_rules: bool = False) -> None:
     (folder / "states").mkdir()
     (folder / "snapshots").mkdir()
     template = defaults.new_server("template", "1.6.2.4")
-    if real_rules:
-        template = template.replace(sync_rules=serverconfig.read(REAL_EXPORT, "template").sync_rules)
+    if export is not None:
+        template = template.replace(sync_rules=serverconfig.read(export, "template").sync_rules)
     for i in range(count):
         name = f"tenant{i:05d}-aadc01"
         server = template.server.__class__(name, "1.6.2.4", "AzureCommercial", True)
@@ -192,24 +212,33 @@ def run_once(folder: Path, argv: list[str] | None = None) -> tuple[float, float,
     return elapsed, peak[0] / 1024, usage.ru_utime + usage.ru_stime
 
 
-def _generate_apart(folder: Path, count: int, real: bool) -> None:
+def _generate_apart(folder: Path, count: int, export: Path | None) -> None:
     """`generate` in a process of its own: the models it builds are not the measured run's."""
+    where = None if export is None else str(export)
     code = (
         f"import sys, pathlib; sys.path.insert(0, {str(Path(__file__).parent)!r}); import fleet_plan; "
-        f"fleet_plan.generate(pathlib.Path({str(folder)!r}), {count}, {real})"
+        f"fleet_plan.generate(pathlib.Path({str(folder)!r}), {count}, {where!r} and pathlib.Path({where!r}))"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--servers", type=int, nargs="+", default=[1000, 10000, 20000])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--simulator-rules", action="store_true", help=SIMULATOR_RULES_HELP)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        nargs="+",
+        default=[1000, 10000, 20000],
+        help="fleet sizes, each planned --runs times (10,000 servers: minutes a run)",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs of each size, interleaved with the floor's")
+    add_rules_options(parser)  # fmt: skip
     args = parser.parse_args()
-    real = REAL_EXPORT.is_dir() and not args.simulator_rules
-    print(f"machine: {machine()}; {args.runs} interleaved runs each")
-    print(rules_line(real))
+    export, said = rules_of(args)
+    print(f"machine: {machine()}; runs: {args.runs} of each, interleaved with the floor's")
+    print(said)
     if note := bytecode_note():
         print(note)
     per_server: dict[int, float] = {}
@@ -218,7 +247,7 @@ def main() -> int:
     for count in args.servers:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            _generate_apart(folder, count, real)
+            _generate_apart(folder, count, export)
             floor_argv = [sys.executable, "-c", FLOOR, tmp]
             results, floors = [], []
             for _ in range(args.runs):
@@ -261,7 +290,7 @@ def main() -> int:
             fixed = per_server[small] * small - marginal * small
             steps.append(f"{small:,} -> {large:,}: {marginal * 1e6:.0f} us (fixed {fixed * 1e3:.0f} ms)")
         print(f"each further server: {'; '.join(steps)}")
-    print("goals: 10,000 servers <= 5x the floor, peak <= 300 MB")
+    print("goals, with a real server's rules: 10,000 servers <= 5x the floor, peak <= 300 MB")
     return 0
 
 
