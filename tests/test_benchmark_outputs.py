@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.model import facts
 from reconciler.running import fleet
 from reconciler.servers.simulator import cycle, defaults
 from tests.support import Run
@@ -79,6 +81,20 @@ def test_a_fleet_plans_as_before(tmp_path: Path, run: Run) -> None:
         "fleet plan --output markdown": _sha(run(*argv, "--output", "markdown").out),
     }
     assert found == {key: EXPECTED[key] for key in found}
+
+
+@pytest.mark.usefixtures("benchmarks")
+def test_the_fleet_s_servers_share_no_identifier_as_real_servers_do(tmp_path: Path) -> None:
+    """docs/compare.md#remapping: the benchmark must not flatter a fleet with rules its servers share."""
+    fleet_plan = importlib.import_module("fleet_plan")
+    fleet_plan.generate(tmp_path, 3)
+    seen: dict[str, str] = {}
+    for path in sorted((tmp_path / "snapshots").glob("*.json")):
+        rules = json.loads(path.read_text(encoding="utf-8"))["syncRules"]
+        ours = {r["Identifier"] for r in rules} | {r["Connector"] for r in rules} - {facts.AAD_CONNECTOR_ID}
+        assert not ours & seen.keys(), (path.name, sorted(ours & seen.keys())[:3])
+        seen.update(dict.fromkeys(ours, path.name))
+    assert len(seen) > 3 * 60
 
 
 @pytest.mark.usefixtures("benchmarks")
