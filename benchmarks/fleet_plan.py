@@ -214,12 +214,13 @@ def run_once(folder: Path, argv: list[str] | None = None) -> tuple[float, float,
 
 def _generate_apart(folder: Path, count: int, export: Path | None) -> None:
     """`generate` in a process of its own: the models it builds are not the measured run's."""
-    where = None if export is None else str(export)
     code = (
-        f"import sys, pathlib; sys.path.insert(0, {str(Path(__file__).parent)!r}); import fleet_plan; "
-        f"fleet_plan.generate(pathlib.Path({str(folder)!r}), {count}, {where!r} and pathlib.Path({where!r}))"
+        "import sys, pathlib; sys.path.insert(0, sys.argv[1]); import fleet_plan; "
+        "export = pathlib.Path(sys.argv[4]) if sys.argv[4] else None; "
+        "fleet_plan.generate(pathlib.Path(sys.argv[2]), int(sys.argv[3]), export)"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    here = str(Path(__file__).parent)
+    subprocess.run([sys.executable, "-c", code, here, str(folder), str(count), str(export or "")], check=True)
 
 
 def main() -> int:

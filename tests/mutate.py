@@ -123,8 +123,6 @@ EQUIVALENT: dict[str, str] = {
     "(r.target_object_type == 'group' or r.direction == 'Outbound')": (
         "a shortcut: standard_family answers None for every rule that is not an outbound group rule"
     ),
-    "reconciler/model/syncrules.py:_scan: len(_SCANS) >= 16 -> (len(_SCANS) > 16)": "a cache one entry larger",
-    "reconciler/model/syncrules.py:_scan: len(_SCANS) >= 16 -> (not (len(_SCANS) >= 16))": "a cache emptied more often",
 }
 
 # A pytest plugin written into each copy: deterministic hypothesis examples and no example

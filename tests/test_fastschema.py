@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.formats import fastschema, schemas
+from reconciler.formats.memo import ByIdentity
 from reconciler.model import desired, observed
 from reconciler.planning import plans
 from reconciler.servers.simulator import defaults
@@ -92,7 +93,7 @@ def test_json_equality_in_enums() -> None:
 
 
 def test_a_schema_is_compiled_once_and_a_sub_schema_shares_its_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fastschema, "_COMPILED", {})
+    monkeypatch.setattr(fastschema, "_COMPILED", ByIdentity())
     compiled: list[int] = []
     compile_for_real = fastschema._compile
 

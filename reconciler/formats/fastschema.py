@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from reconciler.formats.memo import ByIdentity
+
 if TYPE_CHECKING:
     Check = Callable[[Any], bool]
 
@@ -37,20 +39,15 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
 
 
-# Each (sub)schema compiled once per process: the observed-state schema and its sync rule items
-# are checked apart (a snapshot's rules one by one) and together. Keyed by identity, the schema
-# kept beside its check so that no other can take its identity; schemas are never changed once
-# read, and only the shipped ones (and tests') are compiled.
-_COMPILED: dict[int, tuple[dict[str, Any], Check]] = {}
+# Each (sub)schema compiled once per process: the observed-state schema and the parts of its sync
+# rules are checked apart and together. By identity: schemas are never changed once read, and only
+# the shipped ones (and tests') are compiled.
+_COMPILED: ByIdentity[dict[str, Any], Check] = ByIdentity()
 
 
 def compile_schema(schema: dict[str, Any]) -> Check:
-    known = _COMPILED.get(id(schema))
-    if known is not None:
-        return known[1]
-    check = _compile(schema)
-    _COMPILED[id(schema)] = (schema, check)
-    return check
+    known = _COMPILED.get(schema)
+    return known if known is not None else _COMPILED.put(schema, _compile(schema))
 
 
 def _compile(schema: dict[str, Any]) -> Check:

@@ -20,6 +20,7 @@ from typing import Any
 from reconciler.errors import UserError
 from reconciler.formats import fastschema, jsonmodel, jsontext, schemas
 from reconciler.formats.jsonmodel import prop
+from reconciler.formats.memo import ByIdentity
 
 SCHEMA_VERSION = 1
 # Real status strings of a run profile (Synchronization Service Manager).
@@ -326,22 +327,18 @@ def canonical(value: Any) -> str:
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
-# Each shared part's JSON, for the digest: by the part's identity (parts are immutable, and a fleet's
-# rules share them: see _PARTS), the part kept beside its text so that no other can take its identity.
-_PART_TEXTS: dict[int, tuple[tuple[Any, ...], bytes]] = {}
-# A rule's other fields, each a plain JSON value as the model holds it: (attribute, JSON name).
+# Each shared part's JSON, for the digest, by the part's identity (a fleet's rules share them: _PARTS).
+_PART_TEXTS: ByIdentity[tuple[Any, ...], bytes] = ByIdentity(most=_PARTS_MAX)
+# A rule's parts and its other fields, each a plain JSON value as the model holds it, by attribute.
+_PART_FIELDS = tuple(f.name for f in dataclasses.fields(SyncRule) if f.metadata["json"] in _PART_KEYS)
 _RULE_FIELDS = tuple((name, key) for name, key in jsonmodel.plain_fields(SyncRule) if key not in _PART_KEYS)
-assert len(_RULE_FIELDS) + len(_PART_KEYS) == len(dataclasses.fields(SyncRule)), "a rule field the digest would miss"
+assert len(_RULE_FIELDS) + len(_PART_FIELDS) == len(dataclasses.fields(SyncRule)), "a rule field the digest would miss"
 
 
 def _part_text(part: tuple[Any, ...]) -> bytes:
-    held = _PART_TEXTS.get(id(part))
-    if held is not None and held[0] is part:
-        return held[1]
-    text = COMPACT([jsonmodel.to_json(item) for item in part]).encode("utf-8")
-    if len(_PART_TEXTS) >= _PARTS_MAX:
-        _PART_TEXTS.clear()
-    _PART_TEXTS[id(part)] = (part, text)
+    text = _PART_TEXTS.get(part)
+    if text is None:
+        text = _PART_TEXTS.put(part, COMPACT([jsonmodel.to_json(item) for item in part]).encode("utf-8"))
     return text
 
 
@@ -355,5 +352,5 @@ def digest(state: ObservedState) -> str:
     others = [{key: getattr(rule, name) for name, key in _RULE_FIELDS} for rule in state.sync_rules]
     lines = [COMPACT(rest).encode("utf-8"), COMPACT(others).encode("utf-8")]
     for rule in state.sync_rules:
-        lines.extend(map(_part_text, (rule.scope_filter, rule.join_filter, rule.attribute_flow_mappings)))
+        lines.extend(_part_text(getattr(rule, name)) for name in _PART_FIELDS)
     return "sha256:" + hashlib.sha256(b"\n".join(lines)).hexdigest()

@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from reconciler.errors import UserError
+from reconciler.formats.memo import ByIdentity
 from reconciler.model import expressions, facts, limitrules
 from reconciler.model.expressions import ExpressionError
 from reconciler.model.limitrules import LimitRule
@@ -74,15 +75,15 @@ class _Scan:
     provisioning: tuple[SyncRule, ...]  # enabled outbound group rules of the AAD connector that provision
 
 
-_SCANS: dict[int, tuple[tuple[SyncRule, ...], _Scan]] = {}
+# By the identity of the (immutable) tuple: a plan asks about the same server's rules a dozen
+# times; the copies a plan makes of a state share its tuple.
+_SCANS: ByIdentity[tuple[SyncRule, ...], _Scan] = ByIdentity(most=16)
 
 
 def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
-    # By the identity of the (immutable) tuple: a plan asks about the same server's rules a dozen
-    # times; the copies a plan makes of a state share its tuple.
-    held = _SCANS.get(id(rules))
-    if held is not None and held[0] is rules:
-        return held[1]
+    held = _SCANS.get(rules)
+    if held is not None:
+        return held
     standards: dict[LimitRule, list[SyncRule]] = {}
     custom: dict[str, list[SyncRule]] = {}
     candidates, provisioning = [], []
@@ -99,11 +100,7 @@ def _scan(rules: tuple[SyncRule, ...]) -> _Scan:
             candidates.append(r)
         if provisions:
             provisioning.append(r)
-    if len(_SCANS) >= 16:
-        _SCANS.clear()
-    found = _Scan(standards, custom, tuple(candidates), tuple(provisioning))
-    _SCANS[id(rules)] = (rules, found)
-    return found
+    return _SCANS.put(rules, _Scan(standards, custom, tuple(candidates), tuple(provisioning)))
 
 
 _Kind = tuple[LimitRule | None, bool, bool, bool]
